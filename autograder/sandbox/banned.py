@@ -1,0 +1,130 @@
+"""Run-time enforcement of an assignment's banned APIs inside the worker.
+
+A banned name is either a module (``"torch"``) or a callable reached through a
+module (``"torch.nn.functional.conv2d"``).
+
+- A banned module cannot be imported by the submission: it is removed from
+  ``sys.modules`` (objects the platform already holds keep working), an import
+  hook refuses to load it again, and ``__import__`` refuses it even from cache.
+- A banned callable is replaced, on its module and on every preloaded module
+  that exposes the same object, by a stub that raises ``BannedAPIError``.
+
+Only the worker installs these guards; grader code never runs there. This is
+enforcement against honest mistakes and casual shortcuts, not a proof against
+a determined attacker who digs references out of the platform's own modules
+(see SECURITY notes in docs/architecture.md).
+"""
+
+from __future__ import annotations
+
+import builtins
+import functools
+import importlib
+import importlib.abc
+import sys
+from collections.abc import Iterable
+
+
+class BannedAPIError(RuntimeError):
+    """The submission used an API that the assignment bans."""
+
+
+def _message(name: str) -> str:
+    return f"{name} is banned in this assignment"
+
+
+class _BlockFinder(importlib.abc.MetaPathFinder):
+    def __init__(self, modules: set[str]):
+        self.modules = modules
+
+    def find_spec(self, fullname, path=None, target=None):
+        if _matches(fullname, self.modules):
+            raise BannedAPIError(_message(_matching_root(fullname, self.modules)))
+        return None
+
+
+def _matches(fullname: str, modules: set[str]) -> bool:
+    return any(fullname == m or fullname.startswith(m + ".") for m in modules)
+
+
+def _matching_root(fullname: str, modules: set[str]) -> str:
+    return next(m for m in modules if fullname == m or fullname.startswith(m + "."))
+
+
+def _is_module_name(name: str) -> bool:
+    """True if ``name`` names an importable module (not an attribute of one)."""
+    if name in sys.modules:
+        return True
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError, AttributeError):
+        return False
+
+
+def _banned_stub(name: str, original):
+    @functools.wraps(original)
+    def banned(*args, **kwargs):
+        raise BannedAPIError(_message(name))
+
+    banned.__dlgrade_banned__ = name
+    return banned
+
+
+def install(banned: Iterable[str]) -> None:
+    """Install guards for every name in ``banned`` in this process. Irreversible."""
+    modules: set[str] = set()
+    attributes: list[str] = []
+    for name in banned:
+        if "." not in name or _is_module_name(name):
+            modules.add(name)
+        else:
+            attributes.append(name)
+    for name in attributes:
+        _ban_attribute(name)
+    if modules:
+        _ban_modules(modules)
+
+
+def _ban_attribute(name: str) -> None:
+    owner_name, _, attr = name.rpartition(".")
+    try:
+        owner = importlib.import_module(owner_name)
+    except ImportError:
+        return  # the owning module is not installed: nothing to ban
+    original = getattr(owner, attr, None)
+    if original is None:
+        return
+    stub = _banned_stub(name, original)
+    for module in list(sys.modules.values()):
+        namespace = getattr(module, "__dict__", None)
+        if not isinstance(namespace, dict):
+            continue
+        for key, value in list(namespace.items()):
+            if value is original:
+                try:
+                    setattr(module, key, stub)
+                except (AttributeError, TypeError):
+                    pass
+
+
+def _ban_modules(modules: set[str]) -> None:
+    for loaded in list(sys.modules):
+        if _matches(loaded, modules):
+            del sys.modules[loaded]
+    sys.meta_path.insert(0, _BlockFinder(modules))
+    original_import = builtins.__import__
+
+    def guarded_import(name, globals=None, locals=None, fromlist=(), level=0):
+        if level == 0 and _matches(name, modules):
+            raise BannedAPIError(_message(_matching_root(name, modules)))
+        return original_import(name, globals, locals, fromlist, level)
+
+    builtins.__import__ = guarded_import
+    original_import_module = importlib.import_module
+
+    def guarded_import_module(name, package=None):
+        if not name.startswith(".") and _matches(name, modules):
+            raise BannedAPIError(_message(_matching_root(name, modules)))
+        return original_import_module(name, package)
+
+    importlib.import_module = guarded_import_module

@@ -1,0 +1,345 @@
+"""The trusted side of the sandbox: starting the warm parent, workers, and talking to them.
+
+- ``WarmParent`` starts ``autograder.sandbox.zygote`` once (numpy and torch
+  imported, clean environment) and asks it to fork workers.
+- ``WorkerConnection`` is one live worker: framed requests over a socket pair,
+  a per-call deadline, the worker's stdout/stderr drained into a bounded buffer.
+- ``LocalConnection`` runs the same ``Dispatcher`` in this process for
+  ``--isolation none``; values still make a codec round trip.
+- ``Handle`` is a proxy for an object that lives in the worker.
+
+Nothing received from a worker is ever unpickled: replies go through
+``codec.decode`` only.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from typing import Any
+
+from autograder.errors import StudentException, SubmissionError, WorkerCrashed, WorkerTimeout
+from autograder.sandbox import codec, protocol, zygote
+from autograder.sandbox.limits import WorkerSpec
+from autograder.sandbox.worker import Dispatcher
+
+# What a worker may send back in one reply.
+REPLY_LIMITS = codec.Limits(max_depth=32, max_items=1_000_000, max_str_bytes=16 * 2**20,
+                            max_array_bytes=1 * 2**30)
+
+
+class Handle:
+    """A proxy for an object that stays in the worker.
+
+    Attribute access, calls, item access, ``len`` and iteration run in the
+    worker; the results come back by value, or as new handles.
+    """
+
+    __slots__ = ("_conn", "_id", "_label")
+
+    def __init__(self, conn: Connection, hid: int, label: str):
+        object.__setattr__(self, "_conn", conn)
+        object.__setattr__(self, "_id", hid)
+        object.__setattr__(self, "_label", label)
+
+    def _req(self, op: str, label: str, **fields) -> Any:
+        return self._conn.request({"op": op, "target": self, **fields}, label)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") and name.endswith("__"):
+            raise AttributeError(name)
+        return self._req("getattr", f"{self._label}.{name}", name=name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        self._req("setattr", f"{self._label}.{name}", name=name, value=value)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._req("call", f"{self._label}(...)", args=list(args), kwargs=kwargs)
+
+    def __getitem__(self, key: Any) -> Any:
+        return self._req("getitem", f"{self._label}[{key!r}]", key=key)
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self._req("setitem", f"{self._label}[{key!r}]", key=key, value=value)
+
+    def __len__(self) -> int:
+        n = self._req("len", f"len({self._label})")
+        if type(n) is not int or n < 0:
+            raise SubmissionError(f"len({self._label}) did not return a non-negative int")
+        return n
+
+    def __iter__(self):
+        items = self._req("list", f"list({self._label})")
+        if type(items) is not list:
+            raise SubmissionError(f"{self._label} could not be iterated")
+        return iter(items)
+
+    def remote_repr(self) -> str:
+        """``repr()`` of the object, computed in the worker (bounded to 2000 characters)."""
+        return self._req("repr", f"repr({self._label})")
+
+    def remote_type(self) -> str:
+        """The qualified type name of the object, e.g. ``"mlp.MLP"``."""
+        return self._req("isinstance_of", f"type({self._label})")
+
+    def __repr__(self) -> str:
+        return f"<handle {self._label}>"
+
+    def __bool__(self) -> bool:
+        return True
+
+
+class Connection:
+    """A channel to one submission namespace (a worker, or this process)."""
+
+    call_timeout: float | None = None
+    deadline: float | None = None  # time.monotonic() at which the current test runs out
+
+    def request(self, message: dict, label: str) -> Any:
+        raise NotImplementedError
+
+    def output(self) -> str:
+        return ""
+
+    def close(self) -> None:
+        pass
+
+    def _encode_handle(self, obj: Any) -> int:
+        if isinstance(obj, Handle):
+            if obj._conn is not self:
+                raise SubmissionError("a handle from another test's worker cannot be used here")
+            return obj._id
+        raise codec.CodecError(
+            f"a value of type {type(obj).__module__}.{type(obj).__qualname__} cannot be sent"
+        )
+
+    def _unwrap(self, reply: Any, label: str) -> Any:
+        if type(reply) is dict and "ok" in reply:
+            return reply["ok"]
+        if type(reply) is dict and type(reply.get("error")) is dict:
+            err = reply["error"]
+            kind = str(err.get("kind", "student"))
+            message = str(err.get("message", ""))
+            trace = str(err.get("traceback", ""))
+            if kind == "platform":
+                raise RuntimeError(f"sandbox error in {label}: {message}")
+            if kind == "not_implemented":
+                message = f"not implemented yet: {message}"
+            elif kind == "codec":
+                message = f"{label}: {message}"
+            raise StudentException(kind, message.splitlines()[0] if message else kind, trace)
+        raise WorkerCrashed(f"the worker sent a malformed reply to {label}")
+
+
+class WorkerConnection(Connection):
+    """A live sandboxed worker process."""
+
+    def __init__(self, parent: WarmParent, pid: int, sock: socket.socket, out_fd: int,
+                 max_output: int):
+        self.parent = parent
+        self.pid = pid
+        self.sock = sock
+        self.dead_reason: str | None = None
+        self._output = bytearray()
+        self._output_dropped = 0
+        self._max_output = max_output
+        self._drain = threading.Thread(target=self._drain_output, args=(out_fd,), daemon=True)
+        self._drain.start()
+
+    def _drain_output(self, fd: int) -> None:
+        try:
+            while True:
+                chunk = os.read(fd, 65536)
+                if not chunk:
+                    break
+                room = self._max_output - len(self._output)
+                if room > 0:
+                    self._output += chunk[:room]
+                self._output_dropped += max(0, len(chunk) - max(room, 0))
+        finally:
+            os.close(fd)
+
+    def output(self) -> str:
+        text = self._output.decode("utf-8", "replace")
+        if self._output_dropped:
+            text += f"\n[... {self._output_dropped} more bytes of output truncated]"
+        return text
+
+    def request(self, message: dict, label: str) -> Any:
+        if self.dead_reason:
+            raise WorkerCrashed(f"{label}: {self.dead_reason}")
+        now = time.monotonic()
+        deadlines = [d for d in (self.deadline,) if d is not None]
+        if self.call_timeout is not None:
+            deadlines.append(now + self.call_timeout)
+        deadline = min(deadlines) if deadlines else None
+        try:
+            protocol.send_message(self.sock, message, on_unknown=self._encode_handle)
+            reply = protocol.recv_message(
+                self.sock, deadline,
+                on_handle=lambda hid: Handle(self, hid, label),
+                limits=REPLY_LIMITS,
+            )
+        except protocol.ChannelTimeout:
+            which = "the test's" if self.deadline is not None and deadline == self.deadline else "the"
+            limit = deadline - now
+            self._kill(f"stopped after the previous call timed out ({label})")
+            raise WorkerTimeout(f"{label} timed out: it ran past {which} time limit "
+                                f"({limit:.1f} s left for it)") from None
+        except (protocol.ChannelClosed, BrokenPipeError, ConnectionResetError):
+            status = self._kill("the worker had already died")
+            raise WorkerCrashed(f"{label}: the submission's process died ({status})",
+                                self._output_tail()) from None
+        except codec.CodecError as exc:
+            if "cannot be sent" in str(exc):
+                raise  # the grader tried to send something unsendable: a grader bug
+            self._kill("stopped after a malformed reply")
+            raise WorkerCrashed(f"{label}: the worker's reply was rejected ({exc})") from None
+        return self._unwrap(reply, label)
+
+    def _output_tail(self) -> str:
+        self._drain.join(timeout=1.0)
+        out = self.output().strip()
+        return out[-2000:] if out else ""
+
+    def _kill(self, reason: str) -> str:
+        if self.dead_reason is None:
+            self.dead_reason = reason
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+        status = self.parent.reap(self.pid)
+        self.pid = -1
+        return status
+
+    def close(self) -> None:
+        if self.pid > 0:
+            self._kill("closed")
+        self._drain.join(timeout=2.0)
+
+
+def describe_exit(status: dict) -> str:
+    """A one-line reason for how a worker ended, e.g. "killed by SIGSEGV"."""
+    sig = status.get("signal")
+    code = status.get("exitcode")
+    if sig is not None:
+        name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
+        hint = {
+            "SIGKILL": "killed: over the memory or process limit, or stopped by the grader",
+            "SIGXCPU": "over the CPU-time limit",
+            "SIGSEGV": "segmentation fault",
+        }.get(name, "")
+        return f"killed by {name}" + (f": {hint}" if hint else "")
+    if code is None:
+        return "exit status unknown"
+    return f"exit code {code}"
+
+
+class WarmParent:
+    """The trusted grader's link to one zygote process. Thread-safe."""
+
+    def __init__(self, preload: list[str] | None = None):
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        env = {
+            "PATH": "/usr/local/bin:/usr/bin:/bin",
+            "LANG": "C.UTF-8",
+            "PYTHONHASHSEED": "0",
+            "OMP_NUM_THREADS": "1",
+            "MKL_NUM_THREADS": "1",
+            "OPENBLAS_NUM_THREADS": "1",
+            "PYTHONPATH": os.pathsep.join(p for p in sys.path if p),
+        }
+        args = [sys.executable, "-m", "autograder.sandbox.zygote", str(theirs.fileno())]
+        if preload is not None:
+            args.append(",".join(preload))
+        self.process = subprocess.Popen(
+            args, pass_fds=[theirs.fileno()], env=env, cwd="/",
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+        )
+        theirs.close()
+        self.control = ours
+        self.lock = threading.Lock()
+        self.info: dict | None = None
+
+    def _ready(self) -> dict:
+        if self.info is None:
+            try:
+                self.info, _ = zygote.recv_control(self.control)
+            except (EOFError, ConnectionError) as exc:
+                raise RuntimeError("the sandbox's warm parent failed to start") from exc
+        return self.info
+
+    def protections(self) -> dict:
+        """What the warm parent can offer: ``root`` and ``landlock_abi``."""
+        with self.lock:
+            return dict(self._ready())
+
+    def spawn(self, spec: WorkerSpec, max_output: int = 64 * 1024) -> WorkerConnection:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        out_r, out_w = os.pipe()
+        try:
+            with self.lock:
+                self._ready()
+                zygote.send_control(self.control, {"op": "spawn", "spec": spec.to_wire()},
+                                    [theirs.fileno(), out_w])
+                reply, _ = zygote.recv_control(self.control)
+        finally:
+            theirs.close()
+            os.close(out_w)
+        if "error" in reply:
+            os.close(out_r)
+            ours.close()
+            raise RuntimeError(f"the sandbox could not start a worker: {reply['error']}")
+        return WorkerConnection(self, reply["pid"], ours, out_r, max_output)
+
+    def reap(self, pid: int) -> str:
+        if pid <= 0:
+            return "already stopped"
+        with self.lock:
+            zygote.send_control(self.control, {"op": "reap", "pid": pid})
+            reply, _ = zygote.recv_control(self.control)
+        return describe_exit(reply)
+
+    def close(self) -> None:
+        try:
+            self.control.close()
+        finally:
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def __enter__(self) -> WarmParent:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+class LocalConnection(Connection):
+    """``--isolation none``: the submission runs in this process, for debugging.
+
+    The same ``Dispatcher`` answers requests, and every value is encoded and
+    decoded exactly as it would be across the process boundary.
+    """
+
+    def __init__(self, submission_dir: str, modules: list[str]):
+        self.dispatcher = Dispatcher(submission_dir, modules)
+        self._local_ids: dict[int, int] = {}
+        if submission_dir not in sys.path:
+            sys.path.insert(0, submission_dir)
+
+    def request(self, message: dict, label: str) -> Any:
+        wire = b"".join(bytes(c) for c in codec.encode(message, self._encode_handle))
+        decoded = codec.decode(bytearray(wire), self.dispatcher.lookup)
+        reply = self.dispatcher.handle_request(decoded)
+        wire = b"".join(bytes(c) for c in codec.encode(reply, self.dispatcher.store))
+        reply = codec.decode(bytearray(wire), lambda hid: Handle(self, hid, label), REPLY_LIMITS)
+        return self._unwrap(reply, label)

@@ -1,0 +1,219 @@
+"""The warm parent ("zygote"): a clean Python that has imported numpy and torch and forks workers.
+
+It is started by the trusted grader with ``python -m autograder.sandbox.zygote FD``
+and a scrubbed environment, so it never holds grader state, test code or
+solutions: a worker forked from it inherits nothing worth stealing.
+
+Control protocol, over an AF_UNIX SOCK_SEQPACKET socket (one datagram a message,
+bodies in the value codec, file descriptors passed with SCM_RIGHTS):
+
+- ``{"op": "spawn", "spec": {...}}`` + fds [channel, output] -> ``{"pid", "uid"}``
+- ``{"op": "reap", "pid": pid}`` -> ``{"exitcode": int | None, "signal": int | None}``
+  (kills the worker's process group, and every process of its uid, then waits)
+- end of file on the control socket: kill every worker, exit.
+"""
+
+from __future__ import annotations
+
+import gc
+import importlib
+import os
+import random
+import signal
+import socket
+import sys
+import tempfile
+import traceback
+
+from autograder.sandbox import banned, codec, limits, worker
+
+CONTROL_MAX = 1 << 20
+
+
+def send_control(sock: socket.socket, value, fds: list[int] | None = None) -> None:
+    payload = b"".join(bytes(c) for c in codec.encode(value))
+    if fds:
+        socket.send_fds(sock, [payload], fds)
+    else:
+        sock.send(payload)
+
+
+def recv_control(sock: socket.socket, maxfds: int = 0):
+    if maxfds:
+        data, fds, _flags, _addr = socket.recv_fds(sock, CONTROL_MAX, maxfds)
+    else:
+        data, fds = sock.recv(CONTROL_MAX), []
+    if not data:
+        raise EOFError
+    return codec.decode(data), fds
+
+
+class Zygote:
+    def __init__(self, control: socket.socket):
+        self.control = control
+        self.workers: dict[int, int | None] = {}  # pid -> uid
+        self.next_slot = 0
+        self.root = limits.is_root() and sys.platform.startswith("linux")
+
+    def allocate_uid(self) -> int | None:
+        if not self.root:
+            return None
+        busy = set(self.workers.values())
+        for _ in range(limits.UID_SLOTS):
+            uid = limits.UID_BASE + self.next_slot
+            self.next_slot = (self.next_slot + 1) % limits.UID_SLOTS
+            if uid not in busy:
+                return uid
+        raise RuntimeError("no free worker uid")
+
+    def serve(self) -> None:
+        send_control(self.control, {
+            "ready": True,
+            "pid": os.getpid(),
+            "root": self.root,
+            "landlock_abi": limits.landlock_abi(),
+        })
+        while True:
+            try:
+                request, fds = recv_control(self.control, maxfds=2)
+            except (EOFError, ConnectionError):
+                break
+            op = request.get("op")
+            if op == "spawn":
+                reply = self.spawn(request["spec"], fds)
+            elif op == "reap":
+                reply = self.reap(request["pid"])
+            else:
+                reply = {"error": f"unknown op {op!r}"}
+            for fd in fds:
+                os.close(fd)
+            send_control(self.control, reply)
+        for pid in list(self.workers):
+            self.reap(pid)
+
+    def spawn(self, spec_data: dict, fds: list[int]) -> dict:
+        if len(fds) != 2:
+            return {"error": "spawn needs two file descriptors"}
+        spec = limits.WorkerSpec.from_wire(spec_data)
+        spec.uid = self.allocate_uid()
+        pid = os.fork()
+        if pid == 0:
+            code = 70
+            try:
+                _worker_main(spec, fds[0], fds[1], self.control.fileno())
+                code = 0
+            except BaseException:
+                try:
+                    os.write(2, traceback.format_exc().encode()[-4000:])
+                except OSError:
+                    pass
+            finally:
+                os._exit(code)
+        self.workers[pid] = spec.uid
+        return {"pid": pid, "uid": spec.uid}
+
+    def reap(self, pid: int) -> dict:
+        uid = self.workers.pop(pid, None)
+        if pid <= 0:
+            return {"error": "bad pid"}
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        if uid is not None:
+            _kill_all_of_uid(uid)
+        try:
+            _, status = os.waitpid(pid, 0)
+        except ChildProcessError:
+            return {"exitcode": None, "signal": None}
+        if os.WIFSIGNALED(status):
+            return {"exitcode": None, "signal": os.WTERMSIG(status)}
+        return {"exitcode": os.WEXITSTATUS(status), "signal": None}
+
+
+def _kill_all_of_uid(uid: int) -> None:
+    """kill(-1) from a child that has taken ``uid``: every process of that uid dies."""
+    killer = os.fork()
+    if killer == 0:
+        try:
+            os.setresgid(uid, uid, uid)
+            os.setresuid(uid, uid, uid)
+            for _ in range(3):
+                try:
+                    os.kill(-1, signal.SIGKILL)
+                except ProcessLookupError:
+                    break
+        finally:
+            os._exit(0)
+    os.waitpid(killer, 0)
+
+
+def _worker_main(spec: limits.WorkerSpec, channel_fd: int, output_fd: int, control_fd: int) -> None:
+    """Runs in the forked worker: confine, then serve the grader until it hangs up."""
+    os.setsid()
+    os.dup2(output_fd, 1)
+    os.dup2(output_fd, 2)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.closerange(3, channel_fd)  # a forked child inherits every fd: keep only the channel
+    os.closerange(channel_fd + 1, 65536)
+    limits.confine(spec)
+    os.chdir(spec.submission_dir)
+    scratch_tmp = os.path.join(spec.submission_dir, ".tmp")
+    os.makedirs(scratch_tmp, exist_ok=True)
+    os.environ.clear()
+    os.environ.update({
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "HOME": spec.submission_dir,
+        "TMPDIR": scratch_tmp,
+        "LANG": "C.UTF-8",
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+    })
+    tempfile.tempdir = None
+    sys.path.insert(0, spec.submission_dir)
+    sys.dont_write_bytecode = True
+    seed_everything(spec.seed)
+    banned.install(spec.banned)
+    sock = socket.socket(fileno=channel_fd)
+    worker.serve(sock, worker.Dispatcher(spec.submission_dir, spec.modules))
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, numpy and torch, and pin torch to one thread."""
+    random.seed(seed)
+    np = sys.modules.get("numpy")
+    if np is not None:
+        np.random.seed(seed % 2**32)
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.manual_seed(seed)
+        torch.set_num_threads(1)
+
+
+PRELOAD = [
+    "numpy", "numpy.linalg", "numpy.random", "numpy.fft",
+    "torch", "torch.nn", "torch.nn.functional", "torch.optim", "torch.utils.data",
+    "autograder.sandbox.probe",
+    "math", "json", "collections", "itertools", "functools", "dataclasses", "typing",
+    "copy", "heapq", "re", "string", "statistics", "abc", "enum", "time", "warnings",
+]
+
+
+def main(argv: list[str]) -> None:
+    control = socket.socket(fileno=int(argv[0]))
+    for name in (argv[1].split(",") if len(argv) > 1 and argv[1] else PRELOAD):
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            pass
+    codec._torch()  # keep the torch reference for workers that ban it
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the grader decides when we stop
+    gc.collect()
+    gc.freeze()  # keep the preloaded heap out of every worker's collections (copy-on-write)
+    Zygote(control).serve()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
