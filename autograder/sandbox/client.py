@@ -21,6 +21,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 from autograder.errors import StudentException, SubmissionError, WorkerCrashed, WorkerTimeout
@@ -332,7 +333,11 @@ class LocalConnection(Connection):
 
     def __init__(self, submission_dir: str, modules: list[str]):
         self.dispatcher = Dispatcher(submission_dir, modules)
-        self._local_ids: dict[int, int] = {}
+        root = self.dispatcher.root
+        for name, module in list(sys.modules.items()):  # each test starts from fresh modules
+            file = getattr(module, "__file__", None)
+            if file and Path(file).resolve().is_relative_to(root):
+                del sys.modules[name]
         if submission_dir not in sys.path:
             sys.path.insert(0, submission_dir)
 
@@ -340,6 +345,10 @@ class LocalConnection(Connection):
         wire = b"".join(bytes(c) for c in codec.encode(message, self._encode_handle))
         decoded = codec.decode(bytearray(wire), self.dispatcher.lookup)
         reply = self.dispatcher.handle_request(decoded)
-        wire = b"".join(bytes(c) for c in codec.encode(reply, self.dispatcher.store))
+        try:
+            wire = b"".join(bytes(c) for c in codec.encode(reply, self.dispatcher.store))
+        except codec.CodecError as exc:
+            reply = Dispatcher._error("codec", f"the result cannot be returned: {exc}")
+            wire = b"".join(bytes(c) for c in codec.encode(reply))
         reply = codec.decode(bytearray(wire), lambda hid: Handle(self, hid, label), REPLY_LIMITS)
         return self._unwrap(reply, label)

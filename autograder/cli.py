@@ -1,0 +1,250 @@
+"""The ``dlgrade`` command line. Click commands only: the work happens in the library.
+
+Exit codes (every command):
+
+\b
+  0  success; for check/grade: the submission was graded, whatever its score
+  1  a check failed: validate found a problem, generate --check found stale files
+  2  usage error: unknown assignment, bad option, rejected submission, invalid config
+  3  internal error: the graders or the platform failed (a bug to report)
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+import traceback
+from pathlib import Path
+
+import click
+
+import autograder
+from autograder.errors import UsageError
+
+EXIT_OK, EXIT_CHECK_FAILED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+
+
+def _handle_errors(func):
+    """Turn platform exceptions into one clear line and a documented exit code."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        from autograder.grading import GraderError
+
+        try:
+            return func(*args, **kwargs)
+        except UsageError as exc:
+            click.echo(f"dlgrade: error: {exc}", err=True)
+            sys.exit(EXIT_USAGE)
+        except GraderError as exc:
+            click.echo(f"dlgrade: internal error: {exc}", err=True)
+            sys.exit(EXIT_INTERNAL)
+        except (click.ClickException, click.exceptions.Exit, SystemExit, KeyboardInterrupt):
+            raise
+        except Exception as exc:  # a platform bug: say so, keep the traceback for the report
+            click.echo(f"dlgrade: internal error: {type(exc).__name__}: {exc}", err=True)
+            if kwargs.get("debug") or "--debug" in sys.argv:
+                traceback.print_exc()
+            else:
+                click.echo("(run again with --debug for the traceback)", err=True)
+            sys.exit(EXIT_INTERNAL)
+
+    return wrapper
+
+
+def _course(ctx: click.Context):
+    from autograder.config import find_course_root, load_course
+
+    return load_course(find_course_root(ctx.obj.get("course")))
+
+
+@click.group()
+@click.version_option(autograder.__version__, prog_name="dlgrade")
+@click.option("--course", type=click.Path(file_okay=False, path_type=Path),
+              help="Course folder (default: $DLGRADE_COURSE, or the nearest folder above the "
+                   "current one with course.toml or assignments/).")
+@click.pass_context
+def main(ctx: click.Context, course: Path | None) -> None:
+    """dlgrade: grade deep-learning assignments with the student's code kept out of the scoring.
+
+    \b
+    Students:     dlgrade check 02-feedforward
+    Instructors:  dlgrade validate --all
+                  dlgrade grade 02-feedforward submission.zip --json results.json
+                  dlgrade generate --check
+
+    \b
+    Exit codes: 0 success (a graded submission, whatever its score);
+    1 a check failed (validate, generate --check); 2 usage error (unknown
+    assignment, rejected submission, invalid config); 3 internal error.
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["course"] = course
+
+
+@main.command("list")
+@click.pass_context
+@_handle_errors
+def list_cmd(ctx: click.Context) -> None:
+    """List the course's assignments: id, topic, points, modules."""
+    course = _course(ctx)
+    assignments = course.assignments()
+    if not assignments:
+        click.echo(f"no assignments in {course.assignments_dir}")
+        return
+    for a in assignments:
+        click.echo(f"{a.id:<22} topic {a.topic}  {a.total_points:>5g} pts  "
+                   f"{', '.join(a.modules):<32} {a.title}")
+
+
+@main.command()
+@click.argument("assignment", required=False)
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 if starter/ is stale.")
+@click.pass_context
+@_handle_errors
+def generate(ctx: click.Context, assignment: str | None, check: bool) -> None:
+    """Generate starter/ASSIGNMENT from solutions/ASSIGNMENT (all assignments by default).
+
+    Every `# BEGIN SOLUTION` ... `# END SOLUTION` region becomes a stub that raises
+    NotImplementedError with the region's hint; everything else is copied.
+    """
+    from autograder.authoring import stale_files, write_starter
+
+    course = _course(ctx)
+    targets = [course.assignment(assignment)] if assignment else course.assignments()
+    stale_total = 0
+    for a in targets:
+        if not a.solutions_dir.is_dir():
+            raise UsageError(f"{a.id}: no reference solution in {a.solutions_dir}")
+        if check:
+            stale = stale_files(a.solutions_dir, a.starter_dir)
+            stale_total += len(stale)
+            for item in stale:
+                click.echo(f"{a.id}: stale: {item}")
+            if not stale:
+                click.echo(f"{a.id}: starter up to date")
+        else:
+            written = write_starter(a.solutions_dir, a.starter_dir)
+            click.echo(f"{a.id}: wrote {len(written)} file(s) to {a.starter_dir}")
+    if check and stale_total:
+        click.echo("starter/ is stale: run `dlgrade generate`", err=True)
+        sys.exit(EXIT_CHECK_FAILED)
+
+
+def _isolation_option(func):
+    return click.option(
+        "--isolation", type=click.Choice(["process", "none"]), default="process", show_default=True,
+        help="'process': your code runs in a sandboxed worker (the official way). 'none': in this "
+             "process, so breakpoint() and debuggers work; no limits, no protection.")(func)
+
+
+def _submission_paths(paths: tuple[Path, ...], assignment) -> list[Path]:
+    if paths:
+        return list(paths)
+    cwd = Path.cwd()
+    found = [cwd / m for m in assignment.modules if (cwd / m).is_file()]
+    if not found:
+        raise UsageError(f"none of {', '.join(assignment.modules)} is in {cwd}; "
+                         "pass the folder or files to check")
+    return found
+
+
+def _run_grade(assignment, paths, include_hidden, isolation, json_path, debug):
+    from autograder.grading import grade_submission
+    from autograder.results import render_table
+
+    result = grade_submission(assignment, paths if len(paths) > 1 else paths[0],
+                              include_hidden=include_hidden, isolation=isolation,
+                              json_path=json_path, show_pytest_output=isolation == "none")
+    click.echo(render_table(result))
+    if result.output:
+        click.echo(result.output)
+    if json_path:
+        click.echo(f"results written to {json_path}")
+    return result
+
+
+@main.command()
+@click.argument("assignment")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@_isolation_option
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the results JSON here.")
+@click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
+@click.pass_context
+@_handle_errors
+def check(ctx, assignment, paths, isolation, json_path, debug) -> None:
+    """Run the public tests on your work (students).
+
+    PATHS: a folder, a .zip, or .py files; by default the assignment's module
+    files in the current folder. Exit status 0 whenever your work was graded.
+    """
+    a = _course(ctx).assignment(assignment)
+    if isolation == "process":
+        _say_protections_once()
+    _run_grade(a, _submission_paths(paths, a), False, isolation, json_path, debug)
+
+
+def _say_protections_once() -> None:
+    from autograder.sandbox.limits import is_root, landlock_abi
+
+    off = []
+    if not sys.platform.startswith("linux"):
+        off.append("Linux sandboxing (namespaces, Landlock)")
+    else:
+        if not is_root():
+            off.append("network/mount namespaces and the unprivileged uid (not root)")
+        if landlock_abi() < 1:
+            off.append("Landlock file restrictions (kernel support missing)")
+    if off:
+        click.echo("note: your code runs in a separate process with limits, but these "
+                   "protections are off here: " + "; ".join(off) +
+                   ". The official grade uses all of them.", err=True)
+
+
+@main.command()
+@click.argument("assignment")
+@click.argument("submission", nargs=-1, required=True,
+                type=click.Path(exists=True, path_type=Path))
+@_isolation_option
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the results JSON (Gradescope-compatible) here, atomically.")
+@click.option("--public-only", is_flag=True, help="Skip the hidden tests.")
+@click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
+@click.pass_context
+@_handle_errors
+def grade(ctx, assignment, submission, isolation, json_path, public_only, debug) -> None:
+    """Grade SUBMISSION (a folder, a .zip, or .py files) with public and hidden tests.
+
+    Exit status 0 whenever the submission was graded, whatever its score.
+    """
+    a = _course(ctx).assignment(assignment)
+    _run_grade(a, list(submission), not public_only, isolation, json_path, debug)
+
+
+@main.command()
+@click.argument("assignment", required=False)
+@click.option("--all", "all_", is_flag=True, help="Validate every assignment.")
+@click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
+@click.pass_context
+@_handle_errors
+def validate(ctx, assignment, all_, debug) -> None:
+    """Prove an assignment is sound: reference full marks, starter zero, deterministic,
+    points matching assignment.toml. Exit status 1 if any check fails."""
+    from autograder.validate import validate_assignment
+
+    course = _course(ctx)
+    if bool(assignment) == all_:
+        raise UsageError("give one ASSIGNMENT or --all")
+    targets = course.assignments() if all_ else [course.assignment(assignment)]
+    ok = True
+    for a in targets:
+        report = validate_assignment(a)
+        click.echo(report.render())
+        ok = ok and report.ok
+    if not ok:
+        sys.exit(EXIT_CHECK_FAILED)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,133 @@
+"""Grading one submission: prepare it, run the graders under pytest, collect the result.
+
+The graders run in *this* (trusted) process; the submission runs in workers
+forked from a warm parent that this module starts once and reuses.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import io
+import os
+import threading
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+import autograder
+from autograder.config import Assignment
+from autograder.plugin import GradingPlugin
+from autograder.results import GradeResult, write_json_atomic
+from autograder.sandbox.client import WarmParent
+from autograder.sandbox.session import SubmissionSandbox
+from autograder.submission import prepare_submission
+
+
+class GraderError(RuntimeError):
+    """The graders themselves are broken (collection error, bad marker): not the student's fault."""
+
+
+_shared_parent: WarmParent | None = None
+_shared_lock = threading.Lock()
+
+
+def shared_warm_parent() -> WarmParent:
+    """The process-wide warm parent, started on first use and stopped at exit."""
+    global _shared_parent
+    with _shared_lock:
+        if _shared_parent is None or _shared_parent.process.poll() is not None:
+            _shared_parent = WarmParent()
+            atexit.register(_shared_parent.close)
+        return _shared_parent
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def _pytest_args(assignment: Assignment, include_hidden: bool, extra: Sequence[str]) -> list[str]:
+    tests_root = assignment.root / "tests"
+    folders = [assignment.public_tests]
+    if include_hidden and assignment.hidden_tests.is_dir():
+        folders.append(assignment.hidden_tests)
+    return [
+        *[str(f) for f in folders if f.is_dir()],
+        f"--rootdir={tests_root}", "-c", os.devnull,
+        "--import-mode=importlib", "-p", "no:cacheprovider", "-p", "no:warnings",
+        "-q", "--no-header", "-o", "python_files=test_*.py", *extra,
+    ]
+
+
+def grade_submission(
+    assignment: Assignment,
+    submission: Path | Sequence[Path],
+    *,
+    include_hidden: bool = True,
+    isolation: str = "process",
+    parent: WarmParent | None = None,
+    json_path: Path | None = None,
+    pytest_args: Sequence[str] = (),
+    show_pytest_output: bool = False,
+) -> GradeResult:
+    """Grade a submission (folder, .zip, or .py files) against an assignment's tests.
+
+    Args:
+        include_hidden: run the hidden tests too (instructors); ``False`` for ``check``.
+        isolation: ``"process"`` (sandboxed workers) or ``"none"`` (debugging).
+        parent: a warm parent to reuse; the shared one by default.
+        json_path: also write the results JSON there, atomically.
+
+    Raises:
+        SubmissionRejected: the archive or folder was refused before grading.
+        GraderError: the graders could not be collected or run.
+    """
+    started_at, t0 = _now(), time.perf_counter()
+    prepared = prepare_submission(submission, assignment.modules)
+    try:
+        if isolation == "process" and parent is None:
+            parent = shared_warm_parent()
+        sandbox = SubmissionSandbox(assignment, prepared.directory, isolation, parent,
+                                    prepared.problems)
+        sandbox.probe_modules()
+        plugin = GradingPlugin(sandbox, assignment.root / "tests", assignment.limits.test_timeout)
+        args = _pytest_args(assignment, include_hidden, pytest_args)
+        log = io.StringIO()
+        if show_pytest_output:
+            exit_code = pytest.main(args + ["-s"], plugins=[plugin])
+        else:
+            with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+                exit_code = pytest.main(args, plugins=[plugin])
+        if plugin.collection_errors or exit_code not in (pytest.ExitCode.OK,
+                                                         pytest.ExitCode.TESTS_FAILED):
+            detail = "\n".join(plugin.collection_errors) or log.getvalue()[-4000:]
+            raise GraderError(f"the graders of {assignment.id} could not run "
+                              f"(pytest exit {int(exit_code)}):\n{detail}")
+        tests = plugin.ordered_results()
+        notes = [f"{name}.py: {reason}" for name, reason in sandbox.module_problems.items()]
+        return _finish(assignment, prepared.sha256, started_at, t0, tests, notes, isolation,
+                       sandbox.protections(), json_path)
+    finally:
+        prepared.cleanup()
+
+
+def _finish(assignment, sha256, started_at, t0, tests, notes, isolation, protections, json_path):
+    result = GradeResult(
+        assignment=assignment.id,
+        assignment_version=assignment.version,
+        platform_version=autograder.__version__,
+        submission_sha256=sha256,
+        started_at=started_at,
+        finished_at=_now(),
+        execution_time=time.perf_counter() - t0,
+        tests=tests,
+        output="\n".join(notes),
+        isolation=isolation,
+        protections=protections,
+    )
+    if json_path is not None:
+        write_json_atomic(Path(json_path), result.to_json())
+    return result

@@ -1,0 +1,178 @@
+"""Grading results: the data model, the results JSON (Gradescope-compatible) and a terminal table.
+
+The JSON is a superset of Gradescope's ``results.json``: top-level ``score``,
+``max_score``, ``execution_time``, ``output``, ``tests[]`` (``name``, ``score``,
+``max_score``, ``status``, ``output``, ``visibility``), plus dlgrade's own
+fields: ``assignment``, ``assignment_version``, ``submission_sha256``,
+``platform_version``, ``started_at``, ``finished_at``, ``isolation``,
+``protections``. It is written atomically (temporary file, fsync, rename).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import textwrap
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+VISIBLE = "visible"
+AFTER_DUE_DATE = "after_due_date"
+
+
+@dataclass
+class TestResult:
+    """The outcome of one grader test."""
+
+    name: str  # "public/test_layers.py::test_relu_forward"
+    description: str  # the test's docstring: the feedback line
+    max_score: float
+    score: float = 0.0
+    status: str = "failed"  # "passed" | "failed"
+    reason: str = ""  # one line, student-safe
+    output: str = ""  # longer feedback: details, student traceback, captured stdout
+    visibility: str = VISIBLE
+    duration: float = 0.0
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "passed"
+
+    def to_gradescope(self) -> dict[str, Any]:
+        lines = [self.description] if self.description else []
+        if not self.passed:
+            lines.append(f"Failed: {self.reason}" if self.reason else "Failed")
+            if self.output:
+                lines.append(self.output)
+        return {
+            "name": self.name,
+            "score": self.score,
+            "max_score": self.max_score,
+            "status": self.status,
+            "output": "\n".join(lines),
+            "visibility": self.visibility,
+            "extra_data": {"duration": round(self.duration, 4), "reason": self.reason},
+        }
+
+
+@dataclass
+class GradeResult:
+    """A graded submission."""
+
+    assignment: str
+    assignment_version: str
+    platform_version: str
+    submission_sha256: str
+    started_at: str
+    finished_at: str
+    execution_time: float
+    tests: list[TestResult] = field(default_factory=list)
+    output: str = ""
+    isolation: str = "process"
+    protections: list[str] = field(default_factory=list)
+
+    @property
+    def score(self) -> float:
+        return round(sum(t.score for t in self.tests), 6)
+
+    @property
+    def max_score(self) -> float:
+        return round(sum(t.max_score for t in self.tests), 6)
+
+    def test(self, name: str) -> TestResult:
+        """The result of the test whose name is ``name`` or ends with ``::name``."""
+        for t in self.tests:
+            if t.name == name or t.name.endswith("::" + name):
+                return t
+        raise KeyError(name)
+
+    def failed_names(self) -> list[str]:
+        return [t.name for t in self.tests if not t.passed]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "score": self.score,
+            "max_score": self.max_score,
+            "execution_time": round(self.execution_time, 3),
+            "output": self.output,
+            "tests": [t.to_gradescope() for t in self.tests],
+            "assignment": self.assignment,
+            "assignment_version": self.assignment_version,
+            "submission_sha256": self.submission_sha256,
+            "platform_version": self.platform_version,
+            "started_at": self.started_at,
+            "finished_at": self.finished_at,
+            "isolation": self.isolation,
+            "protections": self.protections,
+        }
+
+    def signature(self) -> list[tuple]:
+        """What must be identical between two gradings of the same submission."""
+        return [(t.name, t.status, t.score, t.reason) for t in self.tests]
+
+
+def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
+    """Write ``data`` as JSON to ``path`` so that readers see the old file or the new one."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(data, fh, indent=2, allow_nan=False, default=str)
+            fh.write("\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _fmt_points(value: float) -> str:
+    return f"{value:g}"
+
+
+def render_table(result: GradeResult, width: int | None = None, show_hidden_reasons: bool = True) -> str:
+    """A plain-text table: test, points, status, one-line reason; then the total."""
+    width = width or shutil.get_terminal_size((110, 20)).columns
+    rows = []
+    for t in result.tests:
+        label = t.name.split("::", 1)[-1]
+        if t.visibility != VISIBLE:
+            label += " (hidden)"
+        status = "PASS" if t.passed else "FAIL"
+        reason = "" if t.passed else (t.reason if show_hidden_reasons or t.visibility == VISIBLE
+                                      else "")
+        rows.append((label, f"{_fmt_points(t.score)}/{_fmt_points(t.max_score)}", status, reason))
+    w_label = min(max([len(r[0]) for r in rows] + [4]), 48)
+    w_points = max([len(r[1]) for r in rows] + [6])
+    head = f"{'test':<{w_label}}  {'points':>{w_points}}  status  reason"
+    lines = [head, "-" * min(width, max(len(head), 60))]
+    room = max(width - w_label - w_points - 14, 20)
+    for label, points, status, reason in rows:
+        label = label if len(label) <= w_label else label[: w_label - 1] + "…"
+        reason = textwrap.shorten(reason, room, placeholder="…") if reason else ""
+        lines.append(f"{label:<{w_label}}  {points:>{w_points}}  {status:<6}  {reason}".rstrip())
+    lines.append("-" * min(width, max(len(head), 60)))
+    passed = sum(t.passed for t in result.tests)
+    lines.append(f"total: {_fmt_points(result.score)} / {_fmt_points(result.max_score)} points "
+                 f"({passed}/{len(result.tests)} tests passed) in {result.execution_time:.1f} s")
+    return "\n".join(lines)
+
+
+def result_from_json(data: dict[str, Any]) -> GradeResult:
+    """Rebuild a ``GradeResult`` from ``to_json`` output (for reports and tests)."""
+    tests = [TestResult(name=t["name"], description="", max_score=t["max_score"], score=t["score"],
+                        status=t["status"], reason=t.get("extra_data", {}).get("reason", ""),
+                        output=t.get("output", ""), visibility=t.get("visibility", VISIBLE))
+             for t in data["tests"]]
+    fields = {k: data[k] for k in ("assignment", "assignment_version", "platform_version",
+                                   "submission_sha256", "started_at", "finished_at")}
+    return GradeResult(**fields, execution_time=data["execution_time"], tests=tests,
+                       output=data.get("output", ""), isolation=data.get("isolation", "process"),
+                       protections=data.get("protections", []))
+

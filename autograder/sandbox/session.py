@@ -1,0 +1,192 @@
+"""Workers for one submission, and the ``Submission`` proxy graders see.
+
+Each test gets a **fresh worker** forked from the warm parent, so nothing a
+test (or the submission) does can leak into the next test: module state,
+monkeypatches, open files, leftover processes all die with the worker.
+Forking costs a few milliseconds; importing the student's small modules again
+costs about as much.
+
+Before the first test, ``probe_modules`` imports every module once. A module
+that is missing, has a syntax error, or hangs/crashes at import is recorded,
+and every later test that touches it fails at once with that reason, instead
+of waiting out a timeout per test.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from autograder.config import Assignment
+from autograder.errors import (
+    ModuleUnavailable,
+    StudentException,
+    SubmissionError,
+    WorkerCrashed,
+    WorkerTimeout,
+)
+from autograder.sandbox.client import Connection, Handle, LocalConnection, WarmParent
+from autograder.sandbox.limits import WorkerSpec
+from autograder.sandbox.zygote import seed_everything
+
+ISOLATION_MODES = ("process", "none")
+
+
+class SubmissionSandbox:
+    """Starts workers for one prepared submission.
+
+    Args:
+        assignment: the assignment (modules, limits, banned APIs).
+        directory: the scratch copy of the submission.
+        isolation: ``"process"`` (sandboxed workers) or ``"none"`` (in this process).
+        parent: the warm parent to fork workers from (required for ``"process"``).
+        problems: modules already known to be unusable (missing, not UTF-8).
+    """
+
+    def __init__(self, assignment: Assignment, directory: Path, isolation: str = "process",
+                 parent: WarmParent | None = None, problems: dict[str, str] | None = None):
+        if isolation not in ISOLATION_MODES:
+            raise ValueError(f"isolation must be one of {ISOLATION_MODES}")
+        if isolation == "process" and parent is None:
+            raise ValueError("process isolation needs a warm parent")
+        self.assignment = assignment
+        self.directory = Path(directory)
+        self.isolation = isolation
+        self.parent = parent
+        self.module_problems: dict[str, str] = dict(problems or {})
+
+    def connect(self, seed: int) -> Connection:
+        """A new connection with a fresh worker (or the in-process dispatcher)."""
+        limits = self.assignment.limits
+        if self.isolation == "none":
+            seed_everything(seed)
+            return LocalConnection(str(self.directory), list(self.assignment.modules))
+        spec = WorkerSpec(
+            submission_dir=str(self.directory),
+            modules=list(self.assignment.modules),
+            seed=seed,
+            banned=list(self.assignment.banned),
+            cpu_seconds=int(limits.cpu_seconds),
+            memory_mb=int(limits.memory_mb),
+            max_processes=int(limits.max_processes),
+            max_file_mb=int(limits.max_file_mb),
+            max_open_files=int(limits.max_open_files),
+            hide_paths=[str(p) for p in self.assignment.hide_from_worker],
+        )
+        conn = self.parent.spawn(spec, max_output=int(limits.max_output_kb) * 1024)
+        conn.call_timeout = limits.call_timeout
+        return conn
+
+    def probe_modules(self) -> dict[str, str]:
+        """Import every module once; record the ones that cannot be imported."""
+        conn: Connection | None = None
+        try:
+            for name in self.assignment.module_names:
+                if name in self.module_problems:
+                    continue
+                if conn is None:
+                    conn = self.connect(seed=0)
+                try:
+                    conn.request({"op": "import", "module": name}, name)
+                except StudentException as exc:
+                    self.module_problems[name] = exc.reason
+                except (WorkerTimeout, WorkerCrashed) as exc:
+                    self.module_problems[name] = f"importing {name}.py failed: {exc.reason}"
+                    conn.close()
+                    conn = None
+        finally:
+            if conn is not None:
+                conn.close()
+        return self.module_problems
+
+    def protections(self) -> list[str]:
+        """The protections in force for this submission's workers."""
+        if self.isolation == "none":
+            return ["none (in-process: debugging only)"]
+        info = self.parent.protections()
+        active = ["separate-process", "value-codec", "rlimits", "fresh-worker-per-test"]
+        if info.get("root"):
+            active += ["network-namespace", "mount-namespace", "unprivileged-uid"]
+        abi = info.get("landlock_abi", 0)
+        if abi >= 1:
+            active.append("landlock-fs")
+        if abi >= 4:
+            active.append("landlock-net")
+        if abi >= 6:
+            active.append("landlock-signal-scope")
+        return active
+
+
+class Submission:
+    """What a grader's ``submission`` fixture is: the student's modules, run elsewhere.
+
+    ``submission.layers`` is the student's ``layers.py`` as a handle; calls on
+    it run in this test's worker. The worker starts on first use.
+    """
+
+    def __init__(self, sandbox: SubmissionSandbox, seed: int, test_timeout: float):
+        self._sandbox = sandbox
+        self._seed = seed
+        self._test_timeout = test_timeout
+        self._conn: Connection | None = None
+        self._modules: dict[str, Handle] = {}
+        self._started = time.monotonic()
+
+    @property
+    def connection(self) -> Connection:
+        if self._conn is None:
+            self._conn = self._sandbox.connect(self._seed)
+            if self._sandbox.isolation == "process":
+                self._conn.deadline = self._started + self._test_timeout
+        return self._conn
+
+    def module(self, name: str) -> Handle:
+        """The student's module ``name`` (without ``.py``)."""
+        if name in self._modules:
+            return self._modules[name]
+        if name not in self._sandbox.assignment.module_names:
+            raise AttributeError(
+                f"{name!r} is not a module of this assignment "
+                f"(modules: {', '.join(self._sandbox.assignment.module_names)})")
+        problem = self._sandbox.module_problems.get(name)
+        if problem:
+            raise ModuleUnavailable(problem)
+        handle = self.connection.request({"op": "import", "module": name}, name)
+        if not isinstance(handle, Handle):
+            raise SubmissionError(f"{name}.py could not be loaded")
+        self._modules[name] = handle
+        return handle
+
+    def __getattr__(self, name: str) -> Handle:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return self.module(name)
+
+    def autograd_probe(self, target: Handle, inputs: list, grad_output: Any = None,
+                       params: list[str] | bool | None = None, method: str | None = None) -> dict:
+        """Forward and backward through the submission's torch code, in the worker.
+
+        Args:
+            target: a handle to a callable or ``nn.Module`` of the submission.
+            inputs: positional inputs; floating tensors get ``requires_grad``.
+            grad_output: upstream gradient for the output (``None``: ones).
+            params: parameter names whose gradients to return (``True``: all).
+            method: call ``target.<method>`` instead of ``target`` itself.
+
+        Returns:
+            ``{"output": ..., "input_grads": [...], "param_grads": {name: tensor}}``
+        """
+        return self.connection.request(
+            {"op": "probe", "target": target, "inputs": list(inputs),
+             "grad_output": grad_output, "params": params, "method": method},
+            f"autograd probe of {target!r}")
+
+    @property
+    def output(self) -> str:
+        """What the submission printed so far in this test (truncated)."""
+        return self._conn.output() if self._conn is not None else ""
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()

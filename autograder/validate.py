@@ -1,0 +1,97 @@
+"""``dlgrade validate``: prove that an assignment's graders are sound.
+
+Checks, each reported as one line:
+
+1. the starter is up to date with the solution (``generate --check``);
+2. the reference solution scores full marks on every test;
+3. the generated starter scores 0 on every scoring test;
+4. grading the reference twice gives identical results (determinism);
+5. the test points add up to ``total_points`` in assignment.toml;
+
+and reports the wall time of one full grade of the reference.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from autograder.authoring import stale_files
+from autograder.config import Assignment
+from autograder.grading import grade_submission
+from autograder.sandbox.client import WarmParent
+
+
+@dataclass
+class Check:
+    name: str
+    ok: bool
+    detail: str = ""
+
+
+@dataclass
+class ValidationReport:
+    assignment: str
+    checks: list[Check] = field(default_factory=list)
+    grade_seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return all(c.ok for c in self.checks)
+
+    def render(self) -> str:
+        lines = [f"validate {self.assignment}"]
+        for check in self.checks:
+            mark = "ok  " if check.ok else "FAIL"
+            lines.append(f"  [{mark}] {check.name}" + (f": {check.detail}" if check.detail else ""))
+        lines.append(f"  full grade of the reference: {self.grade_seconds:.2f} s wall")
+        lines.append("  VALID" if self.ok else "  INVALID")
+        return "\n".join(lines)
+
+
+def _listing(names: list[str], limit: int = 6) -> str:
+    shown = ", ".join(n.split("::")[-1] for n in names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+def validate_assignment(assignment: Assignment, parent: WarmParent | None = None) -> ValidationReport:
+    """Run every check on ``assignment`` (it must belong to a course with solutions/ and starter/)."""
+    report = ValidationReport(assignment.id)
+    checks = report.checks
+    if assignment.solutions_dir is None or not assignment.solutions_dir.is_dir():
+        checks.append(Check("reference solution present", False, f"{assignment.solutions_dir} missing"))
+        return report
+    stale = stale_files(assignment.solutions_dir, assignment.starter_dir)
+    checks.append(Check("starter generated from the solution", not stale,
+                        "; ".join(stale[:5]) + (" (run `dlgrade generate`)" if stale else "")))
+
+    t0 = time.perf_counter()
+    first = grade_submission(assignment, assignment.solutions_dir, parent=parent)
+    report.grade_seconds = time.perf_counter() - t0
+    failed = [t for t in first.tests if not t.passed]
+    checks.append(Check(
+        "reference scores full marks", not failed and first.score == first.max_score,
+        f"{first.score:g}/{first.max_score:g}" + (
+            "; failing: " + "; ".join(f"{t.name}: {t.reason}" for t in failed[:5]) if failed else "")))
+
+    if not stale:
+        starter = grade_submission(assignment, assignment.starter_dir, parent=parent)
+        scoring = [t for t in starter.tests if t.max_score > 0]
+        passing = [t.name for t in scoring if t.score > 0]
+        checks.append(Check("starter scores 0 on every scoring test", not passing,
+                            f"{starter.score:g}/{starter.max_score:g}" + (
+                                f"; passing: {_listing(passing)}" if passing else "")))
+
+    second = grade_submission(assignment, assignment.solutions_dir, parent=parent)
+    diffs = [a[0] for a, b in zip(first.signature(), second.signature(), strict=False) if a != b]
+    same = first.signature() == second.signature()
+    checks.append(Check("grading is deterministic", same,
+                        "" if same else f"differs in {_listing(diffs) or 'the test list'}"))
+
+    total = first.max_score
+    checks.append(Check("points add up to total_points", abs(total - assignment.total_points) < 1e-9,
+                        f"tests sum to {total:g}, assignment.toml says {assignment.total_points:g}"))
+    unscored = [t.name for t in first.tests if t.max_score == 0]
+    checks.append(Check("every test carries points", not unscored,
+                        f"no @pytest.mark.points: {_listing(unscored)}" if unscored else ""))
+    return report
