@@ -119,7 +119,8 @@ def _unshare(flags: int) -> None:
 
 
 def _mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None) -> None:
-    enc = (lambda s: s.encode() if s is not None else None)
+    def enc(s):
+        return (s.encode() if s is not None else None)
     _check(_c().mount(enc(source), enc(target), enc(fstype), ctypes.c_ulong(flags), enc(data)),
            f"mount {target}")
 
@@ -337,7 +338,7 @@ def confine(spec: WorkerSpec) -> list[str]:
         active.append("mount-namespace")
         if spec.uid is not None:
             _expose_for_others(read_paths + [scratch])
-            for dirpath, dirnames, filenames in os.walk(scratch):
+            for dirpath, _dirnames, filenames in os.walk(scratch):
                 os.chown(dirpath, spec.uid, spec.uid)
                 for name in filenames:
                     os.lchown(os.path.join(dirpath, name), spec.uid, spec.uid)
