@@ -146,7 +146,7 @@ def _encode(value: Any, out: list, on_unknown, depth: int) -> None:
     elif isinstance(value, (bytes, bytearray, memoryview)):
         raw = bytes(value)
         out.append(b"b" + _U64.pack(len(raw)) + raw)
-    elif isinstance(value, np.ndarray) and value.dtype.kind in "biufc":
+    elif isinstance(value, np.ndarray):
         _encode_array(value, out)
     elif isinstance(value, np.generic) and value.dtype.kind in "biufc":
         _encode(value.item(), out, on_unknown, depth)

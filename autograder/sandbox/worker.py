@@ -227,7 +227,14 @@ class Dispatcher:
 
 
 def serve(sock: socket.socket, dispatcher: Dispatcher) -> None:
-    """Answer requests on ``sock`` until the grader closes it."""
+    """Answer requests on ``sock`` until the grader closes it.
+
+    Processes the submission forks must never speak on the channel: the
+    channel is closed in every child at fork, and a child that unwinds back
+    into this loop exits at once.
+    """
+    pid = os.getpid()
+    os.register_at_fork(after_in_child=sock.close)
     while True:
         try:
             request = protocol.recv_message(sock, on_handle=dispatcher.lookup)
@@ -237,6 +244,8 @@ def serve(sock: socket.socket, dispatcher: Dispatcher) -> None:
             reply = Dispatcher._error("platform", f"bad request: {exc}")
         else:
             reply = dispatcher.handle_request(request)
+        if os.getpid() != pid:
+            os._exit(0)
         _flush_std()
         try:
             protocol.send_message(sock, reply, on_unknown=dispatcher.store)

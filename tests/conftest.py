@@ -1,0 +1,76 @@
+"""Shared fixtures for the platform's own tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from autograder.config import Course, load_course
+from autograder.grading import grade_submission
+from autograder.results import GradeResult
+from autograder.sandbox.client import WarmParent
+
+REPO = Path(__file__).resolve().parents[1]
+FIXTURE_COURSE = REPO / "tests" / "fixtures" / "course"
+
+HONEST_MINI = '''
+import numpy as np
+
+
+def add(a, b):
+    return a + b
+
+
+def scale(x, factor):
+    return np.asarray(x) * factor
+
+
+class Counter:
+    def __init__(self, start=0):
+        self.count = start
+
+    def step(self, by=1):
+        self.count += by
+        return self.count
+'''
+
+
+@pytest.fixture(scope="session")
+def warm_parent():
+    """One warm parent for the whole test session (starting one imports torch: ~3 s)."""
+    parent = WarmParent()
+    yield parent
+    parent.close()
+
+
+@pytest.fixture(scope="session")
+def mini_course() -> Course:
+    return load_course(FIXTURE_COURSE)
+
+
+@pytest.fixture
+def grade_mini(mini_course, warm_parent, tmp_path):
+    """Grade a ``mini.py`` given as source text (or a dict of file name -> text/bytes)."""
+    counter = iter(range(1000))
+
+    def grade(files: str | dict[str, str | bytes], **kwargs) -> GradeResult:
+        folder = tmp_path / f"submission{next(counter)}"
+        folder.mkdir()
+        if isinstance(files, str):
+            files = {"mini.py": files}
+        for name, content in files.items():
+            target = folder / name
+            if isinstance(content, bytes):
+                target.write_bytes(content)
+            else:
+                target.write_text(content, encoding="utf-8")
+        kwargs.setdefault("parent", warm_parent)
+        return grade_submission(mini_course.assignment("90-mini"), folder, **kwargs)
+
+    return grade
+
+
+def statuses(result: GradeResult) -> dict[str, str]:
+    """test function name -> status."""
+    return {t.name.split("::")[-1]: t.status for t in result.tests}
