@@ -1,0 +1,338 @@
+"""The sandboxed worker: handles, timeouts, crash recovery, limits, network, environment."""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+
+import numpy as np
+import pytest
+import torch
+
+from autograder.errors import ModuleUnavailable, StudentException, WorkerCrashed, WorkerTimeout
+from autograder.sandbox.session import Submission, SubmissionSandbox
+
+MODULE = '''
+import os
+import numpy as np
+import torch
+from torch import nn
+
+STATE = {"calls": 0}
+
+
+def identity(x):
+    return x
+
+
+def bump():
+    STATE["calls"] += 1
+    return STATE["calls"]
+
+
+def spin():
+    while True:
+        pass
+
+
+def sleep_ignoring_sigterm(seconds):
+    import signal, time
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    time.sleep(seconds)
+
+
+def burn_cpu(seconds):
+    import time
+    end = time.process_time() + seconds
+    while time.process_time() < end:
+        pass
+    return "done"
+
+
+def write_file(name, megabytes):
+    with open(name, "wb") as fh:
+        fh.write(b"x" * (megabytes * 2**20))
+    return os.path.getsize(name)
+
+
+def open_files(n):
+    handles = [open(f"f{i}.txt", "w") for i in range(n)]
+    return len(handles)
+
+
+def connect(port):
+    import socket
+    s = socket.create_connection(("127.0.0.1", port), timeout=1)
+    return "connected"
+
+
+def raw_connect(port):
+    import _socket
+    s = _socket.socket(_socket.AF_INET, _socket.SOCK_STREAM)
+    s.settimeout(1)
+    s.connect(("127.0.0.1", port))
+    return "connected"
+
+
+def environment():
+    return dict(os.environ)
+
+
+def whoami():
+    return {"uid": os.getuid(), "cwd": os.getcwd(), "files": sorted(os.listdir("."))}
+
+
+def fail_deep():
+    def inner():
+        raise ValueError("bad value in inner")
+    inner()
+
+
+def sum_array(x):
+    return float(x.sum()), x.shape, x.dtype.name
+
+
+class Box:
+    def __init__(self, items):
+        self.items = list(items)
+
+    def __len__(self):
+        return len(self.items)
+
+    def __getitem__(self, i):
+        return self.items[i]
+
+    def total(self):
+        return sum(self.items)
+
+
+class TwoLayer(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(3, 4)
+        self.fc2 = nn.Linear(4, 2)
+
+    def forward(self, x):
+        return self.fc2(torch.tanh(self.fc1(x)))
+
+
+def train_steps(model, x, y, steps):
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    losses = []
+    for _ in range(steps):
+        opt.zero_grad()
+        loss = ((model(x) - y) ** 2).mean()
+        loss.backward()
+        opt.step()
+        losses.append(float(loss))
+    return losses
+'''
+
+
+@pytest.fixture
+def make_submission(mini_course, warm_parent, tmp_path):
+    """A ``Submission`` over a one-module submission ``mini.py`` with ``MODULE``'s source."""
+    opened = []
+
+    def make(source: str = MODULE, isolation: str = "process", **limit_overrides):
+        folder = tmp_path / f"s{len(opened)}"
+        folder.mkdir()
+        os.chmod(tmp_path, 0o755)
+        (folder / "mini.py").write_text(source)
+        assignment = mini_course.assignment("90-mini")
+        if limit_overrides:
+            import dataclasses
+            assignment = dataclasses.replace(
+                assignment, limits=dataclasses.replace(assignment.limits, **limit_overrides),
+                banned=())
+        else:
+            import dataclasses
+            assignment = dataclasses.replace(assignment, banned=())
+        sandbox = SubmissionSandbox(assignment, folder, isolation,
+                                    warm_parent if isolation == "process" else None)
+        sandbox.probe_modules()
+        sub = Submission(sandbox, seed=1, test_timeout=assignment.limits.test_timeout)
+        opened.append(sub)
+        return sub
+
+    yield make
+    for sub in opened:
+        sub.close()
+
+
+def test_values_cross_by_value(make_submission):
+    mini = make_submission().mini
+    x = np.arange(6.0).reshape(2, 3)
+    out = mini.identity(x)
+    assert isinstance(out, np.ndarray) and out is not x
+    np.testing.assert_array_equal(out, x)
+    assert mini.sum_array(x) == (15.0, (2, 3), "float64")
+    assert mini.identity({"a": [1, (2, None)], "b": b"raw"}) == {"a": [1, (2, None)], "b": b"raw"}
+
+
+def test_handles_support_methods_attributes_items_len_iteration(make_submission):
+    mini = make_submission().mini
+    box = mini.Box([1, 2, 3])
+    assert box.total() == 6
+    assert box.items == [1, 2, 3]
+    assert len(box) == 3 and box[1] == 2 and list(box) == [1, 2, 3]
+    box.items = [10, 20]
+    assert box.total() == 30
+    assert box.remote_type() == "mini.Box"
+    assert mini.identity(box).total() == 30  # a handle passed back in is the same object
+
+
+def test_nn_module_state_dict_forward_and_training_loop(make_submission):
+    mini = make_submission().mini
+    model = mini.TwoLayer()
+    reference = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Tanh(), torch.nn.Linear(4, 2))
+    state = {k.replace("0.", "fc1.").replace("2.", "fc2."): v for k, v in reference.state_dict().items()}
+    model.load_state_dict(state)
+    x = torch.randn(5, 3)
+    torch.testing.assert_close(model.forward(x), reference(x).detach())
+    torch.testing.assert_close(model(x), reference(x).detach())
+    losses = mini.train_steps(model, x, torch.zeros(5, 2), 5)
+    assert len(losses) == 5 and losses[-1] < losses[0]
+
+
+def test_autograd_probe_returns_input_and_parameter_gradients(make_submission):
+    sub = make_submission()
+    model = sub.mini.TwoLayer()
+    reference = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Tanh(), torch.nn.Linear(4, 2))
+    model.load_state_dict({k.replace("0.", "fc1.").replace("2.", "fc2."): v
+                           for k, v in reference.state_dict().items()})
+    x = torch.randn(5, 3, dtype=torch.float32)
+    upstream = torch.randn(5, 2)
+    probe = sub.autograd_probe(model, [x], upstream, params=["fc1.weight", "fc2.bias"])
+    xr = x.clone().requires_grad_(True)
+    out = reference(xr)
+    out.backward(upstream)
+    torch.testing.assert_close(probe["output"], out.detach())
+    torch.testing.assert_close(probe["input_grads"][0], xr.grad)
+    torch.testing.assert_close(probe["param_grads"]["fc1.weight"], reference[0].weight.grad)
+    torch.testing.assert_close(probe["param_grads"]["fc2.bias"], reference[2].bias.grad)
+
+
+def test_student_exception_carries_trimmed_traceback(make_submission):
+    mini = make_submission().mini
+    with pytest.raises(StudentException) as info:
+        mini.fail_deep()
+    assert info.value.reason == "ValueError: bad value in inner"
+    assert 'File "mini.py"' in info.value.details and "in inner" in info.value.details
+    assert "autograder" not in info.value.details  # platform frames are trimmed
+
+
+def test_call_timeout_kills_worker_and_reports(make_submission):
+    sub = make_submission()
+    t0 = time.monotonic()
+    with pytest.raises(WorkerTimeout, match=r"mini.spin\(...\) timed out"):
+        sub.mini.spin()
+    assert time.monotonic() - t0 < 4
+    with pytest.raises(WorkerCrashed, match="timed out"):  # the worker is gone for this test
+        sub.mini.identity(1)
+
+
+def test_sleeping_past_the_deadline_while_ignoring_sigterm(make_submission):
+    sub = make_submission()
+    t0 = time.monotonic()
+    with pytest.raises(WorkerTimeout):
+        sub.mini.sleep_ignoring_sigterm(30)
+    assert time.monotonic() - t0 < 4
+
+
+def test_test_timeout_bounds_the_sum_of_calls(make_submission):
+    sub = make_submission(call_timeout=10.0, test_timeout=1.0)
+    with pytest.raises(WorkerTimeout, match="test's time limit"):
+        sub.mini.burn_cpu(3)
+
+
+def test_cpu_limit_kills_the_worker(make_submission):
+    sub = make_submission(call_timeout=20.0, test_timeout=20.0, cpu_seconds=1)
+    with pytest.raises(WorkerCrashed, match="SIGXCPU|SIGKILL"):
+        sub.mini.burn_cpu(5)
+
+
+def test_file_size_limit(make_submission):
+    mini = make_submission(max_file_mb=1).mini
+    assert mini.write_file("small.bin", 0) == 0
+    with pytest.raises(StudentException, match="File too large"):
+        mini.write_file("big.bin", 3)
+
+
+def test_open_files_limit(make_submission):
+    mini = make_submission(max_open_files=32).mini
+    assert mini.open_files(5) == 5
+    with pytest.raises(StudentException, match="Too many open files"):
+        mini.open_files(100)
+
+
+def test_no_network_even_on_loopback(make_submission):
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    port = server.getsockname()[1]
+    try:
+        mini = make_submission().mini
+        with pytest.raises(StudentException, match="PermissionError|OSError|ConnectionRefused"):
+            mini.connect(port)
+        with pytest.raises(StudentException, match="Error"):
+            mini.raw_connect(port)  # below the Python-level block: the kernel refuses
+        server.settimeout(0.2)
+        with pytest.raises(socket.timeout):
+            server.accept()
+    finally:
+        server.close()
+
+
+def test_environment_is_scrubbed_and_cwd_is_a_scratch_copy(make_submission, monkeypatch):
+    mini = make_submission().mini
+    env = mini.environment()
+    assert set(env) <= {"PATH", "HOME", "TMPDIR", "LANG", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
+                        "OPENBLAS_NUM_THREADS"}
+    info = mini.whoami()
+    assert info["files"] == ["mini.py"] or set(info["files"]) <= {"mini.py", ".tmp"}
+    if os.geteuid() == 0:
+        assert info["uid"] >= 61000  # dropped to an unprivileged per-worker uid
+
+
+def test_each_test_gets_a_fresh_worker(make_submission, mini_course, warm_parent):
+    sub = make_submission()
+    assert sub.mini.bump() == 1
+    assert sub.mini.bump() == 2
+    fresh = Submission(sub._sandbox, seed=1, test_timeout=5)
+    try:
+        assert fresh.mini.bump() == 1  # module state did not leak from the other "test"
+    finally:
+        fresh.close()
+
+
+def test_crash_fails_the_call_and_a_new_worker_works(make_submission):
+    sub = make_submission(MODULE + "\ndef die():\n    os._exit(9)\n")
+    with pytest.raises(WorkerCrashed, match="exit code 9"):
+        sub.mini.die()
+    fresh = Submission(sub._sandbox, seed=1, test_timeout=5)
+    try:
+        assert fresh.mini.identity(3) == 3
+    finally:
+        fresh.close()
+
+
+def test_module_failing_at_import_is_reported_without_waiting(make_submission):
+    sub = make_submission("while True:\n    pass\n")
+    t0 = time.monotonic()
+    with pytest.raises(ModuleUnavailable, match="timed out"):
+        sub.mini.identity(1)
+    assert time.monotonic() - t0 < 0.5
+
+
+def test_in_process_mode_gives_the_same_values(make_submission):
+    isolated = make_submission().mini
+    local = make_submission(isolation="none").mini
+    x = np.linspace(0, 1, 7)
+    for mini in (isolated, local):
+        out = mini.identity(x)
+        assert isinstance(out, np.ndarray) and out is not x
+        assert mini.Box([1, 2]).total() == 3
+    with pytest.raises(StudentException, match="ValueError: bad value in inner"):
+        local.fail_deep()
