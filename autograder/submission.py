@@ -55,9 +55,9 @@ def _check_zip(archive: zipfile.ZipFile, name: str) -> list[zipfile.ZipInfo]:
             raise SubmissionRejected(f"{name}: absolute path {info.filename!r} in the archive")
         if ".." in path.parts:
             raise SubmissionRejected(f"{name}: path {info.filename!r} escapes the archive")
-        mode = info.external_attr >> 16
-        if mode and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
-            kind = "symlink" if stat.S_ISLNK(mode) else "special file"
+        file_type = stat.S_IFMT(info.external_attr >> 16)  # 0 when the archiver stored none
+        if file_type and file_type not in (stat.S_IFREG, stat.S_IFDIR):
+            kind = "symlink" if file_type == stat.S_IFLNK else "special file"
             raise SubmissionRejected(f"{name}: {kind} {info.filename!r} in the archive")
         total += info.file_size
         if total > MAX_UNCOMPRESSED:
