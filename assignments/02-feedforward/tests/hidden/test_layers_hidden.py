@@ -1,0 +1,221 @@
+"""Hidden tests for layers.py: conventions, edge cases, numerical stability."""
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from autograder.testing import assert_close
+
+
+def _t(a, grad=False):
+    return torch.tensor(np.asarray(a, dtype=np.float64), dtype=torch.float64, requires_grad=grad)
+
+
+def _scalar(value, name):
+    assert np.ndim(value) == 0, f"{name} must be a scalar, got an array of shape {np.shape(value)}"
+    return float(value)
+
+
+def _torch_linear_grads(x, W, b, dout):
+    xt, Wt, bt = _t(x, True), _t(W, True), _t(b, True)
+    (xt @ Wt + bt).backward(_t(dout))
+    return xt.grad.numpy(), Wt.grad.numpy(), bt.grad.numpy()
+
+
+# --------------------------------------------------------------------------
+# Activations
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.points(2)
+def test_relu_backward_at_zero(submission, rng):
+    """relu_backward lets no gradient through where x == 0 or x < 0 (convention: gradient 0 at 0)."""
+    x = rng.standard_normal((5, 6))
+    x[rng.random((5, 6)) < 0.4] = 0.0
+    x[0, 0] = 0.0
+    dout = rng.standard_normal((5, 6))
+    _, cache = submission.layers.relu_forward(x)
+    dx = submission.layers.relu_backward(dout, cache)
+    assert_close(dx, dout * (x > 0), name="relu_backward(dout, cache) with zeros in x")
+
+
+@pytest.mark.points(2)
+def test_sigmoid_backward_from_cached_output(submission, rng):
+    """sigmoid_backward treats its cache as the sigmoid OUTPUT s and returns dout * s * (1 - s)."""
+    s = 1.0 / (1.0 + np.exp(-2.0 * rng.standard_normal((4, 7))))
+    dout = rng.standard_normal((4, 7))
+    dx = submission.layers.sigmoid_backward(dout, s)
+    assert_close(dx, dout * s * (1 - s), name="sigmoid_backward(dout, s)")
+
+
+@pytest.mark.points(1)
+def test_tanh_backward_from_cached_output(submission, rng):
+    """tanh_backward treats its cache as the tanh OUTPUT t and returns dout * (1 - t**2)."""
+    t = np.tanh(2.0 * rng.standard_normal((4, 7)))
+    dout = rng.standard_normal((4, 7))
+    dx = submission.layers.tanh_backward(dout, t)
+    assert_close(dx, dout * (1 - t**2), name="tanh_backward(dout, t)")
+
+
+@pytest.mark.points(1)
+def test_sigmoid_extreme_inputs(submission):
+    """sigmoid_forward is finite and exact for inputs like -1000 and 1000."""
+    x = np.array([[-1000.0, -50.0, -1.0, 0.0, 1.0, 50.0, 1000.0]])
+    out, _ = submission.layers.sigmoid_forward(x)
+    assert_close(out, torch.sigmoid(_t(x)).numpy(), atol=1e-12, name="sigmoid_forward(x)[0]")
+
+
+@pytest.mark.points(1)
+def test_activations_preserve_shape(submission, rng):
+    """relu, sigmoid and tanh work element-wise on 3-d inputs (forward and backward)."""
+    x = rng.standard_normal((2, 3, 4))
+    dout = rng.standard_normal((2, 3, 4))
+    for name, fn in [("relu", torch.relu), ("sigmoid", torch.sigmoid), ("tanh", torch.tanh)]:
+        out, cache = getattr(submission.layers, f"{name}_forward")(x)
+        dx = getattr(submission.layers, f"{name}_backward")(dout, cache)
+        xt = _t(x, True)
+        expected = fn(xt)
+        expected.backward(_t(dout))
+        assert_close(
+            out, expected.detach().numpy(), name=f"{name}_forward(x)[0] for x of shape (2, 3, 4)"
+        )
+        assert_close(dx, xt.grad.numpy(), name=f"{name}_backward for x of shape (2, 3, 4)")
+
+
+# --------------------------------------------------------------------------
+# Softmax
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.points(3)
+def test_softmax_large_logits(submission, rng):
+    """softmax stays finite and exact for logits around +1000 and -1000 (subtract the max)."""
+    x = np.concatenate(
+        [1000.0 + 5.0 * rng.standard_normal((3, 6)), -1000.0 + 5.0 * rng.standard_normal((2, 6))]
+    )
+    x[0, :] = 1000.0  # a row of ties
+    p = submission.layers.softmax(x)
+    assert_close(p, torch.softmax(_t(x), dim=-1).numpy(), name="softmax(x) for |x| ~ 1000")
+
+
+@pytest.mark.points(1)
+def test_softmax_last_axis_3d(submission, rng):
+    """softmax of a 3-d array normalises over the last axis only."""
+    x = rng.standard_normal((2, 3, 4)) * 3
+    p = submission.layers.softmax(x)
+    assert_close(
+        p, torch.softmax(_t(x), dim=-1).numpy(), name="softmax(x) for x of shape (2, 3, 4)"
+    )
+
+
+# --------------------------------------------------------------------------
+# Linear layer
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.points(3)
+def test_linear_backward_square_weights(submission, rng):
+    """linear_backward with a square W (D = M = 4) matches torch: dW is x.T @ dout, not its transpose."""
+    x = rng.standard_normal((6, 4))
+    W = rng.standard_normal((4, 4))
+    b = rng.standard_normal(4)
+    dout = rng.standard_normal((6, 4))
+    _, cache = submission.layers.linear_forward(x, W, b)
+    dx, dW, db = submission.layers.linear_backward(dout, cache)
+    ex, eW, eb = _torch_linear_grads(x, W, b, dout)
+    assert_close(dx, ex, name="dx")
+    assert_close(dW, eW, name="dW")
+    assert_close(db, eb, name="db")
+
+
+@pytest.mark.points(1)
+def test_linear_single_sample(submission, rng):
+    """linear_forward / linear_backward work for a batch of one (N = 1, D = 2, M = 5)."""
+    x = rng.standard_normal((1, 2))
+    W = rng.standard_normal((2, 5))
+    b = rng.standard_normal(5)
+    dout = rng.standard_normal((1, 5))
+    out, cache = submission.layers.linear_forward(x, W, b)
+    assert_close(out, x @ W + b, name="linear_forward(x, W, b)[0]")
+    dx, dW, db = submission.layers.linear_backward(dout, cache)
+    ex, eW, eb = _torch_linear_grads(x, W, b, dout)
+    assert_close(dx, ex, name="dx")
+    assert_close(dW, eW, name="dW")
+    assert_close(db, eb, name="db")
+
+
+@pytest.mark.points(1)
+def test_linear_bias_gradient_sums_over_batch(submission, rng):
+    """linear_backward's db is the SUM of dout over the batch (shape (M,))."""
+    x = rng.standard_normal((7, 3))
+    W = rng.standard_normal((3, 2))
+    b = np.zeros(2)
+    dout = rng.standard_normal((7, 2))
+    _, cache = submission.layers.linear_forward(x, W, b)
+    _, _, db = submission.layers.linear_backward(dout, cache)
+    assert_close(db, dout.sum(axis=0), name="db")
+
+
+# --------------------------------------------------------------------------
+# Losses
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.points(2)
+def test_mse_loss_batch_average(submission, rng):
+    """mse_loss divides by the batch size N: repeating the batch keeps the loss; (N,) inputs work too."""
+    pred = rng.standard_normal((5, 3))
+    target = rng.standard_normal((5, 3))
+    loss1, dpred1 = submission.layers.mse_loss(pred, target)
+    loss2, dpred2 = submission.layers.mse_loss(
+        np.concatenate([pred, pred]), np.concatenate([target, target])
+    )
+    expected = float(np.sum((pred - target) ** 2) / 5)
+    assert_close(_scalar(loss1, "loss"), expected, name="mse_loss loss")
+    assert_close(_scalar(loss2, "loss"), expected, name="mse_loss loss on the batch repeated twice")
+    assert_close(
+        dpred2,
+        np.concatenate([dpred1, dpred1]) / 2,
+        name="mse_loss dpred on the batch repeated twice",
+    )
+    p1, t1 = rng.standard_normal(8), rng.standard_normal(8)
+    loss, dpred = submission.layers.mse_loss(p1, t1)
+    assert_close(
+        _scalar(loss, "loss"), float(np.mean((p1 - t1) ** 2)), name="mse_loss loss for shape (N,)"
+    )
+    assert_close(dpred, 2 * (p1 - t1) / 8, name="mse_loss dpred for shape (N,)")
+
+
+@pytest.mark.points(3)
+def test_softmax_cross_entropy_large_logits(submission, rng):
+    """softmax_cross_entropy_loss is finite and exact for scores of size ~1000 (log-sum-exp)."""
+    scores = 1000.0 * rng.standard_normal((6, 5))
+    scores[0] = [1000.0, 1000.0, 1000.0, -1000.0, 0.0]
+    y = rng.integers(0, 5, size=6)
+    y[0] = 3
+    loss, dscores = submission.layers.softmax_cross_entropy_loss(scores, y)
+    st = _t(scores, True)
+    expected = F.cross_entropy(st, torch.from_numpy(y))
+    expected.backward()
+    assert_close(_scalar(loss, "loss"), expected.item(), name="loss for scores ~ 1000")
+    assert_close(dscores, st.grad.numpy(), name="dscores for scores ~ 1000")
+
+
+@pytest.mark.points(1)
+def test_softmax_cross_entropy_batch_average(submission, rng):
+    """softmax_cross_entropy_loss averages over the batch: repeating the batch keeps the loss."""
+    scores = rng.standard_normal((4, 3))
+    y = rng.integers(0, 3, size=4)
+    loss1, dscores1 = submission.layers.softmax_cross_entropy_loss(scores, y)
+    loss2, dscores2 = submission.layers.softmax_cross_entropy_loss(
+        np.concatenate([scores, scores]), np.concatenate([y, y])
+    )
+    assert_close(
+        _scalar(loss2, "loss"), _scalar(loss1, "loss"), name="loss on the batch repeated twice"
+    )
+    assert_close(
+        dscores2,
+        np.concatenate([dscores1, dscores1]) / 2,
+        name="dscores on the batch repeated twice",
+    )

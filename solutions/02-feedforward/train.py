@@ -1,0 +1,104 @@
+"""Training loops: full-batch gradient descent, minibatch SGD, and digits.
+
+A "model" here is anything with a dict attribute ``params`` (name -> numpy
+array) and a method ``loss(X, y) -> (loss, grads)`` whose grads dict has the
+same keys as params, e.g. an mlp.MLP. Parameters are updated IN PLACE:
+
+    model.params[k] -= lr * grads[k]      for every key k
+"""
+
+import mlp
+import numpy as np
+
+
+def batch_gradient_descent(model, X, y, lr, epochs):
+    """Full-batch gradient descent: one step on the whole data set per epoch.
+
+    Each epoch: compute (loss, grads) = model.loss(X, y) at the current
+    parameters, record the loss, then update every parameter in place.
+
+    Inputs:
+    - model: e.g. an mlp.MLP (see the module docstring)
+    - X: data, shape (N, D)
+    - y: integer labels, shape (N,)
+    - lr: float, learning rate
+    - epochs: int, number of steps
+
+    Returns:
+    - losses: list of epochs floats; losses[t] is the loss BEFORE step t
+    """
+    # BEGIN SOLUTION
+    losses = []
+    for _ in range(epochs):
+        loss, grads = model.loss(X, y)
+        losses.append(float(loss))
+        for k in model.params:
+            model.params[k] -= lr * grads[k]
+    # END SOLUTION
+    return losses
+
+
+def sgd(model, X, y, lr, epochs, batch_size, seed):
+    """Minibatch stochastic gradient descent, in exactly this order:
+
+        rng = np.random.default_rng(seed)          # once, before the first epoch
+        for each epoch:
+            perm = rng.permutation(N)              # a new shuffle every epoch
+            for i = 0, batch_size, 2 * batch_size, ... (while i < N):
+                idx = perm[i:i + batch_size]       # the last batch may be smaller
+                loss, grads = model.loss(X[idx], y[idx])
+                record loss
+                model.params[k] -= lr * grads[k]   # for every k, in place
+
+    Inputs:
+    - model: e.g. an mlp.MLP (see the module docstring)
+    - X: data, shape (N, D)
+    - y: integer labels, shape (N,)
+    - lr: float, learning rate
+    - epochs: int, number of passes over the data
+    - batch_size: int, number of examples per batch
+    - seed: int, seed of the shuffling generator
+
+    Returns:
+    - losses: list of floats, one per batch (epochs * ceil(N / batch_size) in
+      all), each the batch loss BEFORE that batch's update
+    """
+    # BEGIN SOLUTION hint: follow the order in the docstring exactly
+    n = X.shape[0]
+    rng = np.random.default_rng(seed)
+    losses = []
+    for _ in range(epochs):
+        perm = rng.permutation(n)
+        for i in range(0, n, batch_size):
+            idx = perm[i : i + batch_size]
+            loss, grads = model.loss(X[idx], y[idx])
+            losses.append(float(loss))
+            for k in model.params:
+                model.params[k] -= lr * grads[k]
+    # END SOLUTION
+    return losses
+
+
+def train_digits(X_train, y_train, X_val, y_val, seed=0):
+    """Train an mlp.MLP on scikit-learn's 8x8 digits (10 classes).
+
+    The grader loads sklearn.datasets.load_digits, divides the pixels by 16.0
+    (so X has values in [0, 1], shape (N, 64), float64; y has labels 0..9) and
+    splits it into train / validation / held-out test sets. Your model must
+    reach at least 93% accuracy on the held-out test set, and training must
+    take a few seconds at most on one CPU core. You choose the architecture
+    and hyperparameters; use X_val / y_val to tune them if you like.
+
+    Inputs:
+    - X_train: shape (N_train, 64); y_train: shape (N_train,)
+    - X_val: shape (N_val, 64); y_val: shape (N_val,)
+    - seed: int, use it for every random choice (initialisation, shuffling)
+
+    Returns:
+    - model: the trained mlp.MLP (the grader calls model.predict)
+    """
+    # BEGIN SOLUTION
+    model = mlp.MLP([X_train.shape[1], 128, 10], activation="relu", seed=seed)
+    sgd(model, X_train, y_train, lr=0.1, epochs=40, batch_size=32, seed=seed)
+    # END SOLUTION
+    return model
