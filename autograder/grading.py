@@ -107,7 +107,7 @@ def grade_submission(
             raise GraderError(f"the graders of {assignment.id} could not run "
                               f"(pytest exit {int(exit_code)}):\n{detail}")
         tests = plugin.ordered_results()
-        notes = [f"{name}.py: {reason}" for name, reason in sandbox.module_problems.items()]
+        notes = list(sandbox.module_problems.values())
         return _finish(assignment, prepared.sha256, started_at, t0, tests, notes, isolation,
                        sandbox.protections(), json_path)
     finally:

@@ -75,9 +75,8 @@ def test_generate_is_idempotent_and_check_detects_staleness(tmp_path):
 
 
 def test_committed_starters_are_up_to_date():
-    from tests.conftest import REPO
-
     from autograder.config import load_course
+    from tests.conftest import REPO
 
     for root in (REPO, REPO / "tests" / "fixtures" / "course"):
         course = load_course(root)
