@@ -150,9 +150,11 @@ def _submission_paths(paths: tuple[Path, ...], assignment) -> list[Path]:
 
 
 def _run_grade(assignment, paths, include_hidden, isolation, json_path, debug):
-    from autograder.grading import grade_submission
+    from autograder.grading import grade_submission, shared_warm_parent
     from autograder.results import render_table
 
+    if isolation == "process":  # start it now: it loads numpy/torch while pytest starts up
+        shared_warm_parent(assignment.students_use_torch)
     result = grade_submission(assignment, paths if len(paths) > 1 else paths[0],
                               include_hidden=include_hidden, isolation=isolation,
                               json_path=json_path, show_pytest_output=isolation == "none")

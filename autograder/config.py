@@ -67,6 +67,11 @@ class Assignment:
         return self.root / "data"
 
     @property
+    def students_use_torch(self) -> bool:
+        """False when torch is banned: the workers then need only numpy preloaded."""
+        return "torch" not in self.banned
+
+    @property
     def module_names(self) -> list[str]:
         return [Path(m).stem for m in self.modules]
 

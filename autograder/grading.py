@@ -31,18 +31,18 @@ class GraderError(RuntimeError):
     """The graders themselves are broken (collection error, bad marker): not the student's fault."""
 
 
-_shared_parent: WarmParent | None = None
+_shared_parents: dict[bool, WarmParent] = {}
 _shared_lock = threading.Lock()
 
 
-def shared_warm_parent() -> WarmParent:
-    """The process-wide warm parent, started on first use and stopped at exit."""
-    global _shared_parent
+def shared_warm_parent(with_torch: bool = True) -> WarmParent:
+    """The process-wide warm parent (with or without torch), started on first use."""
     with _shared_lock:
-        if _shared_parent is None or _shared_parent.process.poll() is not None:
-            _shared_parent = WarmParent()
-            atexit.register(_shared_parent.close)
-        return _shared_parent
+        parent = _shared_parents.get(with_torch)
+        if parent is None or parent.process.poll() is not None:
+            parent = _shared_parents[with_torch] = WarmParent(with_torch)
+            atexit.register(parent.close)
+        return parent
 
 
 def _now() -> str:
@@ -89,7 +89,7 @@ def grade_submission(
     prepared = prepare_submission(submission, assignment.modules)
     try:
         if isolation == "process" and parent is None:
-            parent = shared_warm_parent()
+            parent = shared_warm_parent(assignment.students_use_torch)
         sandbox = SubmissionSandbox(assignment, prepared.directory, isolation, parent,
                                     prepared.problems)
         sandbox.probe_modules()

@@ -3,9 +3,9 @@
 A banned name is either a module (``"torch"``) or a callable reached through a
 module (``"torch.nn.functional.conv2d"``).
 
-- A banned module cannot be imported by the submission: it is removed from
-  ``sys.modules`` (objects the platform already holds keep working), an import
-  hook refuses to load it again, and ``__import__`` refuses it even from cache.
+- A banned module cannot be imported by the submission: ``__import__`` and
+  ``importlib.import_module`` refuse it even when it is already loaded, and an
+  import hook refuses to load it.
 - A banned callable is replaced, on its module and on every preloaded module
   that exposes the same object, by a stub that raises ``BannedAPIError``.
 
@@ -23,6 +23,7 @@ import importlib
 import importlib.abc
 import sys
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 
 class BannedAPIError(RuntimeError):
@@ -44,7 +45,7 @@ class _BlockFinder(importlib.abc.MetaPathFinder):
 
 
 def _matches(fullname: str, modules: set[str]) -> bool:
-    return any(fullname == m or fullname.startswith(m + ".") for m in modules)
+    return fullname in modules or fullname.startswith(tuple(m + "." for m in modules))
 
 
 def _matching_root(fullname: str, modules: set[str]) -> str:
@@ -70,47 +71,77 @@ def _banned_stub(name: str, original):
     return banned
 
 
-def install(banned: Iterable[str]) -> None:
-    """Install guards for every name in ``banned`` in this process. Irreversible."""
+@dataclass(frozen=True)
+class BanPlan:
+    """What ``install`` will change, computed without changing anything.
+
+    The warm parent computes a plan once per list of banned names and every
+    worker forked from it only applies it, which keeps worker start fast.
+    """
+
+    modules: frozenset[str]
+    # (module name, attribute, banned dotted name) for every alias of a banned callable
+    attributes: tuple[tuple[str, str, str], ...]
+
+
+def plan(banned: Iterable[str]) -> BanPlan:
+    """Classify ``banned`` into modules and callables, and find every alias of the callables."""
     modules: set[str] = set()
-    attributes: list[str] = []
+    attributes: list[tuple[str, str, str]] = []
     for name in banned:
         if "." not in name or _is_module_name(name):
             modules.add(name)
         else:
-            attributes.append(name)
-    for name in attributes:
-        _ban_attribute(name)
-    if modules:
-        _ban_modules(modules)
+            attributes += _aliases(name)
+    return BanPlan(frozenset(modules), tuple(attributes))
 
 
-def _ban_attribute(name: str) -> None:
+def install(banned: Iterable[str] | BanPlan) -> None:
+    """Install guards for every banned name (or a precomputed plan) in this process. Irreversible."""
+    ban_plan = banned if isinstance(banned, BanPlan) else plan(banned)
+    stubs: dict[str, object] = {}
+    for module_name, key, name in ban_plan.attributes:
+        module = sys.modules.get(module_name)
+        original = getattr(module, key, None)
+        if original is None:
+            continue
+        stub = stubs.setdefault(name, _banned_stub(name, original))
+        try:
+            setattr(module, key, stub)
+        except (AttributeError, TypeError):
+            pass
+    if ban_plan.modules:
+        _ban_modules(set(ban_plan.modules))
+
+
+def _aliases(name: str) -> list[tuple[str, str, str]]:
     owner_name, _, attr = name.rpartition(".")
     try:
         owner = importlib.import_module(owner_name)
     except ImportError:
-        return  # the owning module is not installed: nothing to ban
+        return []  # the owning module is not installed: nothing to ban
     original = getattr(owner, attr, None)
     if original is None:
-        return
-    stub = _banned_stub(name, original)
-    for module in list(sys.modules.values()):
+        return []
+    found = []
+    # Aliases live in the same package (torch.conv2d is torch.nn.functional.conv2d).
+    package = owner_name.split(".")[0]
+    for module_name, module in list(sys.modules.items()):
+        if module_name != package and not module_name.startswith(package + "."):
+            continue
         namespace = getattr(module, "__dict__", None)
         if not isinstance(namespace, dict):
             continue
         for key, value in list(namespace.items()):
             if value is original:
-                try:
-                    setattr(module, key, stub)
-                except (AttributeError, TypeError):
-                    pass
+                found.append((module_name, key, name))
+    return found
 
 
 def _ban_modules(modules: set[str]) -> None:
-    for loaded in list(sys.modules):
-        if _matches(loaded, modules):
-            del sys.modules[loaded]
+    # Already-loaded modules stay in sys.modules: walking or freeing thousands of
+    # entries in a forked worker copies much of the warm parent's heap (ms per test),
+    # and a cheater could reach them through other references anyway.
     sys.meta_path.insert(0, _BlockFinder(modules))
     original_import = builtins.__import__
 

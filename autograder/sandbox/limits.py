@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import functools
 import os
 import resource
 import signal
@@ -312,6 +313,7 @@ def block_python_sockets() -> None:
 # ------------------------------------------------------------------------------ entry point
 
 
+@functools.lru_cache(maxsize=1)
 def default_read_paths() -> list[str]:
     """The Python installation and the platform package: what a worker must read."""
     import autograder
@@ -329,7 +331,7 @@ def confine(spec: WorkerSpec) -> list[str]:
     linux = sys.platform.startswith("linux")
     root = is_root()
     scratch = os.path.realpath(spec.submission_dir)
-    read_paths = [os.path.realpath(p) for p in (spec.read_paths or default_read_paths())]
+    read_paths = [os.path.realpath(p) for p in spec.read_paths] or default_read_paths()
     if linux and root:
         _unshare(CLONE_NEWNS | CLONE_NEWNET)
         active.append("network-namespace")

@@ -21,6 +21,7 @@ import os
 import random
 import signal
 import socket
+import struct
 import sys
 import tempfile
 import traceback
@@ -49,9 +50,12 @@ def recv_control(sock: socket.socket, maxfds: int = 0):
 
 
 class Zygote:
-    def __init__(self, control: socket.socket):
+    def __init__(self, control: socket.socket, killer: UidKiller):
         self.control = control
+        self.killer = killer
         self.workers: dict[int, int | None] = {}  # pid -> uid
+        self.zombies: set[int] = set()  # released workers not yet waited for
+        self.ban_plans: dict[tuple[str, ...], banned.BanPlan] = {}
         self.next_slot = 0
         self.root = limits.is_root() and sys.platform.startswith("linux")
 
@@ -79,28 +83,44 @@ class Zygote:
             except (EOFError, ConnectionError):
                 break
             op = request.get("op")
+            after = []
             if op == "spawn":
                 reply = self.spawn(request["spec"], fds)
             elif op == "reap":
                 reply = self.reap(request["pid"])
+            elif op == "release":  # reply first: the grader goes on while we clean up
+                reply = {}
+                after.append(lambda pid=request["pid"]: self.release(pid))
             else:
                 reply = {"error": f"unknown op {op!r}"}
             for fd in fds:
                 os.close(fd)
             send_control(self.control, reply)
+            for task in after:
+                task()
+            self.collect_zombies()
         for pid in list(self.workers):
             self.reap(pid)
+        for pid in list(self.zombies):
+            try:
+                os.waitpid(pid, 0)
+            except ChildProcessError:
+                pass
 
     def spawn(self, spec_data: dict, fds: list[int]) -> dict:
         if len(fds) != 2:
             return {"error": "spawn needs two file descriptors"}
         spec = limits.WorkerSpec.from_wire(spec_data)
         spec.uid = self.allocate_uid()
+        key = tuple(spec.banned)
+        if key not in self.ban_plans:
+            self.ban_plans[key] = banned.plan(spec.banned)
+        ban_plan = self.ban_plans[key]
         pid = os.fork()
         if pid == 0:
             code = 70
             try:
-                _worker_main(spec, fds[0], fds[1], self.control.fileno())
+                _worker_main(spec, ban_plan, fds[0], fds[1])
                 code = 0
             except BaseException:
                 try:
@@ -112,16 +132,37 @@ class Zygote:
         self.workers[pid] = spec.uid
         return {"pid": pid, "uid": spec.uid}
 
-    def reap(self, pid: int) -> dict:
+    def _kill(self, pid: int) -> None:
         uid = self.workers.pop(pid, None)
-        if pid <= 0:
-            return {"error": "bad pid"}
         try:
             os.killpg(pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
         if uid is not None:
-            _kill_all_of_uid(uid)
+            self.killer.kill_uid(uid)
+
+    def release(self, pid: int) -> dict:
+        """Kill a worker and everything it started; collect its exit status later."""
+        if pid not in self.workers:
+            return {"error": "not a live worker"}
+        self._kill(pid)
+        self.zombies.add(pid)
+        return {}
+
+    def collect_zombies(self) -> None:
+        for pid in list(self.zombies):
+            try:
+                done, _ = os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                done = pid
+            if done:
+                self.zombies.discard(pid)
+
+    def reap(self, pid: int) -> dict:
+        """Kill a worker and everything it started, and report how it ended."""
+        if pid not in self.workers:
+            return {"error": "not a live worker"}
+        self._kill(pid)
         try:
             _, status = os.waitpid(pid, 0)
         except ChildProcessError:
@@ -129,6 +170,45 @@ class Zygote:
         if os.WIFSIGNALED(status):
             return {"exitcode": None, "signal": os.WTERMSIG(status)}
         return {"exitcode": os.WEXITSTATUS(status), "signal": None}
+
+
+class UidKiller:
+    """A small helper process that kills every process of a uid.
+
+    ``kill(-1, SIGKILL)`` reaches every process of the caller's uid, so a child
+    that has taken the worker's uid cleans up whatever the worker left behind,
+    even processes that left its process group. The helper is forked *before*
+    torch is imported, so each of its own forks costs a fraction of a
+    millisecond instead of copying the warm parent's page tables.
+    """
+
+    def __init__(self) -> None:
+        self.sock, theirs = socket.socketpair()
+        self.pid = os.fork()
+        if self.pid == 0:
+            fd = theirs.fileno()
+            os.closerange(3, fd)
+            os.closerange(fd + 1, 65536)
+            _killer_loop(theirs)
+        theirs.close()
+
+    def kill_uid(self, uid: int) -> None:
+        self.sock.sendall(struct.pack("<I", uid))
+        self.sock.recv(1)
+
+
+def _killer_loop(sock: socket.socket) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        while True:
+            data = sock.recv(4)
+            if len(data) < 4:
+                break
+            (uid,) = struct.unpack("<I", data)
+            _kill_all_of_uid(uid)
+            sock.sendall(b"k")
+    finally:
+        os._exit(0)
 
 
 def _kill_all_of_uid(uid: int) -> None:
@@ -148,7 +228,8 @@ def _kill_all_of_uid(uid: int) -> None:
     os.waitpid(killer, 0)
 
 
-def _worker_main(spec: limits.WorkerSpec, channel_fd: int, output_fd: int, control_fd: int) -> None:
+def _worker_main(spec: limits.WorkerSpec, ban_plan: banned.BanPlan, channel_fd: int,
+                 output_fd: int) -> None:
     """Runs in the forked worker: confine, then serve the grader until it hangs up."""
     os.setsid()
     os.dup2(output_fd, 1)
@@ -175,7 +256,7 @@ def _worker_main(spec: limits.WorkerSpec, channel_fd: int, output_fd: int, contr
     sys.path.insert(0, spec.submission_dir)
     sys.dont_write_bytecode = True
     seed_everything(spec.seed)
-    banned.install(spec.banned)
+    banned.install(ban_plan)
     sock = socket.socket(fileno=channel_fd)
     worker.serve(sock, worker.Dispatcher(spec.submission_dir, spec.modules))
 
@@ -192,27 +273,37 @@ def seed_everything(seed: int) -> None:
         torch.set_num_threads(1)
 
 
-PRELOAD = [
+PRELOAD_BASE = [
     "numpy", "numpy.linalg", "numpy.random", "numpy.fft",
-    "torch", "torch.nn", "torch.nn.functional", "torch.optim", "torch.utils.data",
-    "autograder.sandbox.probe",
     "math", "json", "collections", "itertools", "functools", "dataclasses", "typing",
     "copy", "heapq", "re", "string", "statistics", "abc", "enum", "time", "warnings",
+]
+PRELOAD_TORCH = [
+    "torch", "torch.nn", "torch.nn.functional", "torch.optim", "torch.utils.data",
+    "autograder.sandbox.probe",
 ]
 
 
 def main(argv: list[str]) -> None:
+    """``zygote FD [torch|notorch]``: serve the control socket FD; preload torch or not."""
     control = socket.socket(fileno=int(argv[0]))
-    for name in (argv[1].split(",") if len(argv) > 1 and argv[1] else PRELOAD):
+    killer = UidKiller()
+    with_torch = len(argv) < 2 or argv[1] != "notorch"
+    for name in PRELOAD_BASE + (PRELOAD_TORCH if with_torch else []):
         try:
             importlib.import_module(name)
         except ImportError:
             pass
     codec._torch()  # keep the torch reference for workers that ban it
+    seed_everything(0)  # run the seeding's lazy imports once here, not in every worker
+    limits.default_read_paths()  # computed once, inherited by every worker
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the grader decides when we stop
     gc.collect()
     gc.freeze()  # keep the preloaded heap out of every worker's collections (copy-on-write)
-    Zygote(control).serve()
+    try:
+        Zygote(control, killer).serve()
+    except (BrokenPipeError, ConnectionError, EOFError):
+        pass  # the grader went away (e.g. it exited before we were ready): nothing to do
 
 
 if __name__ == "__main__":
