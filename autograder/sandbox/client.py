@@ -145,6 +145,7 @@ class WorkerConnection(Connection):
         self.parent = parent
         self.pid = pid
         self.sock = sock
+        self.receiver = protocol.Receiver(sock, REPLY_LIMITS)
         self.dead_reason: str | None = None
         self._output = bytearray()
         self._output_dropped = 0
@@ -175,17 +176,14 @@ class WorkerConnection(Connection):
         if self.dead_reason:
             raise WorkerCrashed(f"{label}: {self.dead_reason}")
         now = time.monotonic()
-        deadlines = [d for d in (self.deadline,) if d is not None]
+        deadline = self.deadline
         if self.call_timeout is not None:
-            deadlines.append(now + self.call_timeout)
-        deadline = min(deadlines) if deadlines else None
+            call_deadline = now + self.call_timeout
+            if deadline is None or call_deadline < deadline:
+                deadline = call_deadline
         try:
             protocol.send_message(self.sock, message, on_unknown=self._encode_handle)
-            reply = protocol.recv_message(
-                self.sock, deadline,
-                on_handle=lambda hid: Handle(self, hid, label),
-                limits=REPLY_LIMITS,
-            )
+            reply = self.receiver.receive(deadline, lambda hid: Handle(self, hid, label))
         except protocol.ChannelTimeout:
             which = "the test's" if self.deadline is not None and deadline == self.deadline else "the"
             limit = deadline - now

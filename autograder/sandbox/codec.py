@@ -121,6 +121,26 @@ def encode(
 def _encode(value: Any, out: list, on_unknown, depth: int) -> None:
     if depth < 0:
         raise CodecError("value is nested too deeply to send")
+    kind = type(value)
+    # Fast paths for the exact built-in types that make up most messages.
+    if kind is str:
+        raw = value.encode("utf-8", "surrogatepass")
+        out.append(b"s" + _U64.pack(len(raw)) + raw)
+        return
+    if kind is dict:
+        out.append(b"d" + _U32.pack(len(value)))
+        for key, item in value.items():
+            if not isinstance(key, _SIMPLE_DICT_KEYS) and type(key) is not tuple:
+                raise CodecError(f"dict key of type {type(key).__name__} cannot be sent")
+            _encode(key, out, on_unknown, depth - 1)
+            _encode(item, out, on_unknown, depth - 1)
+        return
+    if kind is int and -(2**63) <= value < 2**63:
+        out.append(b"i" + _I64.pack(value))
+        return
+    if kind is float:
+        out.append(b"f" + _F64.pack(value))
+        return
     if value is None:
         out.append(b"N")
     elif value is True:
@@ -230,28 +250,39 @@ def decode(
     """
     dec = _Decoder(memoryview(buf).cast("B"), on_handle, limits)
     value = dec.value(limits.max_depth)
-    if dec.pos != len(dec.buf):
+    if dec.pos != dec.end:
         raise CodecError("trailing bytes after the value")
     return value
 
 
+_TAG_N, _TAG_T, _TAG_F, _TAG_i, _TAG_I, _TAG_f = (ord(c) for c in "NTFiIf")
+_TAG_s, _TAG_b, _TAG_l, _TAG_t, _TAG_d, _TAG_a, _TAG_p, _TAG_h = (ord(c) for c in "sbltdaph")
+
+
 class _Decoder:
+    """A recursive-descent decoder over one buffer; every read is bounds-checked."""
+
     def __init__(self, buf: memoryview, on_handle, limits: Limits):
         self.buf = buf
+        self.end = len(buf)
         self.pos = 0
         self.on_handle = on_handle
         self.limits = limits
         self.items = 0
 
     def take(self, n: int) -> memoryview:
-        if n < 0 or self.pos + n > len(self.buf):
+        pos = self.pos
+        if n < 0 or pos + n > self.end:
             raise CodecError("truncated payload")
-        chunk = self.buf[self.pos : self.pos + n]
-        self.pos += n
-        return chunk
+        self.pos = pos + n
+        return self.buf[pos : pos + n]
 
     def unpack(self, st: struct.Struct):
-        return st.unpack(self.take(st.size))[0]
+        pos = self.pos
+        if pos + st.size > self.end:
+            raise CodecError("truncated payload")
+        self.pos = pos + st.size
+        return st.unpack_from(self.buf, pos)[0]
 
     def count_items(self, n: int) -> None:
         self.items += n
@@ -261,39 +292,25 @@ class _Decoder:
     def value(self, depth: int) -> Any:
         if depth < 0:
             raise CodecError("payload nested too deeply")
-        tag = bytes(self.take(1))
-        if tag == b"N":
-            return None
-        if tag == b"T":
-            return True
-        if tag == b"F":
-            return False
-        if tag == b"i":
+        pos = self.pos
+        if pos >= self.end:
+            raise CodecError("truncated payload")
+        tag = self.buf[pos]
+        self.pos = pos + 1
+        if tag == _TAG_i:
             return self.unpack(_I64)
-        if tag == b"I":
-            n = self.unpack(_U32)
-            if n > 4096:
-                raise CodecError("integer too large")
-            return int.from_bytes(self.take(n), "little", signed=True)
-        if tag == b"f":
-            return self.unpack(_F64)
-        if tag in (b"s", b"b"):
+        if tag == _TAG_s or tag == _TAG_b:
             n = self.unpack(_U64)
             if n > self.limits.max_str_bytes:
                 raise CodecError("string or bytes over the size limit")
             raw = bytes(self.take(n))
-            if tag == b"b":
+            if tag == _TAG_b:
                 return raw
             try:
                 return raw.decode("utf-8", "surrogatepass")
             except UnicodeDecodeError as exc:
                 raise CodecError("invalid utf-8 in a string") from exc
-        if tag in (b"l", b"t"):
-            n = self.unpack(_U32)
-            self.count_items(n)
-            items = [self.value(depth - 1) for _ in range(n)]
-            return items if tag == b"l" else tuple(items)
-        if tag == b"d":
+        if tag == _TAG_d:
             n = self.unpack(_U32)
             self.count_items(n)
             result = {}
@@ -305,12 +322,30 @@ class _Decoder:
                     raise CodecError("unhashable dict key") from exc
                 result[key] = self.value(depth - 1)
             return result
-        if tag in (b"a", b"p"):
-            return self.array(tag == b"p")
-        if tag == b"h":
+        if tag == _TAG_l or tag == _TAG_t:
+            n = self.unpack(_U32)
+            self.count_items(n)
+            items = [self.value(depth - 1) for _ in range(n)]
+            return items if tag == _TAG_l else tuple(items)
+        if tag == _TAG_N:
+            return None
+        if tag == _TAG_T:
+            return True
+        if tag == _TAG_F:
+            return False
+        if tag == _TAG_f:
+            return self.unpack(_F64)
+        if tag == _TAG_h:
             hid = self.unpack(_U64)
             return self.on_handle(hid) if self.on_handle else HandleRef(hid)
-        raise CodecError(f"unknown tag {tag!r}")
+        if tag == _TAG_a or tag == _TAG_p:
+            return self.array(tag == _TAG_p)
+        if tag == _TAG_I:
+            n = self.unpack(_U32)
+            if n > 4096:
+                raise CodecError("integer too large")
+            return int.from_bytes(self.take(n), "little", signed=True)
+        raise CodecError(f"unknown tag {bytes([tag])!r}")
 
     def array(self, is_tensor: bool) -> Any:
         dtype_id = self.unpack(_U8)

@@ -1,11 +1,17 @@
 """Message framing over a stream socket: an 8-byte little-endian length, then a codec body.
 
-Both sides use these helpers. Receiving reads into one preallocated
-``bytearray`` so that arrays decode as views without another copy.
+Both sides use these helpers. The protocol is strictly request/reply, so at
+most one message is ever in flight in each direction: bytes beyond the
+message being read are a protocol violation.
+
+Small messages (the common case: a call with a few scalars) are read with one
+``recv`` into a reusable buffer; big ones are read into one preallocated
+``bytearray``, so arrays decode as views without another copy.
 """
 
 from __future__ import annotations
 
+import select
 import socket
 import struct
 import time
@@ -15,6 +21,7 @@ from autograder.sandbox import codec
 
 _HEADER = struct.Struct("<Q")
 MAX_MESSAGE_BYTES = 2 * 2**30
+_SMALL = 1 << 16
 
 
 class ChannelClosed(EOFError):
@@ -25,61 +32,112 @@ class ChannelTimeout(TimeoutError):
     """No full message arrived before the deadline."""
 
 
+class ProtocolError(codec.CodecError):
+    """The peer sent bytes that are not one well-formed message."""
+
+
 def send_message(sock: socket.socket, value: Any, on_unknown=None) -> None:
     """Encode ``value`` and write it as one framed message."""
     chunks = codec.encode(value, on_unknown)
+    if len(chunks) < 64 and all(type(c) is bytes for c in chunks):  # the common small case
+        body = b"".join(chunks)
+        _send_all(sock, _HEADER.pack(len(body)) + body)
+        return
     total = sum(len(c) for c in chunks)
     if total > MAX_MESSAGE_BYTES:
         raise codec.CodecError(f"message of {total} bytes is over the {MAX_MESSAGE_BYTES} limit")
-    small: list[bytes | memoryview] = [_HEADER.pack(total)]
-    # Coalesce small chunks so a small call is one sendall, and stream big ones unchanged.
-    pending = bytearray(small[0])
+    pending = bytearray(_HEADER.pack(total))
+    # Coalesce small chunks so a small call is one send, and stream big ones unchanged.
     for chunk in chunks:
-        if len(chunk) < 65536:
+        if len(chunk) < _SMALL:
             pending += chunk
         else:
             if pending:
-                sock.sendall(pending)
+                _send_all(sock, pending)
                 pending = bytearray()
-            sock.sendall(chunk)
+            _send_all(sock, chunk)
     if pending:
-        sock.sendall(pending)
+        _send_all(sock, pending)
 
 
-def _recv_exact(sock: socket.socket, view: memoryview, deadline: float | None) -> None:
-    got = 0
-    while got < len(view):
-        if deadline is not None:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise ChannelTimeout()
-            sock.settimeout(remaining)
-        else:
-            sock.settimeout(None)
+def _send_all(sock: socket.socket, data) -> None:
+    view = memoryview(data).cast("B")
+    while view:
         try:
-            n = sock.recv_into(view[got:])
-        except TimeoutError as exc:
-            raise ChannelTimeout() from exc
-        except (ConnectionResetError, BrokenPipeError) as exc:
-            raise ChannelClosed() from exc
-        if n == 0:
-            raise ChannelClosed()
-        got += n
+            sent = sock.send(view)
+        except BlockingIOError:
+            select.select([], [sock], [])
+            continue
+        view = view[sent:]
 
 
-def recv_message(
-    sock: socket.socket,
-    deadline: float | None = None,
-    on_handle=None,
-    limits: codec.Limits = codec.DEFAULT_LIMITS,
-    max_bytes: int = MAX_MESSAGE_BYTES,
-) -> Any:
-    """Read one framed message and decode it. ``deadline`` is a ``time.monotonic()`` value."""
-    header = bytearray(_HEADER.size)
-    _recv_exact(sock, memoryview(header), deadline)
-    (length,) = _HEADER.unpack(header)
-    if length > max_bytes:
-        raise codec.CodecError(f"incoming message of {length} bytes is over the limit")
-    body = bytearray(length)
-    _recv_exact(sock, memoryview(body), deadline)
-    return codec.decode(body, on_handle, limits)
+class Receiver:
+    """Reads framed messages from one socket, with an optional deadline per message."""
+
+    def __init__(self, sock: socket.socket, limits: codec.Limits = codec.DEFAULT_LIMITS,
+                 max_bytes: int = MAX_MESSAGE_BYTES, deadlines: bool = True):
+        """``deadlines=False`` (the worker's side) blocks in ``recv`` without polling."""
+        self.sock = sock
+        self.limits = limits
+        self.max_bytes = max_bytes
+        self.buffer = bytearray(_SMALL)
+        self.poller = select.poll() if deadlines else None
+        if self.poller is not None:
+            self.poller.register(sock, select.POLLIN)
+            sock.setblocking(False)
+        else:
+            sock.setblocking(True)
+
+    def _wait_readable(self, deadline: float | None) -> None:
+        while True:
+            timeout_ms = None
+            if deadline is not None:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise ChannelTimeout()
+                timeout_ms = max(1, int(remaining * 1000 + 0.999))
+            if self.poller.poll(timeout_ms):
+                return
+
+    def _recv_into(self, view: memoryview, deadline: float | None) -> int:
+        while True:
+            if self.poller is not None:
+                self._wait_readable(deadline)
+            try:
+                n = self.sock.recv_into(view)
+            except BlockingIOError:
+                continue
+            except (ConnectionResetError, BrokenPipeError) as exc:
+                raise ChannelClosed() from exc
+            if n == 0:
+                raise ChannelClosed()
+            return n
+
+    def receive(self, deadline: float | None = None, on_handle=None) -> Any:
+        """Read one message and decode it. ``deadline`` is a ``time.monotonic()`` value."""
+        view = memoryview(self.buffer)
+        got = 0
+        while got < _HEADER.size:
+            got += self._recv_into(view[got:], deadline)
+        (length,) = _HEADER.unpack_from(self.buffer)
+        if length > self.max_bytes:
+            raise ProtocolError(f"incoming message of {length} bytes is over the limit")
+        end = _HEADER.size + length
+        if got > end:
+            raise ProtocolError("the peer sent more than one message")
+        if got == end:  # the whole message arrived with the first read
+            return codec.decode(self.buffer[_HEADER.size : end], on_handle, self.limits)
+        body = bytearray(length)
+        body_view = memoryview(body)
+        body_view[: got - _HEADER.size] = view[_HEADER.size : got]
+        filled = got - _HEADER.size
+        while filled < length:
+            filled += self._recv_into(body_view[filled:], deadline)
+        return codec.decode(body, on_handle, self.limits)
+
+
+def recv_message(sock: socket.socket, deadline: float | None = None, on_handle=None,
+                 limits: codec.Limits = codec.DEFAULT_LIMITS,
+                 max_bytes: int = MAX_MESSAGE_BYTES) -> Any:
+    """Read one framed message (a one-off ``Receiver``; use a ``Receiver`` for many)."""
+    return Receiver(sock, limits, max_bytes).receive(deadline, on_handle)

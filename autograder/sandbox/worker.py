@@ -235,9 +235,10 @@ def serve(sock: socket.socket, dispatcher: Dispatcher) -> None:
     """
     pid = os.getpid()
     os.register_at_fork(after_in_child=sock.close)
+    receiver = protocol.Receiver(sock, deadlines=False)
     while True:
         try:
-            request = protocol.recv_message(sock, on_handle=dispatcher.lookup)
+            request = receiver.receive(on_handle=dispatcher.lookup)
         except protocol.ChannelClosed:
             return
         except (_Failure, codec.CodecError) as exc:
