@@ -107,7 +107,8 @@ def assert_close(actual: Any, expected: Any, *, rtol: float = 1e-6, atol: float 
         summary = (f"{name}: {int(bad.sum())} of {bad.size} value(s) differ; max abs error "
                    f"{max_abs:.3g}, max rel error {float(rel.max()):.3g} (worst at index {where}; "
                    f"rtol={rtol:g}, atol={atol:g})")
-        details = f"  at index {where}: got {a[where] if a.ndim else a!r}, expected {e[where] if e.ndim else e!r}"
+        got, want = a[where].item(), e[where].item()
+        details = f"  at index {where}: got {got!r}, expected {want!r}"
         raise AssertCloseError(summary, details)
 
 

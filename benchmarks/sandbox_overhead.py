@@ -97,15 +97,19 @@ def main() -> None:
           f"({big.nbytes / statistics.median(times) / 2**30:.2f} GiB/s)")
     worker.close()
 
-    # 3. worker start + first call + teardown
-    starts = []
-    for _ in range(30 if args.quick else 100):
-        t = time.perf_counter()
-        w = parent.spawn(spec)
-        w.request({"op": "ping"}, "ping")
-        w.close()
-        starts.append(time.perf_counter() - t)
-    print(f"worker start + first round trip + teardown: median {median_ms(starts)}")
+    # 3. worker start + first call + teardown, from a torch parent and a numpy-only parent
+    light = WarmParent(with_torch=False)
+    light.protections()
+    for label, warm in (("torch-loaded parent", parent), ("numpy-only parent (torch banned)", light)):
+        starts = []
+        for _ in range(30 if args.quick else 100):
+            t = time.perf_counter()
+            w = warm.spawn(spec)
+            w.request({"op": "ping"}, "ping")
+            w.close()
+            starts.append(time.perf_counter() - t)
+            time.sleep(0.002)
+        print(f"worker start + first round trip + teardown, {label}: median {median_ms(starts)}")
 
     # 4. memory: the warm parent, and what one worker adds
     parent_mem = smaps_rollup(parent.info["pid"])
@@ -119,27 +123,31 @@ def main() -> None:
           f"MiB, unique (USS) {uss / 1024:.1f} MiB")
     w.close()
 
-    # 5. per-submission fixed overhead and a full grade of assignment 02's reference
+    # 5. per-submission overhead: a whole grade of a trivial 4-test assignment
     course = load_course(REPO)
     a02 = course.assignment("02-feedforward")
     mini = load_course(REPO / "tests" / "fixtures" / "course").assignment("90-mini")
-    grade_submission(mini, REPO / "tests/fixtures/course/solutions/90-mini", parent=parent)
+    mini_ref = REPO / "tests/fixtures/course/solutions/90-mini"
+    grade_submission(mini, mini_ref, parent=light)
     fixed = []
-    for _ in range(5):
+    for _ in range(5 if args.quick else 20):
         t = time.perf_counter()
-        result = grade_submission(mini, REPO / "tests/fixtures/course/solutions/90-mini",
-                                  parent=parent)
-        fixed.append((time.perf_counter() - t) / (len(result.tests) + 1))
-    print(f"fixed overhead per worker inside a grade (90-mini: 4 tests + import probe, trivial "
-          f"compute): median {statistics.median(fixed) * 1e3:.1f} ms per worker")
-    grade_submission(a02, REPO / "solutions" / "02-feedforward", parent=parent)  # warm imports
+        grade_submission(mini, mini_ref, parent=light)
+        fixed.append(time.perf_counter() - t)
+    print(f"per-submission overhead: a full grade of a trivial submission (90-mini: copy, hash, "
+          f"import probe, pytest session, 4 tests each in a fresh worker, result): median "
+          f"{statistics.median(fixed) * 1e3:.0f} ms")
+
+    # 6. a full grade of assignment 02's reference (numpy-only parent, as `dlgrade grade` uses)
+    grade_submission(a02, REPO / "solutions" / "02-feedforward", parent=light)  # warm imports
     times = []
     for _ in range(1 if args.quick else 3):
         t = time.perf_counter()
-        result = grade_submission(a02, REPO / "solutions" / "02-feedforward", parent=parent)
+        result = grade_submission(a02, REPO / "solutions" / "02-feedforward", parent=light)
         times.append(time.perf_counter() - t)
     print(f"full grade of the 02-feedforward reference: median {statistics.median(times):.2f} s "
           f"({result.score:g}/{result.max_score:g}, {len(result.tests)} tests, warm parent reused)")
+    light.close()
     parent.close()
 
 

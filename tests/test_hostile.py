@@ -162,3 +162,17 @@ def test_hidden_failures_do_not_reveal_expected_values(grade_mini):
     assert hidden.output == ""
     assert "6" not in hidden.to_gradescope()["output"]
     assert hidden.to_gradescope()["visibility"] == "after_due_date"
+
+
+def test_non_utf8_source_scores_zero_with_a_clear_reason(grade_mini):
+    result = grade_mini({"mini.py": b"def add(a, b):\n    return a + b  # caf\xe9\n"})
+    assert result.score == 0
+    assert {t.reason for t in result.tests} == {
+        "mini.py is not valid UTF-8 (byte 0xe9 at offset 38); save it as UTF-8"}
+
+
+def test_helper_modules_and_extra_files_are_allowed(grade_mini):
+    helper = "def plus(a, b):\n    return a + b\n"
+    source = HONEST_MINI.replace("def add(a, b):\n    return a + b\n",
+                                 "from helpers import plus\n\n\ndef add(a, b):\n    return plus(a, b)\n")
+    assert grade_mini({"mini.py": source, "helpers.py": helper, "notes.txt": "hi"}).score == 4
