@@ -36,8 +36,10 @@ case "${1:-}" in
         echo "== grading the bundled example submissions (results JSON in $out/)"
         for assignment in starter/*/; do
             id=$(basename "$assignment")
-            "$VENV/bin/dlgrade" grade "$id" "solutions/$id" --json "$out/$id-reference.json" | tail -n 1
-            "$VENV/bin/dlgrade" grade "$id" "starter/$id" --json "$out/$id-starter.json" | tail -n 1
+            for kind in solutions starter; do
+                printf -- "-- %s/%s: " "$kind" "$id"
+                "$VENV/bin/dlgrade" grade "$id" "$kind/$id" --json "$out/$id-$kind.json" | grep "^total:"
+            done
             for example in examples/"$id"/*/; do
                 [ -d "$example" ] || continue
                 echo "-- $example"
