@@ -122,7 +122,8 @@ def _encode(value: Any, out: list, on_unknown, depth: int) -> None:
     if depth < 0:
         raise CodecError("value is nested too deeply to send")
     kind = type(value)
-    # Fast paths for the exact built-in types that make up most messages.
+    # Exact built-in types first: they make up most messages (dicts only ever here:
+    # a dict subclass is an object, sent as a handle).
     if kind is str:
         raw = value.encode("utf-8", "surrogatepass")
         out.append(b"s" + _U64.pack(len(raw)) + raw)
@@ -175,13 +176,6 @@ def _encode(value: Any, out: list, on_unknown, depth: int) -> None:
     elif type(value) in (list, tuple):
         out.append((b"l" if type(value) is list else b"t") + _U32.pack(len(value)))
         for item in value:
-            _encode(item, out, on_unknown, depth - 1)
-    elif type(value) is dict:
-        out.append(b"d" + _U32.pack(len(value)))
-        for key, item in value.items():
-            if not isinstance(key, _SIMPLE_DICT_KEYS) and type(key) is not tuple:
-                raise CodecError(f"dict key of type {type(key).__name__} cannot be sent")
-            _encode(key, out, on_unknown, depth - 1)
             _encode(item, out, on_unknown, depth - 1)
     elif on_unknown is not None:
         out.append(b"h" + _U64.pack(on_unknown(value)))
