@@ -149,3 +149,14 @@ def test_invalid_config_is_a_usage_error(tmp_path):
 def test_course_found_from_cwd(tmp_path):
     result = run("list", cwd=Path(FIXTURE_COURSE) / "assignments", course=None)
     assert result.returncode == 0 and "90-mini" in result.stdout
+
+
+def test_validate_catches_points_that_do_not_add_up(tmp_path):
+    course = tmp_path / "course"
+    shutil.copytree(FIXTURE_COURSE, course)
+    toml = course / "assignments" / "90-mini" / "assignment.toml"
+    toml.write_text(toml.read_text().replace("total_points = 4", "total_points = 5"))
+    result = run("validate", "90-mini", course=course)
+    assert result.returncode == 1
+    assert ("[FAIL] points add up to total_points: tests sum to 4, assignment.toml says 5"
+            in result.stdout)

@@ -336,3 +336,28 @@ def test_in_process_mode_gives_the_same_values(make_submission):
         assert mini.Box([1, 2]).total() == 3
     with pytest.raises(StudentException, match="ValueError: bad value in inner"):
         local.fail_deep()
+
+
+SEEDED = '''
+import random
+import numpy as np
+import torch
+
+
+def draws():
+    return (random.random(), float(np.random.rand()), float(torch.rand(1)), torch.get_num_threads())
+'''
+
+
+def test_worker_rngs_are_seeded_per_test_and_single_threaded(make_submission):
+    first = make_submission(SEEDED)
+    again = Submission(first._sandbox, seed=1, test_timeout=5)
+    other = Submission(first._sandbox, seed=2, test_timeout=5)
+    try:
+        a, b, c = first.mini.draws(), again.mini.draws(), other.mini.draws()
+    finally:
+        again.close()
+        other.close()
+    assert a == b  # same seed, fresh worker: the same numbers
+    assert a[:3] != c[:3]  # another test's seed: other numbers
+    assert a[3] == 1  # torch runs on one thread
