@@ -243,8 +243,17 @@ def test_sleeping_past_the_deadline_while_ignoring_sigterm(make_submission):
 
 def test_test_timeout_bounds_the_sum_of_calls(make_submission):
     sub = make_submission(call_timeout=10.0, test_timeout=1.0)
-    with pytest.raises(WorkerTimeout, match="test's time limit"):
+    with pytest.raises(WorkerTimeout, match="the test's calls ran past their total time limit"):
         sub.mini.burn_cpu(3)
+
+
+def test_test_budget_counts_only_time_spent_in_the_submission(make_submission):
+    sub = make_submission(call_timeout=10.0, test_timeout=1.0)
+    for _ in range(3):
+        assert sub.mini.burn_cpu(0.25) == "done"
+        time.sleep(0.4)  # the grader's own work does not use the student's budget
+    with pytest.raises(WorkerTimeout, match="total time limit"):
+        sub.mini.burn_cpu(0.5)
 
 
 def test_cpu_limit_kills_the_worker(make_submission):

@@ -99,7 +99,7 @@ class Connection:
     """A channel to one submission namespace (a worker, or this process)."""
 
     call_timeout: float | None = None
-    deadline: float | None = None  # time.monotonic() at which the current test runs out
+    test_budget: float | None = None  # seconds the test's calls may still use, all together
 
     def request(self, message: dict, label: str) -> Any:
         raise NotImplementedError
@@ -176,20 +176,20 @@ class WorkerConnection(Connection):
         if self.dead_reason:
             raise WorkerCrashed(f"{label}: {self.dead_reason}")
         now = time.monotonic()
-        deadline = self.deadline
-        if self.call_timeout is not None:
-            call_deadline = now + self.call_timeout
-            if deadline is None or call_deadline < deadline:
-                deadline = call_deadline
+        limits = [t for t in (self.call_timeout, self.test_budget) if t is not None]
+        allowed = min(limits) if limits else None
+        by_test = self.test_budget is not None and allowed == self.test_budget and (
+            self.call_timeout is None or self.test_budget < self.call_timeout)
         try:
             protocol.send_message(self.sock, message, on_unknown=self._encode_handle)
-            reply = self.receiver.receive(deadline, lambda hid: Handle(self, hid, label))
+            reply = self.receiver.receive(None if allowed is None else now + allowed,
+                                          lambda hid: Handle(self, hid, label))
         except protocol.ChannelTimeout:
-            which = "the test's" if self.deadline is not None and deadline == self.deadline else "the"
-            limit = deadline - now
             self._kill(f"stopped after the previous call timed out ({label})")
-            raise WorkerTimeout(f"{label} timed out: it ran past {which} time limit "
-                                f"({limit:.1f} s left for it)") from None
+            if by_test:
+                raise WorkerTimeout(f"{label} timed out: the test's calls ran past their "
+                                    f"total time limit ({allowed:.1f} s were left)") from None
+            raise WorkerTimeout(f"{label} timed out after {allowed:.1f} s") from None
         except (protocol.ChannelClosed, BrokenPipeError, ConnectionResetError):
             status = self._kill("the worker had already died")
             raise WorkerCrashed(f"{label}: the submission's process died ({status})",
@@ -199,6 +199,9 @@ class WorkerConnection(Connection):
                 raise  # the grader tried to send something unsendable: a grader bug
             self._kill("stopped after a malformed reply")
             raise WorkerCrashed(f"{label}: the worker's reply was rejected ({exc})") from None
+        finally:
+            if self.test_budget is not None:
+                self.test_budget = max(0.0, self.test_budget - (time.monotonic() - now))
         return self._unwrap(reply, label)
 
     def _output_tail(self) -> str:

@@ -14,7 +14,6 @@ of waiting out a timeout per test.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
@@ -131,14 +130,13 @@ class Submission:
         self._test_timeout = test_timeout
         self._conn: Connection | None = None
         self._modules: dict[str, Handle] = {}
-        self._started = time.monotonic()
 
     @property
     def connection(self) -> Connection:
         if self._conn is None:
             self._conn = self._sandbox.connect(self._seed)
             if self._sandbox.isolation == "process":
-                self._conn.deadline = self._started + self._test_timeout
+                self._conn.test_budget = self._test_timeout
         return self._conn
 
     def module(self, name: str) -> Handle:
