@@ -160,3 +160,20 @@ def test_validate_catches_points_that_do_not_add_up(tmp_path):
     assert result.returncode == 1
     assert ("[FAIL] points add up to total_points: tests sum to 4, assignment.toml says 5"
             in result.stdout)
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("unshare"),
+                    reason="needs root to enter a user namespace as an unprivileged uid")
+def test_check_as_a_non_root_student_still_confines(tmp_path):
+    """A student's laptop: not root. The worker is still separate, limited and Landlocked."""
+    hidden = FIXTURE_COURSE / "assignments" / "90-mini" / "tests" / "hidden" / "test_mini_hidden.py"
+    (tmp_path / "mini.py").write_text(HONEST_MINI.replace(
+        "return np.asarray(x) * factor", f"return len(open({str(hidden)!r}).read())"))
+    env = dict(os.environ, DLGRADE_COURSE=str(FIXTURE_COURSE), HOME=str(tmp_path))
+    result = subprocess.run(
+        ["unshare", "--user", "--map-user=1000", "--map-group=1000", *DLGRADE, "check", "90"],
+        capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "protections are off here: network/mount namespaces" in result.stderr
+    assert "total: 1 / 2 points" in result.stdout
+    assert "PermissionError" in result.stdout  # Landlock still hides the hidden tests
