@@ -1,0 +1,57 @@
+"""Every assignment of the course: validate passes, the points split, isolation parity.
+
+Parametrized over the course's assignments, so a new assignment is checked as
+soon as its folder exists. Each assignment also has its own
+``test_assignment_NN_mistakes.py`` showing that classic mistakes lose points.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from autograder.config import load_course
+from autograder.grading import grade_submission
+from autograder.validate import validate_assignment
+from tests.conftest import REPO
+
+COURSE = load_course(REPO)
+IDS = COURSE.assignment_ids()
+
+
+def test_the_course_has_assignments():
+    assert "02-feedforward" in IDS
+
+
+@pytest.fixture(scope="module", params=IDS)
+def assignment(request):
+    return COURSE.assignment(request.param)
+
+
+def test_validate(assignment):
+    report = validate_assignment(assignment)
+    assert report.ok, report.render()
+    assert [c.name for c in report.checks] == [
+        "starter generated from the solution",
+        "reference scores full marks",
+        "starter scores 0 on every scoring test",
+        "grading is deterministic",
+        "points add up to total_points",
+        "every test carries points",
+    ]
+
+
+def test_points_split_and_feedback_lines(assignment):
+    result = grade_submission(assignment, assignment.solutions_dir)
+    public = sum(t.max_score for t in result.tests if t.visibility == "visible")
+    hidden = sum(t.max_score for t in result.tests if t.visibility == "after_due_date")
+    assert public + hidden == assignment.total_points == 100
+    assert 30 <= public <= 50, f"about 40 public points expected, got {public}"
+    assert all(t.description for t in result.tests), "every test needs a docstring"
+    assert (assignment.root / "README.md").is_file()
+
+
+def test_in_process_mode_scores_like_isolated_mode(assignment):
+    for folder in (assignment.solutions_dir, assignment.starter_dir):
+        isolated = grade_submission(assignment, folder)
+        local = grade_submission(assignment, folder, isolation="none")
+        assert local.signature() == isolated.signature(), folder
