@@ -224,6 +224,56 @@ def grade(ctx, assignment, submission, isolation, json_path, public_only, debug)
     _run_grade(a, list(submission), not public_only, isolation, json_path, debug)
 
 
+@main.command("grade-batch")
+@click.argument("assignment")
+@click.argument("submissions", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--jobs", "-j", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Submissions graded at once (local backend).")
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path),
+              help="The SQLite gradebook (default: gradebook.sqlite in the course folder).")
+@click.option("--force", is_flag=True, help="Regrade submissions even when unchanged.")
+@click.option("--backend", type=click.Choice(["local", "dask"]), default="local", show_default=True)
+@click.option("--scheduler", metavar="ADDRESS",
+              help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (with --backend dask).")
+@click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
+@click.pass_context
+@_handle_errors
+def grade_batch_cmd(ctx, assignment, submissions, jobs, db, force, backend, scheduler, debug):
+    """Grade a whole class into the gradebook: parallel, resumable, history kept.
+
+    SUBMISSIONS is one folder or .zip per student (named by student id), a
+    Gradescope "export submissions" folder, or an nbgrader course folder
+    (submitted/<student>/<assignment>/). Unchanged submissions are skipped, so an
+    interrupted batch resumes where it stopped; --force regrades everything.
+    Exit status 0 when the batch ran, even if some submissions could not be graded.
+    """
+    from autograder.batch.discover import discover
+    from autograder.batch.runner import LocalBackend, grade_batch
+    from autograder.gradebook.store import Gradebook
+
+    course = _course(ctx)
+    a = course.assignment(assignment)
+    found = discover(submissions, a.id)
+    if backend == "dask":
+        from autograder.batch.dask_backend import DaskBackend
+
+        if not scheduler:
+            raise UsageError("--backend dask needs --scheduler tcp://HOST:PORT")
+        runner_backend = DaskBackend(scheduler)
+    else:
+        runner_backend = LocalBackend(jobs)
+    db_path = db or course.gradebook_path
+    click.echo(f"grading {len(found)} submission(s) of {a.id} ({found[0].layout} layout) "
+               f"into {db_path} with {backend} backend" + (f", {jobs} job(s)" if backend == "local"
+                                                          else f" at {scheduler}"))
+    with Gradebook(db_path) as book, click.progressbar(
+            length=len(found), label="grading", show_eta=True, show_pos=True,
+            file=sys.stderr) as bar:
+        summary = grade_batch(a, course.root, found, book, backend=runner_backend, force=force,
+                              progress=lambda sub, outcome: bar.update(1))
+    click.echo(summary.render())
+
+
 @main.command()
 @click.argument("assignment", required=False)
 @click.option("--all", "all_", is_flag=True, help="Validate every assignment.")

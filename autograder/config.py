@@ -150,6 +150,11 @@ class Course:
     solutions_dir: Path = Path()
     starter_dir: Path = Path()
 
+    @property
+    def gradebook_path(self) -> Path:
+        """The default SQLite gradebook of the course."""
+        return self.root / "gradebook.sqlite"
+
     def secret_dirs(self) -> tuple[Path, ...]:
         """Folders no worker may see: hidden tests (and the rest of assignments/), solutions."""
         return (self.assignments_dir, self.solutions_dir)

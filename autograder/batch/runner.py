@@ -1,0 +1,208 @@
+"""Grading a whole class: parallel, resumable, into the gradebook.
+
+The main process owns the gradebook and is its only writer. It hashes each
+submission (skipping those already graded with the same content, assignment
+version and platform version, unless forced), hands the rest to a backend
+(``LocalBackend``: a pool of grading processes on this machine;
+``DaskBackend``: a dask.distributed cluster), and appends one row per
+submission as results come back. A submission that cannot be graded (a
+rejected archive, an internal error) gets an ``error`` row; the batch goes on.
+
+Grading processes are trusted (they run the graders); the submissions still
+run only in their sandboxed workers. Results cross from grading processes as
+JSON text.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+
+import autograder
+from autograder.batch.discover import FoundSubmission
+from autograder.config import Assignment
+from autograder.errors import SubmissionRejected
+from autograder.gradebook.store import Gradebook
+from autograder.submission import prepare_submission
+
+
+@dataclass
+class BatchSummary:
+    total: int = 0
+    graded: int = 0
+    skipped: int = 0
+    errors: int = 0
+    seconds: float = 0.0
+    scores: list[float] = field(default_factory=list)
+    max_score: float = 0.0
+    error_messages: list[str] = field(default_factory=list)
+
+    def render(self) -> str:
+        mean = sum(self.scores) / len(self.scores) if self.scores else 0.0
+        rate = self.graded / self.seconds * 60 if self.seconds and self.graded else 0.0
+        lines = [f"{self.total} submission(s): {self.graded} graded, {self.skipped} unchanged "
+                 f"(skipped), {self.errors} could not be graded; {self.seconds:.1f} s"
+                 + (f" ({rate:.0f} per minute)" if rate else "")]
+        if self.scores:
+            lines.append(f"mean score {mean:.1f} / {self.max_score:g}; "
+                         f"min {min(self.scores):g}, max {max(self.scores):g}")
+        lines += [f"  error: {m}" for m in self.error_messages[:20]]
+        return "\n".join(lines)
+
+
+# ------------------------------------------------------------------- the task (any process)
+
+_course_cache: dict[str, object] = {}
+
+
+def grade_task(course_root: str, assignment_id: str, source: str) -> str:
+    """Grade one submission; returns JSON: ``{"results": {...}}`` or ``{"error": "..."}``.
+
+    Runs in a grading process (local pool or a Dask worker). Never raises.
+    """
+    from autograder.config import load_course
+    from autograder.errors import UsageError
+    from autograder.grading import grade_submission
+
+    try:
+        course = _course_cache.get(course_root)
+        if course is None:
+            course = _course_cache[course_root] = load_course(Path(course_root))
+        assignment = course.assignment(assignment_id)
+        result = grade_submission(assignment, Path(source))
+        return json.dumps({"results": result.to_json()})
+    except UsageError as exc:
+        return json.dumps({"error": str(exc)})
+    except Exception as exc:  # an internal error must not stop the batch
+        return json.dumps({"error": f"internal error: {type(exc).__name__}: {exc}"})
+
+
+def _warm_up(course_root: str, assignment_id: str) -> None:
+    """Pool initializer: load the course and start the warm parent before the first task."""
+    from autograder.config import load_course
+    from autograder.grading import shared_warm_parent
+
+    course = load_course(Path(course_root))
+    _course_cache[course_root] = course
+    shared_warm_parent(course.assignment(assignment_id).students_use_torch)
+
+
+# ------------------------------------------------------------------- backends
+
+
+class LocalBackend:
+    """A pool of ``jobs`` grading processes on this machine (spawned, so each starts clean)."""
+
+    def __init__(self, jobs: int = 1):
+        self.jobs = max(1, jobs)
+
+    def run(self, course_root: str, assignment_id: str, sources: list[str],
+            on_result: Callable[[str, str], None]) -> None:
+        """Grade every source, calling ``on_result(source, json_text)`` as each finishes."""
+        attempts: dict[str, int] = {}
+        pending = list(sources)
+        while pending:
+            pool = ProcessPoolExecutor(self.jobs, mp_context=get_context("spawn"),
+                                       initializer=_warm_up,
+                                       initargs=(course_root, assignment_id))
+            broken = False
+            try:
+                futures: dict[Future, str] = {}
+                queue = list(pending)
+                while queue or futures:
+                    while queue and len(futures) < 2 * self.jobs:
+                        source = queue.pop(0)
+                        futures[pool.submit(grade_task, course_root, assignment_id, source)] = source
+                    done, _ = wait(futures, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        source = futures.pop(future)
+                        try:
+                            on_result(source, future.result())
+                            pending.remove(source)
+                        except BrokenProcessPool:
+                            broken = True
+                            attempts[source] = attempts.get(source, 0) + 1
+                            if attempts[source] >= 2:
+                                on_result(source, json.dumps(
+                                    {"error": "the grading process died twice on this submission"}))
+                                pending.remove(source)
+                    if broken:
+                        break
+            finally:
+                pool.shutdown(wait=not broken, cancel_futures=True)
+
+
+def grade_batch(
+    assignment: Assignment,
+    course_root: Path,
+    submissions: Iterable[FoundSubmission],
+    gradebook: Gradebook,
+    *,
+    backend: LocalBackend | None = None,
+    force: bool = False,
+    progress: Callable[[FoundSubmission, str], None] | None = None,
+) -> BatchSummary:
+    """Grade ``submissions`` into ``gradebook``; returns counts and scores.
+
+    ``progress(submission, outcome)`` is called once per submission with
+    ``"graded"``, ``"skipped"`` or ``"error"``.
+    """
+    backend = backend or LocalBackend()
+    subs = list(submissions)
+    summary = BatchSummary(total=len(subs), max_score=assignment.total_points)
+    t0 = time.perf_counter()
+    platform = autograder.__version__
+    todo: dict[str, tuple[FoundSubmission, str]] = {}
+
+    def record_error(sub: FoundSubmission, sha: str, message: str) -> None:
+        gradebook.add(student=sub.student, assignment=assignment.id, sha256=sha, status="error",
+                      platform_version=platform, assignment_version=assignment.version,
+                      submitted_at=sub.submitted_at, error=message, source=str(sub.path))
+        summary.errors += 1
+        summary.error_messages.append(f"{sub.student}: {message}")
+        if progress:
+            progress(sub, "error")
+
+    for sub in subs:
+        try:
+            prepared = prepare_submission(sub.path, assignment.modules)
+        except SubmissionRejected as exc:
+            record_error(sub, "", str(exc))
+            continue
+        sha = prepared.sha256
+        prepared.cleanup()
+        if not force and gradebook.is_current(sub.student, assignment.id, sha, assignment.version,
+                                              platform):
+            summary.skipped += 1
+            if progress:
+                progress(sub, "skipped")
+            continue
+        todo[str(sub.path)] = (sub, sha)
+
+    def on_result(source: str, text: str) -> None:
+        sub, sha = todo[source]
+        data = json.loads(text)
+        if "error" in data:
+            record_error(sub, sha, data["error"])
+            return
+        results = data["results"]
+        gradebook.add(student=sub.student, assignment=assignment.id,
+                      sha256=results["submission_sha256"], status="graded",
+                      platform_version=results["platform_version"],
+                      assignment_version=results["assignment_version"],
+                      submitted_at=sub.submitted_at, results=results, source=source)
+        summary.graded += 1
+        summary.scores.append(results["score"])
+        if progress:
+            progress(sub, "graded")
+
+    if todo:
+        backend.run(str(course_root), assignment.id, list(todo), on_result)
+    summary.seconds = time.perf_counter() - t0
+    return summary

@@ -1,0 +1,1 @@
+"""The course gradebook: SQLite storage, the late policy and weights, exports."""

@@ -1,0 +1,154 @@
+"""The course gradebook: one SQLite file, one row per grading, history kept.
+
+Every grading of a submission appends a row (in its own transaction, so a
+killed batch loses at most the submission in flight); nothing is updated in
+place. The current result of a student on an assignment is their newest row:
+the ``latest`` view. A row carries the submission's content hash, the full
+results JSON (per-test results), timestamps, the platform version and the
+assignment's version, so a later run can skip what is unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS results (
+    id                 INTEGER PRIMARY KEY AUTOINCREMENT,
+    student            TEXT NOT NULL,
+    assignment         TEXT NOT NULL,
+    sha256             TEXT NOT NULL,
+    submitted_at       TEXT,             -- ISO 8601 with offset, when the layout knows it
+    graded_at          TEXT NOT NULL,    -- when this row was written (UTC)
+    status             TEXT NOT NULL CHECK (status IN ('graded', 'error')),
+    score              REAL,
+    max_score          REAL,
+    execution_time     REAL,
+    platform_version   TEXT NOT NULL,
+    assignment_version TEXT NOT NULL,
+    error              TEXT,             -- why a submission could not be graded
+    source             TEXT,             -- where the submission was read from
+    results_json       TEXT              -- the full results JSON (Gradescope-compatible)
+);
+CREATE INDEX IF NOT EXISTS results_by_student ON results (assignment, student, id);
+CREATE VIEW IF NOT EXISTS latest AS
+    SELECT r.* FROM results r
+    WHERE r.id = (SELECT MAX(id) FROM results
+                  WHERE student = r.student AND assignment = r.assignment);
+"""
+
+
+@dataclass(frozen=True)
+class Row:
+    """One grading of one submission."""
+
+    id: int
+    student: str
+    assignment: str
+    sha256: str
+    submitted_at: datetime | None
+    graded_at: datetime
+    status: str
+    score: float | None
+    max_score: float | None
+    execution_time: float | None
+    platform_version: str
+    assignment_version: str
+    error: str | None
+    source: str | None
+    results_json: str | None
+
+    @property
+    def results(self) -> dict[str, Any] | None:
+        return json.loads(self.results_json) if self.results_json else None
+
+
+def _dt(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+class Gradebook:
+    """A SQLite gradebook at ``path`` (created on first use)."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.conn = sqlite3.connect(self.path, timeout=30)
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA synchronous=NORMAL")
+        with self.conn:
+            self.conn.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Gradebook:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def add(self, *, student: str, assignment: str, sha256: str, status: str,
+            platform_version: str, assignment_version: str,
+            submitted_at: datetime | None = None, results: dict[str, Any] | None = None,
+            error: str | None = None, source: str | None = None) -> int:
+        """Append one grading, atomically. Returns the new row's id."""
+        with self.conn:
+            cur = self.conn.execute(
+                "INSERT INTO results (student, assignment, sha256, submitted_at, graded_at, status,"
+                " score, max_score, execution_time, platform_version, assignment_version, error,"
+                " source, results_json) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (student, assignment, sha256,
+                 submitted_at.isoformat() if submitted_at else None,
+                 datetime.now(UTC).isoformat(timespec="milliseconds"), status,
+                 results["score"] if results else None, results["max_score"] if results else None,
+                 results["execution_time"] if results else None,
+                 platform_version, assignment_version, error, source,
+                 json.dumps(results) if results else None))
+            return int(cur.lastrowid)
+
+    def _rows(self, sql: str, params: tuple = ()) -> Iterator[Row]:
+        for values in self.conn.execute(sql, params):
+            (rid, student, assignment, sha, submitted, graded, status, score, max_score, exec_time,
+             pv, av, error, source, results_json) = values
+            yield Row(rid, student, assignment, sha, _dt(submitted), _dt(graded), status, score,
+                      max_score, exec_time, pv, av, error, source, results_json)
+
+    def latest(self, assignment: str | None = None) -> list[Row]:
+        """The current row of every (student, assignment), or of one assignment."""
+        if assignment is None:
+            return list(self._rows("SELECT * FROM latest ORDER BY assignment, student"))
+        return list(self._rows("SELECT * FROM latest WHERE assignment = ? ORDER BY student",
+                               (assignment,)))
+
+    def latest_for(self, student: str, assignment: str) -> Row | None:
+        rows = list(self._rows(
+            "SELECT * FROM latest WHERE student = ? AND assignment = ?", (student, assignment)))
+        return rows[0] if rows else None
+
+    def history(self, student: str, assignment: str) -> list[Row]:
+        """Every grading of one student's assignment, oldest first."""
+        return list(self._rows(
+            "SELECT * FROM results WHERE student = ? AND assignment = ? ORDER BY id",
+            (student, assignment)))
+
+    def is_current(self, student: str, assignment: str, sha256: str, assignment_version: str,
+                   platform_version: str) -> bool:
+        """True if the newest grading used the same content, assignment version and platform."""
+        row = self.latest_for(student, assignment)
+        return (row is not None and row.status == "graded" and row.sha256 == sha256
+                and row.assignment_version == assignment_version
+                and row.platform_version == platform_version)
+
+    def students(self) -> list[str]:
+        return [r[0] for r in self.conn.execute("SELECT DISTINCT student FROM results ORDER BY 1")]
+
+    def assignments(self) -> list[str]:
+        return [r[0] for r in self.conn.execute(
+            "SELECT DISTINCT assignment FROM results ORDER BY 1")]
