@@ -275,6 +275,49 @@ def grade_batch_cmd(ctx, assignment, submissions, jobs, db, force, backend, sche
 
 
 @main.command()
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "canvas"]), default="table",
+              show_default=True, help="canvas: a CSV that Canvas's gradebook import accepts.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to this file instead of the terminal.")
+@click.option("--db", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The SQLite gradebook (default: the course's).")
+@click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
+@click.pass_context
+@_handle_errors
+def gradebook(ctx, fmt, output, db, debug) -> None:
+    """The programming-assignment component of the course grade, per student.
+
+    For every student and assignment: the raw score, lateness and its penalty, the
+    weighted contribution, and the total out of the component's weight (30). Late
+    policy, weights, extensions and drop-lowest come from [grading] in course.toml.
+    """
+    from autograder.gradebook.export import load_roster, render_canvas, render_csv, render_table
+    from autograder.gradebook.policy import course_grades
+    from autograder.gradebook.store import Gradebook
+
+    course = _course(ctx)
+    path = db or course.gradebook_path
+    if not path.is_file():
+        raise UsageError(f"no gradebook at {path}: run `dlgrade grade-batch` first")
+    roster = load_roster(course.roster_path)
+    with Gradebook(path) as book:
+        cg = course_grades(course, book, list(roster))
+    if fmt == "table":
+        text = render_table(cg.grades, cg.assignments, cg.component) + "\n"
+    elif fmt == "csv":
+        text = render_csv(cg.grades, cg.component)
+    else:
+        text = render_canvas(cg.grades, cg.assignments, cg.titles, cg.max_scores, cg.component,
+                             roster)
+    if output:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {output}")
+    else:
+        click.echo(text, nl=False)
+
+
+@main.command()
 @click.argument("assignment", required=False)
 @click.option("--all", "all_", is_flag=True, help="Validate every assignment.")
 @click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")

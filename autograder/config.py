@@ -17,8 +17,10 @@ import difflib
 import os
 import tomllib
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from autograder.errors import ConfigError, UsageError
 
@@ -141,6 +143,103 @@ def parse_assignment(path: Path, course: Course | None = None) -> Assignment:
 
 
 @dataclass(frozen=True)
+class LatePolicy:
+    """How late work loses points. A penalty is a percentage of the points earned, charged
+    per started day (or hour) after the due date plus extension plus grace period; work later
+    than ``max_late_days`` scores 0."""
+
+    penalty_per_day: float = 0.0  # percent per started day late
+    penalty_per_hour: float = 0.0  # percent per started hour late (instead of per day)
+    grace_minutes: float = 0.0
+    max_late_days: float | None = None
+
+
+@dataclass(frozen=True)
+class AssignmentPolicy:
+    weight: float = 1.0  # relative weight inside the programming component
+    due: datetime | None = None  # timezone-aware
+
+
+@dataclass(frozen=True)
+class GradingPolicy:
+    """The ``[grading]`` table of course.toml."""
+
+    component_weight: float = 30.0  # the programming assignments' share of the course grade, in %
+    drop_lowest: int = 0
+    late: LatePolicy = LatePolicy()
+    assignments: dict[str, AssignmentPolicy] = field(default_factory=dict)
+    extensions: dict[str, dict[str, float]] = field(default_factory=dict)  # student -> id -> days
+
+
+_GRADING_KEYS = {"component_weight": (int, float), "drop_lowest": int, "timezone": str,
+                 "late": dict, "assignments": dict, "extensions": dict}
+_LATE_KEYS = {"penalty_per_day": (int, float), "penalty_per_hour": (int, float),
+              "grace_minutes": (int, float), "max_late_days": (int, float)}
+_ASSIGNMENT_POLICY_KEYS = {"weight": (int, float), "due": (str, datetime)}
+
+
+def _parse_due(value: str | datetime, zone: str | None, where: str) -> datetime:
+    if isinstance(value, datetime):
+        due = value
+    else:
+        try:
+            due = datetime.fromisoformat(value)
+        except ValueError:
+            raise ConfigError(f"{where}: 'due' must be an ISO date-time such as "
+                              f"2026-10-15T23:59:00+02:00, got {value!r}") from None
+    if due.tzinfo is None:
+        if zone is None:
+            raise ConfigError(f"{where}: 'due' has no time zone: add an offset (+02:00) or set "
+                              "[grading] timezone")
+        due = due.replace(tzinfo=ZoneInfo(zone))
+    return due
+
+
+def parse_grading(table: dict, where: str) -> GradingPolicy:
+    """Validate the ``[grading]`` table of course.toml."""
+    _check_keys(table, _GRADING_KEYS, f"{where} [grading]")
+    zone = table.get("timezone")
+    if zone is not None:
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(f"{where} [grading]: unknown timezone {zone!r}") from None
+    weight = float(table.get("component_weight", 30.0))
+    if not 0 < weight <= 100:
+        raise ConfigError(f"{where} [grading]: 'component_weight' must be in (0, 100]")
+    drop = table.get("drop_lowest", 0)
+    if drop < 0:
+        raise ConfigError(f"{where} [grading]: 'drop_lowest' must be >= 0")
+    late_table = table.get("late", {})
+    _check_keys(late_table, _LATE_KEYS, f"{where} [grading.late]")
+    if any(v < 0 for v in late_table.values()):
+        raise ConfigError(f"{where} [grading.late]: values must be >= 0")
+    if late_table.get("penalty_per_day") and late_table.get("penalty_per_hour"):
+        raise ConfigError(f"{where} [grading.late]: give penalty_per_day or penalty_per_hour, "
+                          "not both")
+    late = LatePolicy(**{k: float(v) for k, v in late_table.items()})
+    assignments = {}
+    for ident, entry in table.get("assignments", {}).items():
+        here = f"{where} [grading.assignments.{ident}]"
+        if not isinstance(entry, dict):
+            raise ConfigError(f"{here}: must be a table with weight and due")
+        _check_keys(entry, _ASSIGNMENT_POLICY_KEYS, here)
+        if entry.get("weight", 1.0) < 0:
+            raise ConfigError(f"{here}: 'weight' must be >= 0")
+        due = _parse_due(entry["due"], zone, here) if "due" in entry else None
+        assignments[ident] = AssignmentPolicy(float(entry.get("weight", 1.0)), due)
+    extensions: dict[str, dict[str, float]] = {}
+    for student, per_assignment in table.get("extensions", {}).items():
+        here = f"{where} [grading.extensions]"
+        if not isinstance(per_assignment, dict) or not all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0
+                for v in per_assignment.values()):
+            raise ConfigError(f"{here}: {student} must map assignment ids to extra days (>= 0)")
+        extensions[student] = {k: float(v) for k, v in per_assignment.items()}
+    return GradingPolicy(weight, int(drop), late, assignments, extensions)
+
+
+@dataclass(frozen=True)
 class Course:
     """A course tree: the folder with ``assignments/``, ``solutions/``, ``starter/``."""
 
@@ -149,11 +248,9 @@ class Course:
     assignments_dir: Path = Path()
     solutions_dir: Path = Path()
     starter_dir: Path = Path()
-
-    @property
-    def gradebook_path(self) -> Path:
-        """The default SQLite gradebook of the course."""
-        return self.root / "gradebook.sqlite"
+    gradebook_path: Path = Path("gradebook.sqlite")  # the SQLite gradebook
+    roster_path: Path | None = None  # CSV: id, name, sis_id, section (for Canvas exports)
+    grading: GradingPolicy = GradingPolicy()
 
     def secret_dirs(self) -> tuple[Path, ...]:
         """Folders no worker may see: hidden tests (and the rest of assignments/), solutions."""
@@ -179,7 +276,8 @@ class Course:
         return [self.assignment(i) for i in self.assignment_ids()]
 
 
-_COURSE_KEYS = {"name": str, "assignments_dir": str, "solutions_dir": str, "starter_dir": str}
+_COURSE_KEYS = {"name": str, "assignments_dir": str, "solutions_dir": str, "starter_dir": str,
+                "gradebook": str, "roster": str, "grading": dict}
 
 
 def load_course(root: Path) -> Course:
@@ -193,13 +291,21 @@ def load_course(root: Path) -> Course:
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{toml_path}: invalid TOML: {exc}") from None
         _check_keys(data, _COURSE_KEYS, str(toml_path))
-    return Course(
+    course = Course(
         root=root,
         name=data.get("name", root.name),
         assignments_dir=root / data.get("assignments_dir", "assignments"),
         solutions_dir=root / data.get("solutions_dir", "solutions"),
         starter_dir=root / data.get("starter_dir", "starter"),
+        gradebook_path=root / data.get("gradebook", "gradebook.sqlite"),
+        roster_path=root / data["roster"] if "roster" in data else None,
+        grading=parse_grading(data.get("grading", {}), str(toml_path)),
     )
+    unknown = set(course.grading.assignments) - set(course.assignment_ids())
+    if unknown:
+        raise ConfigError(f"{toml_path} [grading.assignments]: no such assignment(s): "
+                          f"{', '.join(sorted(unknown))}")
+    return course
 
 
 def find_course_root(start: Path | None = None) -> Path:
