@@ -293,14 +293,10 @@ def gradebook(ctx, fmt, output, db, debug) -> None:
     """
     from autograder.gradebook.export import load_roster, render_canvas, render_csv, render_table
     from autograder.gradebook.policy import course_grades
-    from autograder.gradebook.store import Gradebook
 
     course = _course(ctx)
-    path = db or course.gradebook_path
-    if not path.is_file():
-        raise UsageError(f"no gradebook at {path}: run `dlgrade grade-batch` first")
     roster = load_roster(course.roster_path)
-    with Gradebook(path) as book:
+    with _open_gradebook(course, db) as book:
         cg = course_grades(course, book, list(roster))
     if fmt == "table":
         text = render_table(cg.grades, cg.assignments, cg.component) + "\n"
@@ -315,6 +311,104 @@ def gradebook(ctx, fmt, output, db, debug) -> None:
         click.echo(f"wrote {output}")
     else:
         click.echo(text, nl=False)
+
+
+def _open_gradebook(course, db: Path | None):
+    from autograder.gradebook.store import Gradebook
+
+    path = db or course.gradebook_path
+    if not path.is_file():
+        raise UsageError(f"no gradebook at {path}: run `dlgrade grade-batch` first")
+    return Gradebook(path)
+
+
+@main.command()
+@click.argument("assignment", required=False)
+@click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("feedback"), show_default=True, help="Folder for the feedback files.")
+@click.option("--format", "fmt", type=click.Choice(["md", "html"]), default="md",
+              show_default=True)
+@click.option("--db", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The SQLite gradebook (default: the course's).")
+@click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
+@click.pass_context
+@_handle_errors
+def feedback(ctx, assignment, out_dir, fmt, db, debug) -> None:
+    """Write one feedback file per student and assignment: every test's result, the
+    hints from the tests' docstrings, the late penalty. Hidden tests show pass or fail only."""
+    from autograder.gradebook.export import load_roster
+    from autograder.gradebook.policy import course_grades
+    from autograder.report.feedback import feedback_markdown, write_feedback
+
+    course = _course(ctx)
+    roster = load_roster(course.roster_path)
+    with _open_gradebook(course, db) as book:
+        cg = course_grades(course, book, list(roster))
+        rows = {(r.student, r.assignment): r for r in book.latest()}
+    idents = [course.assignment(assignment).id] if assignment else cg.assignments
+    count = 0
+    for grade in cg.grades:
+        for ident in idents:
+            entry = grade.assignments.get(ident)
+            if entry is None:
+                continue
+            row = rows.get((grade.student, ident))
+            text = feedback_markdown(grade.student, cg.titles.get(ident, ident), ident, entry,
+                                     row.results if row else None, row.error if row else None)
+            write_feedback(out_dir, grade.student, ident, text, fmt, cg.titles.get(ident, ident))
+            count += 1
+    click.echo(f"wrote {count} feedback file(s) under {out_dir}")
+
+
+@main.command()
+@click.option("--html", "html_path", type=click.Path(dir_okay=False, path_type=Path),
+              required=True, help="Where to write the report page.")
+@click.option("--similarity-csv", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the similarity flags as CSV.")
+@click.option("--threshold", type=click.FloatRange(0, 1), default=0.8, show_default=True,
+              help="Flag pairs sharing at least this fraction of code fingerprints.")
+@click.option("--db", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The SQLite gradebook (default: the course's).")
+@click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
+@click.pass_context
+@_handle_errors
+def report(ctx, html_path, similarity_csv, threshold, db, debug) -> None:
+    """A static HTML report of the class: score histograms, the pass rate of every test,
+    grading times, lateness, and pairs of submissions with nearly identical code."""
+    import csv
+
+    from autograder.gradebook.export import load_roster
+    from autograder.gradebook.policy import course_grades
+    from autograder.report.html import render_report
+    from autograder.report.similarity import assignment_sources, similar_pairs
+
+    course = _course(ctx)
+    roster = load_roster(course.roster_path)
+    with _open_gradebook(course, db) as book:
+        cg = course_grades(course, book, list(roster))
+        rows = book.latest()
+    flags = {}
+    for ident in cg.assignments:
+        a = course.assignment(ident)
+        starter = "\n".join(
+            (a.starter_dir / m).read_text(encoding="utf-8") for m in sorted(a.modules)
+            if a.starter_dir and (a.starter_dir / m).is_file())
+        sources = assignment_sources([r for r in rows if r.assignment == ident], list(a.modules))
+        flags[ident] = similar_pairs(sources, starter, threshold)
+    html_path.parent.mkdir(parents=True, exist_ok=True)
+    html_path.write_text(render_report(course.name, cg, rows, flags, threshold), encoding="utf-8")
+    click.echo(f"wrote {html_path}")
+    if similarity_csv:
+        similarity_csv.parent.mkdir(parents=True, exist_ok=True)
+        with open(similarity_csv, "w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(["assignment", "student_a", "student_b", "similarity", "shared"])
+            for ident, pairs in flags.items():
+                for p in pairs:
+                    writer.writerow([ident, p.student_a, p.student_b, p.similarity, p.shared])
+        click.echo(f"wrote {similarity_csv}")
+    flagged = sum(len(p) for p in flags.values())
+    click.echo(f"{flagged} pair(s) flagged as similar (threshold {threshold:.0%})")
 
 
 @main.command()

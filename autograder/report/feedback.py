@@ -1,0 +1,96 @@
+"""Per-student feedback files (Markdown or HTML) from the gradebook.
+
+Each file gives the score, the late penalty and the final score, then every
+test: points, pass or fail, the test's docstring as the hint and, for visible
+tests, the one-line reason. Hidden tests show pass or fail only.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+from autograder.gradebook.policy import AssignmentGrade
+
+HIDDEN = "after_due_date"
+
+
+def _points(value: float) -> str:
+    return f"{value:g}"
+
+
+def feedback_markdown(student: str, title: str, assignment: str, grade: AssignmentGrade,
+                      results: dict | None, error: str | None) -> str:
+    """The feedback for one student on one assignment, as Markdown."""
+    lines = [f"# {title} ({assignment})", "", f"Student: `{student}`", ""]
+    if grade.status == "missing":
+        return "\n".join(lines + ["No submission was received. Score: 0.", ""])
+    if error:
+        lines += [f"Your submission could not be graded: {error}", ""]
+    lines.append(f"Autograder score: **{_points(grade.raw_score)} / {_points(grade.max_score)}**")
+    if grade.penalty_percent:
+        lines.append(f"Late by {grade.late_days:.2f} day(s): penalty "
+                     f"{_points(grade.penalty_percent)}%, final score "
+                     f"**{_points(grade.final_score)} / {_points(grade.max_score)}**")
+    lines.append("")
+    if results:
+        lines += ["| test | points | result | feedback |", "|---|---|---|---|"]
+        for test in results["tests"]:
+            name = test["name"].split("::")[-1]
+            hint = test["output"].splitlines()[0] if test["output"] else ""
+            if test["visibility"] == HIDDEN:
+                feedback = "hidden test: pass or fail only"
+                name += " (hidden)"
+            else:
+                reason = test.get("extra_data", {}).get("reason", "")
+                feedback = hint + (f" — {reason}" if test["status"] != "passed" and reason else "")
+            mark = "pass" if test["status"] == "passed" else "FAIL"
+            cell = feedback.replace("|", "\\|").replace("\n", " ")
+            lines.append(f"| `{name}` | {_points(test['score'])}/{_points(test['max_score'])} "
+                         f"| {mark} | {cell} |")
+        if results.get("output"):
+            lines += ["", results["output"]]
+    return "\n".join(lines) + "\n"
+
+
+def markdown_to_html(markdown: str, title: str) -> str:
+    """A minimal, dependency-free rendering of the feedback Markdown (headings, tables, text)."""
+    body = []
+    table_open = False
+    for line in markdown.splitlines():
+        if line.startswith("|"):
+            cells = [c.strip() for c in line.strip("|").split(" | ")]
+            if set(line) <= {"|", "-"}:
+                continue
+            if not table_open:
+                body.append("<table><tr>" + "".join(f"<th>{html.escape(c)}</th>" for c in cells)
+                            + "</tr>")
+                table_open = True
+            else:
+                body.append("<tr>" + "".join(f"<td>{html.escape(c.strip('`'))}</td>"
+                                             for c in cells) + "</tr>")
+            continue
+        if table_open:
+            body.append("</table>")
+            table_open = False
+        if line.startswith("# "):
+            body.append(f"<h1>{html.escape(line[2:])}</h1>")
+        elif line.strip():
+            text = html.escape(line).replace("**", "")
+            body.append(f"<p>{text}</p>")
+    if table_open:
+        body.append("</table>")
+    style = ("body{font-family:sans-serif;max-width:60em;margin:2em auto}"
+             "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px}")
+    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+            f"<style>{style}</style></head><body>{''.join(body)}</body></html>\n")
+
+
+def write_feedback(out_dir: Path, student: str, assignment: str, text: str, fmt: str,
+                   title: str) -> Path:
+    """Write one feedback file: ``<out_dir>/<assignment>/<student>.<md|html>``."""
+    folder = Path(out_dir) / assignment
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{student}.{'html' if fmt == 'html' else 'md'}"
+    path.write_text(markdown_to_html(text, title) if fmt == "html" else text, encoding="utf-8")
+    return path

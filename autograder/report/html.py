@@ -1,0 +1,169 @@
+"""The class report: one static HTML page with inline SVG charts (no server, no network, no JS).
+
+Per assignment: a score histogram, the pass rate of every test (hardest first),
+the distribution of grading times, lateness, and similarity flags.
+"""
+
+from __future__ import annotations
+
+import html
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from autograder.gradebook.policy import CourseGrades
+from autograder.gradebook.store import Row
+from autograder.report.similarity import SimilarPair
+
+_CSS = """
+body{font-family:system-ui,sans-serif;max-width:72em;margin:2em auto;color:#222}
+h1{font-size:1.6em}h2{margin-top:2em;border-bottom:1px solid #ddd}h3{font-size:1.05em}
+table{border-collapse:collapse;margin:0.5em 0}td,th{border:1px solid #ccc;padding:3px 8px;
+text-align:left}svg{display:block;margin:0.5em 0}.note{color:#666;font-size:0.9em}
+.charts{display:flex;flex-wrap:wrap;gap:2em}
+"""
+
+
+def _esc(text: object) -> str:
+    return html.escape(str(text))
+
+
+def svg_histogram(values: Sequence[float], bins: Sequence[float], title: str, unit: str = "",
+                  width: int = 420, height: int = 180) -> str:
+    """A vertical bar chart of how many ``values`` fall in each ``[bins[i], bins[i+1])``."""
+    counts = [0] * (len(bins) - 1)
+    for v in values:
+        for i in range(len(counts)):
+            last = i == len(counts) - 1
+            if bins[i] <= v < bins[i + 1] or (last and v == bins[i + 1]):
+                counts[i] += 1
+                break
+    top = max(counts) or 1
+    pad, bar_w = 30, (width - 40) / len(counts)
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height + 40}" '
+             f'role="img" aria-label="{_esc(title)}"><title>{_esc(title)}</title>']
+    for i, count in enumerate(counts):
+        h = (height - pad) * count / top
+        x = 30 + i * bar_w
+        y = height - h
+        parts.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar_w - 2:.1f}" height="{h:.1f}" '
+                     f'fill="#4a7ab5"><title>{bins[i]:g}–{bins[i + 1]:g}{unit}: {count}</title>'
+                     f'</rect>')
+        if count:
+            parts.append(f'<text x="{x + bar_w / 2:.1f}" y="{y - 3:.1f}" font-size="10" '
+                         f'text-anchor="middle">{count}</text>')
+        parts.append(f'<text x="{x + bar_w / 2:.1f}" y="{height + 14}" font-size="9" '
+                     f'text-anchor="middle">{bins[i]:g}</text>')
+    parts.append(f'<line x1="28" y1="{height}" x2="{width - 8}" y2="{height}" stroke="#333"/>')
+    parts.append(f'<text x="{width / 2}" y="{height + 34}" font-size="11" '
+                 f'text-anchor="middle">{_esc(title)}</text></svg>')
+    return "".join(parts)
+
+
+def svg_hbars(items: Sequence[tuple[str, float]], title: str, width: int = 640) -> str:
+    """Horizontal bars of fractions in [0, 1], one per labelled item (e.g. test pass rates)."""
+    row_h, label_w = 18, 300
+    height = row_h * len(items) + 30
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+             f'role="img" aria-label="{_esc(title)}"><title>{_esc(title)}</title>']
+    for i, (label, frac) in enumerate(items):
+        y = 20 + i * row_h
+        w = (width - label_w - 50) * frac
+        parts.append(f'<text x="{label_w - 6}" y="{y + 12}" font-size="11" '
+                     f'text-anchor="end">{_esc(label[:48])}</text>')
+        color = "#c0504d" if frac < 0.5 else "#4a7ab5"
+        parts.append(f'<rect x="{label_w}" y="{y + 2}" width="{w:.1f}" height="{row_h - 5}" '
+                     f'fill="{color}"/>')
+        parts.append(f'<text x="{label_w + w + 4:.1f}" y="{y + 12}" font-size="10">'
+                     f'{frac * 100:.0f}%</text>')
+    parts.append(f'<text x="4" y="12" font-size="11">{_esc(title)}</text></svg>')
+    return "".join(parts)
+
+
+@dataclass
+class AssignmentStats:
+    assignment: str
+    title: str
+    scores: list[float]
+    max_score: float
+    times: list[float]
+    pass_rates: list[tuple[str, float]]  # (test name, fraction of students passing)
+    late_days: list[float]  # one per graded submission; 0 when on time
+    missing: int
+    errors: int
+
+
+def assignment_stats(cg: CourseGrades, rows: list[Row]) -> list[AssignmentStats]:
+    """Per-assignment figures from the latest gradebook rows and the computed grades."""
+    stats = []
+    for ident in cg.assignments:
+        graded = [r for r in rows if r.assignment == ident and r.status == "graded"]
+        passed: dict[str, list[bool]] = {}
+        for row in graded:
+            for test in (row.results or {}).get("tests", []):
+                passed.setdefault(test["name"].split("::")[-1], []).append(
+                    test["status"] == "passed")
+        rates = sorted(((name, sum(v) / len(v)) for name, v in passed.items()),
+                       key=lambda item: (item[1], item[0]))
+        entries = [g.assignments[ident] for g in cg.grades if ident in g.assignments]
+        stats.append(AssignmentStats(
+            assignment=ident, title=cg.titles.get(ident, ident),
+            scores=[r.score for r in graded if r.score is not None],
+            max_score=cg.max_scores[ident],
+            times=[r.execution_time for r in graded if r.execution_time is not None],
+            pass_rates=rates,
+            late_days=[e.late_days for e in entries if e.status == "graded"],
+            missing=sum(e.status == "missing" for e in entries),
+            errors=sum(e.status == "error" for e in entries)))
+    return stats
+
+
+def render_report(course_name: str, cg: CourseGrades, rows: list[Row],
+                  flags: dict[str, list[SimilarPair]], threshold: float) -> str:
+    """The whole report page."""
+    body = [f"<h1>{_esc(course_name)}: programming assignments</h1>",
+            f'<p class="note">{len(cg.grades)} student(s), {len(cg.assignments)} assignment(s); '
+            f"totals out of {cg.component:g}.</p>"]
+    totals = [g.total for g in cg.grades]
+    if totals:
+        step = cg.component / 10
+        body.append(svg_histogram(totals, [step * i for i in range(11)],
+                                  f"course totals (out of {cg.component:g})"))
+    for st in assignment_stats(cg, rows):
+        body.append(f"<h2>{_esc(st.title)} ({_esc(st.assignment)})</h2>")
+        mean = statistics.fmean(st.scores) if st.scores else 0.0
+        median_t = statistics.median(st.times) if st.times else 0.0
+        late = sum(d > 0 for d in st.late_days)
+        body.append(
+            "<table><tr><th>graded</th><th>could not be graded</th><th>missing</th>"
+            "<th>mean score</th><th>median grading time</th><th>late</th></tr>"
+            f"<tr><td>{len(st.scores)}</td><td>{st.errors}</td><td>{st.missing}</td>"
+            f"<td>{mean:.1f} / {st.max_score:g}</td><td>{median_t:.2f} s</td><td>{late}</td>"
+            "</tr></table>")
+        body.append('<div class="charts">')
+        body.append(svg_histogram(st.scores, [st.max_score / 10 * i for i in range(11)],
+                                  "score histogram"))
+        if st.times:
+            top = max(st.times)
+            body.append(svg_histogram(st.times, [top / 8 * i for i in range(9)],
+                                      "grading time (s)", " s"))
+        body.append(svg_histogram(st.late_days, [0, 1e-9, 1, 2, 3, 5, 10, 1e9],
+                                  "lateness (days; first bar: on time)", " d"))
+        body.append("</div>")
+        if st.pass_rates:
+            body.append("<h3>Pass rate of every test (hardest first)</h3>")
+            body.append(svg_hbars(st.pass_rates, "fraction of graded submissions passing"))
+        pairs = flags.get(st.assignment, [])
+        body.append(f"<h3>Similarity flags (≥ {threshold:.0%} shared fingerprints, starter code "
+                    "ignored)</h3>")
+        if pairs:
+            body.append("<table><tr><th>student</th><th>student</th><th>similarity</th>"
+                        "<th>shared fingerprints</th></tr>" + "".join(
+                            f"<tr><td>{_esc(p.student_a)}</td><td>{_esc(p.student_b)}</td>"
+                            f"<td>{p.similarity:.0%}</td><td>{p.shared}</td></tr>" for p in pairs)
+                        + "</table>")
+        else:
+            body.append('<p class="note">No pair above the threshold.</p>')
+    return ("<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+            f"<title>{_esc(course_name)} report</title><style>{_CSS}</style></head><body>"
+            + "\n".join(body) + "</body></html>\n")
