@@ -32,10 +32,12 @@ WINDOW = 8
 def normalised_tokens(source: str) -> list[str]:
     """The token stream of ``source`` with names, numbers and strings abstracted."""
     out: list[str] = []
+    tokens = []
     try:
-        tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
+        for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+            tokens.append(tok)
     except (tokenize.TokenError, SyntaxError, IndentationError):
-        return source.split()
+        pass  # broken code: keep the tokens read so far
     previous = None
     for tok in tokens:
         kind = tok.type
