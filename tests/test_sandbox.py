@@ -370,3 +370,37 @@ def test_worker_rngs_are_seeded_per_test_and_single_threaded(make_submission):
     assert a == b  # same seed, fresh worker: the same numbers
     assert a[:3] != c[:3]  # another test's seed: other numbers
     assert a[3] == 1  # torch runs on one thread
+
+
+def test_uid_locks_are_exclusive_across_warm_parents(tmp_path):
+    from autograder.sandbox.zygote import UidPool
+
+    first, second = UidPool(str(tmp_path)), UidPool(str(tmp_path))
+    second.next = first.next  # both would start at the same slot
+    a = first.acquire()
+    b = second.acquire()
+    assert a != b  # the second pool skips the uid the first one holds
+    first.release(a)
+    second.next = a - 61000
+    assert second.acquire() == a  # released: free again
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="per-worker uids exist only when grading as root")
+def test_two_warm_parents_never_share_a_uid(make_submission, warm_parent):
+    from autograder.sandbox.client import WarmParent
+
+    sub = make_submission()
+    other_parent = WarmParent(with_torch=False)
+    try:
+        sandbox = sub._sandbox
+        mine = sub.mini.whoami()["uid"]
+        sandbox.parent = other_parent
+        theirs = Submission(sandbox, seed=1, test_timeout=5)
+        try:
+            assert theirs.mini.whoami()["uid"] != mine
+            theirs.close()  # cleaning up its worker must not touch ours
+            assert sub.mini.identity(5) == 5
+        finally:
+            sandbox.parent = warm_parent
+    finally:
+        other_parent.close()

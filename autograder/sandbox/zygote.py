@@ -15,6 +15,7 @@ bodies in the value codec, file descriptors passed with SCM_RIGHTS):
 
 from __future__ import annotations
 
+import fcntl
 import gc
 import importlib
 import os
@@ -56,19 +57,15 @@ class Zygote:
         self.workers: dict[int, int | None] = {}  # pid -> uid
         self.zombies: set[int] = set()  # released workers not yet waited for
         self.ban_plans: dict[tuple[str, ...], banned.BanPlan] = {}
-        self.next_slot = 0
         self.root = limits.is_root() and sys.platform.startswith("linux")
+        self.uids = UidPool() if self.root else None
 
     def allocate_uid(self) -> int | None:
-        if not self.root:
+        if self.uids is None:
             return None
-        busy = set(self.workers.values())
-        for _ in range(limits.UID_SLOTS):
-            uid = limits.UID_BASE + self.next_slot
-            self.next_slot = (self.next_slot + 1) % limits.UID_SLOTS
-            if uid not in busy:
-                return uid
-        raise RuntimeError("no free worker uid")
+        uid = self.uids.acquire()
+        self.killer.kill_uid(uid)  # nothing of an earlier owner (a crashed grader) survives
+        return uid
 
     def serve(self) -> None:
         send_control(self.control, {
@@ -140,6 +137,7 @@ class Zygote:
             pass
         if uid is not None:
             self.killer.kill_uid(uid)
+            self.uids.release(uid)
 
     def release(self, pid: int) -> dict:
         """Kill a worker and everything it started; collect its exit status later."""
@@ -170,6 +168,58 @@ class Zygote:
         if os.WIFSIGNALED(status):
             return {"exitcode": None, "signal": os.WTERMSIG(status)}
         return {"exitcode": os.WEXITSTATUS(status), "signal": None}
+
+
+class UidPool:
+    """Per-worker uids that are unique across every warm parent on this machine.
+
+    Several graders may run at once (``grade-batch --jobs N``, a test suite next
+    to a batch), each with its own warm parent. A uid is held with an exclusive
+    ``flock`` on ``<lock dir>/<uid>`` for as long as its worker lives; the kernel
+    drops the lock if the warm parent dies. Without this, two warm parents could
+    give the same uid to two workers, and cleaning up one (``kill(-1)`` as that
+    uid) would kill the other.
+    """
+
+    def __init__(self, lock_dir: str | None = None):
+        self.dir = lock_dir or _uid_lock_dir()
+        self.held: dict[int, int] = {}  # uid -> locked fd
+        self.next = os.getpid() % limits.UID_SLOTS  # spread warm parents over the range
+
+    def acquire(self) -> int:
+        for _ in range(limits.UID_SLOTS):
+            uid = limits.UID_BASE + self.next
+            self.next = (self.next + 1) % limits.UID_SLOTS
+            if uid in self.held:
+                continue
+            fd = os.open(os.path.join(self.dir, str(uid)), os.O_CREAT | os.O_RDWR | os.O_CLOEXEC,
+                         0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                continue
+            self.held[uid] = fd
+            return uid
+        raise RuntimeError("no free worker uid")
+
+    def release(self, uid: int) -> None:
+        fd = self.held.pop(uid, None)
+        if fd is not None:
+            os.close(fd)
+
+
+def _uid_lock_dir() -> str:
+    for base in ("/run", tempfile.gettempdir()):
+        path = os.path.join(base, "dlgrade-uids")
+        try:
+            os.makedirs(path, mode=0o700, exist_ok=True)
+        except OSError:
+            continue
+        st = os.lstat(path)
+        if st.st_uid == os.getuid() and not os.path.islink(path):
+            return path
+    raise RuntimeError("no private folder for worker uid locks")
 
 
 class UidKiller:
