@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # dlgrade's two entry points. Each creates the virtual environment if it is missing.
 #
-#   ./run.sh demo   set up, then validate every assignment and grade the bundled examples
+#   ./run.sh demo   set up, validate every assignment, grade the example class into a gradebook,
+#                   print it (out of 30), write feedback, a Canvas CSV and the HTML report to out/
 #   ./run.sh test   set up, then run the platform's test suite
 #
 # Environment: PYTHON (default python3, 3.11+), DLGRADE_VENV (default .venv).
@@ -30,22 +31,24 @@ case "${1:-}" in
     demo)
         setup
         out=${2:-out}
+        rm -rf "$out"
         mkdir -p "$out"
+        dl="$VENV/bin/dlgrade"
         echo "== validating every assignment"
-        "$VENV/bin/dlgrade" validate --all
-        echo "== grading the bundled example submissions (results JSON in $out/)"
-        for assignment in starter/*/; do
-            id=$(basename "$assignment")
-            for kind in solutions starter; do
-                printf -- "-- %s/%s: " "$kind" "$id"
-                "$VENV/bin/dlgrade" grade "$id" "$kind/$id" --json "$out/$id-$kind.json" | grep "^total:"
-            done
-            for example in examples/"$id"/*/; do
-                [ -d "$example" ] || continue
-                echo "-- $example"
-                "$VENV/bin/dlgrade" grade "$id" "$example" --json "$out/$id-$(basename "$example").json"
-            done
+        "$dl" validate --all
+        echo "== building the example class in $out/class"
+        "$VENV/bin/python" examples/make_class.py "$out/class"
+        for folder in "$out"/class/*/; do
+            id=$(basename "$folder")
+            echo "== grading the class on $id"
+            "$dl" grade-batch "$id" "$folder" --jobs 2 --db "$out/gradebook.sqlite"
         done
+        echo "== the gradebook (programming assignments, out of 30)"
+        "$dl" gradebook --db "$out/gradebook.sqlite"
+        "$dl" gradebook --db "$out/gradebook.sqlite" --format canvas -o "$out/canvas.csv"
+        "$dl" feedback --db "$out/gradebook.sqlite" -o "$out/feedback"
+        "$dl" report --db "$out/gradebook.sqlite" --html "$out/report.html" \
+            --similarity-csv "$out/similarity.csv"
         ;;
     test)
         setup
@@ -55,7 +58,7 @@ case "${1:-}" in
         exec "$VENV/bin/python" -m pytest -q "$@"
         ;;
     *)
-        sed -n '2,8p' "$0"
+        sed -n '2,9p' "$0"
         exit 2
         ;;
 esac
