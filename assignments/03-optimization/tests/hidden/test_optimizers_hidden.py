@@ -204,11 +204,21 @@ def test_lbfgs_converges_in_n_steps_on_quadratic(submission, rng):
 
 
 @pytest.mark.points(2)
-def test_lbfgs_history_limit_two_parameters(submission, oracle, check, rng):
-    """LBFGS with a short history and two parameters follows torch.optim.LBFGS for 15 steps."""
+def test_lbfgs_history_and_curvature_check(submission, oracle, check, rng):
+    """LBFGS follows torch.optim.LBFGS with a short history, and skips negative-curvature pairs."""
     params0, grad_fn = _regression(rng, D=4, M=3)
     hyper = {"lr": 0.5, "history_size": 2}
     opt = submission.optimizers.LBFGS(_copy(params0), **hyper)
     actual = check.student_trajectory(opt, grad_fn=grad_fn, steps=15)
     expected = oracle.torch_trajectory("lbfgs", hyper, params0, grad_fn=grad_fn, steps=15)
     check.same_trajectory(actual, expected, "LBFGS(lr=0.5, history_size=2)")
+
+    def well_grad(params):
+        return {"w": _double_well(params["w"])[1]}
+
+    w0 = {"w": np.array([0.01, 0.2])}
+    hyper = {"lr": 0.5, "history_size": 5}
+    opt = submission.optimizers.LBFGS(_copy(w0), **hyper)
+    actual = check.student_trajectory(opt, grad_fn=well_grad, steps=10)
+    expected = oracle.torch_trajectory("lbfgs", hyper, w0, grad_fn=well_grad, steps=10)
+    check.same_trajectory(actual, expected, "LBFGS(lr=0.5) on a function with negative curvature")
