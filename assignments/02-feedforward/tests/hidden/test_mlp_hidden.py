@@ -1,144 +1,108 @@
 """Hidden tests for mlp.py: deep networks, every activation, custom upstream gradients."""
 
-import numpy as np
 import pytest
-import torch
-import torch.nn.functional as F
 
 from autograder.testing import assert_close
 
-ACTS = {"relu": torch.relu, "sigmoid": torch.sigmoid, "tanh": torch.tanh}
 DEEP = [6, 8, 5, 7, 4]  # 4 linear layers, no two consecutive sizes equal
 
 
-def _random_params(rng, sizes, scale=1.0):
-    params = {}
-    for k in range(1, len(sizes)):
-        params[f"W{k}"] = (
-            scale * rng.standard_normal((sizes[k - 1], sizes[k])) / np.sqrt(sizes[k - 1])
+@pytest.fixture
+def check_forward(rng, oracle, random_params, make_model):
+    """``check_forward(sizes, activation)``: MLP.forward on X (5, sizes[0]) matches torch."""
+
+    def run(sizes, activation):
+        params = random_params(sizes)
+        X = rng.standard_normal((5, sizes[0]))
+        scores = make_model(sizes, activation, params).forward(X)
+        assert_close(
+            scores,
+            oracle.mlp_forward(params, X, activation),
+            name=f"MLP({sizes}, activation={activation!r}).forward(X)",
         )
-        params[f"b{k}"] = 0.1 * scale * rng.standard_normal(sizes[k])
-    return params
+
+    return run
 
 
-def _make_model(submission, sizes, activation, params):
-    model = submission.mlp.MLP(sizes, activation=activation, seed=0)
-    model.params = {k: v.copy() for k, v in params.items()}
-    return model
+@pytest.fixture
+def check_loss_and_grads(rng, oracle, check, random_params, make_model):
+    """``check_loss_and_grads(sizes, activation, n=7, scale=1.0)``: MLP.loss(X, y) on X (n, sizes[0])
+    returns the loss and every gradient of torch autograd (parameters scaled by ``scale``)."""
 
+    def run(sizes, activation, n=7, scale=1.0):
+        params = random_params(sizes, scale)
+        X = rng.standard_normal((n, sizes[0]))
+        y = rng.integers(0, sizes[-1], size=n)
+        loss, grads = make_model(sizes, activation, params).loss(X, y)
+        expected_loss, expected_grads = oracle.mlp_loss_and_grads(params, X, y, activation)
+        what = f"MLP({sizes}, activation={activation!r})"
+        assert_close(check.scalar(loss, "loss"), expected_loss, name=f"{what}.loss(X, y)[0]")
+        check.gradients(grads, expected_grads, name=f"{what} grads")
 
-def _torch_scores(params, X, activation):
-    tp = {k: torch.tensor(v, dtype=torch.float64, requires_grad=True) for k, v in params.items()}
-    num_layers = len(params) // 2
-    h = torch.from_numpy(X)
-    for k in range(1, num_layers + 1):
-        h = h @ tp[f"W{k}"] + tp[f"b{k}"]
-        if k < num_layers:
-            h = ACTS[activation](h)
-    return h, tp
-
-
-def _check_loss_and_grads(submission, rng, sizes, activation, n=7, scale=1.0):
-    params = _random_params(rng, sizes, scale)
-    X = rng.standard_normal((n, sizes[0]))
-    y = rng.integers(0, sizes[-1], size=n)
-    model = _make_model(submission, sizes, activation, params)
-    loss, grads = model.loss(X, y)
-    scores, tp = _torch_scores(params, X, activation)
-    expected = F.cross_entropy(scores, torch.from_numpy(y))
-    expected.backward()
-    what = f"MLP({sizes}, activation={activation!r})"
-    assert np.ndim(loss) == 0, f"loss must be a scalar, got shape {np.shape(loss)}"
-    assert_close(float(loss), expected.item(), name=f"{what}.loss(X, y)[0]")
-    assert sorted(grads) == sorted(params), (
-        f"grads keys are {sorted(grads)}, expected {sorted(params)}"
-    )
-    for k in params:
-        assert_close(grads[k], tp[k].grad.numpy(), name=f"{what} grads[{k!r}]")
-
-
-def _check_forward(submission, rng, sizes, activation):
-    params = _random_params(rng, sizes)
-    X = rng.standard_normal((5, sizes[0]))
-    model = _make_model(submission, sizes, activation, params)
-    scores = model.forward(X)
-    expected, _ = _torch_scores(params, X, activation)
-    assert_close(
-        scores,
-        expected.detach().numpy(),
-        name=f"MLP({sizes}, activation={activation!r}).forward(X)",
-    )
+    return run
 
 
 @pytest.mark.points(2)
-def test_mlp_forward_deep_sigmoid(submission, rng):
+def test_mlp_forward_deep_sigmoid(check_forward):
     """MLP.forward of a 4-layer sigmoid network matches torch (no activation on the output layer)."""
-    _check_forward(submission, rng, DEEP, "sigmoid")
+    check_forward(DEEP, "sigmoid")
 
 
 @pytest.mark.points(2)
-def test_mlp_forward_deep_tanh(submission, rng):
+def test_mlp_forward_deep_tanh(check_forward):
     """MLP.forward of a 4-layer tanh network matches torch (no activation on the output layer)."""
-    _check_forward(submission, rng, DEEP, "tanh")
+    check_forward(DEEP, "tanh")
 
 
 @pytest.mark.points(3)
-def test_mlp_grads_deep_relu(submission, rng):
+def test_mlp_grads_deep_relu(check_loss_and_grads):
     """MLP.loss of a 4-layer relu network: loss and every gradient match torch autograd."""
-    _check_loss_and_grads(submission, rng, DEEP, "relu")
+    check_loss_and_grads(DEEP, "relu")
 
 
 @pytest.mark.points(3)
-def test_mlp_grads_deep_sigmoid(submission, rng):
+def test_mlp_grads_deep_sigmoid(check_loss_and_grads):
     """MLP.loss of a 4-layer sigmoid network: loss and every gradient match torch autograd."""
-    _check_loss_and_grads(submission, rng, DEEP, "sigmoid")
+    check_loss_and_grads(DEEP, "sigmoid")
 
 
 @pytest.mark.points(3)
-def test_mlp_grads_deep_tanh(submission, rng):
+def test_mlp_grads_deep_tanh(check_loss_and_grads):
     """MLP.loss of a 4-layer tanh network: loss and every gradient match torch autograd."""
-    _check_loss_and_grads(submission, rng, DEEP, "tanh")
+    check_loss_and_grads(DEEP, "tanh")
 
 
 @pytest.mark.points(3)
-def test_mlp_backward_upstream_gradient(submission, rng):
+def test_mlp_backward_upstream_gradient(rng, oracle, check, random_params, make_model):
     """MLP.backward(dscores) after forward(X) backpropagates an arbitrary upstream gradient."""
     sizes = [3, 6, 6, 2]
-    params = _random_params(rng, sizes)
+    params = random_params(sizes)
     X = rng.standard_normal((5, 3))
     dscores = rng.standard_normal((5, 2))
-    model = _make_model(submission, sizes, "tanh", params)
+    model = make_model(sizes, "tanh", params)
     model.forward(X)
     grads = model.backward(dscores)
-    scores, tp = _torch_scores(params, X, "tanh")
-    scores.backward(torch.from_numpy(dscores))
-    assert sorted(grads) == sorted(params), (
-        f"grads keys are {sorted(grads)}, expected {sorted(params)}"
-    )
-    for k in params:
-        assert_close(grads[k], tp[k].grad.numpy(), name=f"backward(dscores)[{k!r}]")
+    expected = oracle.mlp_backward(params, X, dscores, "tanh")
+    check.gradients(grads, expected, name="backward(dscores)")
 
 
 @pytest.mark.points(1)
-def test_mlp_no_hidden_layer(submission, rng):
+def test_mlp_no_hidden_layer(check_loss_and_grads):
     """MLP([D, C]) (no hidden layer: softmax regression) has W1, b1 only and correct gradients."""
-    _check_loss_and_grads(submission, rng, [5, 3], "relu")
+    check_loss_and_grads([5, 3], "relu")
 
 
 @pytest.mark.points(1)
-def test_mlp_init_default_scales(submission):
+def test_mlp_init_default_scales(submission, oracle):
     """Default initialisation uses sqrt(1 / fan_in) for sigmoid and tanh, and the given seed."""
     for sizes, activation, seed in [([6, 5, 4, 3], "sigmoid", 11), ([3, 9, 2], "tanh", 5)]:
         params = submission.mlp.MLP(sizes, activation=activation, seed=seed).params
-        rng = np.random.default_rng(seed)
-        for k in range(1, len(sizes)):
-            W = np.sqrt(1.0 / sizes[k - 1]) * rng.standard_normal((sizes[k - 1], sizes[k]))
-            what = f"MLP({sizes}, activation={activation!r}, seed={seed})"
-            assert_close(params[f"W{k}"], W, name=f"{what}.params['W{k}']")
-            assert_close(params[f"b{k}"], np.zeros(sizes[k]), name=f"{what}.params['b{k}']")
+        what = f"MLP({sizes}, activation={activation!r}, seed={seed})"
+        for k, v in oracle.mlp_init(sizes, activation, None, seed).items():
+            assert_close(params[k], v, name=f"{what}.params[{k!r}]")
 
 
 @pytest.mark.points(1)
-def test_mlp_loss_large_scores(submission, rng):
+def test_mlp_loss_large_scores(check_loss_and_grads):
     """MLP.loss stays finite and exact when the scores are in the thousands."""
-    _check_loss_and_grads(submission, rng, [4, 5, 3], "relu", scale=60.0)
+    check_loss_and_grads([4, 5, 3], "relu", scale=60.0)
