@@ -68,7 +68,7 @@ class GD(Optimizer):
         Inputs:
         - grads: dict name -> array shaped like params[name]
         """
-        # BEGIN SOLUTION
+        # BEGIN SOLUTION hint: GD: p -= lr * g for every key
         for k, p in self.params.items():
             p -= self.lr * grads[k]
         # END SOLUTION
@@ -94,13 +94,13 @@ class Momentum(Optimizer):
     def __init__(self, params, lr, momentum=0.9):
         super().__init__(params, lr)
         self.momentum = momentum
-        # BEGIN SOLUTION hint: one velocity array per parameter, zeros at the start
+        # BEGIN SOLUTION hint: Momentum: one velocity array per parameter, zeros at the start
         self.velocity = {k: np.zeros_like(p) for k, p in params.items()}
         # END SOLUTION
 
     def step(self, grads):
         """One momentum step (see the class docstring for the exact rule)."""
-        # BEGIN SOLUTION
+        # BEGIN SOLUTION hint: Momentum: v = momentum * v + g, then p -= lr * v
         for k, p in self.params.items():
             v = self.velocity[k]
             v *= self.momentum
@@ -126,13 +126,13 @@ class AdaGrad(Optimizer):
     def __init__(self, params, lr=0.01, eps=1e-10):
         super().__init__(params, lr)
         self.eps = eps
-        # BEGIN SOLUTION
+        # BEGIN SOLUTION hint: AdaGrad: one accumulator of squared gradients per parameter, zeros
         self.sum_sq = {k: np.zeros_like(p) for k, p in params.items()}
         # END SOLUTION
 
     def step(self, grads):
         """One AdaGrad step (see the class docstring for the exact rule)."""
-        # BEGIN SOLUTION
+        # BEGIN SOLUTION hint: AdaGrad: accumulate g * g; eps goes outside the square root
         for k, p in self.params.items():
             g = grads[k]
             self.sum_sq[k] += g * g
@@ -159,13 +159,13 @@ class RMSProp(Optimizer):
         super().__init__(params, lr)
         self.alpha = alpha
         self.eps = eps
-        # BEGIN SOLUTION
+        # BEGIN SOLUTION hint: RMSProp: one running average of g * g per parameter, zeros
         self.square_avg = {k: np.zeros_like(p) for k, p in params.items()}
         # END SOLUTION
 
     def step(self, grads):
         """One RMSProp step (see the class docstring for the exact rule)."""
-        # BEGIN SOLUTION
+        # BEGIN SOLUTION hint: RMSProp: update the running average; eps goes outside the square root
         for k, p in self.params.items():
             g = grads[k]
             s = self.square_avg[k]
@@ -197,14 +197,14 @@ class AdaDelta(Optimizer):
         super().__init__(params, lr)
         self.rho = rho
         self.eps = eps
-        # BEGIN SOLUTION
+        # BEGIN SOLUTION hint: AdaDelta: running averages of g * g and of delta * delta, zeros
         self.square_avg = {k: np.zeros_like(p) for k, p in params.items()}
         self.acc_delta = {k: np.zeros_like(p) for k, p in params.items()}
         # END SOLUTION
 
     def step(self, grads):
         """One AdaDelta step (see the class docstring for the exact rule)."""
-        # BEGIN SOLUTION
+        # BEGIN SOLUTION hint: AdaDelta: eps goes inside both square roots
         rho, eps = self.rho, self.eps
         for k, p in self.params.items():
             g = grads[k]
@@ -243,7 +243,7 @@ class Adam(Optimizer):
         self.beta1 = beta1
         self.beta2 = beta2
         self.eps = eps
-        # BEGIN SOLUTION hint: two moments per parameter and a step counter t
+        # BEGIN SOLUTION hint: Adam: two moments per parameter and one step counter t
         self.t = 0
         self.m = {k: np.zeros_like(p) for k, p in params.items()}
         self.v = {k: np.zeros_like(p) for k, p in params.items()}
@@ -251,7 +251,7 @@ class Adam(Optimizer):
 
     def step(self, grads):
         """One Adam step (see the class docstring for the exact rule)."""
-        # BEGIN SOLUTION
+        # BEGIN SOLUTION hint: Adam: increase t once per step; bias-correct both moments
         self.t += 1
         b1, b2 = self.beta1, self.beta2
         for k, p in self.params.items():
@@ -300,7 +300,7 @@ class Newton(Optimizer):
         - hessians: dict name -> array (n, n), n = params[name].size, the Hessian
           with respect to params[name].ravel()
         """
-        # BEGIN SOLUTION hint: np.linalg.solve, then reshape to the parameter's shape
+        # BEGIN SOLUTION hint: Newton: solve (H + damping * I) d = g.ravel(), reshape d
         for k, p in self.params.items():
             H = np.asarray(hessians[k], dtype=np.float64)
             A = H + self.damping * np.eye(H.shape[0])
@@ -332,7 +332,7 @@ def lbfgs_direction(grad, s_history, y_history):
     Returns:
     - direction: array (n,), -H grad
     """
-    # BEGIN SOLUTION
+    # BEGIN SOLUTION hint: two loops, gamma from the newest pair
     q = np.array(grad, dtype=np.float64)
     m = len(s_history)
     if m == 0:
@@ -381,7 +381,7 @@ class LBFGS(Optimizer):
     def __init__(self, params, lr=1.0, history_size=10):
         super().__init__(params, lr)
         self.history_size = history_size
-        # BEGIN SOLUTION
+        # BEGIN SOLUTION hint: LBFGS: the (s, y) history and what the next step needs
         self.s_history = []
         self.y_history = []
         self.prev_grad = None
@@ -390,7 +390,7 @@ class LBFGS(Optimizer):
 
     def step(self, grads):
         """One L-BFGS iteration (see the class docstring for the exact rule)."""
-        # BEGIN SOLUTION
+        # BEGIN SOLUTION hint: LBFGS: follow the class docstring; lbfgs_direction does the two loops
         g = np.concatenate([np.ravel(grads[k]) for k in self.params]).astype(np.float64)
         if self.prev_grad is None:
             d = -g

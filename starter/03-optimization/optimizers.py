@@ -69,7 +69,8 @@ class GD(Optimizer):
         Inputs:
         - grads: dict name -> array shaped like params[name]
         """
-        raise NotImplementedError('step: not implemented')
+        # TODO: GD: p -= lr * g for every key
+        raise NotImplementedError('step: GD: p -= lr * g for every key')
 
 
 class Momentum(Optimizer):
@@ -92,12 +93,13 @@ class Momentum(Optimizer):
     def __init__(self, params, lr, momentum=0.9):
         super().__init__(params, lr)
         self.momentum = momentum
-        # TODO: one velocity array per parameter, zeros at the start
-        raise NotImplementedError('__init__: one velocity array per parameter, zeros at the start')
+        # TODO: Momentum: one velocity array per parameter, zeros at the start
+        raise NotImplementedError('__init__: Momentum: one velocity array per parameter, zeros at the start')
 
     def step(self, grads):
         """One momentum step (see the class docstring for the exact rule)."""
-        raise NotImplementedError('step: not implemented')
+        # TODO: Momentum: v = momentum * v + g, then p -= lr * v
+        raise NotImplementedError('step: Momentum: v = momentum * v + g, then p -= lr * v')
 
 
 class AdaGrad(Optimizer):
@@ -117,11 +119,13 @@ class AdaGrad(Optimizer):
     def __init__(self, params, lr=0.01, eps=1e-10):
         super().__init__(params, lr)
         self.eps = eps
-        raise NotImplementedError('__init__: not implemented')
+        # TODO: AdaGrad: one accumulator of squared gradients per parameter, zeros
+        raise NotImplementedError('__init__: AdaGrad: one accumulator of squared gradients per parameter, zeros')
 
     def step(self, grads):
         """One AdaGrad step (see the class docstring for the exact rule)."""
-        raise NotImplementedError('step: not implemented')
+        # TODO: AdaGrad: accumulate g * g; eps goes outside the square root
+        raise NotImplementedError('step: AdaGrad: accumulate g * g; eps goes outside the square root')
 
 
 class RMSProp(Optimizer):
@@ -143,11 +147,13 @@ class RMSProp(Optimizer):
         super().__init__(params, lr)
         self.alpha = alpha
         self.eps = eps
-        raise NotImplementedError('__init__: not implemented')
+        # TODO: RMSProp: one running average of g * g per parameter, zeros
+        raise NotImplementedError('__init__: RMSProp: one running average of g * g per parameter, zeros')
 
     def step(self, grads):
         """One RMSProp step (see the class docstring for the exact rule)."""
-        raise NotImplementedError('step: not implemented')
+        # TODO: RMSProp: update the running average; eps goes outside the square root
+        raise NotImplementedError('step: RMSProp: update the running average; eps goes outside the square root')
 
 
 class AdaDelta(Optimizer):
@@ -172,11 +178,13 @@ class AdaDelta(Optimizer):
         super().__init__(params, lr)
         self.rho = rho
         self.eps = eps
-        raise NotImplementedError('__init__: not implemented')
+        # TODO: AdaDelta: running averages of g * g and of delta * delta, zeros
+        raise NotImplementedError('__init__: AdaDelta: running averages of g * g and of delta * delta, zeros')
 
     def step(self, grads):
         """One AdaDelta step (see the class docstring for the exact rule)."""
-        raise NotImplementedError('step: not implemented')
+        # TODO: AdaDelta: eps goes inside both square roots
+        raise NotImplementedError('step: AdaDelta: eps goes inside both square roots')
 
 
 class Adam(Optimizer):
@@ -204,12 +212,13 @@ class Adam(Optimizer):
         self.beta1 = beta1
         self.beta2 = beta2
         self.eps = eps
-        # TODO: two moments per parameter and a step counter t
-        raise NotImplementedError('__init__: two moments per parameter and a step counter t')
+        # TODO: Adam: two moments per parameter and one step counter t
+        raise NotImplementedError('__init__: Adam: two moments per parameter and one step counter t')
 
     def step(self, grads):
         """One Adam step (see the class docstring for the exact rule)."""
-        raise NotImplementedError('step: not implemented')
+        # TODO: Adam: increase t once per step; bias-correct both moments
+        raise NotImplementedError('step: Adam: increase t once per step; bias-correct both moments')
 
 
 class Newton(Optimizer):
@@ -245,8 +254,8 @@ class Newton(Optimizer):
         - hessians: dict name -> array (n, n), n = params[name].size, the Hessian
           with respect to params[name].ravel()
         """
-        # TODO: np.linalg.solve, then reshape to the parameter's shape
-        raise NotImplementedError("step: np.linalg.solve, then reshape to the parameter's shape")
+        # TODO: Newton: solve (H + damping * I) d = g.ravel(), reshape d
+        raise NotImplementedError('step: Newton: solve (H + damping * I) d = g.ravel(), reshape d')
 
 
 def lbfgs_direction(grad, s_history, y_history):
@@ -272,7 +281,8 @@ def lbfgs_direction(grad, s_history, y_history):
     Returns:
     - direction: array (n,), -H grad
     """
-    raise NotImplementedError('lbfgs_direction: not implemented')
+    # TODO: two loops, gamma from the newest pair
+    raise NotImplementedError('lbfgs_direction: two loops, gamma from the newest pair')
 
 
 class LBFGS(Optimizer):
@@ -305,8 +315,10 @@ class LBFGS(Optimizer):
     def __init__(self, params, lr=1.0, history_size=10):
         super().__init__(params, lr)
         self.history_size = history_size
-        raise NotImplementedError('__init__: not implemented')
+        # TODO: LBFGS: the (s, y) history and what the next step needs
+        raise NotImplementedError('__init__: LBFGS: the (s, y) history and what the next step needs')
 
     def step(self, grads):
         """One L-BFGS iteration (see the class docstring for the exact rule)."""
-        raise NotImplementedError('step: not implemented')
+        # TODO: LBFGS: follow the class docstring; lbfgs_direction does the two loops
+        raise NotImplementedError('step: LBFGS: follow the class docstring; lbfgs_direction does the two loops')
