@@ -24,8 +24,8 @@ def test_pairwise_distances_duplicates_are_zero(submission, rng, oracle):
 
 @pytest.mark.points(1)
 def test_pairwise_distances_is_vectorised(submission, rng, oracle):
-    """pairwise_distances of 2000 x 1000 points takes well under 2 s (no Python loops)."""
-    X = rng.standard_normal((2000, 32))
+    """pairwise_distances of 1000 x 1000 points takes well under 2 s (no Python loops)."""
+    X = rng.standard_normal((1000, 32))
     Y = rng.standard_normal((1000, 32))
     start = time.perf_counter()
     dists = submission.knn.pairwise_distances(X, Y)
@@ -72,7 +72,7 @@ def test_knn_distance_tie_goes_to_lower_index(submission, check):
 
 @pytest.mark.points(1)
 def test_cross_validate_k_uneven_folds(submission, rng, oracle):
-    """cross_validate_k with 4 folds of unequal size (N = 50) matches scikit-learn."""
+    """cross_validate_k with 4 folds of unequal size (N = 50) gives the expected accuracies."""
     X, y = oracle.blobs(rng, 50, [[0, 0], [1.5, 1.5]], std=1.0)
     ks = [1, 2, 4, 7]
     best_k, acc = submission.knn.cross_validate_k(X, y, ks, 4)

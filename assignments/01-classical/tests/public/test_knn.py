@@ -29,7 +29,7 @@ def test_knn_predict(submission, rng, oracle):
 
 @pytest.mark.points(2)
 def test_cross_validate_k(submission, rng, oracle, check):
-    """cross_validate_k returns scikit-learn's 5-fold accuracies (unshuffled folds) and their best k."""
+    """cross_validate_k returns the 5-fold accuracies (unshuffled folds) and their best k."""
     X, y = oracle.blobs(rng, 90, [[0, 0], [2.5, 0], [0, 2.5]], std=1.2)
     ks = [1, 3, 5, 9, 15]
     best_k, acc = submission.knn.cross_validate_k(X, y, ks, 5)

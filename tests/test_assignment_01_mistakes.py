@@ -1,0 +1,368 @@
+"""Assignment 01: the reference solution gets full marks, classic mistakes lose points.
+
+Each mutant is a copy of solutions/01-classical/ with exact string replacements
+applied to one module; it is graded with the real graders (public and hidden),
+and the listed tests must fail. The first nine are the classic mistakes named
+in the assignment's specification; the rest are other mistakes students make.
+"""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from autograder.config import load_course
+from autograder.grading import grade_submission
+
+ROOT = Path(__file__).resolve().parents[1]
+SOLUTION = ROOT / "solutions" / "01-classical"
+MODULES = {"knn.py", "bayes.py", "gmm.py", "svm.py", "trees.py", "hmm.py"}
+
+# (id, module, [(old, new), ...], tests that must fail)
+MUTANTS = [
+    # ---------------------------------------------------------------- the specification's list
+    (
+        "knn-takes-the-k-largest-distances",
+        "knn.py",
+        [
+            (
+                'nearest = np.argsort(dists, axis=1, kind="stable")[:, :k]',
+                'nearest = np.argsort(dists, axis=1, kind="stable")[:, -k:]',
+            )
+        ],
+        ["test_knn_predict", "test_knn_uses_nearest_neighbours", "test_cross_validate_k"],
+    ),
+    (
+        "covariance-normalised-by-n-minus-1",
+        "bayes.py",
+        [("    cov = diff.T @ diff / n\n", "    cov = diff.T @ diff / (n - 1)\n")],
+        [
+            "test_fit_gaussian",
+            "test_fit_gaussian_divides_by_n",
+            "test_gaussian_bayes_classifier",
+            "test_naive_bayes_matches_sklearn",
+            "test_fit_gmm_exact_run",
+        ],
+    ),
+    (
+        "e-step-underflows-without-logsumexp",
+        "gmm.py",
+        [
+            (
+                "    log_norm = logsumexp(log_joint, axis=1)\n"
+                "    resp = np.exp(log_joint - log_norm[:, None])\n"
+                "    log_likelihood = float(np.sum(log_norm))\n",
+                "    joint = np.exp(log_joint)\n"
+                "    resp = joint / np.sum(joint, axis=1, keepdims=True)\n"
+                "    log_likelihood = float(np.sum(np.log(np.sum(joint, axis=1))))\n",
+            )
+        ],
+        ["test_e_step_far_points"],
+    ),
+    (
+        "responsibilities-not-normalised",
+        "gmm.py",
+        [
+            (
+                "    resp = np.exp(log_joint - log_norm[:, None])\n",
+                "    resp = np.exp(log_joint)\n",
+            )
+        ],
+        ["test_e_step", "test_e_step_far_points", "test_e_step_rows_sum_to_one"],
+    ),
+    (
+        "forward-probabilities-underflow",
+        "hmm.py",
+        [
+            (
+                "    log_alpha = np.empty((T, S))\n"
+                "    log_alpha[0] = np.log(pi) + log_B[:, obs[0]]\n"
+                "    for t in range(1, T):\n"
+                "        log_alpha[t] = _logsumexp(log_alpha[t - 1][:, None] + log_A, axis=0)"
+                " + log_B[:, obs[t]]\n"
+                "    log_likelihood = float(_logsumexp(log_alpha[-1], axis=0))\n",
+                "    alpha = np.empty((T, S))\n"
+                "    alpha[0] = pi * B[:, obs[0]]\n"
+                "    for t in range(1, T):\n"
+                "        alpha[t] = (alpha[t - 1] @ A) * B[:, obs[t]]\n"
+                "    log_alpha = np.log(alpha)\n"
+                "    log_likelihood = float(np.log(np.sum(alpha[-1])))\n",
+            )
+        ],
+        ["test_forward_long_sequence", "test_classify_long_sequences"],
+    ),
+    (
+        "viterbi-argmax-per-step",
+        "hmm.py",
+        [
+            (
+                "    path = np.zeros(T, dtype=np.int64)\n"
+                "    path[-1] = np.argmax(delta[-1])\n"
+                "    for t in range(T - 1, 0, -1):\n"
+                "        path[t - 1] = psi[t, path[t]]\n",
+                "    path = np.argmax(delta, axis=1)\n",
+            )
+        ],
+        ["test_viterbi_best_path_not_per_step", "test_viterbi_long_sequence"],
+    ),
+    (
+        "gini-on-counts",
+        "trees.py",
+        [("    p = counts / y.size\n", "    p = counts\n")],
+        ["test_gini", "test_gini_multiclass_and_edge_cases", "test_best_split"],
+    ),
+    (
+        "random-forest-without-bootstrap",
+        "trees.py",
+        [("            idx = rng.integers(0, n, size=n)\n", "            idx = np.arange(n)\n")],
+        ["test_random_forest_bootstrap", "test_forest_trees_grow_on_their_bootstrap_samples"],
+    ),
+    (
+        "svm-subgradient-counts-margin-points",
+        "svm.py",
+        [
+            (
+                "    active = (margins < 1).astype(np.float64)\n",
+                "    active = (margins <= 1).astype(np.float64)\n",
+            )
+        ],
+        ["test_hinge_grad_on_the_margin"],
+    ),
+    # ---------------------------------------------------------------- more mistakes
+    (
+        "distances-not-clipped-before-sqrt",
+        "knn.py",
+        [("    dists = np.sqrt(np.maximum(sq, 0.0))\n", "    dists = np.sqrt(sq)\n")],
+        ["test_pairwise_distances_duplicates_are_zero"],
+    ),
+    (
+        "knn-vote-tie-goes-to-largest-label",
+        "knn.py",
+        [
+            (
+                "[np.argmax(np.bincount(row, minlength=num_labels)) for row in labels]",
+                "[num_labels - 1 - np.argmax(np.bincount(row, minlength=num_labels)[::-1])"
+                " for row in labels]",
+            )
+        ],
+        ["test_knn_vote_tie_goes_to_smallest_label", "test_knn_distance_tie_goes_to_lower_index"],
+    ),
+    (
+        "logsumexp-without-max-shift",
+        "bayes.py",
+        [
+            (
+                "    m = np.max(a, axis=axis, keepdims=True)\n",
+                "    m = np.zeros_like(np.max(a, axis=axis, keepdims=True))\n",
+            )
+        ],
+        ["test_logsumexp_large_values", "test_bayes_far_away_points", "test_e_step_far_points"],
+    ),
+    (
+        "bayes-posterior-normalised-without-logsumexp",
+        "bayes.py",
+        [
+            (
+                "        log_post = log_joint - logsumexp(log_joint, axis=1)[:, None]\n",
+                "        log_post = log_joint - np.log(np.sum(np.exp(log_joint), axis=1))[:, None]\n",
+            )
+        ],
+        ["test_bayes_far_away_points"],
+    ),
+    (
+        "log-determinant-missing-factor-2",
+        "bayes.py",
+        [
+            (
+                "    log_det = 2.0 * np.sum(np.log(np.diag(L)))\n",
+                "    log_det = np.sum(np.log(np.diag(L)))\n",
+            )
+        ],
+        ["test_log_gaussian_pdf", "test_gaussian_bayes_classifier", "test_gmm_log_density"],
+    ),
+    (
+        "bayes-uniform-priors",
+        "bayes.py",
+        [
+            (
+                "            priors.append(Xc.shape[0] / X.shape[0])\n",
+                "            priors.append(1.0 / len(self.classes_))\n",
+            )
+        ],
+        ["test_gaussian_bayes_classifier", "test_naive_bayes_matches_sklearn"],
+    ),
+    (
+        "m-step-without-regularisation",
+        "gmm.py",
+        [("        covs[k] += reg * np.eye(d)\n", "        covs[k] += 0.0 * np.eye(d)\n")],
+        [
+            "test_m_step",
+            "test_m_step_regularises_a_collapsed_component",
+            "test_fit_gmm_duplicate_points",
+        ],
+    ),
+    (
+        "m-step-covariance-divided-by-n",
+        "gmm.py",
+        [
+            (
+                "        covs[k] = (resp[:, k, None] * diff).T @ diff / nk[k]\n",
+                "        covs[k] = (resp[:, k, None] * diff).T @ diff / n\n",
+            )
+        ],
+        ["test_m_step", "test_fit_gmm_log_likelihood_never_decreases", "test_fit_gmm_exact_run"],
+    ),
+    (
+        "gmm-initialised-with-the-first-k-points",
+        "gmm.py",
+        [
+            (
+                "    means = X[rng.choice(n, size=K, replace=False)]\n",
+                "    means = X[:K].copy()\n",
+            )
+        ],
+        ["test_fit_gmm_exact_run"],
+    ),
+    (
+        "svm-bias-regularised",
+        "svm.py",
+        [
+            (
+                "    db = float(-np.sum(active * y) / n)\n",
+                "    db = float(reg * b - np.sum(active * y) / n)\n",
+            )
+        ],
+        ["test_hinge_loss_and_grad", "test_hinge_bias_not_regularised"],
+    ),
+    (
+        "svm-hinge-summed-not-averaged",
+        "svm.py",
+        [
+            (
+                "np.sum(np.maximum(0.0, 1.0 - margins)) / n)",
+                "np.sum(np.maximum(0.0, 1.0 - margins)))",
+            )
+        ],
+        ["test_hinge_loss_and_grad", "test_hinge_loss_is_a_mean"],
+    ),
+    (
+        "one-vs-rest-with-0-1-targets",
+        "svm.py",
+        [("yc = np.where(y == c, 1.0, -1.0)", "yc = np.where(y == c, 1.0, 0.0)")],
+        ["test_one_vs_rest_svm", "test_one_vs_rest_labels"],
+    ),
+    (
+        "split-gain-not-weighted-by-child-size",
+        "trees.py",
+        [
+            (
+                "gains = parent - (n_left[:, 0] * g_left + n_right[:, 0] * g_right) / n",
+                "gains = parent - (g_left + g_right) / 2.0",
+            )
+        ],
+        ["test_best_split", "test_build_tree_depth_two", "test_build_tree_full_depth"],
+    ),
+    (
+        "threshold-at-a-data-value",
+        "trees.py",
+        [("float((xs[i] + xs[i + 1]) / 2.0)", "float(xs[i])")],
+        ["test_best_split", "test_build_tree_depth_two"],
+    ),
+    (
+        "tree-one-level-too-deep",
+        "trees.py",
+        [
+            (
+                "(max_depth is not None and depth >= max_depth)",
+                "(max_depth is not None and depth > max_depth)",
+            )
+        ],
+        ["test_build_tree_depth_two", "test_forest_trees_grow_on_their_bootstrap_samples"],
+    ),
+    (
+        "forest-ignores-the-feature-subset",
+        "trees.py",
+        [
+            (
+                "    feature, threshold, _ = best_split(X, y, features)\n",
+                "    feature, threshold, _ = best_split(X, y)\n",
+            )
+        ],
+        ["test_forest_feature_subsampling"],
+    ),
+    (
+        "forest-predicts-with-the-first-tree-only",
+        "trees.py",
+        [
+            (
+                "votes = np.stack([tree_predict(tree, X) for tree in self.trees_])",
+                "votes = np.stack([tree_predict(tree, X) for tree in self.trees_[:1]])",
+            )
+        ],
+        ["test_forest_majority_vote"],
+    ),
+    (
+        "forward-with-transposed-transitions",
+        "hmm.py",
+        [
+            (
+                "_logsumexp(log_alpha[t - 1][:, None] + log_A, axis=0)",
+                "_logsumexp(log_alpha[t - 1][:, None] + log_A.T, axis=0)",
+            )
+        ],
+        ["test_forward_short_sequence", "test_classify_sequences"],
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def assignment():
+    return load_course(ROOT).assignment("01-classical")
+
+
+def _copy_solution(dest):
+    files = sorted(SOLUTION.glob("*.py"))
+    assert {f.name for f in files} >= MODULES
+    for f in files:
+        shutil.copy(f, dest / f.name)
+
+
+def _test_name(name):
+    """'hidden/test_x.py::test_y[param]' -> 'test_y'."""
+    return name.rsplit("::", 1)[-1].split("[", 1)[0]
+
+
+def test_reference_solution_gets_full_marks(tmp_path, assignment):
+    _copy_solution(tmp_path)
+    result = grade_submission(assignment, tmp_path)
+    failed = [(t.name, t.reason) for t in result.tests if t.status != "passed"]
+    assert not failed
+    assert result.max_score == 100
+    assert result.score == result.max_score
+
+
+def test_mutant_ids_are_unique():
+    ids = [m[0] for m in MUTANTS]
+    assert len(ids) == len(set(ids))
+
+
+@pytest.mark.parametrize(
+    ("module", "replacements", "must_fail"), [pytest.param(*m[1:], id=m[0]) for m in MUTANTS]
+)
+def test_classic_mistake_loses_points(tmp_path, assignment, module, replacements, must_fail):
+    _copy_solution(tmp_path)
+    path = tmp_path / module
+    text = path.read_text()
+    for old, new in replacements:
+        assert text.count(old) == 1, f"mutation target not found exactly once in {module}: {old!r}"
+        text = text.replace(old, new)
+    path.write_text(text)
+
+    result = grade_submission(assignment, tmp_path)
+
+    assert result.score < result.max_score
+    statuses = {_test_name(t.name): t.status for t in result.tests}
+    unknown = [name for name in must_fail if name not in statuses]
+    assert not unknown, f"no such grader tests: {unknown}"
+    still_passing = [name for name in must_fail if statuses[name] == "passed"]
+    assert not still_passing, f"these tests should catch the mistake but passed: {still_passing}"
