@@ -89,7 +89,7 @@ def test_unknown_objects_become_handles_when_allowed():
 
 def test_encoding_refuses_deep_nesting():
     value = []
-    for _ in range(100):
+    for _ in range(150):
         value = [value]
     with pytest.raises(CodecError, match="nested too deeply"):
         codec.encode(value)
@@ -108,7 +108,7 @@ def _array_payload(dtype_id, shape, nbytes, data=b""):
     (b"s" + struct.pack("<Q", 10) + b"abc", "truncated"),
     (b"s" + struct.pack("<Q", 2) + b"\xff\xfe", "invalid utf-8"),
     (b"l" + struct.pack("<I", 2**31), "too many items"),
-    ((b"l" + struct.pack("<I", 1)) * 200, "nested too deeply"),
+    ((b"l" + struct.pack("<I", 1)) * 300, "nested too deeply"),
     (b"NN", "trailing bytes"),
     (_array_payload(99, (2,), 16), "unknown dtype id"),
     (_array_payload(11, (2**40, 2**40), 0), "over the size limit"),

@@ -30,7 +30,7 @@ from autograder.sandbox.limits import WorkerSpec
 from autograder.sandbox.worker import Dispatcher
 
 # What a worker may send back in one reply.
-REPLY_LIMITS = codec.Limits(max_depth=32, max_items=1_000_000, max_str_bytes=16 * 2**20,
+REPLY_LIMITS = codec.Limits(max_depth=100, max_items=1_000_000, max_str_bytes=16 * 2**20,
                             max_array_bytes=1 * 2**30)
 
 

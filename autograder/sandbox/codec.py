@@ -42,7 +42,7 @@ class CodecError(ValueError):
 class Limits:
     """Upper bounds applied to every decoded payload."""
 
-    max_depth: int = 32
+    max_depth: int = 100
     max_items: int = 1_000_000  # container entries in one message, all containers together
     max_str_bytes: int = 64 * 2**20
     max_array_bytes: int = 1 * 2**30

@@ -104,7 +104,7 @@ class GaussianBayesClassifier:
         Returns self.
         """
         # TODO: fit_gaussian on the examples of each class
-        raise NotImplementedError('fit: fit_gaussian on the examples of each class')
+        raise NotImplementedError('GaussianBayesClassifier.fit: fit_gaussian on the examples of each class')
         return self
 
     def predict_log_proba(self, X):
@@ -118,7 +118,7 @@ class GaussianBayesClassifier:
           np.exp(log_post).sum(axis=1) is 1
         """
         # TODO: log prior + log_gaussian_pdf, normalised with logsumexp
-        raise NotImplementedError('predict_log_proba: log prior + log_gaussian_pdf, normalised with logsumexp')
+        raise NotImplementedError('GaussianBayesClassifier.predict_log_proba: log prior + log_gaussian_pdf, normalised with logsumexp')
         return log_post
 
     def predict(self, X):
@@ -130,5 +130,5 @@ class GaussianBayesClassifier:
         Returns:
         - y_pred: array of shape (N,), values from classes_
         """
-        raise NotImplementedError('predict: not implemented')
+        raise NotImplementedError('GaussianBayesClassifier.predict: not implemented')
         return y_pred

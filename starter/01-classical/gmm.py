@@ -154,7 +154,7 @@ class GMMClassifier:
 
         Returns self.
         """
-        raise NotImplementedError('fit: not implemented')
+        raise NotImplementedError('GMMClassifier.fit: not implemented')
         return self
 
     def predict_log_proba(self, X):
@@ -167,7 +167,7 @@ class GMMClassifier:
         - log_post: array of shape (N, C); column c belongs to classes_[c]
         """
         # TODO: log prior + gmm_log_density, normalised with logsumexp
-        raise NotImplementedError('predict_log_proba: log prior + gmm_log_density, normalised with logsumexp')
+        raise NotImplementedError('GMMClassifier.predict_log_proba: log prior + gmm_log_density, normalised with logsumexp')
         return log_post
 
     def predict(self, X):
@@ -179,5 +179,5 @@ class GMMClassifier:
         Returns:
         - y_pred: array of shape (N,), values from classes_
         """
-        raise NotImplementedError('predict: not implemented')
+        raise NotImplementedError('GMMClassifier.predict: not implemented')
         return y_pred

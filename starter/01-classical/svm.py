@@ -110,7 +110,7 @@ class OneVsRestSVM:
         Returns self.
         """
         # TODO: +1 for the class, -1 for every other class
-        raise NotImplementedError('fit: +1 for the class, -1 for every other class')
+        raise NotImplementedError('OneVsRestSVM.fit: +1 for the class, -1 for every other class')
         return self
 
     def decision_function(self, X):
@@ -122,7 +122,7 @@ class OneVsRestSVM:
         Returns:
         - scores: array of shape (N, C); scores[n, c] = X[n] . W_[c] + b_[c]
         """
-        raise NotImplementedError('decision_function: not implemented')
+        raise NotImplementedError('OneVsRestSVM.decision_function: not implemented')
         return scores
 
     def predict(self, X):
@@ -134,5 +134,5 @@ class OneVsRestSVM:
         Returns:
         - y_pred: array of shape (N,), values from classes_
         """
-        raise NotImplementedError('predict: not implemented')
+        raise NotImplementedError('OneVsRestSVM.predict: not implemented')
         return y_pred

@@ -138,7 +138,7 @@ class RandomForest:
         Returns self.
         """
         # TODO: follow the order in the class docstring exactly
-        raise NotImplementedError('fit: follow the order in the class docstring exactly')
+        raise NotImplementedError('RandomForest.fit: follow the order in the class docstring exactly')
         return self
 
     def predict(self, X):
@@ -151,5 +151,5 @@ class RandomForest:
         - y_pred: integer array of shape (M,)
         """
         # TODO: tree_predict for every tree, then np.bincount per example
-        raise NotImplementedError('predict: tree_predict for every tree, then np.bincount per example')
+        raise NotImplementedError('RandomForest.predict: tree_predict for every tree, then np.bincount per example')
         return y_pred

@@ -56,7 +56,7 @@ class MLP:
         self.params = {}
         self.caches = None
         # TODO: draw W1, W2, ... in order from one default_rng(seed)
-        raise NotImplementedError('__init__: draw W1, W2, ... in order from one default_rng(seed)')
+        raise NotImplementedError('MLP.__init__: draw W1, W2, ... in order from one default_rng(seed)')
 
     def forward(self, X):
         """Compute class scores, keeping what backward needs in self.caches.
@@ -68,7 +68,7 @@ class MLP:
         - scores: shape (N, C), the output of the last linear layer (no
           activation, no softmax)
         """
-        raise NotImplementedError('forward: not implemented')
+        raise NotImplementedError('MLP.forward: not implemented')
         return scores
 
     def backward(self, dscores):
@@ -83,7 +83,7 @@ class MLP:
           the gradient with respect to self.params[k]
         """
         # TODO: walk the layers in reverse, using self.caches
-        raise NotImplementedError('backward: walk the layers in reverse, using self.caches')
+        raise NotImplementedError('MLP.backward: walk the layers in reverse, using self.caches')
         return grads
 
     def loss(self, X, y):
@@ -97,7 +97,7 @@ class MLP:
         - loss: float, layers.softmax_cross_entropy_loss of the scores
         - grads: dict with the same keys and shapes as self.params
         """
-        raise NotImplementedError('loss: not implemented')
+        raise NotImplementedError('MLP.loss: not implemented')
         return loss, grads
 
     def predict(self, X):
@@ -109,5 +109,5 @@ class MLP:
         Returns:
         - y_pred: integer array of shape (N,), the index of the largest score
         """
-        raise NotImplementedError('predict: not implemented')
+        raise NotImplementedError('MLP.predict: not implemented')
         return y_pred

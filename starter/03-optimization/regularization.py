@@ -168,7 +168,7 @@ class BatchNorm:
         - out: shape (N, D)
         """
         # TODO: train: batch statistics, then update the running averages
-        raise NotImplementedError('forward: train: batch statistics, then update the running averages')
+        raise NotImplementedError('BatchNorm.forward: train: batch statistics, then update the running averages')
         return out
 
     def backward(self, dout):
@@ -186,5 +186,5 @@ class BatchNorm:
         - dbeta: shape (D,)
         """
         # TODO: in training, include the paths through mu and var
-        raise NotImplementedError('backward: in training, include the paths through mu and var')
+        raise NotImplementedError('BatchNorm.backward: in training, include the paths through mu and var')
         return dx, dgamma, dbeta
