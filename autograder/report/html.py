@@ -29,8 +29,11 @@ def _esc(text: object) -> str:
 
 
 def svg_histogram(values: Sequence[float], bins: Sequence[float], title: str, unit: str = "",
-                  width: int = 420, height: int = 180) -> str:
-    """A vertical bar chart of how many ``values`` fall in each ``[bins[i], bins[i+1])``."""
+                  width: int = 420, height: int = 180,
+                  labels: Sequence[str] | None = None) -> str:
+    """A vertical bar chart of how many ``values`` fall in each ``[bins[i], bins[i+1])``.
+
+    ``labels`` names the bars (default: each bin's lower edge)."""
     counts = [0] * (len(bins) - 1)
     for v in values:
         for i in range(len(counts)):
@@ -47,13 +50,14 @@ def svg_histogram(values: Sequence[float], bins: Sequence[float], title: str, un
         x = 30 + i * bar_w
         y = height - h
         parts.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar_w - 2:.1f}" height="{h:.1f}" '
-                     f'fill="#4a7ab5"><title>{bins[i]:g}–{bins[i + 1]:g}{unit}: {count}</title>'
+                     f'fill="#4a7ab5"><title>{bins[i]:.3g}–{bins[i + 1]:.3g}{unit}: {count}</title>'
                      f'</rect>')
         if count:
             parts.append(f'<text x="{x + bar_w / 2:.1f}" y="{y - 3:.1f}" font-size="10" '
                          f'text-anchor="middle">{count}</text>')
+        label = labels[i] if labels else f"{bins[i]:.3g}"
         parts.append(f'<text x="{x + bar_w / 2:.1f}" y="{height + 14}" font-size="9" '
-                     f'text-anchor="middle">{bins[i]:g}</text>')
+                     f'text-anchor="middle">{_esc(label)}</text>')
     parts.append(f'<line x1="28" y1="{height}" x2="{width - 8}" y2="{height}" stroke="#333"/>')
     parts.append(f'<text x="{width / 2}" y="{height + 34}" font-size="11" '
                  f'text-anchor="middle">{_esc(title)}</text></svg>')
@@ -148,7 +152,8 @@ def render_report(course_name: str, cg: CourseGrades, rows: list[Row],
             body.append(svg_histogram(st.times, [top / 8 * i for i in range(9)],
                                       "grading time (s)", " s"))
         body.append(svg_histogram(st.late_days, [0, 1e-9, 1, 2, 3, 5, 10, 1e9],
-                                  "lateness (days; first bar: on time)", " d"))
+                                  "lateness (days)", " d",
+                                  labels=["on time", "<1", "1–2", "2–3", "3–5", "5–10", ">10"]))
         body.append("</div>")
         if st.pass_rates:
             body.append("<h3>Pass rate of every test (hardest first)</h3>")
