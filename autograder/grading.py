@@ -45,6 +45,26 @@ def shared_warm_parent(with_torch: bool = True) -> WarmParent:
         return parent
 
 
+@contextlib.contextmanager
+def single_threaded_oracles():
+    """Run the graders' own numpy/torch work on one thread.
+
+    The graders' oracles are small; extra BLAS/OpenMP threads in the trusted
+    process only spin while the worker computes, and steal the core that a
+    parallel grading job (or the worker itself) needs.
+    """
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with threadpool_limits(limits=1):
+            yield
+    finally:
+        torch.set_num_threads(previous)
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
@@ -102,11 +122,12 @@ def grade_submission(
         plugin = GradingPlugin(sandbox, assignment.root / "tests", assignment.limits.test_timeout)
         args = _pytest_args(assignment, include_hidden, pytest_args)
         log = io.StringIO()
-        if show_pytest_output:
-            exit_code = pytest.main(args + ["-s"], plugins=[plugin])
-        else:
-            with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
-                exit_code = pytest.main(args, plugins=[plugin])
+        with single_threaded_oracles():
+            if show_pytest_output:
+                exit_code = pytest.main(args + ["-s"], plugins=[plugin])
+            else:
+                with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+                    exit_code = pytest.main(args, plugins=[plugin])
         if plugin.collection_errors or exit_code not in (pytest.ExitCode.OK,
                                                          pytest.ExitCode.TESTS_FAILED):
             detail = "\n".join(plugin.collection_errors) or log.getvalue()[-4000:]

@@ -30,8 +30,8 @@ REPO = Path(__file__).resolve().parents[1]
 MUTATIONS = [  # (module, old, new): plausible student mistakes
     None, None,  # correct work
     ("layers.py", "np.maximum(0, x)", "np.maximum(0, x) * 1.0001"),
-    ("layers.py", "x > 0", "x >= 0"),
-    ("mlp.py", "grads[f\"b{k}\"] = db", "grads[f\"b{k}\"] = db / 2"),
+    ("layers.py", "dx = dout * (x > 0)", "dx = dout * (x >= 0)"),
+    ("layers.py", "db = np.sum(dout, axis=0)", "db = np.mean(dout, axis=0)"),
     None,
     ("train.py", "perm = rng.permutation(N)", "perm = np.arange(N)"),
 ]
@@ -47,8 +47,9 @@ def make_submissions(root: Path, count: int) -> None:
             module, old, new = mutation
             path = folder / module
             text = path.read_text()
-            if old in text:
-                path.write_text(text.replace(old, new, 1))
+            if old not in text:
+                raise SystemExit(f"benchmark mutation no longer applies: {old!r} in {module}")
+            path.write_text(text.replace(old, new, 1))
         (folder / "notes.txt").write_text(f"student {i}\n")  # distinct content per student
 
 
