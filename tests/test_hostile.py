@@ -176,3 +176,9 @@ def test_helper_modules_and_extra_files_are_allowed(grade_mini):
     source = HONEST_MINI.replace("def add(a, b):\n    return a + b\n",
                                  "from helpers import plus\n\n\ndef add(a, b):\n    return plus(a, b)\n")
     assert grade_mini({"mini.py": source, "helpers.py": helper, "notes.txt": "hi"}).score == 4
+
+
+def test_selecting_tests_with_k_grades_only_those(grade_mini):
+    result = grade_mini(HONEST_MINI, pytest_args=("-k", "test_add"))
+    assert [t.name.split("::")[-1] for t in result.tests] == ["test_add", "test_add_negative"]
+    assert (result.score, result.max_score) == (2, 2)
