@@ -1,0 +1,87 @@
+"""Public tests for cells.py: RNNCell, LSTMCell and GRUCell against torch's cells."""
+
+import pytest
+import torch
+
+
+def _inputs(rng, N, D, H):
+    """x (N, D), h (N, H), c (N, H): float64 tensors drawn from rng."""
+    return tuple(torch.from_numpy(rng.standard_normal(shape)) for shape in ((N, D), (N, H), (N, H)))
+
+
+@pytest.mark.points(2)
+def test_rnn_cell_matches_torch(submission, rng, oracle, check, student):
+    """RNNCell's output and gradients match torch.nn.RNNCell with the same weights."""
+    N, D, H = 3, 4, 5
+    w = oracle.weights("rnn", D, H, rng)
+    x, h, _ = _inputs(rng, N, D, H)
+    dout = torch.from_numpy(rng.standard_normal((N, H)))
+    probe = submission.autograd_probe(student.cell("rnn", D, H, w), [x, h], dout, params=True)
+    ref = oracle.cell("rnn", D, H, w)
+    xr, hr = x.clone().requires_grad_(), h.clone().requires_grad_()
+    out = ref(xr, hr)
+    out.backward(dout)
+    check.tensors_close(probe["output"], out, name="RNNCell(x, h)")
+    check.tensors_close(probe["input_grads"][0], xr.grad, name="dx")
+    check.tensors_close(probe["input_grads"][1], hr.grad, name="dh")
+    for ours, theirs in (("ih.weight", "weight_ih"), ("hh.weight", "weight_hh"), ("ih.bias", "bias_ih")):
+        check.tensors_close(probe["param_grads"][ours], getattr(ref, theirs).grad, name=f"grad of {ours}")
+
+
+@pytest.mark.points(3)
+def test_lstm_cell_forward(rng, oracle, check, student):
+    """LSTMCell(x, (h, c)) returns the (h', c') of torch.nn.LSTMCell (gates i, f, g, o)."""
+    N, D, H = 3, 4, 5
+    w = oracle.weights("lstm", D, H, rng)
+    x, h, c = _inputs(rng, N, D, H)
+    h_next, c_next = check.pair(student.cell("lstm", D, H, w)(x, (h, c)), "LSTMCell(x, (h, c))")
+    h_ref, c_ref = oracle.cell("lstm", D, H, w)(x, (h, c))
+    check.tensors_close(h_next, h_ref, name="h'")
+    check.tensors_close(c_next, c_ref, name="c'")
+
+
+@pytest.mark.points(2)
+def test_lstm_cell_gradients(submission, rng, oracle, check, student):
+    """LSTMCell's gradients (input and every weight) match torch.nn.LSTMCell."""
+    N, D, H = 3, 4, 5
+    w = oracle.weights("lstm", D, H, rng)
+    x, h, c = _inputs(rng, N, D, H)
+    dh, dc = (torch.from_numpy(rng.standard_normal((N, H))) for _ in range(2))
+    probe = submission.autograd_probe(
+        student.cell("lstm", D, H, w), [x, (h, c)], (dh, dc), params=True
+    )
+    ref = oracle.cell("lstm", D, H, w)
+    xr = x.clone().requires_grad_()
+    torch.autograd.backward(ref(xr, (h, c)), (dh, dc))
+    check.tensors_close(probe["input_grads"][0], xr.grad, name="dx")
+    for ours, theirs in (("ih.weight", "weight_ih"), ("hh.weight", "weight_hh"),
+                         ("ih.bias", "bias_ih"), ("hh.bias", "bias_hh")):
+        check.tensors_close(probe["param_grads"][ours], getattr(ref, theirs).grad, name=f"grad of {ours}")
+
+
+@pytest.mark.points(3)
+def test_gru_cell_forward(rng, oracle, check, student):
+    """GRUCell(x, h) returns the h' of torch.nn.GRUCell (gates r, z, n)."""
+    N, D, H = 3, 4, 5
+    w = oracle.weights("gru", D, H, rng)
+    x, h, _ = _inputs(rng, N, D, H)
+    h_next = student.cell("gru", D, H, w)(x, h)
+    check.tensors_close(h_next, oracle.cell("gru", D, H, w)(x, h), name="GRUCell(x, h)")
+
+
+@pytest.mark.points(2)
+def test_gru_cell_gradients(submission, rng, oracle, check, student):
+    """GRUCell's gradients (input, state and every weight) match torch.nn.GRUCell."""
+    N, D, H = 3, 4, 5
+    w = oracle.weights("gru", D, H, rng)
+    x, h, _ = _inputs(rng, N, D, H)
+    dout = torch.from_numpy(rng.standard_normal((N, H)))
+    probe = submission.autograd_probe(student.cell("gru", D, H, w), [x, h], dout, params=True)
+    ref = oracle.cell("gru", D, H, w)
+    xr, hr = x.clone().requires_grad_(), h.clone().requires_grad_()
+    ref(xr, hr).backward(dout)
+    check.tensors_close(probe["input_grads"][0], xr.grad, name="dx")
+    check.tensors_close(probe["input_grads"][1], hr.grad, name="dh")
+    for ours, theirs in (("ih.weight", "weight_ih"), ("hh.weight", "weight_hh"),
+                         ("ih.bias", "bias_ih"), ("hh.bias", "bias_hh")):
+        check.tensors_close(probe["param_grads"][ours], getattr(ref, theirs).grad, name=f"grad of {ours}")
