@@ -36,6 +36,7 @@ class Limits:
     max_processes: int = 16
     max_file_mb: int = 16
     max_open_files: int = 128
+    max_disk_mb: int = 64  # the worker's private scratch (a tmpfs, where the grader runs as root)
     max_output_kb: int = 64
 
 

@@ -77,6 +77,8 @@ def _pytest_args(assignment: Assignment, include_hidden: bool, extra: Sequence[s
     return [
         *[str(f) for f in folders if f.is_dir()],
         f"--rootdir={tests_root}", "-c", os.devnull,
+        # Only the assignment's own conftest.py files: never one from a folder above it.
+        f"--confcutdir={tests_root}",
         "--import-mode=importlib",
         # Plugins a grading run does not need; unraisableexception alone runs two full
         # gc.collect() passes over the torch-sized heap at every session end (~0.1 s).

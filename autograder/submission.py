@@ -46,10 +46,24 @@ class PreparedSubmission:
 
 def _check_zip(archive: zipfile.ZipFile, name: str) -> list[zipfile.ZipInfo]:
     infos = archive.infolist()
+    if not infos:
+        raise SubmissionRejected(f"{name}: the archive is empty")
     if len(infos) > MAX_ENTRIES:
         raise SubmissionRejected(f"{name}: {len(infos)} entries is over the limit of {MAX_ENTRIES}")
     total = 0
+    seen: set[str] = set()
     for info in infos:
+        if not info.flag_bits & 0x800 and not info.filename.isascii():
+            raise SubmissionRejected(
+                f"{name}: entry {info.filename!r} has a file name that is not UTF-8; "
+                "rename it or re-create the zip")
+        if any(ord(c) < 32 for c in info.filename):
+            raise SubmissionRejected(f"{name}: entry {info.filename!r} has control characters")
+        normalized = "/".join(p for p in info.filename.replace("\\", "/").split("/")
+                              if p not in ("", "."))
+        if normalized in seen:
+            raise SubmissionRejected(f"{name}: {normalized!r} appears twice in the archive")
+        seen.add(normalized)
         path = PurePosixPath(info.filename.replace("\\", "/"))
         if info.filename.startswith(("/", "\\")) or (path.parts and ":" in path.parts[0]):
             raise SubmissionRejected(f"{name}: absolute path {info.filename!r} in the archive")

@@ -10,30 +10,11 @@ from autograder.config import Course, load_course
 from autograder.grading import grade_submission
 from autograder.results import GradeResult
 from autograder.sandbox.client import WarmParent
+from tests.hostile.corpus import HONEST_MINI  # noqa: F401  (re-exported for the tests)
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURE_COURSE = REPO / "tests" / "fixtures" / "course"
 
-HONEST_MINI = '''
-import numpy as np
-
-
-def add(a, b):
-    return a + b
-
-
-def scale(x, factor):
-    return np.asarray(x) * factor
-
-
-class Counter:
-    def __init__(self, start=0):
-        self.count = start
-
-    def step(self, by=1):
-        self.count += by
-        return self.count
-'''
 
 
 @pytest.fixture(scope="session")

@@ -177,3 +177,12 @@ def test_check_as_a_non_root_student_still_confines(tmp_path):
     assert "protections are off here: network/mount namespaces" in result.stderr
     assert "total: 1 / 2 points" in result.stdout
     assert "PermissionError" in result.stdout  # Landlock still hides the hidden tests
+
+
+def test_a_conftest_above_the_course_is_never_loaded(tmp_path, honest):
+    parent = tmp_path / "repo"
+    shutil.copytree(FIXTURE_COURSE, parent / "course")
+    (parent / "conftest.py").write_text("raise RuntimeError('a stray conftest was loaded')\n")
+    result = run("grade", "90-mini", str(honest), course=parent / "course")
+    assert result.returncode == 0, result.stderr
+    assert "total: 4 / 4 points" in result.stdout

@@ -47,6 +47,8 @@ def test_non_contiguous_big_endian_and_empty_arrays():
     big = np.arange(5, dtype=">i4")
     np.testing.assert_array_equal(roundtrip(big), big)
     assert roundtrip(np.zeros((0, 3))).shape == (0, 3)
+    zero_d = roundtrip(np.array(7.5))
+    assert isinstance(zero_d, np.ndarray) and zero_d.shape == () and zero_d == 7.5
     assert roundtrip(np.float32(2.5)) == 2.5  # numpy scalars become Python scalars
 
 

@@ -175,6 +175,10 @@ class WorkerConnection(Connection):
     def request(self, message: dict, label: str) -> Any:
         if self.dead_reason:
             raise WorkerCrashed(f"{label}: {self.dead_reason}")
+        if self._unsolicited_data():
+            self._kill("it sent data nobody asked for")
+            raise WorkerCrashed(f"{label}: the submission's process wrote to the grader's channel "
+                                "on its own (a forged reply?)")
         now = time.monotonic()
         limits = [t for t in (self.call_timeout, self.test_budget) if t is not None]
         allowed = min(limits) if limits else None
@@ -203,6 +207,16 @@ class WorkerConnection(Connection):
             if self.test_budget is not None:
                 self.test_budget = max(0.0, self.test_budget - (time.monotonic() - now))
         return self._unwrap(reply, label)
+
+    def _unsolicited_data(self) -> bool:
+        """True if bytes arrived that no request asked for: the protocol is strictly
+        request/reply, so anything pending now would desynchronise later replies."""
+        try:
+            return bool(self.sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT))
+        except BlockingIOError:
+            return False
+        except OSError:
+            return False
 
     def _output_tail(self) -> str:
         self._drain.join(timeout=1.0)

@@ -195,7 +195,9 @@ def _encode_array(arr: np.ndarray, out: list) -> None:
     dtype_id = _NUMPY_DTYPE_ID.get(np.dtype(dtype.str))
     if dtype_id is None:
         raise CodecError(f"arrays of dtype {arr.dtype} cannot be sent")
-    arr = np.ascontiguousarray(arr, dtype=_NUMPY_DTYPES[dtype_id])
+    target = _NUMPY_DTYPES[dtype_id]
+    if arr.dtype != target or not arr.flags.c_contiguous or type(arr) is not np.ndarray:
+        arr = np.array(arr, dtype=target, order="C", subok=False)  # keeps 0-d arrays 0-d
     _encode_raw(b"a", dtype_id, arr.shape, arr, out)
 
 

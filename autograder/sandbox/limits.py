@@ -66,6 +66,7 @@ class WorkerSpec:
     max_processes: int = 16
     max_file_mb: int = 16
     max_open_files: int = 128
+    max_disk_mb: int = 64
     hide_paths: list[str] = field(default_factory=list)
     read_paths: list[str] = field(default_factory=list)
     uid: int | None = None
@@ -163,6 +164,34 @@ def _expose_for_others(paths: list[str]) -> None:
                 open(path, "a").close()
             _mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC, None)
             os.close(fd)
+
+
+def _private_scratch(scratch: str, uid: int, size_mb: int) -> None:
+    """Give this worker its own copy of the submission on a size-limited tmpfs.
+
+    Nothing the worker writes reaches the shared scratch folder, so no test sees
+    another test's files (not even a rewritten module), and filling the disk
+    stops at ``size_mb`` with ENOSPC instead of filling the grader's disk.
+    """
+    files: list[tuple[str, bytes | None]] = []
+    for dirpath, _dirnames, filenames in os.walk(scratch):
+        rel = os.path.relpath(dirpath, scratch)
+        files.append((rel, None))
+        for name in filenames:
+            path = os.path.join(dirpath, name)
+            if os.path.isfile(path) and not os.path.islink(path):
+                with open(path, "rb") as fh:
+                    files.append((os.path.join(rel, name), fh.read()))
+    _mount("tmpfs", scratch, "tmpfs", MS_NOSUID | MS_NODEV,
+           f"size={size_mb}m,nr_inodes=4096,mode=0700,uid={uid},gid={uid}")
+    for rel, data in files:
+        target = os.path.normpath(os.path.join(scratch, rel))
+        if data is None:
+            os.makedirs(target, exist_ok=True)
+        else:
+            with open(target, "wb") as fh:
+                fh.write(data)
+        os.lchown(target, uid, uid)
 
 
 def _hide(paths: list[str]) -> None:
@@ -340,10 +369,8 @@ def confine(spec: WorkerSpec) -> list[str]:
         active.append("mount-namespace")
         if spec.uid is not None:
             _expose_for_others(read_paths + [scratch])
-            for dirpath, _dirnames, filenames in os.walk(scratch):
-                os.chown(dirpath, spec.uid, spec.uid)
-                for name in filenames:
-                    os.lchown(os.path.join(dirpath, name), spec.uid, spec.uid)
+            _private_scratch(scratch, spec.uid, spec.max_disk_mb)
+            active.append("private-scratch")
     exact_uid = linux and root and spec.uid is not None
     _apply_rlimits(spec, exact_uid)
     active.append("rlimits")

@@ -71,6 +71,7 @@ class SubmissionSandbox:
             max_processes=int(limits.max_processes),
             max_file_mb=int(limits.max_file_mb),
             max_open_files=int(limits.max_open_files),
+            max_disk_mb=int(limits.max_disk_mb),
             hide_paths=[str(p) for p in self.assignment.hide_from_worker],
         )
         conn = self.parent.spawn(spec, max_output=int(limits.max_output_kb) * 1024)
