@@ -1,0 +1,286 @@
+"""Shared helpers of assignment 08's graders, for tests/public/ and tests/hidden/ alike.
+
+pytest loads this conftest for both folders. The graders are collected with
+``--import-mode=importlib`` and their folders are not on ``sys.path``, so a test
+module cannot import a helper module: the helpers are fixtures.
+
+- ``oracle``: reference results from torch built-ins with copied weights
+  (``F.scaled_dot_product_attention``, ``nn.MultiheadAttention``,
+  ``nn.TransformerEncoderLayer`` / ``nn.TransformerDecoderLayer``, ``F.cross_entropy``)
+  and closed forms (the positional-encoding table), independent of our reference;
+- ``weights``: random weights, in the student's parameter names, for a student module;
+- ``reversal_data``: the toy task's examples, generated here from a seed.
+
+Conventions (the handout's): batch first; boolean masks, True = may attend.
+
+This file ships with the public tests. Keep it to generic references and checks:
+nothing in it may tell what a hidden test looks at.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+State = dict[str, torch.Tensor]
+
+PAD, BOS, EOS = 0, 1, 2
+NUM_SPECIAL = 3
+VOCAB_SIZE = NUM_SPECIAL + 10
+
+
+def _mha_to_torch(sd: State, prefix: str, torch_prefix: str) -> State:
+    """Our q_proj/k_proj/v_proj/out_proj under ``prefix`` -> nn.MultiheadAttention's names."""
+    p, t = prefix, torch_prefix
+    return {
+        f"{t}in_proj_weight": torch.cat([sd[f"{p}{n}_proj.weight"] for n in "qkv"]),
+        f"{t}in_proj_bias": torch.cat([sd[f"{p}{n}_proj.bias"] for n in "qkv"]),
+        f"{t}out_proj.weight": sd[f"{p}out_proj.weight"],
+        f"{t}out_proj.bias": sd[f"{p}out_proj.bias"],
+    }
+
+
+def _copy(sd: State, prefix: str, names: list[str], torch_prefix: str = "",
+          rename: dict[str, str] | None = None) -> State:
+    out = {}
+    for n in names:
+        for suffix in ("weight", "bias"):
+            key = f"{prefix}{n}.{suffix}"
+            if key in sd:
+                out[f"{torch_prefix}{(rename or {}).get(n, n)}.{suffix}"] = sd[key]
+    return out
+
+
+def _attn_mask(mask: torch.Tensor | None, B: int, H: int, T_q: int, T_k: int):
+    """Our bool mask (True = may attend, broadcastable to (B, H, T_q, T_k)) -> torch's
+    (B * H, T_q, T_k) bool mask with True = may NOT attend (nn.MultiheadAttention)."""
+    if mask is None:
+        return None
+    return ~mask.expand(B, H, T_q, T_k).reshape(B * H, T_q, T_k)
+
+
+class Oracle:
+    """Reference results from torch built-ins and closed forms (float64 unless said)."""
+
+    # ------------------------------------------------------------ attention
+    @staticmethod
+    def sdpa(q, k, v, mask=None):
+        """(out, weights) of F.scaled_dot_product_attention; weights = SDPA with identity values."""
+        out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+        T_k = k.shape[-2]
+        eye = torch.eye(T_k, dtype=q.dtype).expand(*k.shape[:-2], T_k, T_k)
+        weights = F.scaled_dot_product_attention(q, k, eye, attn_mask=mask)
+        return out, weights
+
+    @staticmethod
+    def causal_mask(T_q, T_k=None):
+        """mask[i, j] = j <= i + T_k - T_q, from numpy's tri (closed form)."""
+        T_k = T_q if T_k is None else T_k
+        return torch.from_numpy(np.tri(T_q, T_k, T_k - T_q, dtype=bool))
+
+    @staticmethod
+    def mha_module(sd: State, d_model: int, num_heads: int) -> nn.MultiheadAttention:
+        """nn.MultiheadAttention (batch first, float64) holding our weights ``sd``."""
+        m = nn.MultiheadAttention(d_model, num_heads, batch_first=True, dtype=torch.float64)
+        m.load_state_dict(_mha_to_torch(sd, "", ""))
+        return m
+
+    def mha(self, sd: State, num_heads: int, query, key, value, mask=None):
+        """Output (B, T_q, D) of nn.MultiheadAttention with our weights and mask."""
+        B, T_q, D = query.shape
+        m = self.mha_module(sd, D, num_heads)
+        out, _ = m(query, key, value, need_weights=False,
+                   attn_mask=_attn_mask(mask, B, num_heads, T_q, key.shape[1]))
+        return out
+
+    # ------------------------------------------------------------ transformer
+    @staticmethod
+    def positional_encoding(max_len: int, d_model: int) -> np.ndarray:
+        """The sinusoidal table in float64: sin in even columns, cos in odd, frequency per pair."""
+        pe = np.zeros((max_len, d_model))
+        pos = np.arange(max_len)[:, None]
+        for i in range(0, d_model, 2):
+            angle = pos[:, 0] / 10000 ** (i / d_model)
+            pe[:, i] = np.sin(angle)
+            if i + 1 < d_model:
+                pe[:, i + 1] = np.cos(angle)
+        return pe
+
+    @staticmethod
+    def encoder_layer_module(sd: State, d_model, num_heads, dim_ff, prefix="",
+                             norm_first=False, activation="relu"):
+        """nn.TransformerEncoderLayer (post-LN unless norm_first, no dropout) with our weights."""
+        m = nn.TransformerEncoderLayer(d_model, num_heads, dim_ff, dropout=0.0,
+                                       activation=activation, batch_first=True,
+                                       norm_first=norm_first, dtype=torch.float64)
+        tsd = _mha_to_torch(sd, f"{prefix}self_attn.", "self_attn.")
+        tsd |= _copy(sd, prefix, ["linear1", "linear2", "norm1", "norm2"])
+        m.load_state_dict(tsd)
+        return m
+
+    @staticmethod
+    def decoder_layer_module(sd: State, d_model, num_heads, dim_ff, prefix=""):
+        """nn.TransformerDecoderLayer (post-LN, ReLU, no dropout) with our weights."""
+        m = nn.TransformerDecoderLayer(d_model, num_heads, dim_ff, dropout=0.0, batch_first=True,
+                                       norm_first=False, dtype=torch.float64)
+        tsd = _mha_to_torch(sd, f"{prefix}self_attn.", "self_attn.")
+        tsd |= _mha_to_torch(sd, f"{prefix}cross_attn.", "multihead_attn.")
+        tsd |= _copy(sd, prefix, ["linear1", "linear2", "norm1", "norm2", "norm3"])
+        m.load_state_dict(tsd)
+        return m
+
+    def encoder_layer(self, sd, num_heads, dim_ff, x, mask=None):
+        B, T, D = x.shape
+        m = self.encoder_layer_module(sd, D, num_heads, dim_ff)
+        return m(x, src_mask=_attn_mask(mask, B, num_heads, T, T))
+
+    def decoder_layer(self, sd, num_heads, dim_ff, x, memory, tgt_mask=None, memory_mask=None):
+        B, T_t, D = x.shape
+        m = self.decoder_layer_module(sd, D, num_heads, dim_ff)
+        return m(x, memory, tgt_mask=_attn_mask(tgt_mask, B, num_heads, T_t, T_t),
+                 memory_mask=_attn_mask(memory_mask, B, num_heads, T_t, memory.shape[1]))
+
+    def seq2seq(self, sd: State, num_heads, dim_ff, num_layers, src, tgt, pad_id=PAD):
+        """Logits of the handout's Seq2SeqTransformer, built from torch layers with our weights."""
+        D = sd["src_emb.weight"].shape[1]
+        pe = torch.from_numpy(self.positional_encoding(max(src.shape[1], tgt.shape[1]), D))
+        x = sd["src_emb.weight"][src] + pe[: src.shape[1]]
+        src_pad = src == pad_id
+        for i in range(num_layers):
+            layer = self.encoder_layer_module(sd, D, num_heads, dim_ff, prefix=f"encoder_layers.{i}.")
+            x = layer(x, src_key_padding_mask=src_pad)
+        memory = x
+        T_t = tgt.shape[1]
+        causal = ~self.causal_mask(T_t)
+        y = sd["tgt_emb.weight"][tgt] + pe[:T_t]
+        for i in range(num_layers):
+            layer = self.decoder_layer_module(sd, D, num_heads, dim_ff, prefix=f"decoder_layers.{i}.")
+            y = layer(y, memory, tgt_mask=causal, tgt_key_padding_mask=tgt == pad_id,
+                      memory_key_padding_mask=src_pad)
+        return y @ sd["generator.weight"].T + sd["generator.bias"]
+
+    # ------------------------------------------------------------ GPT
+    def gpt(self, sd: State, num_heads, dim_ff, num_layers, idx):
+        """Logits (B, T, V) of the handout's GPT from pre-LN nn.TransformerEncoderLayer (GELU)."""
+        D = sd["tok_emb.weight"].shape[1]
+        T = idx.shape[1]
+        h = sd["tok_emb.weight"][idx] + sd["pos_emb.weight"][:T]
+        causal = ~self.causal_mask(T)
+        for i in range(num_layers):
+            p = f"blocks.{i}."
+            m = nn.TransformerEncoderLayer(D, num_heads, dim_ff, dropout=0.0, activation="gelu",
+                                           batch_first=True, norm_first=True, dtype=torch.float64)
+            tsd = _mha_to_torch(sd, f"{p}attn.", "self_attn.")
+            tsd |= _copy(sd, p, ["linear1", "linear2", "ln1", "ln2"],
+                         rename={"ln1": "norm1", "ln2": "norm2"})
+            m.load_state_dict(tsd)
+            h = m(h, src_mask=causal)
+        h = F.layer_norm(h, (D,), sd["ln_f.weight"], sd["ln_f.bias"])
+        return h @ sd["head.weight"].T
+
+    @staticmethod
+    def lm_loss(logits, tokens):
+        V = logits.shape[-1]
+        return F.cross_entropy(logits[:, :-1].reshape(-1, V), tokens[:, 1:].reshape(-1))
+
+    @staticmethod
+    def top_k_probs(logits, temperature, top_k):
+        """Sampling distribution softmax(logits / T) restricted to the top_k largest (float64)."""
+        z = logits.double() / temperature
+        if top_k is not None:
+            idx = torch.argsort(z, dim=-1, descending=True)[..., top_k:]
+            z = z.scatter(-1, idx, float("-inf"))
+        return torch.softmax(z, dim=-1)
+
+    # ------------------------------------------------------------ greedy decoding
+    @staticmethod
+    def greedy_decode(model, src, max_len, bos_id=BOS, eos_id=EOS, pad_id=PAD):
+        """Greedy decoding as the handout specifies, calling the student's model(src, prefix)."""
+        B = src.shape[0]
+        out = torch.full((B, max_len + 1), pad_id, dtype=torch.long)
+        out[:, 0] = bos_id
+        done = torch.zeros(B, dtype=torch.bool)
+        for t in range(1, max_len + 1):
+            logits = model(src, out[:, :t])
+            nxt = logits[:, -1].argmax(-1)
+            nxt[done] = pad_id
+            out[:, t] = nxt
+            done |= nxt == eos_id
+            if bool(done.all()):
+                break
+        return out
+
+
+class Weights:
+    """Random weights for a student module, keyed by the student's parameter names."""
+
+    def __init__(self, rng: np.random.Generator):
+        self.rng = rng
+
+    def like(self, module, skip: tuple[str, ...] = ("pe",), dtype=torch.float64) -> State:
+        """Random values for every entry of ``module.state_dict()`` (a handle), except buffers
+        named in ``skip``; LayerNorm-like weights (names with "norm" or "ln") near 1."""
+        sd = module.state_dict()
+        out = {}
+        for k, v in sd.items():
+            if k.rsplit(".", 1)[-1] in skip:
+                continue
+            shape = tuple(v.shape)
+            if ("norm" in k or "ln" in k) and k.endswith("weight"):
+                a = 1.0 + 0.2 * self.rng.standard_normal(shape)
+            elif k.endswith("bias"):
+                a = 0.2 * self.rng.standard_normal(shape)
+            elif "emb" in k:
+                a = self.rng.standard_normal(shape)
+            else:
+                fan_in = shape[-1] if len(shape) > 1 else 1
+                a = self.rng.standard_normal(shape) / math.sqrt(fan_in)
+            out[k] = torch.tensor(a, dtype=dtype)
+        return out
+
+    def load(self, module, dtype=torch.float64) -> State:
+        """Convert ``module`` to ``dtype``, load random weights into it, return them."""
+        if dtype == torch.float64:
+            module.double()
+        sd = self.like(module, dtype=dtype)
+        module.load_state_dict(sd, strict=False)
+        return sd
+
+
+def make_reversal_data(n, min_len=3, max_len=6, seed=0):
+    """The toy task's examples: src = digits, EOS, PAD...; tgt = BOS, reversed digits, EOS, PAD..."""
+    g = np.random.default_rng(seed)
+    src = np.full((n, max_len + 1), PAD, dtype=np.int64)
+    tgt = np.full((n, max_len + 2), PAD, dtype=np.int64)
+    for i in range(n):
+        L = int(g.integers(min_len, max_len + 1))
+        d = g.integers(NUM_SPECIAL, VOCAB_SIZE, size=L)
+        src[i, :L] = d
+        src[i, L] = EOS
+        tgt[i, 0] = BOS
+        tgt[i, 1 : L + 1] = d[::-1]
+        tgt[i, L + 1] = EOS
+    return torch.from_numpy(src), torch.from_numpy(tgt)
+
+
+@pytest.fixture(scope="session")
+def oracle() -> Oracle:
+    """Reference results from torch built-ins and closed forms (see ``Oracle``)."""
+    return Oracle()
+
+
+@pytest.fixture
+def weights(rng: np.random.Generator) -> Weights:
+    """Random weights for student modules, drawn from the test's ``rng``."""
+    return Weights(rng)
+
+
+@pytest.fixture(scope="session")
+def reversal_data():
+    """``reversal_data(n, min_len, max_len, seed)`` -> (src, tgt) int64 tensors."""
+    return make_reversal_data

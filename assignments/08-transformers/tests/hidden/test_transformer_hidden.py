@@ -1,0 +1,110 @@
+"""Hidden tests for transformer.py: more sizes, masks and gradients, the whole model, greedy decoding."""
+
+import pytest
+import torch
+
+from autograder.testing import assert_close
+
+
+def _t(rng, *shape):
+    return torch.tensor(rng.standard_normal(shape))
+
+
+@pytest.mark.points(3)
+def test_positional_encoding_other_sizes(submission, oracle):
+    """sinusoidal_positional_encoding for other sizes (one position, a wide model, long sequences)."""
+    for max_len, d in ((1, 2), (7, 64), (300, 10)):
+        pe = submission.transformer.sinusoidal_positional_encoding(max_len, d)
+        expected = torch.from_numpy(oracle.positional_encoding(max_len, d)).float()
+        assert_close(pe, expected, rtol=1e-5, atol=2e-5,
+                     name=f"sinusoidal_positional_encoding({max_len}, {d})")
+
+
+@pytest.mark.points(1)
+def test_positional_encoding_module_adds_table(submission, oracle, rng):
+    """PositionalEncoding adds the first T rows of the table to every sequence of the batch."""
+    x = torch.tensor(rng.standard_normal((3, 5, 8)), dtype=torch.float32)
+    out = submission.transformer.PositionalEncoding(8, max_len=20)(x)
+    expected = x + torch.from_numpy(oracle.positional_encoding(5, 8)).float()
+    assert_close(out, expected, rtol=1e-5, atol=1e-6, name="PositionalEncoding(8)(x)")
+
+
+def _probe_layer(submission, layer, inputs, g):
+    return submission.autograd_probe(layer, inputs, g, params=True)
+
+
+@pytest.mark.points(4)
+def test_encoder_layer_padding_mask_and_gradients(submission, oracle, weights, rng):
+    """EncoderLayer with a key padding mask: output and gradients match nn.TransformerEncoderLayer."""
+    D, H, F = 12, 3, 20
+    layer = submission.transformer.EncoderLayer(D, H, F)
+    sd = weights.load(layer)
+    x = _t(rng, 3, 5, D)
+    mask = torch.tensor([[1, 1, 1, 1, 1], [1, 1, 1, 0, 0], [1, 1, 0, 0, 0]], dtype=torch.bool)
+    mask = mask[:, None, None, :]
+    g = _t(rng, 3, 5, D)
+    res = _probe_layer(submission, layer, [x, mask], g)
+    m = oracle.encoder_layer_module(sd, D, H, F)
+    xt = x.clone().requires_grad_()
+    out = m(xt, src_key_padding_mask=~mask[:, 0, 0])
+    out.backward(g)
+    assert_close(res["output"], out.detach(), rtol=1e-6, atol=1e-8, name="output")
+    assert_close(res["input_grads"][0], xt.grad, rtol=1e-6, atol=1e-8, name="dx")
+    assert_close(res["param_grads"]["linear1.weight"], m.linear1.weight.grad, rtol=1e-6, atol=1e-8,
+                 name="d linear1.weight")
+    assert_close(res["param_grads"]["norm1.weight"], m.norm1.weight.grad, rtol=1e-6, atol=1e-8,
+                 name="d norm1.weight")
+
+
+@pytest.mark.points(4)
+def test_decoder_layer_all_masks_and_gradients(submission, oracle, weights, rng):
+    """DecoderLayer with causal + padding target mask and a memory padding mask: outputs and gradients."""
+    D, H, F = 8, 2, 16
+    layer = submission.transformer.DecoderLayer(D, H, F)
+    sd = weights.load(layer)
+    x, memory = _t(rng, 2, 4, D), _t(rng, 2, 6, D)
+    tgt_pad = torch.tensor([[1, 1, 1, 1], [1, 1, 1, 0]], dtype=torch.bool)
+    mem_pad = torch.tensor([[1, 1, 1, 1, 0, 0], [1, 1, 1, 1, 1, 1]], dtype=torch.bool)
+    tgt_mask = tgt_pad[:, None, None, :] & oracle.causal_mask(4)
+    mem_mask = mem_pad[:, None, None, :]
+    g = _t(rng, 2, 4, D)
+    res = _probe_layer(submission, layer, [x, memory, tgt_mask, mem_mask], g)
+    m = oracle.decoder_layer_module(sd, D, H, F)
+    xt, mt = x.clone().requires_grad_(), memory.clone().requires_grad_()
+    out = m(xt, mt, tgt_mask=~oracle.causal_mask(4), tgt_key_padding_mask=~tgt_pad,
+            memory_key_padding_mask=~mem_pad)
+    out.backward(g)
+    assert_close(res["output"], out.detach(), rtol=1e-6, atol=1e-8, name="output")
+    assert_close(res["input_grads"][0], xt.grad, rtol=1e-6, atol=1e-8, name="dx")
+    assert_close(res["input_grads"][1], mt.grad, rtol=1e-6, atol=1e-8, name="d memory")
+    assert_close(res["param_grads"]["cross_attn.q_proj.weight"],
+                 m.multihead_attn.in_proj_weight.grad[:D], rtol=1e-6, atol=1e-8,
+                 name="d cross_attn.q_proj.weight")
+
+
+def _random_seq2seq(submission, weights, num_layers=2):
+    model = submission.transformer.Seq2SeqTransformer(13, 13, d_model=16, num_heads=4,
+                                                      num_layers=num_layers, dim_ff=24, max_len=16)
+    return model, weights.load(model)
+
+
+@pytest.mark.points(3)
+def test_seq2seq_forward_matches_torch(submission, oracle, weights, reversal_data):
+    """Seq2SeqTransformer's logits (padded source and target) match a model built from torch layers."""
+    model, sd = _random_seq2seq(submission, weights)
+    src, tgt = reversal_data(4, 2, 6, seed=7)
+    expected = oracle.seq2seq(sd, 4, 24, 2, src, tgt[:, :-1]).detach()
+    assert_close(model(src, tgt[:, :-1]), expected, rtol=1e-5, atol=1e-5, name="model(src, tgt)")
+
+
+@pytest.mark.points(3)
+def test_greedy_decode_matches_reference_loop(submission, oracle, weights, reversal_data):
+    """greedy_decode takes the argmax at every step and pads after EOS (random untrained model)."""
+    model, sd = _random_seq2seq(submission, weights, num_layers=1)
+    bias = sd["generator.bias"].clone()
+    bias[2] += 2.0                       # EOS likely enough that rows finish at different steps
+    model.load_state_dict({**sd, "generator.bias": bias}, strict=False)
+    src, _ = reversal_data(12, 3, 6, seed=8)
+    expected = oracle.greedy_decode(model, src, 8)
+    out = submission.transformer.greedy_decode(model, src, 8)
+    assert_close(out, expected, name="greedy_decode(model, src, 8)")

@@ -1,0 +1,74 @@
+"""Public tests for gpt.py: the LM loss, top-k, the model against torch layers, the KV cache, greedy generation."""
+
+import pytest
+import torch
+
+from autograder.testing import assert_close
+
+V, D, H, FF, L = 20, 16, 4, 32, 2
+
+
+def _gpt(submission, weights):
+    model = submission.gpt.GPT(V, d_model=D, num_heads=H, num_layers=L, dim_ff=FF, max_len=32)
+    return model, weights.load(model)
+
+
+def _tokens(rng, B, T):
+    return torch.from_numpy(rng.integers(0, V, size=(B, T)))
+
+
+@pytest.mark.points(2)
+def test_lm_loss(submission, oracle, rng):
+    """lm_loss is the mean cross-entropy of logits[:, t] against tokens[:, t + 1]."""
+    logits = torch.tensor(rng.standard_normal((3, 7, V)))
+    tokens = _tokens(rng, 3, 7)
+    assert_close(submission.gpt.lm_loss(logits, tokens), oracle.lm_loss(logits, tokens), rtol=1e-7,
+                 name="lm_loss")
+
+
+@pytest.mark.points(2)
+def test_top_k_filter(submission, rng):
+    """top_k_filter keeps exactly the k largest logits of every row and sets the rest to -inf."""
+    logits = torch.tensor(rng.standard_normal((4, 10)))
+    for k in (1, 3):
+        out = submission.gpt.top_k_filter(logits, k)
+        keep = torch.zeros_like(logits, dtype=torch.bool).scatter(-1, logits.topk(k, -1).indices, True)
+        assert tuple(out.shape) == (4, 10), f"top_k_filter returned shape {tuple(out.shape)}"
+        assert torch.equal(torch.isfinite(out), keep), f"top_k_filter(logits, {k}) keeps the wrong entries"
+        assert bool((out[~keep] == float("-inf")).all()), "filtered logits must be -inf"
+        assert_close(out[keep], logits[keep], name=f"kept logits (k={k})")
+
+
+@pytest.mark.points(3)
+def test_gpt_forward_matches_torch(submission, oracle, weights, rng):
+    """GPT's logits match a model built from pre-LN nn.TransformerEncoderLayer (GELU, causal mask)."""
+    model, sd = _gpt(submission, weights)
+    idx = _tokens(rng, 2, 9)
+    logits, _ = model(idx)
+    assert_close(logits, oracle.gpt(sd, H, FF, L, idx).detach(), rtol=1e-6, atol=1e-8, name="GPT(idx) logits")
+
+
+@pytest.mark.points(3)
+def test_kv_cache_matches_full_recompute(submission, weights, rng):
+    """GPT with a KV cache, one token at a time, gives the logits of recomputing the whole prefix."""
+    model, _ = _gpt(submission, weights)
+    idx = _tokens(rng, 2, 8)
+    full, _ = model(idx)
+    logits, kv = model(idx[:, :3])
+    assert_close(logits, full[:, :3], rtol=1e-6, atol=1e-8, name="logits of the prompt")
+    for t in range(3, 8):
+        step, kv = model(idx[:, t:t + 1], kv)
+        assert_close(step, full[:, t:t + 1], rtol=1e-6, atol=1e-8, name=f"cached logits at position {t}")
+
+
+@pytest.mark.points(2)
+def test_generate_greedy(submission, weights, rng):
+    """generate with temperature 0 appends the argmax of the last position's logits, step after step."""
+    model, _ = _gpt(submission, weights)
+    prompt = _tokens(rng, 3, 4)
+    out = submission.gpt.generate(model, prompt, 6, temperature=0.0)
+    expected = prompt
+    for _ in range(6):
+        logits, _ = model(expected)
+        expected = torch.cat([expected, logits[:, -1].argmax(-1, keepdim=True)], dim=1)
+    assert_close(out, expected, name="generate(model, prompt, 6, temperature=0)")
