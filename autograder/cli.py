@@ -29,6 +29,7 @@ def _handle_errors(func):
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
+        from autograder.gradebook.store import GradebookError
         from autograder.grading import GraderError
 
         try:
@@ -39,6 +40,9 @@ def _handle_errors(func):
         except GraderError as exc:
             click.echo(f"dlgrade: internal error: {exc}", err=True)
             sys.exit(EXIT_INTERNAL)
+        except GradebookError as exc:
+            click.echo(f"dlgrade: error: {exc}", err=True)
+            sys.exit(EXIT_INTERNAL if "cannot write" in str(exc) else EXIT_USAGE)
         except (click.ClickException, click.exceptions.Exit, SystemExit, KeyboardInterrupt):
             raise
         except Exception as exc:  # a platform bug: say so, keep the traceback for the report
@@ -269,6 +273,7 @@ def grade_batch_cmd(ctx, assignment, submissions, jobs, db, force, backend, sche
     with Gradebook(db_path) as book, click.progressbar(
             length=len(found), label="grading", show_eta=True, show_pos=True,
             file=sys.stderr) as bar:
+        book.lock_for_writing()
         summary = grade_batch(a, course.root, found, book, backend=runner_backend, force=force,
                               progress=lambda sub, outcome: bar.update(1))
     click.echo(summary.render())

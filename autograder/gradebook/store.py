@@ -10,7 +10,9 @@ assignment's version, so a later run can skip what is unchanged.
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -73,20 +75,54 @@ def _dt(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
 
 
+class GradebookError(RuntimeError):
+    """The gradebook cannot be written (disk full, read-only, locked by another batch)."""
+
+
 class Gradebook:
     """A SQLite gradebook at ``path`` (created on first use)."""
 
     def __init__(self, path: Path):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.conn = sqlite3.connect(self.path, timeout=30)
-        self.conn.execute("PRAGMA journal_mode=WAL")
-        self.conn.execute("PRAGMA synchronous=NORMAL")
-        with self.conn:
-            self.conn.executescript(SCHEMA)
+        self._lock_fd: int | None = None
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.conn = sqlite3.connect(self.path, timeout=30)
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA synchronous=FULL")
+            with self.conn:
+                self.conn.executescript(SCHEMA)
+        except (sqlite3.Error, OSError) as exc:
+            raise GradebookError(f"cannot open the gradebook {self.path}: {exc}") from None
+
+    def lock_for_writing(self) -> None:
+        """Take the gradebook's writer lock, or fail at once if another batch holds it.
+
+        Two batches writing one gradebook would grade the same submissions twice;
+        the second one is refused with a clear message instead.
+        """
+        lock_path = self.path.with_name(self.path.name + ".lock")
+        fd = os.open(lock_path, os.O_CREAT | os.O_RDWR | os.O_CLOEXEC, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "another process"
+            os.close(fd)
+            raise GradebookError(f"another grade-batch ({holder}) is writing to {self.path}; "
+                                 "wait for it to finish, or use another --db") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"pid {os.getpid()}".encode(), 0)
+        self._lock_fd = fd
+
+    def integrity_check(self) -> str:
+        """SQLite's own check of the file: ``"ok"`` when it is sound."""
+        return str(self.conn.execute("PRAGMA integrity_check").fetchone()[0])
 
     def close(self) -> None:
         self.conn.close()
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
 
     def __enter__(self) -> Gradebook:
         return self
@@ -98,7 +134,20 @@ class Gradebook:
             platform_version: str, assignment_version: str,
             submitted_at: datetime | None = None, results: dict[str, Any] | None = None,
             error: str | None = None, source: str | None = None) -> int:
-        """Append one grading, atomically. Returns the new row's id."""
+        """Append one grading, atomically. Returns the new row's id.
+
+        Raises:
+            GradebookError: the row could not be written (e.g. the disk is full); the
+                gradebook is left as it was before the call.
+        """
+        try:
+            return self._insert(student, assignment, sha256, status, platform_version,
+                                assignment_version, submitted_at, results, error, source)
+        except sqlite3.Error as exc:
+            raise GradebookError(f"cannot write to the gradebook {self.path}: {exc}") from None
+
+    def _insert(self, student, assignment, sha256, status, platform_version, assignment_version,
+                submitted_at, results, error, source) -> int:
         with self.conn:
             cur = self.conn.execute(
                 "INSERT INTO results (student, assignment, sha256, submitted_at, graded_at, status,"
