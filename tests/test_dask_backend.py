@@ -66,3 +66,50 @@ def test_workers_without_dlgrade_are_reported(cluster, monkeypatch):
             backend.check_workers(client)
     finally:
         client.close()
+
+
+def test_a_worker_killed_mid_task_has_its_submission_rerun_elsewhere(cluster, mini_course,
+                                                                      tmp_path):
+    import os
+    import signal
+    import threading
+    import time
+
+    from distributed import Client
+
+    from autograder.batch.dask_backend import DaskBackend
+
+    slow = HONEST_MINI.replace("def add(a, b):\n    return a + b\n",
+                               "def add(a, b):\n    import time\n    time.sleep(1.0)\n"
+                               "    return a + b\n")
+    root = tmp_path / "class"
+    for i in range(4):
+        (root / f"s{i}").mkdir(parents=True)
+        (root / f"s{i}" / "mini.py").write_text(slow + f"\n# {i}\n")
+    assignment = mini_course.assignment("90-mini")
+    found = discover(root, assignment.id)
+    killed: list[str] = []
+
+    def kill_a_busy_worker() -> None:
+        with Client(cluster.scheduler_address) as client:
+            pids = client.run(os.getpid)
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and not killed:
+                busy = [w for w, keys in client.processing().items() if keys]
+                if busy:
+                    time.sleep(1.0)  # let the task get well under way
+                    os.kill(pids[busy[0]], signal.SIGKILL)
+                    killed.append(busy[0])
+                time.sleep(0.05)
+
+    killer = threading.Thread(target=kill_a_busy_worker)
+    killer.start()
+    with Gradebook(tmp_path / "gb.sqlite") as book:
+        summary = grade_batch(assignment, FIXTURE_COURSE, found, book,
+                              backend=DaskBackend(cluster.scheduler_address))
+        killer.join()
+        assert killed, "no worker was killed"
+        assert (summary.graded, summary.errors) == (4, 0)
+        assert sorted((r.student, r.score) for r in book.latest(assignment.id)) == [
+            (f"s{i}", 4) for i in range(4)]
+        assert all(len(book.history(f"s{i}", assignment.id)) == 1 for i in range(4))
