@@ -235,17 +235,32 @@ def train_long_range(X, y, cell="lstm", seed=0):
         with torch.no_grad():
             model.rnn.cell.ih.bias[hidden_size : 2 * hidden_size] += 4.0
             model.rnn.cell.ih.bias[0:hidden_size] -= 4.0
-    opt = torch.optim.Adam(model.parameters(), lr=0.05)
+    # Adam (assignment 03) written out: a torch.optim optimizer would do the same, but
+    # building the first one in a process imports torch._dynamo, which takes seconds.
+    params = list(model.parameters())
+    m = [torch.zeros_like(p) for p in params]
+    v = [torch.zeros_like(p) for p in params]
+    lr, beta1, beta2, eps, max_norm = 0.05, 0.9, 0.999, 1e-8, 1.0
     n = X.shape[0]
     batch_size = 64
-    for _ in range(6):
+    step = 0
+    for _ in range(10):
         perm = torch.randperm(n)
         for i in range(0, n, batch_size):
             idx = perm[i : i + batch_size]
             loss = F.cross_entropy(model(X[idx]), y[idx])
-            opt.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step()
+            grads = torch.autograd.grad(loss, params)
+            with torch.no_grad():
+                # clip by global norm, then one Adam step
+                total = torch.sqrt(sum((g * g).sum() for g in grads))
+                scale = min(1.0, max_norm / (float(total) + 1e-6))
+                step += 1
+                for p, g, m_p, v_p in zip(params, grads, m, v, strict=True):
+                    g = g * scale
+                    m_p.mul_(beta1).add_(g, alpha=1 - beta1)
+                    v_p.mul_(beta2).addcmul_(g, g, value=1 - beta2)
+                    m_hat = m_p / (1 - beta1**step)
+                    v_hat = v_p / (1 - beta2**step)
+                    p.sub_(lr * m_hat / (v_hat.sqrt() + eps))
     return model
     # END SOLUTION
