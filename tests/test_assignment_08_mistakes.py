@@ -167,6 +167,18 @@ MUTANTS = [
         ["test_seq2seq_forward_matches_torch", "test_seq2seq_learns_to_reverse"],
     ),
     (
+        "encoder-ignores-source-padding",
+        "transformer.py",
+        [("            x = layer(x, src_mask)\n", "            x = layer(x)\n")],
+        ["test_seq2seq_forward_matches_torch"],
+    ),
+    (
+        "cross-attention-ignores-source-padding",
+        "transformer.py",
+        [("            x = layer(x, memory, tgt_mask, src_mask)\n", "            x = layer(x, memory, tgt_mask)\n")],
+        ["test_seq2seq_forward_matches_torch"],
+    ),
+    (
         "padding-mask-on-queries",
         "attention.py",
         [("    mask = (tokens != pad_id)[:, None, None, :]\n", "    mask = (tokens != pad_id)[:, None, :, None]\n")],
