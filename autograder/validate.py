@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from autograder.authoring import stale_files
 from autograder.config import Assignment
 from autograder.grading import grade_submission, shared_warm_parent
+from autograder.results import GradeResult
 from autograder.sandbox.client import WarmParent
 
 
@@ -33,6 +34,8 @@ class Check:
 class ValidationReport:
     assignment: str
     checks: list[Check] = field(default_factory=list)
+    reference: GradeResult | None = None  # the first grade of the reference
+    starter: GradeResult | None = None
     grade_seconds: float = 0.0  # the first grade: includes importing the graders' dependencies
     warm_grade_seconds: float = 0.0  # a second grade in the same process
 
@@ -71,7 +74,8 @@ def validate_assignment(assignment: Assignment, parent: WarmParent | None = None
         parent = shared_warm_parent(assignment.students_use_torch)
     parent.protections()
     t0 = time.perf_counter()
-    first = grade_submission(assignment, assignment.solutions_dir, parent=parent)
+    first = report.reference = grade_submission(assignment, assignment.solutions_dir,
+                                                parent=parent)
     report.grade_seconds = time.perf_counter() - t0
     failed = [t for t in first.tests if not t.passed]
     checks.append(Check(
@@ -80,7 +84,8 @@ def validate_assignment(assignment: Assignment, parent: WarmParent | None = None
             "; failing: " + "; ".join(f"{t.name}: {t.reason}" for t in failed[:5]) if failed else "")))
 
     if not stale:
-        starter = grade_submission(assignment, assignment.starter_dir, parent=parent)
+        starter = report.starter = grade_submission(assignment, assignment.starter_dir,
+                                                    parent=parent)
         scoring = [t for t in starter.tests if t.max_score > 0]
         passing = [t.name for t in scoring if t.score > 0]
         checks.append(Check("starter scores 0 on every scoring test", not passing,

@@ -402,3 +402,45 @@ def test_two_warm_parents_never_share_a_uid(make_submission, warm_parent):
             sandbox.parent = warm_parent
     finally:
         other_parent.close()
+
+
+def test_state_dict_comes_back_by_value_and_reseeding_reaches_the_worker(make_submission):
+    sub = make_submission()
+    state = sub.mini.TwoLayer().state_dict()
+    assert type(state) is dict and list(state) == ["fc1.weight", "fc1.bias", "fc2.weight",
+                                                   "fc2.bias"]
+    assert all(type(v).__name__ == "Tensor" for v in state.values())
+    sub.seed(7)
+    first = sub.mini.identity(0)  # any call; then draw in the worker after reseeding
+    assert first == 0
+    sub.seed(7)
+    a = sub.mini.train_steps(sub.mini.TwoLayer(), __import__("torch").ones(2, 3),
+                             __import__("torch").zeros(2, 2), 1)
+    sub.seed(7)
+    b = sub.mini.train_steps(sub.mini.TwoLayer(), __import__("torch").ones(2, 3),
+                             __import__("torch").zeros(2, 2), 1)
+    assert a == b  # same seed in the worker: the same initial weights, the same loss
+
+
+def test_banned_module_is_an_import_error_so_probes_carry_on(make_submission, mini_course,
+                                                            warm_parent, tmp_path):
+    source = (MODULE + "\ndef probe():\n    import importlib.util\n"
+              "    found = importlib.util.find_spec('sklearn') is not None\n"
+              "    try:\n        import sklearn\n        return (found, 'imported')\n"
+              "    except ImportError as exc:\n        return (found, str(exc))\n"
+              "\ndef optimizer():\n    p = torch.zeros(2, requires_grad=True)\n"
+              "    torch.optim.SGD([p], lr=0.1).step()\n    return 'ok'\n")
+    folder = tmp_path / "banned"
+    folder.mkdir()
+    (folder / "mini.py").write_text(source)
+    assignment = dataclasses.replace(mini_course.assignment("90-mini"), banned=("sklearn",),
+                                     limits=dataclasses.replace(
+                                         mini_course.assignment("90-mini").limits,
+                                         call_timeout=20.0))
+    sandbox = SubmissionSandbox(assignment, folder, "process", warm_parent)
+    sub = Submission(sandbox, seed=1, test_timeout=60)
+    try:
+        assert sub.mini.probe() == (True, "sklearn is banned in this assignment")
+        assert sub.mini.optimizer() == "ok"  # torch.optim probes for sklearn internally
+    finally:
+        sub.close()

@@ -21,26 +21,46 @@ import builtins
 import functools
 import importlib
 import importlib.abc
+import importlib.machinery
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 
 class BannedAPIError(RuntimeError):
-    """The submission used an API that the assignment bans."""
+    """The submission called a function that the assignment bans."""
+
+
+class BannedModuleError(ImportError):
+    """The submission imported a module that the assignment bans.
+
+    An ImportError, so that libraries probing for optional modules
+    (``try: import sklearn except ImportError``) carry on as if it were absent.
+    """
 
 
 def _message(name: str) -> str:
     return f"{name} is banned in this assignment"
 
 
+class _BlockLoader(importlib.abc.Loader):
+    def create_module(self, spec):
+        raise BannedModuleError(_message(spec.name.split(".")[0]), name=spec.name)
+
+    def exec_module(self, module):  # never reached: create_module raises
+        raise BannedModuleError(_message(module.__name__), name=module.__name__)
+
+
 class _BlockFinder(importlib.abc.MetaPathFinder):
+    """Finds banned modules first, with a loader that refuses to load them. A probe
+    (``importlib.util.find_spec``) sees a spec and raises nothing; an import fails."""
+
     def __init__(self, modules: set[str]):
         self.modules = modules
 
     def find_spec(self, fullname, path=None, target=None):
         if _matches(fullname, self.modules):
-            raise BannedAPIError(_message(_matching_root(fullname, self.modules)))
+            return importlib.machinery.ModuleSpec(fullname, _BlockLoader())
         return None
 
 
@@ -147,7 +167,7 @@ def _ban_modules(modules: set[str]) -> None:
 
     def guarded_import(name, globals=None, locals=None, fromlist=(), level=0):
         if level == 0 and _matches(name, modules):
-            raise BannedAPIError(_message(_matching_root(name, modules)))
+            raise BannedModuleError(_message(_matching_root(name, modules)), name=name)
         return original_import(name, globals, locals, fromlist, level)
 
     builtins.__import__ = guarded_import
@@ -155,7 +175,7 @@ def _ban_modules(modules: set[str]) -> None:
 
     def guarded_import_module(name, package=None):
         if not name.startswith(".") and _matches(name, modules):
-            raise BannedAPIError(_message(_matching_root(name, modules)))
+            raise BannedModuleError(_message(_matching_root(name, modules)), name=name)
         return original_import_module(name, package)
 
     importlib.import_module = guarded_import_module

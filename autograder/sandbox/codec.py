@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import struct
 import sys
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -128,7 +129,7 @@ def _encode(value: Any, out: list, on_unknown, depth: int) -> None:
         raw = value.encode("utf-8", "surrogatepass")
         out.append(b"s" + _U64.pack(len(raw)) + raw)
         return
-    if kind is dict:
+    if kind is dict or kind is OrderedDict:  # state_dict() is an OrderedDict
         out.append(b"d" + _U32.pack(len(value)))
         for key, item in value.items():
             if not isinstance(key, _SIMPLE_DICT_KEYS) and type(key) is not tuple:

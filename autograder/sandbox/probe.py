@@ -25,7 +25,8 @@ def autograd_probe(
         target: a callable or ``nn.Module`` of the submission.
         inputs: tensors (floating ones get ``requires_grad``) or other values.
         grad_output: upstream gradient, same structure as the output; ``None``
-            means ``output.sum()`` is differentiated (scalar outputs: 1).
+            (for the whole output or one element of a tuple) means ones, i.e. that
+            output's sum is differentiated. Pass zeros for outputs that must not count.
         params: names of ``target.named_parameters()`` whose gradients to return;
             ``True`` for all of them; ``None`` for none.
 

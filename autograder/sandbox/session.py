@@ -181,6 +181,11 @@ class Submission:
              "grad_output": grad_output, "params": params, "method": method},
             f"autograd probe of {target!r}")
 
+    def seed(self, seed: int) -> None:
+        """Reseed the worker's Python, numpy and torch generators (it starts seeded with the
+        test's ``seed``); ``torch.manual_seed`` in a grader seeds only the grader's process."""
+        self.connection.request({"op": "seed", "seed": int(seed)}, "seed")
+
     @property
     def output(self) -> str:
         """What the submission printed so far in this test (truncated)."""

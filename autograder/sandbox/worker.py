@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from autograder.sandbox import codec, protocol
-from autograder.sandbox.banned import BannedAPIError
+from autograder.sandbox.banned import BannedAPIError, BannedModuleError
 
 
 class _Failure(Exception):
@@ -76,7 +76,7 @@ class Dispatcher:
             return {"ok": method(request)}
         except _Failure as failure:
             return self._error(failure.kind, failure.message, failure.student_traceback)
-        except BannedAPIError as exc:
+        except (BannedAPIError, BannedModuleError) as exc:
             return self._error("banned", str(exc) + self._where(exc), self._trace(exc))
         except NotImplementedError as exc:
             return self._error("not_implemented", str(exc) or "not implemented", self._trace(exc))
@@ -157,7 +157,7 @@ class Dispatcher:
             ) from None
         except BaseException as exc:
             sys.modules.pop(name, None)
-            kind = "banned" if isinstance(exc, BannedAPIError) else "import"
+            kind = "banned" if isinstance(exc, (BannedAPIError, BannedModuleError)) else "import"
             raise _Failure(
                 kind,
                 f"importing {self.module_files[name]} raised {type(exc).__name__}: {exc}",
@@ -204,6 +204,12 @@ class Dispatcher:
 
     def op_repr(self, request: dict) -> str:
         return repr(request["target"])[:2000]
+
+    def op_seed(self, request: dict) -> None:
+        """Reseed the worker's random generators (Python, numpy, torch)."""
+        from autograder.sandbox.zygote import seed_everything
+
+        seed_everything(int(request["seed"]))
 
     def op_isinstance_of(self, request: dict) -> str:
         """The qualified type name of the target, e.g. ``"mlp.MLP"``."""

@@ -275,10 +275,14 @@ CASES: list[Case] = [
                               "    s = _socket.socket(_socket.AF_INET, _socket.SOCK_DGRAM)\n"
                               "    s.sendto(b'x', ('8.8.8.8', 53))\n    return a + b\n")},
          fail_adds("PermissionError|OSError")),
-    Case("forge-a-reply", "escape", "a reply written on the channel is refused",
-         {"mini.py": with_add(FORGE_REPLY + "\ndef add(a, b):\n    _forge({'ok': a + b})\n"
-                              "    return 999\n")},
-         fail_adds("reply|channel|more than one message")),
+    # A forged reply can only claim a value the code could have returned anyway; what must
+    # never happen is a reply landing on the wrong request. Forge a wrong value, return the
+    # right one: either the forgery is judged (wrong) or the channel is declared broken.
+    Case("forge-a-reply", "escape", "the forged value is judged, or the channel is refused",
+         {"mini.py": with_add(FORGE_REPLY + "\ndef add(a, b):\n    _forge({'ok': 999})\n"
+                              "    return a + b\n")},
+         {"test_add": "999|reply|channel|more than one message",
+          "test_add_negative": "a check on your output failed|reply|channel|more than one"}),
     Case("monkeypatch-numpy-and-pytest", "escape",
          "patching the worker's numpy/pytest cannot change the trusted comparison",
          {"mini.py": "import numpy as np\nnp.allclose = lambda *a, **k: True\n"
