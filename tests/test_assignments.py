@@ -27,8 +27,13 @@ def assignment(request):
     return COURSE.assignment(request.param)
 
 
-def test_validate(assignment):
-    report = validate_assignment(assignment)
+@pytest.fixture(scope="module")
+def report(assignment):
+    """``dlgrade validate`` on the assignment (its gradings are reused by the tests below)."""
+    return validate_assignment(assignment)
+
+
+def test_validate(report):
     assert report.ok, report.render()
     assert [c.name for c in report.checks] == [
         "starter generated from the solution",
@@ -40,8 +45,8 @@ def test_validate(assignment):
     ]
 
 
-def test_points_split_and_feedback_lines(assignment):
-    result = grade_submission(assignment, assignment.solutions_dir)
+def test_points_split_and_feedback_lines(assignment, report):
+    result = report.reference
     public = sum(t.max_score for t in result.tests if t.visibility == "visible")
     hidden = sum(t.max_score for t in result.tests if t.visibility == "after_due_date")
     assert public + hidden == assignment.total_points == 100
@@ -50,8 +55,8 @@ def test_points_split_and_feedback_lines(assignment):
     assert (assignment.root / "README.md").is_file()
 
 
-def test_in_process_mode_scores_like_isolated_mode(assignment):
-    for folder in (assignment.solutions_dir, assignment.starter_dir):
-        isolated = grade_submission(assignment, folder)
+def test_in_process_mode_scores_like_isolated_mode(assignment, report):
+    for folder, isolated in ((assignment.solutions_dir, report.reference),
+                             (assignment.starter_dir, report.starter)):
         local = grade_submission(assignment, folder, isolation="none")
         assert local.signature() == isolated.signature(), folder
