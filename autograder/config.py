@@ -53,6 +53,8 @@ class Assignment:
     limits: Limits
     banned: tuple[str, ...]
     root: Path  # assignments/<id>
+    # (module stem, modules that file may not import), e.g. (("rnn_numpy", ("torch",)),)
+    banned_per_file: tuple[tuple[str, tuple[str, ...]], ...] = ()
     solutions_dir: Path | None = None
     starter_dir: Path | None = None
     hide_from_worker: tuple[Path, ...] = field(default=())
@@ -83,7 +85,7 @@ _TOP_KEYS = {"id": str, "title": str, "topic": int, "version": str, "modules": l
              "total_points": (int, float), "limits": dict, "banned": dict}
 _REQUIRED = ["id", "title", "topic", "modules", "total_points"]
 _LIMIT_KEYS = {name: (int, float) for name in Limits.__dataclass_fields__}
-_BANNED_KEYS = {"apis": list}
+_BANNED_KEYS = {"apis": list, "modules": dict}
 
 
 def _check_keys(table: dict, allowed: dict, where: str) -> None:
@@ -126,6 +128,14 @@ def parse_assignment(path: Path, course: Course | None = None) -> Assignment:
         if value <= 0:
             raise ConfigError(f"{where} [limits]: {key!r} must be positive")
     apis = banned_table.get("apis", [])
+    per_file = banned_table.get("modules", {})
+    for file, names in per_file.items():
+        if file not in modules:
+            raise ConfigError(f"{where} [banned.modules]: {file!r} is not one of the modules "
+                              f"({', '.join(modules)})")
+        if not isinstance(names, list) or not all(isinstance(n, str) and n for n in names):
+            raise ConfigError(f"{where} [banned.modules]: {file!r} must map to a list of module "
+                              "names")
     if not all(isinstance(a, str) and a for a in apis):
         raise ConfigError(f"{where} [banned]: 'apis' must be a list of dotted names")
     root = path.parent
@@ -139,6 +149,7 @@ def parse_assignment(path: Path, course: Course | None = None) -> Assignment:
         id=data["id"], title=data["title"], topic=data["topic"],
         version=data.get("version", "0"), modules=tuple(modules),
         total_points=float(data["total_points"]), limits=limits, banned=tuple(apis),
+        banned_per_file=tuple((Path(f).stem, tuple(n)) for f, n in per_file.items()),
         root=root, solutions_dir=solutions, starter_dir=starter, hide_from_worker=hide,
     )
 

@@ -128,6 +128,16 @@ MUTANTS = [
         ["test_rnn_step_forward", "test_rnn_forward", "test_rnn_numpy_returns_numpy_arrays"],
     ),
     (
+        "numpy-part-round-trips-through-torch",
+        "rnn_numpy.py",
+        [(
+            "    h_next = np.tanh(x @ Wx + h_prev @ Wh + b)\n",
+            "    import torch\n\n"
+            "    h_next = torch.tanh(torch.from_numpy(x @ Wx + h_prev @ Wh + b)).numpy()\n",
+        )],
+        ["test_rnn_step_forward", "test_rnn_forward"],
+    ),
+    (
         "lstm-hidden-state-from-old-cell-state",
         "cells.py",
         [("        h_next = o * torch.tanh(c_next)\n", "        h_next = o * torch.tanh(c)\n")],

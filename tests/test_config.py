@@ -55,3 +55,10 @@ def test_unknown_and_prefix_assignment_ids(tmp_path):
     assert course.assignment("01").id == "01-x"
     with pytest.raises(UsageError, match="unknown assignment 'zz' \\(known: 01-x\\)"):
         course.assignment("zz")
+
+
+def test_per_file_bans(tmp_path):
+    a = parse_assignment(write(tmp_path, GOOD + '[banned.modules]\n"a.py" = ["torch"]\n'))
+    assert a.banned_per_file == (("a", ("torch",)),)
+    with pytest.raises(ConfigError, match="'b.py' is not one of the modules"):
+        parse_assignment(write(tmp_path, GOOD + '[banned.modules]\n"b.py" = ["torch"]\n'))

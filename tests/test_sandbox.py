@@ -444,3 +444,23 @@ def test_banned_module_is_an_import_error_so_probes_carry_on(make_submission, mi
         assert sub.mini.optimizer() == "ok"  # torch.optim probes for sklearn internally
     finally:
         sub.close()
+
+
+def test_per_file_module_ban_applies_to_that_file_only(mini_course, warm_parent, tmp_path):
+    folder = tmp_path / "perfile"
+    folder.mkdir()
+    (folder / "mini.py").write_text(
+        "def add(a, b):\n    import torch\n    return int(torch.tensor(a) + b)\n")
+    (folder / "helper.py").write_text(
+        "def add(a, b):\n    import torch\n    return int(torch.tensor(a) + b)\n")
+    base = mini_course.assignment("90-mini")
+    assignment = dataclasses.replace(base, modules=("mini.py", "helper.py"), banned=(),
+                                     banned_per_file=(("mini", ("torch",)),))
+    sandbox = SubmissionSandbox(assignment, folder, "process", warm_parent)
+    sub = Submission(sandbox, seed=1, test_timeout=60)
+    try:
+        with pytest.raises(StudentException, match="torch is banned in mini.py in this assignment"):
+            sub.mini.add(2, 3)
+        assert sub.helper.add(2, 3) == 5  # the other file may use torch
+    finally:
+        sub.close()

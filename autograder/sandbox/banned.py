@@ -102,10 +102,16 @@ class BanPlan:
     modules: frozenset[str]
     # (module name, attribute, banned dotted name) for every alias of a banned callable
     attributes: tuple[tuple[str, str, str], ...]
+    # (student module, modules it may not import): e.g. torch in the numpy part only
+    per_file: tuple[tuple[str, frozenset[str]], ...] = ()
 
 
-def plan(banned: Iterable[str]) -> BanPlan:
-    """Classify ``banned`` into modules and callables, and find every alias of the callables."""
+def plan(banned: Iterable[str], per_file: dict[str, list[str]] | None = None) -> BanPlan:
+    """Classify ``banned`` into modules and callables, and find every alias of the callables.
+
+    ``per_file`` maps a student module's name (``"rnn_numpy"``) to modules that only
+    that file may not import (a numpy part next to a torch part).
+    """
     modules: set[str] = set()
     attributes: list[tuple[str, str, str]] = []
     for name in banned:
@@ -113,7 +119,8 @@ def plan(banned: Iterable[str]) -> BanPlan:
             modules.add(name)
         else:
             attributes += _aliases(name)
-    return BanPlan(frozenset(modules), tuple(attributes))
+    files = tuple(sorted((f, frozenset(names)) for f, names in (per_file or {}).items()))
+    return BanPlan(frozenset(modules), tuple(attributes), files)
 
 
 def install(banned: Iterable[str] | BanPlan) -> None:
@@ -130,8 +137,8 @@ def install(banned: Iterable[str] | BanPlan) -> None:
             setattr(module, key, stub)
         except (AttributeError, TypeError):
             pass
-    if ban_plan.modules:
-        _ban_modules(set(ban_plan.modules))
+    if ban_plan.modules or ban_plan.per_file:
+        _ban_modules(set(ban_plan.modules), dict(ban_plan.per_file))
 
 
 def _aliases(name: str) -> list[tuple[str, str, str]]:
@@ -158,24 +165,36 @@ def _aliases(name: str) -> list[tuple[str, str, str]]:
     return found
 
 
-def _ban_modules(modules: set[str]) -> None:
+def _refuse(name: str, importer: str | None, modules: set[str],
+            per_file: dict[str, frozenset[str]]) -> None:
+    if _matches(name, modules):
+        raise BannedModuleError(_message(_matching_root(name, modules)), name=name)
+    local = per_file.get(importer or "")
+    if local and _matches(name, set(local)):
+        root = _matching_root(name, set(local))
+        raise BannedModuleError(f"{root} is banned in {importer}.py in this assignment",
+                                name=name)
+
+
+def _ban_modules(modules: set[str], per_file: dict[str, frozenset[str]]) -> None:
     # Already-loaded modules stay in sys.modules: walking or freeing thousands of
     # entries in a forked worker copies much of the warm parent's heap (ms per test),
     # and a cheater could reach them through other references anyway.
-    sys.meta_path.insert(0, _BlockFinder(modules))
+    if modules:
+        sys.meta_path.insert(0, _BlockFinder(modules))
     original_import = builtins.__import__
 
     def guarded_import(name, globals=None, locals=None, fromlist=(), level=0):
-        if level == 0 and _matches(name, modules):
-            raise BannedModuleError(_message(_matching_root(name, modules)), name=name)
+        if level == 0:
+            _refuse(name, (globals or {}).get("__name__"), modules, per_file)
         return original_import(name, globals, locals, fromlist, level)
 
     builtins.__import__ = guarded_import
     original_import_module = importlib.import_module
 
     def guarded_import_module(name, package=None):
-        if not name.startswith(".") and _matches(name, modules):
-            raise BannedModuleError(_message(_matching_root(name, modules)), name=name)
+        if not name.startswith("."):
+            _refuse(name, sys._getframe(1).f_globals.get("__name__"), modules, per_file)
         return original_import_module(name, package)
 
     importlib.import_module = guarded_import_module

@@ -61,6 +61,7 @@ class WorkerSpec:
     modules: list[str]
     seed: int = 0
     banned: list[str] = field(default_factory=list)
+    banned_per_file: dict[str, list[str]] = field(default_factory=dict)  # module stem -> names
     cpu_seconds: int = 60
     memory_mb: int = 2048
     max_processes: int = 16

@@ -66,6 +66,7 @@ class SubmissionSandbox:
             modules=list(self.assignment.modules),
             seed=seed,
             banned=list(self.assignment.banned),
+            banned_per_file={f: list(n) for f, n in self.assignment.banned_per_file},
             cpu_seconds=int(limits.cpu_seconds),
             memory_mb=int(limits.memory_mb),
             max_processes=int(limits.max_processes),

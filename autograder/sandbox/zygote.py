@@ -56,7 +56,7 @@ class Zygote:
         self.killer = killer
         self.workers: dict[int, int | None] = {}  # pid -> uid
         self.zombies: set[int] = set()  # released workers not yet waited for
-        self.ban_plans: dict[tuple[str, ...], banned.BanPlan] = {}
+        self.ban_plans: dict[tuple, banned.BanPlan] = {}
         self.root = limits.is_root() and sys.platform.startswith("linux")
         self.uids = UidPool() if self.root else None
 
@@ -109,9 +109,10 @@ class Zygote:
             return {"error": "spawn needs two file descriptors"}
         spec = limits.WorkerSpec.from_wire(spec_data)
         spec.uid = self.allocate_uid()
-        key = tuple(spec.banned)
+        key = (tuple(spec.banned), tuple(sorted((f, tuple(n))
+                                                for f, n in spec.banned_per_file.items())))
         if key not in self.ban_plans:
-            self.ban_plans[key] = banned.plan(spec.banned)
+            self.ban_plans[key] = banned.plan(spec.banned, spec.banned_per_file)
         ban_plan = self.ban_plans[key]
         pid = os.fork()
         if pid == 0:
