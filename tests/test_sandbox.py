@@ -375,12 +375,17 @@ def test_uid_locks_are_exclusive_across_warm_parents(tmp_path):
 
     first, second = UidPool(str(tmp_path)), UidPool(str(tmp_path))
     second.next = first.next  # both would start at the same slot
-    a = first.acquire()
-    b = second.acquire()
+    a, dirty = first.acquire()
+    assert not dirty
+    b, _ = second.acquire()
     assert a != b  # the second pool skips the uid the first one holds
     first.release(a)
     second.next = a - 61000
-    assert second.acquire() == a  # released: free again
+    assert second.acquire() == (a, False)  # released cleanly: free again, nothing to kill
+    os.close(second.held.pop(b))  # b's owner dies: the lock goes, the "dirty" mark stays
+    third = UidPool(str(tmp_path))
+    third.next = b - 61000
+    assert third.acquire() == (b, True)  # so the next owner kills whatever b left behind
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="per-worker uids exist only when grading as root")

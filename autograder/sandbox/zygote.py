@@ -63,8 +63,9 @@ class Zygote:
     def allocate_uid(self) -> int | None:
         if self.uids is None:
             return None
-        uid = self.uids.acquire()
-        self.killer.kill_uid(uid)  # nothing of an earlier owner (a crashed grader) survives
+        uid, left_dirty = self.uids.acquire()
+        if left_dirty:  # its last owner died without cleaning up: kill what it left
+            self.killer.kill_uid(uid)
         return uid
 
     def serve(self) -> None:
@@ -187,7 +188,8 @@ class UidPool:
         self.held: dict[int, int] = {}  # uid -> locked fd
         self.next = os.getpid() % limits.UID_SLOTS  # spread warm parents over the range
 
-    def acquire(self) -> int:
+    def acquire(self) -> tuple[int, bool]:
+        """A free uid, and whether its last owner left it dirty (died before cleaning up)."""
         for _ in range(limits.UID_SLOTS):
             uid = limits.UID_BASE + self.next
             self.next = (self.next + 1) % limits.UID_SLOTS
@@ -201,12 +203,16 @@ class UidPool:
                 os.close(fd)
                 continue
             self.held[uid] = fd
-            return uid
+            left_dirty = os.pread(fd, 1, 0) == b"d"
+            os.pwrite(fd, b"d", 0)  # "dirty" until release() has killed its processes
+            return uid, left_dirty
         raise RuntimeError("no free worker uid")
 
     def release(self, uid: int) -> None:
+        """Call after every process of ``uid`` has been killed."""
         fd = self.held.pop(uid, None)
         if fd is not None:
+            os.pwrite(fd, b"c", 0)
             os.close(fd)
 
 
