@@ -7,26 +7,23 @@ mistakes the assignment's issue lists; the second group are more mistakes studen
 make.
 """
 
-import shutil
 from pathlib import Path
 
 import pytest
 
 from autograder.config import load_course
-from autograder.grading import grade_submission
+from autograder.mutants import Mutant, grade_mutant, mutant_problems, reference_problems
 
-ROOT = Path(__file__).resolve().parents[1]
-SOLUTION = ROOT / "solutions" / "04-autoencoders"
-MODULES = {"aann.py", "stacked.py"}
+ASSIGNMENT = load_course(Path(__file__).resolve().parents[1]).assignment("04-autoencoders")
 
 ENCODER = "            nn.Linear(n_inputs, n_hidden), nn.Sigmoid(), nn.Linear(n_hidden, n_bottleneck)\n"
 DECODER = "            nn.Linear(n_bottleneck, n_hidden), nn.Sigmoid(), nn.Linear(n_hidden, n_inputs)\n"
 PRETRAINED_CLASSIFIER = "        classifier = classifier_from_encoders(sae, n_classes, seed)\n    else:\n"
 
-# (id, module, [(old, new), ...], tests that must fail)
+# Mutant(id, module, [(old, new), ...], tests that must fail)
 MUTANTS = [
     # ---------------------------------------------------------------- the issue's list
-    (
+    Mutant(
         "sigmoid-bottleneck",
         "aann.py",
         [(ENCODER, ENCODER.replace("n_bottleneck)\n", "n_bottleneck), nn.Sigmoid()\n"))],
@@ -37,7 +34,7 @@ MUTANTS = [
             "test_aann_gradients_match_torch",
         ],
     ),
-    (
+    Mutant(
         # The decoder's hidden layer without its sigmoid: not the encoder's mirror image.
         "decoder-hidden-layer-linear",
         "aann.py",
@@ -48,14 +45,14 @@ MUTANTS = [
             "test_aann_gradients_match_torch",
         ],
     ),
-    (
+    Mutant(
         # A single linear layer from the code back to the input.
         "decoder-single-layer",
         "aann.py",
         [(DECODER, "            nn.Linear(n_bottleneck, n_inputs)\n")],
         ["test_aann_layer_sizes", "test_aann_other_sizes", "test_aann_decoder_mirrors_encoder"],
     ),
-    (
+    Mutant(
         # The whole stack trained at once as one deep autoencoder on x.
         "pretraining-all-layers-jointly",
         "stacked.py",
@@ -73,7 +70,7 @@ MUTANTS = [
             "test_pipeline_matches_reference",
         ],
     ),
-    (
+    Mutant(
         # Layer k's autoencoder trained end to end from x: the lower encoders move too.
         "pretrain-layer-also-trains-lower-layers",
         "stacked.py",
@@ -97,7 +94,7 @@ MUTANTS = [
         ],
         ["test_pretrain_layer_freezes_earlier_layers", "test_pretrain_layer_matches_reference"],
     ),
-    (
+    Mutant(
         "finetuning-from-random-weights",
         "stacked.py",
         [
@@ -113,7 +110,7 @@ MUTANTS = [
             "test_pretraining_beats_random_init",
         ],
     ),
-    (
+    Mutant(
         "classifier-from-encoders-does-not-copy",
         "stacked.py",
         [
@@ -128,7 +125,7 @@ MUTANTS = [
             "test_pipeline_matches_reference",
         ],
     ),
-    (
+    Mutant(
         # Supervised pre-training: the encoders also learn to predict the labels.
         "labels-used-during-pretraining",
         "stacked.py",
@@ -147,7 +144,7 @@ MUTANTS = [
         ],
         ["test_pretraining_uses_no_labels", "test_pipeline_matches_reference"],
     ),
-    (
+    Mutant(
         # AANN.encode returns the sigmoidal mapping layer instead of the bottleneck.
         "aann-code-from-hidden-layer",
         "aann.py",
@@ -163,7 +160,7 @@ MUTANTS = [
         ],
         ["test_aann_forward_matches_torch", "test_aann_bottleneck_is_linear"],
     ),
-    (
+    Mutant(
         # The stack's code taken before the last sigmoid (the pre-activation).
         "stack-code-before-sigmoid",
         "stacked.py",
@@ -180,7 +177,7 @@ MUTANTS = [
             "test_greedy_pretrain_matches_reference",
         ],
     ),
-    (
+    Mutant(
         # Every layer pre-trained on the raw pixels (it only works where the sizes allow).
         "pretrain-layer-on-raw-input",
         "stacked.py",
@@ -188,13 +185,13 @@ MUTANTS = [
         ["test_pretrain_layer_freezes_earlier_layers", "test_pretrain_layer_matches_reference"],
     ),
     # ---------------------------------------------------------------- more mistakes
-    (
+    Mutant(
         "aann-sigmoid-output-layer",
         "aann.py",
         [(DECODER, DECODER.replace("n_inputs)\n", "n_inputs), nn.Sigmoid()\n"))],
         ["test_aann_forward_matches_torch", "test_aann_decoder_mirrors_encoder"],
     ),
-    (
+    Mutant(
         "denoising-target-is-the-noisy-input",
         "aann.py",
         [(
@@ -203,7 +200,7 @@ MUTANTS = [
         )],
         ["test_denoising_autoencoder_matches_reference"],
     ),
-    (
+    Mutant(
         "history-records-last-batch-loss",
         "aann.py",
         [(
@@ -216,7 +213,7 @@ MUTANTS = [
             "test_denoising_history_on_clean_data",
         ],
     ),
-    (
+    Mutant(
         "momentum-ignored",
         "aann.py",
         [("            p.sub_(lr * v)\n", "            p.sub_(lr * g)\n")],
@@ -226,7 +223,7 @@ MUTANTS = [
             "test_fine_tune_matches_reference",
         ],
     ),
-    (
+    Mutant(
         "no-shuffling",
         "aann.py",
         [("        perm = torch.randperm(n, generator=g)\n", "        perm = torch.arange(n)\n")],
@@ -236,7 +233,7 @@ MUTANTS = [
             "test_greedy_pretrain_matches_reference",
         ],
     ),
-    (
+    Mutant(
         # The classifier shares the stack's encoder modules: fine-tuning changes the stack.
         "classifier-shares-encoders",
         "stacked.py",
@@ -247,7 +244,7 @@ MUTANTS = [
         )],
         ["test_classifier_holds_copies"],
     ),
-    (
+    Mutant(
         # Only the new output layer is trained: not fine-tuning.
         "fine-tune-freezes-hidden-layers",
         "stacked.py",
@@ -257,13 +254,13 @@ MUTANTS = [
         )],
         ["test_fine_tune_matches_reference", "test_pipeline_matches_reference"],
     ),
-    (
+    Mutant(
         "deeper-layer-autoencoder-linear-output",
         "stacked.py",
         [("        if k > 0:\n            layers.append(nn.Sigmoid())\n", "")],
         ["test_layer_autoencoder", "test_pretrain_layer_matches_reference"],
     ),
-    (
+    Mutant(
         "same-seed-for-every-layer",
         "stacked.py",
         [(
@@ -272,7 +269,7 @@ MUTANTS = [
         )],
         ["test_greedy_pretrain_matches_reference"],
     ),
-    (
+    Mutant(
         # Decoders created before the encoders: seeded initializations differ.
         "stack-layers-created-in-another-order",
         "stacked.py",
@@ -287,52 +284,10 @@ MUTANTS = [
 ]
 
 
-def _assignment():
-    return load_course(ROOT).assignment("04-autoencoders")
+def test_reference_solution_gets_full_marks():
+    assert reference_problems(ASSIGNMENT) == []
 
 
-def _copy_solution(dest):
-    files = sorted(SOLUTION.glob("*.py"))
-    assert {f.name for f in files} >= MODULES
-    for f in files:
-        shutil.copy(f, dest / f.name)
-
-
-def _test_name(name):
-    """'hidden/test_x.py::test_y[param]' -> 'test_y'."""
-    return name.rsplit("::", 1)[-1].split("[", 1)[0]
-
-
-def test_reference_solution_gets_full_marks(tmp_path):
-    _copy_solution(tmp_path)
-    result = grade_submission(_assignment(), tmp_path)
-    failed = [(t.name, t.reason) for t in result.tests if t.status != "passed"]
-    assert not failed
-    assert result.max_score == 100
-    assert result.score == result.max_score
-
-
-@pytest.mark.parametrize(
-    ("module", "replacements", "must_fail"), [pytest.param(*m[1:], id=m[0]) for m in MUTANTS]
-)
-def test_classic_mistake_loses_points(tmp_path, module, replacements, must_fail):
-    _copy_solution(tmp_path)
-    path = tmp_path / module
-    text = path.read_text()
-    for old, new in replacements:
-        assert text.count(old) == 1, f"mutation target not found exactly once in {module}: {old!r}"
-        text = text.replace(old, new)
-    path.write_text(text)
-
-    # Grade only the tests that must catch the mistake.
-    result = grade_submission(_assignment(), tmp_path, pytest_args=("-k", " or ".join(must_fail)))
-
-    statuses = {}
-    for t in result.tests:
-        name = _test_name(t.name)
-        statuses[name] = "failed" if statuses.get(name, "passed") != "passed" else t.status
-    unknown = [name for name in must_fail if name not in statuses]
-    assert not unknown, f"no such grader tests: {unknown}"
-    still_passing = [name for name in must_fail if statuses[name] == "passed"]
-    assert not still_passing, f"these tests should catch the mistake but passed: {still_passing}"
-    assert result.score < result.max_score
+@pytest.mark.parametrize("mutant", MUTANTS, ids=lambda m: m.id)
+def test_classic_mistake_loses_points(tmp_path, mutant):
+    assert mutant_problems(grade_mutant(ASSIGNMENT, mutant, tmp_path), mutant) == []

@@ -7,43 +7,40 @@ group are the mistakes the assignment's issue lists; the second group are more
 mistakes students make.
 """
 
-import shutil
 from pathlib import Path
 
 import pytest
 
 from autograder.config import load_course
-from autograder.grading import grade_submission
+from autograder.mutants import Mutant, grade_mutant, mutant_problems, reference_problems
 
-ROOT = Path(__file__).resolve().parents[1]
-SOLUTION = ROOT / "solutions" / "06-rnn"
-MODULES = {"rnn_numpy.py", "cells.py", "sequence.py"}
+ASSIGNMENT = load_course(Path(__file__).resolve().parents[1]).assignment("06-rnn")
 
-# (id, module, [(old, new), ...], tests that must fail)
+# Mutant(id, module, [(old, new), ...], tests that must fail)
 MUTANTS = [
     # ---------------------------------------------------------------- the issue's list
-    (
+    Mutant(
         "bptt-recurrent-gradient-not-accumulated",
         "rnn_numpy.py",
         [("        dWh += dWh_t\n", "        dWh = dWh_t\n")],
         ["test_rnn_backward", "test_rnn_backward_loss_on_last_step",
          "test_rnn_backward_all_steps_nonsquare"],
     ),
-    (
+    Mutant(
         "missing-tanh-derivative",
         "rnn_numpy.py",
         [("    da = dh_next * (1.0 - h_next**2)\n", "    da = dh_next\n")],
         ["test_rnn_step_backward", "test_rnn_backward", "test_hidden_state_grad_norms",
          "test_rnn_step_backward_saturated", "test_rnn_backward_loss_on_last_step"],
     ),
-    (
+    Mutant(
         "gru-z-and-one-minus-z-swapped",
         "cells.py",
         [("        return (1 - z) * n + z * h\n", "        return z * n + (1 - z) * h\n")],
         ["test_gru_cell_forward", "test_gru_cell_gradients", "test_gru_cell_update_gate_direction",
          "test_gru_layer_matches_torch", "test_bidirectional_gru_time_order"],
     ),
-    (
+    Mutant(
         "cell-state-not-carried-between-steps",
         "sequence.py",
         [(
@@ -55,13 +52,13 @@ MUTANTS = [
         ["test_lstm_layer_matches_torch", "test_bidirectional_lstm_matches_torch",
          "test_lstm_layer_initial_state_and_chunks", "test_lstm_layer_gradients_through_time"],
     ),
-    (
+    Mutant(
         "bidirectional-outputs-in-reversed-time-order",
         "sequence.py",
         [("        out_b = torch.flip(out_b, dims=[1])\n", "")],
         ["test_bidirectional_lstm_matches_torch", "test_bidirectional_gru_time_order"],
     ),
-    (
+    Mutant(
         "clipping-each-element",
         "rnn_numpy.py",
         [(
@@ -71,7 +68,7 @@ MUTANTS = [
         ["test_clip_grad_norm", "test_clip_grad_norm_global_not_per_element",
          "test_clip_grad_norm_many_shapes"],
     ),
-    (
+    Mutant(
         "forget-gate-uses-input-gate-weights",
         "cells.py",
         [("        f = torch.sigmoid(a[:, H : 2 * H])\n", "        f = torch.sigmoid(a[:, 0:H])\n")],
@@ -79,7 +76,7 @@ MUTANTS = [
          "test_lstm_layer_matches_torch"],
     ),
     # ---------------------------------------------------------------- more mistakes
-    (
+    Mutant(
         # Truncated BPTT of one step: the gradient from h_{t+1} is dropped.
         "bptt-does-not-carry-dh-back",
         "rnn_numpy.py",
@@ -89,26 +86,26 @@ MUTANTS = [
         )],
         ["test_rnn_backward", "test_rnn_backward_loss_on_last_step"],
     ),
-    (
+    Mutant(
         "recurrent-gradient-from-h-next",
         "rnn_numpy.py",
         [("    dWh = h_prev.T @ da\n", "    dWh = h_next.T @ da\n")],
         ["test_rnn_step_backward", "test_rnn_backward"],
     ),
-    (
+    Mutant(
         "grad-norms-in-reversed-time-order",
         "rnn_numpy.py",
         [("        norms[t] = np.sqrt(np.sum(grad**2))\n",
           "        norms[T - 1 - t] = np.sqrt(np.sum(grad**2))\n")],
         ["test_hidden_state_grad_norms", "test_grad_norms_vanish_below_spectral_radius_one"],
     ),
-    (
+    Mutant(
         "clipping-always-rescales-to-max-norm",
         "rnn_numpy.py",
         [("    scale = min(coef, 1.0)\n", "    scale = coef\n")],
         ["test_clip_grad_norm_below_threshold"],
     ),
-    (
+    Mutant(
         "clipping-with-sum-of-per-array-norms",
         "rnn_numpy.py",
         [(
@@ -117,7 +114,7 @@ MUTANTS = [
         )],
         ["test_clip_grad_norm", "test_clip_grad_norm_global_not_per_element"],
     ),
-    (
+    Mutant(
         "numpy-part-written-in-torch",
         "rnn_numpy.py",
         [(
@@ -127,7 +124,7 @@ MUTANTS = [
         )],
         ["test_rnn_step_forward", "test_rnn_forward", "test_rnn_numpy_returns_numpy_arrays"],
     ),
-    (
+    Mutant(
         "numpy-part-round-trips-through-torch",
         "rnn_numpy.py",
         [(
@@ -137,13 +134,13 @@ MUTANTS = [
         )],
         ["test_rnn_step_forward", "test_rnn_forward"],
     ),
-    (
+    Mutant(
         "lstm-hidden-state-from-old-cell-state",
         "cells.py",
         [("        h_next = o * torch.tanh(c_next)\n", "        h_next = o * torch.tanh(c)\n")],
         ["test_lstm_cell_forward", "test_lstm_cell_other_sizes", "test_lstm_layer_matches_torch"],
     ),
-    (
+    Mutant(
         "lstm-gates-in-order-i-f-o-g",
         "cells.py",
         [
@@ -152,7 +149,7 @@ MUTANTS = [
         ],
         ["test_lstm_cell_forward", "test_lstm_cell_gradients", "test_lstm_layer_matches_torch"],
     ),
-    (
+    Mutant(
         # The reset gate applied outside b_hn: r * (h @ W_hn.T) + b_hn.
         "gru-reset-gate-misses-the-hidden-bias",
         "cells.py",
@@ -163,34 +160,34 @@ MUTANTS = [
         )],
         ["test_gru_cell_forward", "test_gru_cell_reset_gate_and_sizes"],
     ),
-    (
+    Mutant(
         "gru-without-reset-gate",
         "cells.py",
         [("        n = torch.tanh(gi[:, 2 * H :] + r * gh[:, 2 * H :])\n",
           "        n = torch.tanh(gi[:, 2 * H :] + gh[:, 2 * H :])\n")],
         ["test_gru_cell_forward", "test_gru_cell_gradients", "test_gru_cell_reset_gate_and_sizes"],
     ),
-    (
+    Mutant(
         "lstm-layer-outputs-the-cell-state",
         "sequence.py",
         [("        outputs.append(state[0] if isinstance(state, tuple) else state)\n",
           "        outputs.append(state[1] if isinstance(state, tuple) else state)\n")],
         ["test_lstm_layer_matches_torch", "test_lstm_layer_gradients_through_time"],
     ),
-    (
+    Mutant(
         "backward-direction-reads-the-sequence-forward",
         "sequence.py",
         [("        out_b, state_b = self.backward_layer(torch.flip(x, dims=[1]))\n",
           "        out_b, state_b = self.backward_layer(x)\n")],
         ["test_bidirectional_lstm_matches_torch", "test_bidirectional_gru_time_order"],
     ),
-    (
+    Mutant(
         "classifier-reads-the-first-hidden-state",
         "sequence.py",
         [("        return self.head(out[:, -1])\n", "        return self.head(out[:, 0])\n")],
         ["test_sequence_classifier_forward", "test_long_range_lstm_accuracy"],
     ),
-    (
+    Mutant(
         # A vanilla RNN cannot carry the first tokens over 50 steps: the accuracy tests fail.
         "long-range-task-with-a-vanilla-rnn",
         "sequence.py",
@@ -201,53 +198,10 @@ MUTANTS = [
 ]
 
 
-def _assignment():
-    return load_course(ROOT).assignment("06-rnn")
+def test_reference_solution_gets_full_marks():
+    assert reference_problems(ASSIGNMENT) == []
 
 
-def _copy_solution(dest):
-    files = sorted(SOLUTION.glob("*.py"))
-    assert {f.name for f in files} >= MODULES
-    for f in files:
-        shutil.copy(f, dest / f.name)
-
-
-def _test_name(name):
-    """'hidden/test_x.py::test_y[param]' -> 'test_y'."""
-    return name.rsplit("::", 1)[-1].split("[", 1)[0]
-
-
-def test_reference_solution_gets_full_marks(tmp_path):
-    _copy_solution(tmp_path)
-    result = grade_submission(_assignment(), tmp_path)
-    failed = [(t.name, t.reason) for t in result.tests if t.status != "passed"]
-    assert not failed
-    assert result.max_score == 100
-    assert result.score == result.max_score
-
-
-@pytest.mark.parametrize(
-    ("module", "replacements", "must_fail"), [pytest.param(*m[1:], id=m[0]) for m in MUTANTS]
-)
-def test_classic_mistake_loses_points(tmp_path, module, replacements, must_fail):
-    _copy_solution(tmp_path)
-    path = tmp_path / module
-    text = path.read_text()
-    for old, new in replacements:
-        assert text.count(old) == 1, f"mutation target not found exactly once in {module}: {old!r}"
-        text = text.replace(old, new)
-    path.write_text(text)
-
-    # Only the tests that must catch the mistake run (one grade per mutant stays short).
-    result = grade_submission(_assignment(), tmp_path, pytest_args=("-k", " or ".join(must_fail)))
-
-    assert result.score < result.max_score
-    statuses = {}
-    for t in result.tests:
-        # A parametrized grader fails when any of its cases fails.
-        name = _test_name(t.name)
-        statuses[name] = "failed" if statuses.get(name, "passed") != "passed" else t.status
-    unknown = [name for name in must_fail if name not in statuses]
-    assert not unknown, f"no such grader tests: {unknown}"
-    still_passing = [name for name in must_fail if statuses[name] == "passed"]
-    assert not still_passing, f"these tests should catch the mistake but passed: {still_passing}"
+@pytest.mark.parametrize("mutant", MUTANTS, ids=lambda m: m.id)
+def test_classic_mistake_loses_points(tmp_path, mutant):
+    assert mutant_problems(grade_mutant(ASSIGNMENT, mutant, tmp_path), mutant) == []

@@ -7,29 +7,26 @@ must catch it (``-k`` selection). The first group are the mistakes the
 assignment's issue lists; the second group are more mistakes students make.
 """
 
-import shutil
 from pathlib import Path
 
 import pytest
 
 from autograder.config import load_course
-from autograder.grading import grade_submission
+from autograder.mutants import Mutant, grade_mutant, mutant_problems, reference_problems
 
-ROOT = Path(__file__).resolve().parents[1]
-SOLUTION = ROOT / "solutions" / "08-transformers"
-MODULES = {"attention.py", "transformer.py", "bert.py", "gpt.py"}
+ASSIGNMENT = load_course(Path(__file__).resolve().parents[1]).assignment("08-transformers")
 
-# (id, module, [(old, new), ...], tests that must fail)
+# Mutant(id, module, [(old, new), ...], tests that must fail)
 MUTANTS = [
     # ---------------------------------------------------------------- the issue's list
-    (
+    Mutant(
         "no-sqrt-dk-scaling",
         "attention.py",
         [("    scores = q @ k.transpose(-2, -1) / math.sqrt(d_k)\n",
           "    scores = q @ k.transpose(-2, -1)\n")],
         ["test_sdpa_matches_torch", "test_sdpa_scaling_large_dk", "test_mha_self_attention_matches_torch"],
     ),
-    (
+    Mutant(
         "mask-applied-after-softmax",
         "attention.py",
         [(
@@ -43,14 +40,14 @@ MUTANTS = [
         ["test_sdpa_padding_mask", "test_sdpa_causal_matches_torch",
          "test_sdpa_general_mask_and_batch_axes", "test_gpt_forward_matches_torch"],
     ),
-    (
+    Mutant(
         "softmax-over-the-query-axis",
         "attention.py",
         [("    weights = torch.softmax(scores, dim=-1)\n", "    weights = torch.softmax(scores, dim=-2)\n")],
         ["test_sdpa_matches_torch", "test_sdpa_general_mask_and_batch_axes",
          "test_mha_self_attention_matches_torch"],
     ),
-    (
+    Mutant(
         "split-heads-mixes-batch-and-head",
         "attention.py",
         [("    out = x.reshape(B, T, num_heads, D // num_heads).transpose(1, 2)\n",
@@ -58,21 +55,21 @@ MUTANTS = [
         ["test_split_and_merge_heads", "test_mha_self_attention_matches_torch",
          "test_mha_cross_attention_with_mask"],
     ),
-    (
+    Mutant(
         "split-heads-reshape-without-transpose",
         "attention.py",
         [("    out = x.reshape(B, T, num_heads, D // num_heads).transpose(1, 2)\n",
           "    out = x.reshape(B, num_heads, T, D // num_heads)\n")],
         ["test_split_and_merge_heads", "test_mha_self_attention_matches_torch"],
     ),
-    (
+    Mutant(
         "merge-heads-reshape-without-transpose",
         "attention.py",
         [("    out = x.transpose(1, 2).reshape(B, T, H * d_head)\n", "    out = x.reshape(B, T, H * d_head)\n")],
         ["test_split_and_merge_heads", "test_mha_self_attention_matches_torch",
          "test_mha_gradients_match_torch"],
     ),
-    (
+    Mutant(
         "sin-and-cos-in-two-halves",
         "transformer.py",
         [(
@@ -82,7 +79,7 @@ MUTANTS = [
         ["test_positional_encoding_table", "test_positional_encoding_other_sizes",
          "test_seq2seq_forward_matches_torch"],
     ),
-    (
+    Mutant(
         "cos-in-even-columns",
         "transformer.py",
         [(
@@ -92,14 +89,14 @@ MUTANTS = [
         ["test_positional_encoding_table", "test_positional_encoding_other_sizes",
          "test_positional_encoding_module_adds_table"],
     ),
-    (
+    Mutant(
         "causal-mask-off-by-one",
         "attention.py",
         [(".tril(diagonal=T_k - T_q)", ".tril(diagonal=T_k - T_q + 1)")],
         ["test_causal_mask_square", "test_causal_mask_rectangular", "test_sdpa_causal_matches_torch",
          "test_gpt_is_causal", "test_gpt_forward_matches_torch", "test_kv_cache_chunks"],
     ),
-    (
+    Mutant(
         "mlm-loss-over-all-tokens",
         "bert.py",
         [(
@@ -109,21 +106,21 @@ MUTANTS = [
         )],
         ["test_mlm_loss_matches_cross_entropy", "test_mlm_loss_gradient"],
     ),
-    (
+    Mutant(
         "lm-targets-not-shifted",
         "gpt.py",
         [("    loss = F.cross_entropy(logits[:, :-1].reshape(-1, V), tokens[:, 1:].reshape(-1))\n",
           "    loss = F.cross_entropy(logits.reshape(-1, V), tokens.reshape(-1))\n")],
         ["test_lm_loss", "test_lm_loss_gradient"],
     ),
-    (
+    Mutant(
         "top-k-keeps-k-plus-1",
         "gpt.py",
         [("    kth = torch.topk(logits, k, dim=-1).values[:, -1:]\n",
           "    kth = torch.topk(logits, k + 1, dim=-1).values[:, -1:]\n")],
         ["test_top_k_filter", "test_sampling_top_k_statistics", "test_generate_top_1_is_greedy"],
     ),
-    (
+    Mutant(
         "kv-cache-appends-before-the-past",
         "gpt.py",
         [
@@ -133,14 +130,14 @@ MUTANTS = [
         ["test_kv_cache_chunks", "test_kv_cache_contents"],
     ),
     # ---------------------------------------------------------------- more mistakes
-    (
+    Mutant(
         "mlm-loss-averaged-over-all-positions",
         "bert.py",
         [("                           ignore_index=IGNORE)\n",
           "                           ignore_index=IGNORE, reduction=\"sum\") / labels.numel()\n")],
         ["test_mlm_loss_matches_cross_entropy", "test_mlm_loss_gradient"],
     ),
-    (
+    Mutant(
         "encoder-layer-pre-ln",
         "transformer.py",
         [(
@@ -152,52 +149,52 @@ MUTANTS = [
         )],
         ["test_encoder_layer_matches_torch", "test_encoder_layer_padding_mask_and_gradients"],
     ),
-    (
+    Mutant(
         "cross-attention-attends-to-the-decoder",
         "transformer.py",
         [("        x = self.norm2(x + self.cross_attn(x, memory, memory, memory_mask))\n",
           "        x = self.norm2(x + self.cross_attn(x, x, x, tgt_mask))\n")],
         ["test_decoder_layer_matches_torch", "test_decoder_layer_all_masks_and_gradients"],
     ),
-    (
+    Mutant(
         "decoder-without-causal-mask",
         "transformer.py",
         [("        tgt_mask = padding_mask(tgt, self.pad_id) & causal_mask(tgt.shape[1]).to(tgt.device)\n",
           "        tgt_mask = padding_mask(tgt, self.pad_id)\n")],
         ["test_seq2seq_forward_matches_torch", "test_seq2seq_learns_to_reverse"],
     ),
-    (
+    Mutant(
         "encoder-ignores-source-padding",
         "transformer.py",
         [("            x = layer(x, src_mask)\n", "            x = layer(x)\n")],
         ["test_seq2seq_forward_matches_torch"],
     ),
-    (
+    Mutant(
         "cross-attention-ignores-source-padding",
         "transformer.py",
         [("            x = layer(x, memory, tgt_mask, src_mask)\n", "            x = layer(x, memory, tgt_mask)\n")],
         ["test_seq2seq_forward_matches_torch"],
     ),
-    (
+    Mutant(
         "padding-mask-on-queries",
         "attention.py",
         [("    mask = (tokens != pad_id)[:, None, None, :]\n", "    mask = (tokens != pad_id)[:, None, :, None]\n")],
         ["test_padding_mask", "test_seq2seq_forward_matches_torch"],
     ),
-    (
+    Mutant(
         "greedy-decode-keeps-going-after-eos",
         "transformer.py",
         [("        nxt = torch.where(done, torch.full_like(nxt, model.pad_id), nxt)\n", "")],
         ["test_greedy_decode_matches_reference_loop"],
     ),
-    (
+    Mutant(
         "mlm-selects-special-tokens",
         "bert.py",
         [("    selected = (torch.rand(tokens.shape, generator=g) < mask_prob) & ~special\n",
           "    selected = torch.rand(tokens.shape, generator=g) < mask_prob\n")],
         ["test_mask_tokens_rules", "test_mask_tokens_other_rate_and_random_tokens"],
     ),
-    (
+    Mutant(
         "mlm-always-mask-token",
         "bert.py",
         [
@@ -206,47 +203,47 @@ MUTANTS = [
         ],
         ["test_mask_tokens_statistics", "test_mask_tokens_other_rate_and_random_tokens"],
     ),
-    (
+    Mutant(
         "mlm-random-token-may-be-special",
         "bert.py",
         [("    random_tokens = regular[torch.randint(len(regular), tokens.shape, generator=g)]\n",
           "    random_tokens = torch.randint(vocab_size, tokens.shape, generator=g)\n")],
         ["test_mask_tokens_other_rate_and_random_tokens"],
     ),
-    (
+    Mutant(
         "bert-segments-first-sep-in-segment-b",
         "bert.py",
         [("    segments = [0] * (len(sent_a) + 2) + [1] * (len(sent_b) + 1)\n",
           "    segments = [0] * (len(sent_a) + 1) + [1] * (len(sent_b) + 2)\n")],
         ["test_build_bert_inputs"],
     ),
-    (
+    Mutant(
         "nsp-notnext-may-come-from-the-same-document",
         "bert.py",
         [("            other = rng.choice([e for e in range(len(documents)) if e != d])\n",
           "            other = rng.randrange(len(documents))\n")],
         ["test_nsp_pairs"],
     ),
-    (
+    Mutant(
         "cls-head-mean-pooling",
         "bert.py",
         [("self.dense(hidden[:, 0])", "self.dense(hidden.mean(dim=1))")],
         ["test_cls_head"],
     ),
-    (
+    Mutant(
         "temperature-multiplies-the-logits",
         "gpt.py",
         [("torch.softmax(top_k_filter(logits / temperature, top_k)",
           "torch.softmax(top_k_filter(logits * temperature, top_k)")],
         ["test_sampling_temperature_statistics"],
     ),
-    (
+    Mutant(
         "kv-cache-positions-restart-at-zero",
         "gpt.py",
         [("        T_past = 0 if past_kv is None else past_kv[0][0].shape[2]\n", "        T_past = 0\n")],
         ["test_kv_cache_matches_full_recompute", "test_kv_cache_chunks", "test_generate_seeded_and_cache_free"],
     ),
-    (
+    Mutant(
         "generate-reads-the-first-position",
         "gpt.py",
         [("        nxt = sample_next_token(logits[:, -1], temperature, top_k, g)\n",
@@ -256,52 +253,10 @@ MUTANTS = [
 ]
 
 
-def _assignment():
-    return load_course(ROOT).assignment("08-transformers")
+def test_reference_solution_gets_full_marks():
+    assert reference_problems(ASSIGNMENT) == []
 
 
-def _copy_solution(dest):
-    files = sorted(SOLUTION.glob("*.py"))
-    assert {f.name for f in files} >= MODULES
-    for f in files:
-        shutil.copy(f, dest / f.name)
-
-
-def _test_name(name):
-    """'hidden/test_x.py::test_y[param]' -> 'test_y'."""
-    return name.rsplit("::", 1)[-1].split("[", 1)[0]
-
-
-def test_reference_solution_gets_full_marks(tmp_path):
-    _copy_solution(tmp_path)
-    result = grade_submission(_assignment(), tmp_path)
-    failed = [(t.name, t.reason) for t in result.tests if t.status != "passed"]
-    assert not failed
-    assert result.max_score == 100
-    assert result.score == result.max_score
-
-
-@pytest.mark.parametrize(
-    ("module", "replacements", "must_fail"), [pytest.param(*m[1:], id=m[0]) for m in MUTANTS]
-)
-def test_classic_mistake_loses_points(tmp_path, module, replacements, must_fail):
-    _copy_solution(tmp_path)
-    path = tmp_path / module
-    text = path.read_text()
-    for old, new in replacements:
-        assert text.count(old) == 1, f"mutation target not found exactly once in {module}: {old!r}"
-        text = text.replace(old, new)
-    path.write_text(text)
-
-    result = grade_submission(_assignment(), tmp_path, pytest_args=("-k", " or ".join(must_fail)))
-
-    assert result.score < result.max_score
-    statuses = {}
-    for t in result.tests:
-        # A parametrized grader fails when any of its cases fails.
-        name = _test_name(t.name)
-        statuses[name] = "failed" if statuses.get(name, "passed") != "passed" else t.status
-    unknown = [name for name in must_fail if name not in statuses]
-    assert not unknown, f"no such grader tests: {unknown}"
-    still_passing = [name for name in must_fail if statuses[name] == "passed"]
-    assert not still_passing, f"these tests should catch the mistake but passed: {still_passing}"
+@pytest.mark.parametrize("mutant", MUTANTS, ids=lambda m: m.id)
+def test_classic_mistake_loses_points(tmp_path, mutant):
+    assert mutant_problems(grade_mutant(ASSIGNMENT, mutant, tmp_path), mutant) == []
