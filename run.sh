@@ -53,7 +53,7 @@ case "${1:-}" in
     test)
         setup
         shift
-        "$VENV/bin/ruff" check autograder tests assignments solutions benchmarks
+        "$VENV/bin/ruff" check autograder tests assignments solutions benchmarks examples
         "$VENV/bin/dlgrade" generate --check
         exec "$VENV/bin/python" -m pytest -q "$@"
         ;;
