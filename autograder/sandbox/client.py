@@ -15,6 +15,7 @@ Nothing received from a worker is ever unpickled: replies go through
 from __future__ import annotations
 
 import os
+import select
 import signal
 import socket
 import subprocess
@@ -150,23 +151,54 @@ class WorkerConnection(Connection):
         self._output = bytearray()
         self._output_dropped = 0
         self._max_output = max_output
+        self._out_fd = out_fd
+        self._out_lock = threading.Lock()  # guards closing out_fd against _catch_up's poll
+        self._out_closed = False
         self._drain = threading.Thread(target=self._drain_output, args=(out_fd,), daemon=True)
         self._drain.start()
 
     def _drain_output(self, fd: int) -> None:
+        # Wait for data without the lock, then read and append under it: whoever holds
+        # the lock and sees nothing pending knows every byte so far has been appended.
+        poller = select.poll()
+        poller.register(fd, select.POLLIN)
         try:
             while True:
-                chunk = os.read(fd, 65536)
-                if not chunk:
-                    break
-                room = self._max_output - len(self._output)
-                if room > 0:
-                    self._output += chunk[:room]
-                self._output_dropped += max(0, len(chunk) - max(room, 0))
+                poller.poll()
+                with self._out_lock:
+                    chunk = os.read(fd, 65536)
+                    if not chunk:
+                        break
+                    room = self._max_output - len(self._output)
+                    if room > 0:
+                        self._output += chunk[:room]
+                    self._output_dropped += max(0, len(chunk) - max(room, 0))
         finally:
-            os.close(fd)
+            with self._out_lock:
+                self._out_closed = True
+                os.close(fd)
+
+    def _catch_up(self, timeout: float = 1.0) -> None:
+        """Wait until the drain thread has read what is already in the pipe.
+
+        The worker flushes its output before it replies, so after a reply the
+        output of that call is in the pipe, but the drain thread may not have
+        read it yet.
+        """
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._out_lock:
+                if self._out_closed:
+                    return
+                poller = select.poll()
+                poller.register(self._out_fd, select.POLLIN)
+                pending = any(ev & select.POLLIN for _, ev in poller.poll(0))
+            if not pending:
+                return
+            time.sleep(0.001)
 
     def output(self) -> str:
+        self._catch_up()
         text = self._output.decode("utf-8", "replace")
         if self._output_dropped:
             text += f"\n[... {self._output_dropped} more bytes of output truncated]"
