@@ -155,17 +155,22 @@ def _submission_paths(paths: tuple[Path, ...], assignment) -> list[Path]:
 
 def _run_grade(assignment, paths, include_hidden, isolation, json_path, debug):
     from autograder.grading import grade_submission, shared_warm_parent
-    from autograder.results import render_table
+    from autograder.results import render_table, write_json_atomic
 
     if isolation == "process":  # start it now: it loads numpy/torch while pytest starts up
         shared_warm_parent(assignment.students_use_torch)
     result = grade_submission(assignment, paths if len(paths) > 1 else paths[0],
                               include_hidden=include_hidden, isolation=isolation,
-                              json_path=json_path, show_pytest_output=isolation == "none")
-    click.echo(render_table(result))
+                              show_pytest_output=isolation == "none")
+    click.echo(render_table(result))  # shown first: a JSON path that fails loses nothing
     if result.output:
         click.echo(result.output)
     if json_path:
+        try:
+            write_json_atomic(json_path, result.to_json())
+        except OSError as exc:
+            raise UsageError(f"cannot write the results JSON to {json_path}: "
+                             f"{exc.strerror or exc}") from None
         click.echo(f"results written to {json_path}")
     return result
 

@@ -186,3 +186,13 @@ def test_a_conftest_above_the_course_is_never_loaded(tmp_path, honest):
     result = run("grade", "90-mini", str(honest), course=parent / "course")
     assert result.returncode == 0, result.stderr
     assert "total: 4 / 4 points" in result.stdout
+
+
+def test_unwritable_json_path_still_shows_the_result(honest, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    result = run("grade", "90-mini", str(honest), "--json", str(blocker / "results.json"))
+    assert result.returncode == 2
+    assert "total: 4 / 4 points" in result.stdout  # the grade is not lost
+    assert "cannot write the results JSON to" in result.stderr
+    assert "Traceback" not in result.stderr
