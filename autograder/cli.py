@@ -20,6 +20,7 @@ import click
 
 import autograder
 from autograder.errors import UsageError
+from autograder.results import FORMATS
 
 EXIT_OK, EXIT_CHECK_FAILED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -153,38 +154,83 @@ def _submission_paths(paths: tuple[Path, ...], assignment) -> list[Path]:
     return found
 
 
-def _run_grade(assignment, paths, include_hidden, isolation, json_path, debug):
+def _output_options(func):
+    func = click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
+                        help="Also write the results JSON here (same as --format json -o PATH).")(func)
+    func = click.option("-o", "--output", "output", type=click.Path(dir_okay=False, path_type=Path),
+                        help="Write the --format output to this file, atomically (the table is "
+                             "still shown).")(func)
+    return click.option(
+        "--format", "fmt", type=click.Choice(["table", *FORMATS]), default="table",
+        show_default=True,
+        help="table: for people. json: dlgrade's results (Gradescope-compatible). gradescope: "
+             "Gradescope's results.json exactly. junit: JUnit XML. markdown: a summary table. "
+             "Without -o it goes to stdout instead of the table.")(func)
+
+
+def _write_output(path: Path, text: str, what: str) -> None:
+    from autograder.results import write_text_atomic
+
+    try:
+        write_text_atomic(path, text)
+    except OSError as exc:
+        raise UsageError(f"cannot write the {what} to {path}: {exc.strerror or exc}") from None
+    click.echo(f"{what} written to {path}", err=True)
+
+
+def _run_grade(assignment, paths, include_hidden, isolation, outputs=(), show_table=True,
+               metadata=None):
+    """Grade, show the table, write each ``(format, path)`` of ``outputs``; return the result.
+
+    A rejected submission still gets its ``gradescope`` output (score 0, the
+    reason): Gradescope must always find a results.json.
+    """
+    from autograder.errors import SubmissionRejected
     from autograder.grading import grade_submission, shared_warm_parent
-    from autograder.results import render_table, write_json_atomic
+    from autograder.results import rejected_gradescope, render, render_table
 
     if isolation == "process":  # start it now: it loads numpy/torch while pytest starts up
         shared_warm_parent(assignment.students_use_torch)
-    result = grade_submission(assignment, paths if len(paths) > 1 else paths[0],
-                              include_hidden=include_hidden, isolation=isolation,
-                              show_pytest_output=isolation == "none")
-    click.echo(render_table(result))  # shown first: a JSON path that fails loses nothing
-    if result.output:
-        click.echo(result.output)
-    if json_path:
-        try:
-            write_json_atomic(json_path, result.to_json())
-        except OSError as exc:
-            raise UsageError(f"cannot write the results JSON to {json_path}: "
-                             f"{exc.strerror or exc}") from None
-        click.echo(f"results written to {json_path}")
+    try:
+        result = grade_submission(assignment, paths if len(paths) > 1 else paths[0],
+                                  include_hidden=include_hidden, isolation=isolation,
+                                  show_pytest_output=isolation == "none")
+    except SubmissionRejected as exc:
+        for fmt, path in outputs:
+            if fmt == "gradescope" and path is not None:
+                _write_output(path, rejected_gradescope(assignment, str(exc)), "results")
+        raise
+    if show_table:  # shown first: an output path that fails loses nothing
+        click.echo(render_table(result))
+        if result.output:
+            click.echo(result.output)
+    for fmt, path in outputs:
+        text = render(result, fmt, metadata=metadata)
+        if path is None:
+            click.echo(text, nl=False)
+        else:
+            _write_output(path, text, "results" if fmt in ("json", "gradescope") else fmt)
     return result
+
+
+def _outputs(fmt: str, output: Path | None, json_path: Path | None) -> list:
+    if output is not None and fmt == "table":
+        raise UsageError("-o/--output needs --format (json, gradescope, junit or markdown)")
+    outputs = [] if fmt == "table" else [(fmt, output)]
+    if json_path is not None:
+        outputs.append(("json", json_path))
+    return outputs
 
 
 @main.command()
 @click.argument("assignment")
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @_isolation_option
-@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Also write the results JSON here.")
+@_output_options
 @click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
 @click.pass_context
 @_handle_errors
-def check(ctx, assignment, paths, isolation, json_path, debug) -> None:
+def check(ctx, assignment, paths, isolation, fmt, output, json_path, debug) -> None:
     """Run the public tests on your work (students).
 
     PATHS: a folder, a .zip, or .py files; by default the assignment's module
@@ -193,7 +239,9 @@ def check(ctx, assignment, paths, isolation, json_path, debug) -> None:
     a = _course(ctx).assignment(assignment)
     if isolation == "process":
         _say_protections_once()
-    _run_grade(a, _submission_paths(paths, a), False, isolation, json_path, debug)
+    outputs = _outputs(fmt, output, json_path)
+    _run_grade(a, _submission_paths(paths, a), False, isolation, outputs,
+               show_table=fmt == "table" or output is not None)
 
 
 def _say_protections_once() -> None:
@@ -218,19 +266,146 @@ def _say_protections_once() -> None:
 @click.argument("submission", nargs=-1, required=True,
                 type=click.Path(exists=True, path_type=Path))
 @_isolation_option
-@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the results JSON (Gradescope-compatible) here, atomically.")
+@_output_options
 @click.option("--public-only", is_flag=True, help="Skip the hidden tests.")
+@click.option("--submission-metadata", type=click.Path(dir_okay=False, path_type=Path),
+              help="Gradescope's submission_metadata.json: its due date and submission time "
+                   "are recorded with the result (lateness). Ignored when absent.")
 @click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
 @click.pass_context
 @_handle_errors
-def grade(ctx, assignment, submission, isolation, json_path, public_only, debug) -> None:
+def grade(ctx, assignment, submission, isolation, fmt, output, json_path, public_only,
+          submission_metadata, debug) -> None:
     """Grade SUBMISSION (a folder, a .zip, or .py files) with public and hidden tests.
 
     Exit status 0 whenever the submission was graded, whatever its score.
     """
+    from autograder.packaging.gradescope import read_submission_metadata
+
     a = _course(ctx).assignment(assignment)
-    _run_grade(a, list(submission), not public_only, isolation, json_path, debug)
+    metadata = read_submission_metadata(submission_metadata) if submission_metadata else None
+    _run_grade(a, list(submission), not public_only, isolation, _outputs(fmt, output, json_path),
+               show_table=fmt == "table" or output is not None, metadata=metadata)
+
+
+def _parse_min_score(text: str | None, max_score: float) -> float | None:
+    if text is None:
+        return None
+    try:
+        if text.endswith("%"):
+            return float(text[:-1]) / 100 * max_score
+        return float(text)
+    except ValueError:
+        raise UsageError(f"--min-score: expected points (e.g. 40) or a percentage (e.g. 80%), "
+                         f"got {text!r}") from None
+
+
+@main.command()
+@click.argument("assignment")
+@click.argument("path", required=False, type=click.Path(exists=True, path_type=Path))
+@click.option("--min-score", metavar="POINTS|PCT%",
+              help="Exit 1 when the public score is below this (points, or a percentage of the "
+                   "public points).")
+@click.option("--junit", "junit_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write JUnit XML here (for CI test reports).")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the results JSON here.")
+@click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
+@click.pass_context
+@_handle_errors
+def ci(ctx, assignment, path, min_score, junit_path, json_path, debug) -> None:
+    """Score the public tests in CI: JUnit XML, a job summary, an exit code.
+
+    PATH: a folder, a .zip or a .py file (default: the assignment's modules in
+    the current folder). Where GITHUB_STEP_SUMMARY is set (GitHub Actions), a
+    Markdown table of the results is appended to it.
+
+    \b
+    Exit status: 0 graded and at or above --min-score; 1 below it;
+    2 usage error (e.g. no submission found); 3 internal error.
+    """
+    import os
+
+    from autograder.results import to_markdown
+
+    a = _course(ctx).assignment(assignment)
+    outputs = [("junit", junit_path)] if junit_path else []
+    if json_path:
+        outputs.append(("json", json_path))
+    paths = [path] if path else _submission_paths((), a)
+    result = _run_grade(a, paths, False, "process", outputs)
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary:
+        try:
+            with open(summary, "a", encoding="utf-8") as fh:
+                fh.write(to_markdown(result, title=f"{a.id} (public tests)") + "\n")
+        except OSError as exc:
+            click.echo(f"dlgrade: warning: cannot append to GITHUB_STEP_SUMMARY ({summary}): "
+                       f"{exc.strerror or exc}", err=True)
+    threshold = _parse_min_score(min_score, result.max_score)
+    if threshold is not None and result.score < threshold - 1e-9:
+        click.echo(f"score {result.score:g} is below the minimum {threshold:g}", err=True)
+        sys.exit(EXIT_CHECK_FAILED)
+
+
+@main.command()
+@click.argument("assignment")
+@click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("dist"), show_default=True, help="Folder for the zip.")
+@click.option("--requirement", default="dlgrade", show_default=True,
+              help="What the release's GitHub workflow pip-installs to get dlgrade.")
+@click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
+@click.pass_context
+@_handle_errors
+def release(ctx, assignment, out_dir, requirement, debug) -> None:
+    """Write the student release zip: starter, public tests, handout, notebook, CI workflow.
+
+    Every file is leak-checked first (normalised token n-grams against the
+    solution regions and the hidden tests); a release with a leak is refused
+    (exit 1) and each leak is listed.
+    """
+    from autograder.packaging.release import LeakError, build_release
+
+    course = _course(ctx)
+    a = course.assignment(assignment)
+    try:
+        rel = build_release(a, out_dir, course_name=course.name, requirement=requirement)
+    except LeakError as exc:
+        click.echo(f"dlgrade: {exc}", err=True)
+        sys.exit(EXIT_CHECK_FAILED)
+    click.echo(f"{a.id}: wrote {rel.zip_path} ({len(rel.files)} files, no leaks; public tests "
+               f"worth {rel.public_points:g} of {a.total_points:g} points)")
+
+
+@main.command()
+@click.argument("assignment")
+@click.option("--format", "fmt", type=click.Choice(["gradescope", "nbgrader", "otter"]),
+              required=True, help="gradescope: autograder.zip. nbgrader: a course folder with "
+                                  "source/. otter: an otter-assign master notebook.")
+@click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("dist"), show_default=True, help="Folder to write into.")
+@click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
+@click.pass_context
+@_handle_errors
+def package(ctx, assignment, fmt, out_dir, debug) -> None:
+    """Package an assignment for Gradescope, nbgrader or otter-grader.
+
+    \b
+    gradescope  OUT/autograder.zip: setup.sh, run_autograder, all tests, dlgrade itself
+    nbgrader    OUT/source/ID/ID.ipynb + OUT/nbgrader_config.py (then: nbgrader
+                generate_assignment ID; nbgrader autograde ID)
+    otter       OUT/ID.ipynb, a master notebook (then: otter assign ID.ipynb dist)
+    """
+    import importlib
+
+    course = _course(ctx)
+    a = course.assignment(assignment)
+    module, function = {"gradescope": ("gradescope", "build_autograder_zip"),
+                        "nbgrader": ("nbgrader", "build_course"),
+                        "otter": ("otter", "build_master")}[fmt]
+    writer = getattr(importlib.import_module(f"autograder.packaging.{module}"), function)
+    written = writer(a, out_dir, course_name=course.name)
+    click.echo(f"{a.id}: wrote {written}")
 
 
 @main.command("grade-batch")

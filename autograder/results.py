@@ -6,6 +6,10 @@ The JSON is a superset of Gradescope's ``results.json``: top-level ``score``,
 fields: ``assignment``, ``assignment_version``, ``submission_sha256``,
 ``platform_version``, ``started_at``, ``finished_at``, ``isolation``,
 ``protections``. It is written atomically (temporary file, fsync, rename).
+
+The same result renders, through :func:`render`, as ``json`` (the above),
+``gradescope`` (Gradescope's spec only, our fields under ``extra_data``),
+``junit`` (JUnit XML for CI) and ``markdown`` (a summary table).
 """
 
 from __future__ import annotations
@@ -118,20 +122,7 @@ class GradeResult:
 
 def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
     """Write ``data`` as JSON to ``path`` so that readers see the old file or the new one."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=2, allow_nan=False, default=str)
-            fh.write("\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    write_text_atomic(path, json.dumps(data, indent=2, allow_nan=False, default=str) + "\n")
 
 
 def _fmt_points(value: float) -> str:
@@ -178,3 +169,145 @@ def result_from_json(data: dict[str, Any]) -> GradeResult:
                        output=data.get("output", ""), isolation=data.get("isolation", "process"),
                        protections=data.get("protections", []))
 
+
+
+# ---------------------------------------------------------------- output formats
+FORMATS = ("json", "gradescope", "junit", "markdown")
+
+
+def to_gradescope(result: GradeResult, *, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Gradescope's ``results.json`` exactly: only the keys its spec defines.
+
+    dlgrade's own fields (versions, hash, isolation) go under ``extra_data``,
+    which Gradescope keeps but does not show. Hidden tests are released after the
+    due date, and the autograder's stdout stays with the instructors.
+    """
+    data = result.to_json()
+    own = {k: data[k] for k in ("assignment", "assignment_version", "submission_sha256",
+                                "platform_version", "started_at", "finished_at", "isolation")}
+    return {
+        "score": result.score,
+        "execution_time": round(result.execution_time, 3),
+        "output": result.output,
+        "visibility": VISIBLE,
+        "stdout_visibility": "hidden",
+        "extra_data": {**own, **(extra or {})},
+        "tests": [t.to_gradescope() for t in result.tests],
+    }
+
+
+def to_junit_xml(result: GradeResult) -> str:
+    """JUnit XML (one ``testsuite``, one ``testcase`` per grader test) for CI dashboards.
+
+    A failed test is a ``failure`` whose message is the one-line reason; each
+    test's points are ``properties`` (``points``, ``max_points``), as pytest's
+    own ``record_property`` writes them.
+    """
+    from xml.etree import ElementTree as ET
+
+    failures = sum(not t.passed for t in result.tests)
+    root = ET.Element("testsuites", name="dlgrade", tests=str(len(result.tests)),
+                      failures=str(failures), errors="0",
+                      time=f"{result.execution_time:.3f}")
+    suite = ET.SubElement(root, "testsuite", name=result.assignment, tests=str(len(result.tests)),
+                          failures=str(failures), errors="0", skipped="0",
+                          time=f"{result.execution_time:.3f}", timestamp=result.started_at)
+    props = ET.SubElement(suite, "properties")
+    for key, value in (("score", result.score), ("max_score", result.max_score),
+                       ("assignment_version", result.assignment_version),
+                       ("platform_version", result.platform_version)):
+        ET.SubElement(props, "property", name=key, value=f"{value:g}" if isinstance(value, float)
+                      else str(value))
+    for t in result.tests:
+        path, _, name = t.name.rpartition("::")
+        classname = path.removesuffix(".py").replace("/", ".") or result.assignment
+        case = ET.SubElement(suite, "testcase", classname=classname, name=name or t.name,
+                             time=f"{t.duration:.3f}")
+        case_props = ET.SubElement(case, "properties")
+        ET.SubElement(case_props, "property", name="points", value=f"{t.score:g}")
+        ET.SubElement(case_props, "property", name="max_points", value=f"{t.max_score:g}")
+        if not t.passed:
+            failure = ET.SubElement(case, "failure", message=t.reason or "failed")
+            failure.text = "\n".join(x for x in (t.description, t.output) if x)
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def _md_cell(text: str) -> str:
+    return " ".join(text.split()).replace("|", "\\|")
+
+
+def to_markdown(result: GradeResult, *, title: str | None = None) -> str:
+    """A Markdown summary: the total, then one table row per test (for CI summaries)."""
+    passed = sum(t.passed for t in result.tests)
+    lines = [f"### {title or result.assignment}: {_fmt_points(result.score)} / "
+             f"{_fmt_points(result.max_score)} points",
+             "",
+             f"{passed} of {len(result.tests)} tests passed in {result.execution_time:.1f} s.",
+             "",
+             "| test | points | status | feedback |",
+             "|---|---:|:---:|---|"]
+    for t in result.tests:
+        name = t.name.split("::", 1)[-1] + ("" if t.visibility == VISIBLE else " (hidden)")
+        status = "✅ pass" if t.passed else "❌ fail"
+        feedback = t.description if t.passed else (t.reason or t.description)
+        lines.append(f"| `{name}` | {_fmt_points(t.score)}/{_fmt_points(t.max_score)} | {status} "
+                     f"| {_md_cell(feedback)} |")
+    if result.output:
+        lines += ["", _md_cell(result.output)]
+    return "\n".join(lines) + "\n"
+
+
+def render(result: GradeResult, fmt: str, *, metadata: dict[str, Any] | None = None) -> str:
+    """The result in one of :data:`FORMATS`, as text: the one code path behind ``--format``.
+
+    ``metadata``: the submission's lateness (``packaging.gradescope.read_submission_metadata``),
+    recorded under ``lateness`` (json) or ``extra_data.lateness`` (gradescope).
+    """
+    if fmt == "json":
+        data = result.to_json()
+        if metadata:
+            data["lateness"] = metadata
+        return json.dumps(data, indent=2, allow_nan=False, default=str) + "\n"
+    if fmt == "gradescope":
+        data = to_gradescope(result, extra={"lateness": metadata} if metadata else None)
+        if metadata and metadata.get("message"):
+            data["output"] = "\n".join(x for x in (data["output"], metadata["message"]) if x)
+        return json.dumps(data, indent=2, allow_nan=False, default=str) + "\n"
+    if fmt == "junit":
+        return to_junit_xml(result)
+    if fmt == "markdown":
+        return to_markdown(result)
+    raise ValueError(f"unknown results format {fmt!r} (known: {', '.join(FORMATS)})")
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so that readers see the old file or the new one."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def rejected_gradescope(assignment: Any, reason: str) -> str:
+    """Gradescope's results.json for a submission refused before grading: score 0, the reason."""
+    data = {
+        "score": 0.0,
+        "execution_time": 0.0,
+        "output": f"Your submission could not be graded: {reason}",
+        "visibility": VISIBLE,
+        "stdout_visibility": "hidden",
+        "extra_data": {"assignment": assignment.id, "assignment_version": assignment.version,
+                       "rejected": reason},
+        "tests": [],
+    }
+    return json.dumps(data, indent=2, allow_nan=False) + "\n"

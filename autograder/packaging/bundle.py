@@ -1,0 +1,51 @@
+"""Copying an assignment's graders, and dlgrade's own source, into a package."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import autograder
+from autograder.config import Assignment
+
+_SKIP = shutil.ignore_patterns("__pycache__", "*.pyc", ".*")
+
+
+def copy_assignment(assignment: Assignment, course_dir: Path, *, include_hidden: bool,
+                    course_name: str = "course") -> Path:
+    """Make ``course_dir`` a minimal course holding ``assignment``: toml, tests, data.
+
+    Without ``include_hidden`` the ``tests/hidden`` folder is left out. Returns the
+    assignment's folder inside ``course_dir``.
+    """
+    course_dir.mkdir(parents=True, exist_ok=True)
+    (course_dir / "course.toml").write_text(
+        f"# A course folder for dlgrade: the assignment's graders are under assignments/.\n"
+        f"name = {course_name!r}\n", encoding="utf-8")
+    dest = course_dir / "assignments" / assignment.id
+    dest.mkdir(parents=True)
+    shutil.copy2(assignment.root / "assignment.toml", dest / "assignment.toml")
+    tests = assignment.root / "tests"
+    for path in sorted(tests.rglob("*")):
+        rel = path.relative_to(tests)
+        if (not path.is_file() or "__pycache__" in rel.parts
+                or (not include_hidden and rel.parts[0] == "hidden")):
+            continue
+        (dest / "tests" / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, dest / "tests" / rel)
+    if assignment.data_dir.is_dir():
+        shutil.copytree(assignment.data_dir, dest / "data", ignore=_SKIP)
+    return dest
+
+
+def copy_dlgrade_source(dest: Path) -> Path:
+    """An installable copy of dlgrade (``pip install DEST``): pyproject.toml and the package."""
+    package = Path(autograder.__file__).resolve().parent
+    project = package.parent
+    dest.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(package, dest / "autograder", ignore=_SKIP)
+    shutil.copy2(project / "pyproject.toml", dest / "pyproject.toml")
+    (dest / "README.md").write_text(
+        f"dlgrade {autograder.__version__}, packaged with an assignment. "
+        "Install with `pip install .`\n", encoding="utf-8")
+    return dest

@@ -1,0 +1,217 @@
+"""The leak check: no reference-solution code and no hidden test in student-facing files.
+
+Every file is reduced to normalised tokens (identifiers, numbers, strings and
+punctuation; whitespace and line breaks dropped, so reformatting does not hide
+a copy) and cut into overlapping n-grams of ``N`` tokens. Notebooks are read
+cell by cell, so JSON escaping does not hide a copy either.
+
+Two kinds of secret:
+
+* **solution code**: the n-grams of every ``# BEGIN SOLUTION`` region, minus
+  those that the generated starter legitimately contains (signatures and
+  docstrings around the regions). Any one of them in a student-facing file is a
+  leak: a region's line of ``N`` tokens or more is caught. Handouts (Markdown)
+  are checked with ``PROSE_N``-token n-grams: they state formulas on purpose.
+  A handout that deliberately gives solution code as its specification wraps
+  it in ``<!-- leak-check: off -->`` ... ``<!-- leak-check: on -->``; nothing
+  else is exempt.
+* **hidden tests**: a hidden test function is leaked when a file holds at least
+  ``HIDDEN_COVERAGE`` of its n-grams (public tests share idioms with
+  hidden ones, at most 64% of a test in this course); and any n-gram of a hidden file that no
+  public material contains (an expected value, a hidden helper) is a leak too.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from autograder.authoring import BEGIN, END, strip_solutions
+from autograder.config import Assignment
+
+N = 10
+HIDDEN_COVERAGE = 0.85
+PROSE_N = 20  # Markdown handouts state formulas on purpose: only a copied block is a leak
+_PROSE_SUFFIXES = {".md", ".rst", ".txt"}
+_TOKEN = re.compile(r"[A-Za-z_]\w*|\d+(?:\.\d*)?(?:[eE][-+]?\d+)?|\.\d+|[^\s\w]")
+_ALLOWED_BLOCK = re.compile(r"<!--\s*leak-check:\s*off\b.*?-->.*?(?:<!--\s*leak-check:\s*on\b.*?-->|\Z)",
+                            re.S)
+_TEXT_SUFFIXES = {".py", ".md", ".txt", ".toml", ".yml", ".yaml", ".cfg", ".json", ".ipynb",
+                  ".rst", ".sh", ".csv", ""}
+
+
+def tokens(text: str) -> list[str]:
+    """Normalised tokens of any text (code, Markdown, YAML)."""
+    return _TOKEN.findall(text)
+
+
+def ngrams(text: str, n: int = N) -> set[tuple[str, ...]]:
+    toks = tokens(text)
+    return {tuple(toks[i:i + n]) for i in range(len(toks) - n + 1)}
+
+
+def readable_text(path: Path) -> str | None:
+    """The text a student would read in ``path``: notebooks cell by cell; None for binaries."""
+    if path.suffix.lower() not in _TEXT_SUFFIXES:
+        return None
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except (UnicodeDecodeError, OSError):
+        return None
+    if path.suffix.lower() in _PROSE_SUFFIXES:
+        return _ALLOWED_BLOCK.sub("", raw)
+    if path.suffix.lower() == ".ipynb":
+        try:
+            cells = json.loads(raw).get("cells", [])
+        except (json.JSONDecodeError, AttributeError):
+            return raw
+        return "\n".join("".join(c.get("source", "")) if isinstance(c.get("source"), list)
+                         else str(c.get("source", "")) for c in cells)
+    return raw
+
+
+def solution_regions(source: str) -> list[tuple[int, str]]:
+    """``(first line number, text)`` of every solution region in a reference module."""
+    lines = source.splitlines(keepends=True)
+    regions, start = [], None
+    for i, line in enumerate(lines):
+        if BEGIN.match(line):
+            start = i + 1
+        elif END.match(line) and start is not None:
+            regions.append((start + 1, "".join(lines[start:i])))
+            start = None
+    return regions
+
+
+def _test_functions(source: str) -> list[tuple[str, int, str]]:
+    """``(name, line, source)`` of each top-level test function of a test module."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    lines = source.splitlines(keepends=True)
+    out = []
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and node.name.startswith("test"):
+            first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+            out.append((node.name, first, "".join(lines[first - 1:node.end_lineno])))
+    return out
+
+
+@dataclass(frozen=True)
+class Leak:
+    """A student-facing file that holds secret material."""
+
+    file: str  # the student-facing file, relative to the checked folder
+    line: int  # its line (in a notebook: of the joined cell sources)
+    secret: str  # what leaked: "solutions/02-feedforward/layers.py:41" or a hidden test
+    excerpt: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: contains {self.secret}: {self.excerpt}"
+
+
+@dataclass
+class _Secret:
+    label: str
+    grams: set[tuple[str, ...]]
+    coverage: float | None  # None: any single n-gram leaks; else the fraction that leaks
+
+
+class LeakChecker:
+    """The secrets of one assignment, ready to check any number of files."""
+
+    def __init__(self, assignment: Assignment, n: int = N):
+        self.n = n
+        public = set()
+        solution_sources = {}
+        if assignment.solutions_dir and assignment.solutions_dir.is_dir():
+            for path in sorted(assignment.solutions_dir.rglob("*.py")):
+                text = path.read_text(encoding="utf-8")
+                solution_sources[path] = text
+                public |= ngrams(strip_solutions(text, str(path))[0], n)
+        tests_root = assignment.root / "tests"
+        hidden_files = sorted(assignment.hidden_tests.rglob("*.py")) \
+            if assignment.hidden_tests.is_dir() else []
+        for path in sorted(tests_root.rglob("*.py")) if tests_root.is_dir() else []:
+            if path not in hidden_files:
+                public |= ngrams(path.read_text(encoding="utf-8"), n)
+        self.secrets: list[_Secret] = []
+        course_root = assignment.root.parent.parent
+        for path, text in solution_sources.items():
+            rel = _rel(path, course_root)
+            for line, region in solution_regions(text):
+                grams = ngrams(region, n) - public
+                if grams:
+                    self.secrets.append(_Secret(f"solution code ({rel}:{line})", grams, None))
+        for path in hidden_files:
+            text = path.read_text(encoding="utf-8")
+            rel = _rel(path, course_root)
+            unique = ngrams(text, n) - public
+            if unique:
+                self.secrets.append(_Secret(f"hidden test material ({rel})", unique, None))
+            for name, line, func in _test_functions(text):
+                grams = ngrams(func, n)
+                if grams:
+                    self.secrets.append(_Secret(f"hidden test {name} ({rel}:{line})", grams,
+                                                HIDDEN_COVERAGE))
+
+    def check_text(self, text: str, label: str) -> list[Leak]:
+        toks = tokens(text)
+        grams = [tuple(toks[i:i + self.n]) for i in range(len(toks) - self.n + 1)]
+        present = set(grams)
+        leaks = []
+        for secret in self.secrets:
+            hit = secret.grams & present
+            if not hit:
+                continue
+            if secret.coverage is not None and len(hit) < secret.coverage * len(secret.grams):
+                continue
+            first = min(grams.index(g) for g in hit)
+            leaks.append(Leak(label, _line_of_token(text, first), secret.label,
+                              " ".join(grams[first])))
+        return leaks
+
+    def check_files(self, root: Path, files: Iterable[Path] | None = None) -> list[Leak]:
+        """Check every readable file under ``root`` (or the given ones)."""
+        root = Path(root)
+        paths = sorted(files) if files is not None else sorted(p for p in root.rglob("*")
+                                                               if p.is_file())
+        leaks = []
+        for path in paths:
+            text = readable_text(path)
+            if text is not None:
+                leaks += self.check_text(text, _rel(path, root))
+        return leaks
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        return str(Path(path).resolve().relative_to(Path(root).resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _line_of_token(text: str, index: int) -> int:
+    for i, match in enumerate(_TOKEN.finditer(text)):
+        if i == index:
+            return text.count("\n", 0, match.start()) + 1
+    return 1
+
+
+def check_student_files(assignment: Assignment, root: Path,
+                        files: Iterable[Path] | None = None) -> list[Leak]:
+    """Leaks of ``assignment``'s solution code or hidden tests in the files under ``root``."""
+    root = Path(root)
+    paths = sorted(files) if files is not None else sorted(p for p in root.rglob("*")
+                                                           if p.is_file())
+    prose = [p for p in paths if p.suffix.lower() in _PROSE_SUFFIXES]
+    code = [p for p in paths if p.suffix.lower() not in _PROSE_SUFFIXES]
+    leaks = LeakChecker(assignment).check_files(root, code) if code else []
+    if prose:
+        leaks += LeakChecker(assignment, PROSE_N).check_files(root, prose)
+    return leaks
