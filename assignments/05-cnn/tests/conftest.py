@@ -1,0 +1,460 @@
+"""Shared helpers of assignment 05's graders, for tests/public/ and tests/hidden/ alike.
+
+pytest loads this conftest for both folders. The graders are collected with
+``--import-mode=importlib`` and their folders are not on ``sys.path``, so a test
+module cannot import a helper module: the helpers are fixtures.
+
+- ``oracle``: reference results independent of our reference solution: torch's
+  ``conv1d/conv2d/conv3d/max_pool2d/avg_pool2d`` and autograd in float64 for
+  part A; the networks of part B written out with torch's functional API from a
+  state dict (so the student's modules are compared with copied weights); brute
+  force (plain Python loops) for part C; the digits split for training;
+- ``check``: assertions that several graders make;
+- ``student``: builds the student's modules in float64 with given weights.
+
+This file ships with the public tests. Keep it to generic references and checks:
+nothing in it may tell what a hidden test looks at.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from autograder.testing import assert_close
+
+State = dict[str, torch.Tensor]
+
+# LeCun et al. (1998), Table I: the S2 maps read by each of C3's 16 maps.
+LENET_C3_TABLE = [
+    [0, 1, 2], [1, 2, 3], [2, 3, 4], [3, 4, 5], [4, 5, 0], [5, 0, 1],
+    [0, 1, 2, 3], [1, 2, 3, 4], [2, 3, 4, 5], [3, 4, 5, 0], [4, 5, 0, 1], [5, 0, 1, 2],
+    [0, 1, 3, 4], [1, 2, 4, 5], [0, 2, 3, 5],
+    [0, 1, 2, 3, 4, 5],
+]
+
+
+def t64(a) -> torch.Tensor:
+    """A float64 tensor with the values of ``a`` (a numpy array or a tensor)."""
+    return torch.as_tensor(np.asarray(a, dtype=np.float64)).clone()
+
+
+def is_buffer(name: str) -> bool:
+    """Whether a state-dict entry is a buffer (batch-norm statistics, LeNet's mask)."""
+    return name.endswith(("running_mean", "running_var", "num_batches_tracked", "c3_mask"))
+
+
+class Oracle:
+    """Reference results for assignment 05, computed without our reference solution."""
+
+    # ------------------------------------------------------------------ part A (torch, float64)
+    @staticmethod
+    def conv2d(x, w, b, stride=1, pad=0) -> np.ndarray:
+        """torch.nn.functional.conv2d (cross-correlation) in float64."""
+        return F.conv2d(t64(x), t64(w), t64(b), stride=stride, padding=pad).numpy()
+
+    @staticmethod
+    def conv2d_grads(x, w, b, dout, stride=1, pad=0) -> tuple[np.ndarray, ...]:
+        """(dx, dw, db) of sum(conv2d(x, w, b) * dout), by autograd in float64."""
+        leaves = [t64(a).requires_grad_() for a in (x, w, b)]
+        F.conv2d(*leaves, stride=stride, padding=pad).backward(t64(dout))
+        return tuple(v.grad.numpy() for v in leaves)
+
+    @staticmethod
+    def conv1d(x, w, b, stride=1, pad=0) -> np.ndarray:
+        """torch.nn.functional.conv1d in float64."""
+        return F.conv1d(t64(x), t64(w), t64(b), stride=stride, padding=pad).numpy()
+
+    @staticmethod
+    def conv3d(x, w, b, stride=1, pad=0) -> np.ndarray:
+        """torch.nn.functional.conv3d in float64."""
+        return F.conv3d(t64(x), t64(w), t64(b), stride=stride, padding=pad).numpy()
+
+    @staticmethod
+    def pool2d(kind: str, x, pool_size, stride, dout=None):
+        """``max`` or ``avg`` pooling by torch in float64: out, or (out, dx) when dout is given."""
+        fn = F.max_pool2d if kind == "max" else F.avg_pool2d
+        xt = t64(x).requires_grad_(dout is not None)
+        out = fn(xt, pool_size, stride)
+        if dout is None:
+            return out.detach().numpy()
+        out.backward(t64(dout))
+        return out.detach().numpy(), xt.grad.numpy()
+
+    @staticmethod
+    def output_size(size, kernel, stride=1, pad=0) -> int:
+        """floor((size + 2 pad - kernel) / stride) + 1, by counting window positions."""
+        return sum(1 for start in range(0, size + 2 * pad - kernel + 1, stride))
+
+    @staticmethod
+    def im2col(x, HH, WW, stride=1, pad=0) -> np.ndarray:
+        """(C*HH*WW, N*H'*W') with cols[(c*HH+p)*WW+q, (n*H'+i)*W'+j] = xp[n, c, i*s+p, j*s+q], by loops."""
+        N, C, H, W = x.shape
+        xp = np.zeros((N, C, H + 2 * pad, W + 2 * pad))
+        xp[:, :, pad:pad + H, pad:pad + W] = x
+        Ho, Wo = Oracle.output_size(H, HH, stride, pad), Oracle.output_size(W, WW, stride, pad)
+        cols = np.zeros((C * HH * WW, N * Ho * Wo))
+        for n in range(N):
+            for i in range(Ho):
+                for j in range(Wo):
+                    patch = xp[n, :, i * stride:i * stride + HH, j * stride:j * stride + WW]
+                    cols[:, (n * Ho + i) * Wo + j] = patch.reshape(-1)
+        return cols
+
+    # ------------------------------------------------------------------ part B (functional torch)
+    @staticmethod
+    def random_state(shapes: dict[str, tuple], rng: np.random.Generator, scale: float = 0.3) -> State:
+        """Float64 weights for a state dict: N(0, scale**2) parameters; batch-norm statistics
+        (running_mean N(0, 0.1), running_var U(0.5, 1.5), num_batches_tracked 0);
+        ``c3_mask`` LeNet's connection table."""
+        state = {}
+        for name, shape in shapes.items():
+            if name.endswith("running_var"):
+                state[name] = t64(rng.uniform(0.5, 1.5, shape))
+            elif name.endswith("running_mean"):
+                state[name] = t64(0.1 * rng.standard_normal(shape))
+            elif name.endswith("num_batches_tracked"):
+                state[name] = torch.tensor(0)
+            elif name.endswith("c3_mask"):
+                state[name] = Oracle.lenet_c3_mask()
+            elif name.endswith(".weight") and name.split(".")[-2].startswith("bn"):
+                state[name] = t64(1.0 + 0.2 * rng.standard_normal(shape))
+            else:
+                state[name] = t64(scale * rng.standard_normal(shape))
+        return state
+
+    @staticmethod
+    def lenet_c3_mask() -> torch.Tensor:
+        """(16, 6, 1, 1) float64: 1 where C3's map k reads S2's map m (LENET_C3_TABLE)."""
+        mask = torch.zeros(16, 6, 1, 1, dtype=torch.float64)
+        for k, maps in enumerate(LENET_C3_TABLE):
+            mask[k, maps] = 1.0
+        return mask
+
+    @staticmethod
+    def lenet_shapes(num_classes: int) -> dict[str, tuple]:
+        return {
+            "c1.weight": (6, 1, 5, 5), "c1.bias": (6,),
+            "c3.weight": (16, 6, 5, 5), "c3.bias": (16,),
+            "c5.weight": (120, 16, 5, 5), "c5.bias": (120,),
+            "f6.weight": (84, 120), "f6.bias": (84,),
+            "output.weight": (num_classes, 84), "output.bias": (num_classes,),
+            "c3_mask": (16, 6, 1, 1),
+        }
+
+    @staticmethod
+    def lenet(s: State, x: torch.Tensor) -> torch.Tensor:
+        """LeNet-5 of the handout: tanh, 2x2 average pooling, the sparse C3."""
+        h = F.avg_pool2d(torch.tanh(F.conv2d(x, s["c1.weight"], s["c1.bias"])), 2)
+        h = F.avg_pool2d(torch.tanh(F.conv2d(h, s["c3.weight"] * Oracle.lenet_c3_mask(), s["c3.bias"])), 2)
+        h = torch.tanh(F.conv2d(h, s["c5.weight"], s["c5.bias"])).reshape(x.shape[0], 120)
+        h = torch.tanh(F.linear(h, s["f6.weight"], s["f6.bias"]))
+        return F.linear(h, s["output.weight"], s["output.bias"])
+
+    @staticmethod
+    def vgg_shapes(num_convs: int, cin: int, cout: int) -> dict[str, tuple]:
+        shapes = {}
+        for k in range(num_convs):
+            shapes[f"{2 * k}.weight"] = (cout, cin if k == 0 else cout, 3, 3)
+            shapes[f"{2 * k}.bias"] = (cout,)
+        return shapes
+
+    @staticmethod
+    def vgg(s: State, x: torch.Tensor, num_convs: int) -> torch.Tensor:
+        for k in range(num_convs):
+            x = F.relu(F.conv2d(x, s[f"{2 * k}.weight"], s[f"{2 * k}.bias"], padding=1))
+        return F.max_pool2d(x, 2, 2)
+
+    @staticmethod
+    def inception_shapes(cin, c1, c2, c3, c4) -> dict[str, tuple]:
+        convs = {"p1_1": (c1, cin, 1), "p2_1": (c2[0], cin, 1), "p2_2": (c2[1], c2[0], 3),
+                 "p3_1": (c3[0], cin, 1), "p3_2": (c3[1], c3[0], 5), "p4_2": (c4, cin, 1)}
+        shapes = {}
+        for name, (o, i, k) in convs.items():
+            shapes[f"{name}.weight"] = (o, i, k, k)
+            shapes[f"{name}.bias"] = (o,)
+        return shapes
+
+    @staticmethod
+    def inception(s: State, x: torch.Tensor) -> torch.Tensor:
+        def conv(h, name, pad=0):
+            return F.relu(F.conv2d(h, s[f"{name}.weight"], s[f"{name}.bias"], padding=pad))
+        p1 = conv(x, "p1_1")
+        p2 = conv(conv(x, "p2_1"), "p2_2", 1)
+        p3 = conv(conv(x, "p3_1"), "p3_2", 2)
+        p4 = conv(F.max_pool2d(x, 3, 1, 1), "p4_2")
+        return torch.cat([p1, p2, p3, p4], dim=1)
+
+    @staticmethod
+    def _bn_shapes(prefix: str, c: int) -> dict[str, tuple]:
+        return {f"{prefix}.weight": (c,), f"{prefix}.bias": (c,), f"{prefix}.running_mean": (c,),
+                f"{prefix}.running_var": (c,), f"{prefix}.num_batches_tracked": ()}
+
+    @staticmethod
+    def resblock_shapes(cin: int, cout: int, stride: int) -> dict[str, tuple]:
+        shapes = {"conv1.weight": (cout, cin, 3, 3), **Oracle._bn_shapes("bn1", cout),
+                  "conv2.weight": (cout, cout, 3, 3), **Oracle._bn_shapes("bn2", cout)}
+        if stride != 1 or cin != cout:
+            shapes["shortcut.0.weight"] = (cout, cin, 1, 1)
+            shapes.update(Oracle._bn_shapes("shortcut.1", cout))
+        return shapes
+
+    @staticmethod
+    def resblock(s: State, x: torch.Tensor, stride: int, training: bool) -> torch.Tensor:
+        def bn(h, p):
+            return F.batch_norm(h, s[f"{p}.running_mean"].clone(), s[f"{p}.running_var"].clone(),
+                                s[f"{p}.weight"], s[f"{p}.bias"], training=training, eps=1e-5)
+        out = F.relu(bn(F.conv2d(x, s["conv1.weight"], stride=stride, padding=1), "bn1"))
+        out = bn(F.conv2d(out, s["conv2.weight"], padding=1), "bn2")
+        if "shortcut.0.weight" in s:
+            short = bn(F.conv2d(x, s["shortcut.0.weight"], stride=stride), "shortcut.1")
+        else:
+            short = x
+        return F.relu(out + short)
+
+    @staticmethod
+    def unet_shapes(cin: int, num_classes: int, b: int) -> dict[str, tuple]:
+        shapes = {}
+        for name, i, o in (("enc1", cin, b), ("enc2", b, 2 * b), ("middle", 2 * b, 4 * b),
+                           ("dec2", 4 * b, 2 * b), ("dec1", 2 * b, b)):
+            shapes.update({f"{name}.0.weight": (o, i, 3, 3), f"{name}.0.bias": (o,),
+                           f"{name}.2.weight": (o, o, 3, 3), f"{name}.2.bias": (o,)})
+        shapes.update({"up2.weight": (4 * b, 2 * b, 2, 2), "up2.bias": (2 * b,),
+                       "up1.weight": (2 * b, b, 2, 2), "up1.bias": (b,),
+                       "head.weight": (num_classes, b, 1, 1), "head.bias": (num_classes,)})
+        return shapes
+
+    @staticmethod
+    def unet(s: State, x: torch.Tensor) -> torch.Tensor:
+        def double(h, name):
+            h = F.relu(F.conv2d(h, s[f"{name}.0.weight"], s[f"{name}.0.bias"], padding=1))
+            return F.relu(F.conv2d(h, s[f"{name}.2.weight"], s[f"{name}.2.bias"], padding=1))
+        e1 = double(x, "enc1")
+        e2 = double(F.max_pool2d(e1, 2), "enc2")
+        m = double(F.max_pool2d(e2, 2), "middle")
+        u2 = F.conv_transpose2d(m, s["up2.weight"], s["up2.bias"], stride=2)
+        d2 = double(torch.cat([e2, u2], dim=1), "dec2")
+        u1 = F.conv_transpose2d(d2, s["up1.weight"], s["up1.bias"], stride=2)
+        d1 = double(torch.cat([e1, u1], dim=1), "dec1")
+        return F.conv2d(d1, s["head.weight"], s["head.bias"])
+
+    @staticmethod
+    def sequence_cnn_shapes(cin, num_classes, hidden, k) -> dict[str, tuple]:
+        return {"conv1.weight": (hidden, cin, k), "conv1.bias": (hidden,),
+                "conv2.weight": (hidden, hidden, k), "conv2.bias": (hidden,),
+                "fc.weight": (num_classes, hidden), "fc.bias": (num_classes,)}
+
+    @staticmethod
+    def sequence_cnn(s: State, x: torch.Tensor) -> torch.Tensor:
+        k = s["conv1.weight"].shape[-1]
+        h = F.relu(F.conv1d(x, s["conv1.weight"], s["conv1.bias"], padding=k // 2))
+        h = F.relu(F.conv1d(h, s["conv2.weight"], s["conv2.bias"], padding=k // 2))
+        return F.linear(h.max(dim=2).values, s["fc.weight"], s["fc.bias"])
+
+    @staticmethod
+    def video_cnn_shapes(cin, num_classes, hidden) -> dict[str, tuple]:
+        return {"conv1.weight": (hidden, cin, 3, 3, 3), "conv1.bias": (hidden,),
+                "conv2.weight": (2 * hidden, hidden, 3, 3, 3), "conv2.bias": (2 * hidden,),
+                "fc.weight": (num_classes, 2 * hidden), "fc.bias": (num_classes,)}
+
+    @staticmethod
+    def video_cnn(s: State, x: torch.Tensor) -> torch.Tensor:
+        h = F.relu(F.conv3d(x, s["conv1.weight"], s["conv1.bias"], padding=1))
+        h = F.max_pool3d(h, (1, 2, 2), (1, 2, 2))
+        h = F.relu(F.conv3d(h, s["conv2.weight"], s["conv2.bias"], padding=1))
+        return F.linear(h.mean(dim=(2, 3, 4)), s["fc.weight"], s["fc.bias"])
+
+    @staticmethod
+    def grads(fn, s: State, x: torch.Tensor, dout: torch.Tensor):
+        """(out, dx, {name: grad}) of sum(fn(s, x) * dout) for every parameter (not buffer)."""
+        leaves = {k: (v.clone().requires_grad_() if not is_buffer(k) else v) for k, v in s.items()}
+        xr = x.clone().requires_grad_()
+        out = fn(leaves, xr)
+        out.backward(dout)
+        return out.detach(), xr.grad, {k: v.grad for k, v in leaves.items() if not is_buffer(k)}
+
+    # ------------------------------------------------------------------ digits
+    @staticmethod
+    def digits_32(images: np.ndarray) -> torch.Tensor:
+        """(N, 1, 32, 32) float32: every pixel a 4x4 block (np.kron), values / 16."""
+        x = np.stack([np.kron(img / 16.0, np.ones((4, 4))) for img in images])
+        return torch.from_numpy(x[:, None]).float()
+
+    @staticmethod
+    def digits_split(random_state: int, test_size: float = 0.3):
+        """(X_train, y_train, X_test, y_test) of scikit-learn's digits, stratified, as LeNet inputs."""
+        from sklearn.datasets import load_digits
+        from sklearn.model_selection import train_test_split
+
+        digits = load_digits()
+        idx = np.arange(len(digits.target))
+        train, test = train_test_split(idx, test_size=test_size, random_state=random_state,
+                                       stratify=digits.target)
+        X = Oracle.digits_32(digits.images)
+        y = torch.from_numpy(digits.target).long()
+        return X[train], y[train], X[test], y[test]
+
+    # ------------------------------------------------------------------ part C (brute force)
+    @staticmethod
+    def iou(boxes1, boxes2) -> np.ndarray:
+        """IoU matrix by two loops; area = (x2 - x1) * (y2 - y1)."""
+        out = np.zeros((len(boxes1), len(boxes2)))
+        for i, (a0, a1, a2, a3) in enumerate(np.asarray(boxes1, dtype=float).tolist()):
+            for j, (b0, b1, b2, b3) in enumerate(np.asarray(boxes2, dtype=float).tolist()):
+                iw = max(0.0, min(a2, b2) - max(a0, b0))
+                ih = max(0.0, min(a3, b3) - max(a1, b1))
+                inter = iw * ih
+                out[i, j] = inter / ((a2 - a0) * (a3 - a1) + (b2 - b0) * (b3 - b1) - inter)
+        return out
+
+    @staticmethod
+    def anchors(fh, fw, stride, sizes, ratios) -> np.ndarray:
+        """Anchors by loops: cells row-major, sizes outer, ratios inner; ratio = h / w."""
+        rows = []
+        for i in range(fh):
+            for j in range(fw):
+                cx, cy = (j + 0.5) * stride, (i + 0.5) * stride
+                for size in sizes:
+                    for r in ratios:
+                        w, h = size / math.sqrt(r), size * math.sqrt(r)
+                        rows.append([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2])
+        return np.array(rows, dtype=np.float64)
+
+    @staticmethod
+    def encode(anchors, boxes) -> np.ndarray:
+        """(tx, ty, tw, th) of every box relative to its anchor, one row at a time."""
+        rows = []
+        for (a0, a1, a2, a3), (g0, g1, g2, g3) in zip(np.asarray(anchors).tolist(),
+                                                       np.asarray(boxes).tolist(), strict=True):
+            aw, ah, gw, gh = a2 - a0, a3 - a1, g2 - g0, g3 - g1
+            rows.append([((g0 + g2) / 2 - (a0 + a2) / 2) / aw, ((g1 + g3) / 2 - (a1 + a3) / 2) / ah,
+                         math.log(gw / aw), math.log(gh / ah)])
+        return np.array(rows, dtype=np.float64)
+
+    @staticmethod
+    def decode(anchors, deltas) -> np.ndarray:
+        """Boxes from anchors and (tx, ty, tw, th), one row at a time."""
+        rows = []
+        for (a0, a1, a2, a3), (tx, ty, tw, th) in zip(np.asarray(anchors).tolist(),
+                                                       np.asarray(deltas).tolist(), strict=True):
+            aw, ah = a2 - a0, a3 - a1
+            x, y = (a0 + a2) / 2 + tx * aw, (a1 + a3) / 2 + ty * ah
+            w, h = aw * math.exp(tw), ah * math.exp(th)
+            rows.append([x - w / 2, y - h / 2, x + w / 2, y + h / 2])
+        return np.array(rows, dtype=np.float64)
+
+    @staticmethod
+    def nms(boxes, scores, threshold) -> list[int]:
+        """Greedy NMS by brute force: by decreasing score (ties by index), suppress IoU > threshold."""
+        order = sorted(range(len(scores)), key=lambda k: (-float(scores[k]), k))
+        kept: list[int] = []
+        for k in order:
+            if all(Oracle.iou(boxes[[k]], boxes[[m]])[0, 0] <= threshold for m in kept):
+                kept.append(k)
+        return kept
+
+    @staticmethod
+    def rpn_labels(anchors, gt, pos=0.7, neg=0.3) -> tuple[np.ndarray, np.ndarray]:
+        """(labels, matched) of the handout's rules, anchor by anchor."""
+        iou = Oracle.iou(anchors, gt)
+        A, G = iou.shape
+        labels = np.zeros(A, dtype=np.int64)
+        matched = np.zeros(A, dtype=np.int64)
+        for a in range(A):
+            row = iou[a].tolist()
+            best = max(row)
+            matched[a] = row.index(best)
+            labels[a] = 1 if best >= pos else (0 if best < neg else -1)
+        for g in range(G):
+            top = max(iou[:, g])
+            if top > 0:
+                for a in range(A):
+                    if iou[a, g] == top:
+                        labels[a] = 1
+        return labels, matched
+
+
+class Checks:
+    """Assertions shared by several graders; failures name what differs."""
+
+    @staticmethod
+    def numpy_array(value, shape: tuple, name: str, dtype=np.float64) -> np.ndarray:
+        """``value`` is a numpy array of ``dtype`` and ``shape`` (not a torch tensor)."""
+        assert isinstance(value, np.ndarray), (
+            f"{name} must be a numpy array, got {type(value).__name__} (this file is numpy only)"
+        )
+        assert value.dtype == dtype, f"{name} must be {np.dtype(dtype).name}, got {value.dtype}"
+        assert value.shape == tuple(shape), f"{name} has shape {value.shape}, expected {tuple(shape)}"
+        return value
+
+    def numpy_close(self, value, expected: np.ndarray, name: str, rtol=1e-7, atol=1e-9) -> None:
+        """A float64 numpy array close to ``expected``."""
+        self.numpy_array(value, expected.shape, name)
+        assert_close(value, expected, rtol=rtol, atol=atol, name=name)
+
+    def numpy_equal(self, value, expected: np.ndarray, name: str) -> None:
+        """An int64 numpy array equal to ``expected``."""
+        self.numpy_array(value, expected.shape, name, dtype=np.int64)
+        assert np.array_equal(value, expected), f"{name} is wrong"
+
+    @staticmethod
+    def tensors_close(actual, expected: torch.Tensor, name: str, rtol=1e-6, atol=1e-8) -> None:
+        """A tensor close to ``expected`` (compared in float64)."""
+        assert isinstance(actual, torch.Tensor), (
+            f"{name} must be a torch tensor, got {type(actual).__name__}"
+        )
+        assert tuple(actual.shape) == tuple(expected.shape), (
+            f"{name} has shape {tuple(actual.shape)}, expected {tuple(expected.shape)}"
+        )
+        assert_close(actual.double(), expected.detach().double(), rtol=rtol, atol=atol, name=name)
+
+    def probe_matches(self, probe: dict, fn, state: State, x: torch.Tensor, dout: torch.Tensor,
+                      name: str) -> None:
+        """An autograd probe's output, input gradient and parameter gradients match ``fn``'s."""
+        out, dx, grads = Oracle.grads(fn, state, x, dout)
+        self.tensors_close(probe["output"], out, name=name)
+        self.tensors_close(probe["input_grads"][0], dx, name=f"the gradient of {name} with respect to x")
+        for k, g in grads.items():
+            assert k in probe["param_grads"], f"{name} has no parameter {k!r}"
+            self.tensors_close(probe["param_grads"][k], g, name=f"the gradient of {k}")
+
+
+@pytest.fixture(scope="session")
+def oracle() -> Oracle:
+    """Reference results (see ``Oracle``)."""
+    return Oracle()
+
+
+@pytest.fixture(scope="session")
+def check() -> Checks:
+    """Shared assertions (see ``Checks``)."""
+    return Checks()
+
+
+class Student:
+    """Builds the student's modules in the worker, in float64, with given weights."""
+
+    def __init__(self, submission):
+        self.submission = submission
+
+    def build(self, name: str, *args, state: State | None = None, **kwargs):
+        """``models.<name>(*args, **kwargs)`` in float64, with ``state`` loaded (strict) when given."""
+        module = getattr(self.submission.models, name)(*args, **kwargs)
+        module.double()
+        if state is not None:
+            module.load_state_dict(state)
+        return module
+
+    def shapes(self, module) -> dict[str, tuple]:
+        """{name: shape} of the module's whole state dict (parameters and buffers)."""
+        return {k: tuple(v.shape) for k, v in module.state_dict().items()}
+
+
+@pytest.fixture
+def student(submission) -> Student:
+    """Builders of the student's modules (see ``Student``)."""
+    return Student(submission)

@@ -1,0 +1,81 @@
+"""Public tests for models.py: the networks against torch's functional API with copied weights."""
+
+import pytest
+import torch
+
+
+def _t(rng, *shape):
+    return torch.from_numpy(rng.standard_normal(shape))
+
+
+@pytest.mark.points(2)
+def test_lenet5_shapes_and_parameter_count(rng, oracle, student):
+    """LeNet5(10) has the handout's layers (61,706 parameters) and maps (N, 1, 32, 32) to (N, 10)."""
+    model = student.build("LeNet5", 10)
+    shapes = student.shapes(model)
+    expected = oracle.lenet_shapes(10)
+    assert shapes == expected, f"LeNet5's state_dict has {shapes}, expected {expected}"
+    n_params = sum(int(torch.Size(s).numel()) for k, s in shapes.items() if k != "c3_mask")
+    assert n_params == 61706, f"LeNet5(10) has {n_params} parameters, expected 61706"
+    out = model(_t(rng, 2, 1, 32, 32))
+    assert tuple(out.shape) == (2, 10), f"LeNet5 output has shape {tuple(out.shape)}, expected (2, 10)"
+
+
+@pytest.mark.points(2)
+def test_lenet5_forward_matches_reference(rng, oracle, check, student):
+    """LeNet5's forward pass (tanh, average pooling, sparse C3) matches the handout's with copied weights."""
+    state = oracle.random_state(oracle.lenet_shapes(10), rng)
+    model = student.build("LeNet5", 10, state=state)
+    x = _t(rng, 3, 1, 32, 32)
+    check.tensors_close(model(x), oracle.lenet(state, x), name="LeNet5(x)")
+
+
+@pytest.mark.points(2)
+def test_vgg_block(rng, oracle, check, student):
+    """vgg_block(2, 3, 8): two 3x3 convolutions with padding 1 and ReLU, then 2x2 max pooling."""
+    state = oracle.random_state(oracle.vgg_shapes(2, 3, 8), rng)
+    block = student.build("vgg_block", 2, 3, 8, state=state)
+    x = _t(rng, 2, 3, 8, 6)
+    check.tensors_close(block(x), oracle.vgg(state, x, 2), name="vgg_block(2, 3, 8)(x)")
+
+
+@pytest.mark.points(2)
+def test_inception_module(rng, oracle, check, student):
+    """Inception's four branches are concatenated on channels, in order, keeping H x W."""
+    args = (6, 4, (3, 5), (2, 3), 2)
+    state = oracle.random_state(oracle.inception_shapes(*args), rng)
+    module = student.build("Inception", *args, state=state)
+    x = _t(rng, 2, 6, 7, 7)
+    check.tensors_close(module(x), oracle.inception(state, x), name="Inception(x)")
+
+
+@pytest.mark.points(2)
+def test_residual_block_identity(rng, oracle, check, student):
+    """ResidualBlock(8, 8) with an identity shortcut matches relu(bn2(conv2(...)) + x) in eval mode."""
+    state = oracle.random_state(oracle.resblock_shapes(8, 8, 1), rng)
+    block = student.build("ResidualBlock", 8, 8, 1, state=state)
+    block.eval()
+    x = _t(rng, 2, 8, 6, 6)
+    check.tensors_close(block(x), oracle.resblock(state, x, 1, training=False), name="ResidualBlock(x)")
+
+
+@pytest.mark.points(2)
+def test_unet_keeps_spatial_size(rng, oracle, check, student):
+    """UNet(3, 2, 4) maps (N, 3, 16, 12) to (N, 2, 16, 12) and matches the handout with copied weights."""
+    state = oracle.random_state(oracle.unet_shapes(3, 2, 4), rng)
+    model = student.build("UNet", 3, 2, 4, state=state)
+    x = _t(rng, 2, 3, 16, 12)
+    check.tensors_close(model(x), oracle.unet(state, x), name="UNet(x)")
+
+
+@pytest.mark.points(2)
+def test_lenet_digits_accuracy(submission, oracle):
+    """train_lenet reaches at least 95% accuracy on held-out digits (8x8 upsampled to 32x32)."""
+    X, y, X_test, y_test = oracle.digits_split(random_state=0)
+    model = submission.models.train_lenet(X, y, 10, seed=0)
+    pred = model.predict(X_test)
+    assert isinstance(pred, torch.Tensor) and tuple(pred.shape) == tuple(y_test.shape), (
+        "predict must return a tensor of shape (N,)"
+    )
+    accuracy = float((pred == y_test).double().mean())
+    assert accuracy >= 0.95, f"held-out accuracy {accuracy:.3f} < 0.95"

@@ -1,0 +1,381 @@
+"""Convolutional networks in torch: LeNet-5, VGG blocks, an Inception module, a
+ResNet basic block, a small U-Net, a 1-d CNN for sequences and a 3-d CNN for
+video clips, and LeNet-5 trained on handwritten digits.
+
+Allowed: nn.Conv1d/2d/3d, nn.ConvTranspose2d, nn.Linear, pooling layers
+(nn.MaxPool*, nn.AvgPool*, F.max_pool*, F.avg_pool*), nn.BatchNorm*,
+activations, torch.cat, torch.optim. torchvision is not allowed.
+
+Conventions: images are (N, C, H, W), sequences (N, C, L), clips
+(N, C, T, H, W), all channels first as in torch. The grader copies its own
+weights into your modules with load_state_dict, so the attribute names, the
+layer order inside every nn.Sequential and the layers' settings (kernel size,
+padding, bias) must be exactly those given in the docstrings.
+"""
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+# LeNet-5's C3 connection table (LeCun et al. 1998, Table I): C3_TABLE[k] lists the
+# S2 feature maps that C3's feature map k reads. 60 connections in all.
+C3_TABLE = (
+    (0, 1, 2), (1, 2, 3), (2, 3, 4), (3, 4, 5), (0, 4, 5), (0, 1, 5),
+    (0, 1, 2, 3), (1, 2, 3, 4), (2, 3, 4, 5), (0, 3, 4, 5), (0, 1, 4, 5), (0, 1, 2, 5),
+    (0, 1, 3, 4), (1, 2, 4, 5), (0, 2, 3, 5),
+    (0, 1, 2, 3, 4, 5),
+)
+
+
+def c3_connection_mask():
+    """The C3 connection table as a 0/1 float32 tensor of shape (16, 6, 1, 1):
+    mask[k, m] = 1 if C3's map k reads S2's map m (C3_TABLE), else 0."""
+    mask = torch.zeros(16, 6, 1, 1)
+    for k, maps in enumerate(C3_TABLE):
+        for m in maps:
+            mask[k, m] = 1.0
+    return mask
+
+
+class LeNet5(nn.Module):
+    """LeNet-5 for 32x32 single-channel images, with the sparse C3 of the original.
+
+    Layers, in order (tanh after every layer except the last):
+
+        c1: nn.Conv2d(1, 6, 5)        (N, 1, 32, 32) -> (N, 6, 28, 28), tanh
+        s2: 2x2 average pooling        -> (N, 6, 14, 14)
+        c3: nn.Conv2d(6, 16, 5)        -> (N, 16, 10, 10), tanh; map k reads only the
+            S2 maps of C3_TABLE[k]: use the weight c3.weight * c3_mask
+        s4: 2x2 average pooling        -> (N, 16, 5, 5)
+        c5: nn.Conv2d(16, 120, 5)      -> (N, 120, 1, 1), tanh, flattened to (N, 120)
+        f6: nn.Linear(120, 84)         -> (N, 84), tanh
+        output: nn.Linear(84, num_classes) -> (N, num_classes), the scores (no tanh)
+
+    Attributes:
+    - c1, c3, c5: nn.Conv2d; f6, output: nn.Linear
+    - c3_mask: a buffer (self.register_buffer) holding c3_connection_mask()
+
+    c1 and c3 share about 1,700 weights over about 274,000 connections: every
+    weight of a filter is used at every position of its feature map.
+
+    Inputs to the constructor:
+    - num_classes: C, e.g. 10 digits or 26 characters
+    """
+
+    def __init__(self, num_classes=10):
+        super().__init__()
+        # BEGIN SOLUTION hint: the five layers of the docstring, and register_buffer("c3_mask", c3_connection_mask())
+        self.c1 = nn.Conv2d(1, 6, 5)
+        self.c3 = nn.Conv2d(6, 16, 5)
+        self.c5 = nn.Conv2d(16, 120, 5)
+        self.f6 = nn.Linear(120, 84)
+        self.output = nn.Linear(84, num_classes)
+        self.register_buffer("c3_mask", c3_connection_mask())
+        # END SOLUTION
+
+    def forward(self, x):
+        """Inputs: x (N, 1, 32, 32). Returns: scores (N, num_classes)."""
+        # BEGIN SOLUTION hint: F.conv2d(x, self.c3.weight * self.c3_mask, self.c3.bias) for the sparse C3
+        x = F.avg_pool2d(torch.tanh(self.c1(x)), 2)
+        x = torch.tanh(F.conv2d(x, self.c3.weight * self.c3_mask, self.c3.bias))
+        x = F.avg_pool2d(x, 2)
+        x = torch.tanh(self.c5(x)).flatten(1)
+        x = torch.tanh(self.f6(x))
+        return self.output(x)
+        # END SOLUTION
+
+    def predict(self, x):
+        """Inputs: x (N, 1, 32, 32). Returns: int64 tensor (N,), the argmax class."""
+        with torch.no_grad():
+            return self.forward(x).argmax(dim=1)
+
+
+def digits_to_lenet_input(images):
+    """scikit-learn's 8x8 digits as LeNet-5 inputs.
+
+    Each pixel becomes a 4x4 block of the same value (nearest-neighbour
+    upsampling, 8x8 -> 32x32) and the values 0..16 are divided by 16.
+
+    Inputs:
+    - images: numpy array (N, 8, 8), values 0..16 (load_digits().images)
+
+    Returns:
+    - x: float32 tensor (N, 1, 32, 32), values in [0, 1];
+      x[n, 0, 4 * i + a, 4 * j + b] = images[n, i, j] / 16 for a, b in 0..3
+    """
+    # BEGIN SOLUTION hint: np.repeat on both axes (or np.kron), a channel axis, torch.from_numpy(...).float()
+    x = np.repeat(np.repeat(np.asarray(images, dtype=np.float64) / 16.0, 4, axis=1), 4, axis=2)
+    x = torch.from_numpy(x[:, None]).float()
+    # END SOLUTION
+    return x
+
+
+def train_lenet(X, y, num_classes=10, seed=0):
+    """Train a LeNet5 on images X with labels y and return it.
+
+    You choose the optimiser, the epochs and the batch size. The grader trains
+    on about 1,300 digits (digits_to_lenet_input) and needs at least 95%
+    accuracy on held-out digits; a call may take at most 60 s, but aim for a few
+    seconds on one CPU core. Seed everything with `seed` (torch.manual_seed).
+
+    Inputs:
+    - X: float32 tensor (N, 1, 32, 32)
+    - y: int64 tensor (N,), labels 0 .. num_classes-1
+    - num_classes: int
+    - seed: int
+
+    Returns: the trained LeNet5, in float32.
+    """
+    # BEGIN SOLUTION hint: Adam (lr about 2e-3), minibatches of 64, about 10 epochs, F.cross_entropy
+    torch.manual_seed(seed)
+    model = LeNet5(num_classes)
+    optimizer = torch.optim.Adam(model.parameters(), lr=2e-3)
+    n = X.shape[0]
+    for _ in range(10):
+        perm = torch.randperm(n)
+        for i in range(0, n, 64):
+            idx = perm[i : i + 64]
+            loss = F.cross_entropy(model(X[idx]), y[idx])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+    return model
+    # END SOLUTION
+
+
+def vgg_block(num_convs, in_channels, out_channels):
+    """A VGG block: num_convs 3x3 convolutions that keep the size, then 2x2 max pooling.
+
+    Returns an nn.Sequential with exactly these layers, in this order:
+
+        nn.Conv2d(in_channels, out_channels, 3, padding=1), nn.ReLU(),
+        nn.Conv2d(out_channels, out_channels, 3, padding=1), nn.ReLU(),
+        ... (num_convs convolutions in all) ...,
+        nn.MaxPool2d(2, stride=2)
+
+    so (N, in_channels, H, W) -> (N, out_channels, H // 2, W // 2).
+
+    Inputs:
+    - num_convs: int >= 1
+    - in_channels, out_channels: ints
+
+    Returns: the nn.Sequential
+    """
+    # BEGIN SOLUTION hint: a list of layers; only the first convolution reads in_channels
+    layers = []
+    for k in range(num_convs):
+        layers.append(nn.Conv2d(in_channels if k == 0 else out_channels, out_channels, 3, padding=1))
+        layers.append(nn.ReLU())
+    layers.append(nn.MaxPool2d(2, stride=2))
+    block = nn.Sequential(*layers)
+    # END SOLUTION
+    return block
+
+
+class Inception(nn.Module):
+    """GoogLeNet's Inception module (version 1): four parallel branches whose
+    outputs, all of spatial size H x W, are concatenated on the CHANNEL axis.
+
+    Branches (ReLU after every convolution):
+    - 1: p1_1 = nn.Conv2d(in_channels, c1, 1)
+    - 2: p2_1 = nn.Conv2d(in_channels, c2[0], 1), then p2_2 = nn.Conv2d(c2[0], c2[1], 3, padding=1)
+    - 3: p3_1 = nn.Conv2d(in_channels, c3[0], 1), then p3_2 = nn.Conv2d(c3[0], c3[1], 5, padding=2)
+    - 4: 3x3 max pooling with stride 1 and padding 1, then p4_2 = nn.Conv2d(in_channels, c4, 1)
+
+    Inputs to the constructor:
+    - in_channels: int
+    - c1: int; c2: pair of ints; c3: pair of ints; c4: int
+
+    forward: x (N, in_channels, H, W) -> (N, c1 + c2[1] + c3[1] + c4, H, W),
+    the branches concatenated in the order 1, 2, 3, 4.
+    """
+
+    def __init__(self, in_channels, c1, c2, c3, c4):
+        super().__init__()
+        # BEGIN SOLUTION hint: six nn.Conv2d with the names of the docstring
+        self.p1_1 = nn.Conv2d(in_channels, c1, 1)
+        self.p2_1 = nn.Conv2d(in_channels, c2[0], 1)
+        self.p2_2 = nn.Conv2d(c2[0], c2[1], 3, padding=1)
+        self.p3_1 = nn.Conv2d(in_channels, c3[0], 1)
+        self.p3_2 = nn.Conv2d(c3[0], c3[1], 5, padding=2)
+        self.p4_2 = nn.Conv2d(in_channels, c4, 1)
+        # END SOLUTION
+
+    def forward(self, x):
+        """Inputs: x (N, in_channels, H, W). Returns: (N, c1 + c2[1] + c3[1] + c4, H, W)."""
+        # BEGIN SOLUTION hint: F.max_pool2d(x, 3, stride=1, padding=1) for branch 4; torch.cat(..., dim=1)
+        p1 = F.relu(self.p1_1(x))
+        p2 = F.relu(self.p2_2(F.relu(self.p2_1(x))))
+        p3 = F.relu(self.p3_2(F.relu(self.p3_1(x))))
+        p4 = F.relu(self.p4_2(F.max_pool2d(x, 3, stride=1, padding=1)))
+        return torch.cat((p1, p2, p3, p4), dim=1)
+        # END SOLUTION
+
+
+class ResidualBlock(nn.Module):
+    """ResNet's basic block (two 3x3 convolutions) with an identity or projection shortcut.
+
+        out = relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x))
+
+    - conv1 = nn.Conv2d(in_channels, out_channels, 3, stride=stride, padding=1, bias=False)
+    - bn1 = nn.BatchNorm2d(out_channels)
+    - conv2 = nn.Conv2d(out_channels, out_channels, 3, padding=1, bias=False)
+    - bn2 = nn.BatchNorm2d(out_channels)
+    - shortcut: the identity (nn.Identity()) when stride == 1 and
+      in_channels == out_channels; otherwise a PROJECTION,
+      nn.Sequential(nn.Conv2d(in_channels, out_channels, 1, stride=stride, bias=False),
+                    nn.BatchNorm2d(out_channels))
+
+    The ReLU comes AFTER the addition.
+
+    forward: x (N, in_channels, H, W) -> (N, out_channels, H', W') with
+    H' = conv_output_size(H, 3, stride, 1) (H // 2 for an even H and stride 2).
+    """
+
+    def __init__(self, in_channels, out_channels, stride=1):
+        super().__init__()
+        # BEGIN SOLUTION hint: a projection whenever the shape changes: the stride OR the number of channels
+        self.conv1 = nn.Conv2d(in_channels, out_channels, 3, stride=stride, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(out_channels)
+        self.conv2 = nn.Conv2d(out_channels, out_channels, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(out_channels)
+        if stride != 1 or in_channels != out_channels:
+            self.shortcut = nn.Sequential(
+                nn.Conv2d(in_channels, out_channels, 1, stride=stride, bias=False),
+                nn.BatchNorm2d(out_channels),
+            )
+        else:
+            self.shortcut = nn.Identity()
+        # END SOLUTION
+
+    def forward(self, x):
+        """Inputs: x (N, in_channels, H, W). Returns: (N, out_channels, H', W')."""
+        # BEGIN SOLUTION hint: add the shortcut before the last ReLU
+        out = F.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        return F.relu(out + self.shortcut(x))
+        # END SOLUTION
+
+
+def double_conv(in_channels, out_channels):
+    """Two 3x3 convolutions that keep the spatial size, each followed by a ReLU:
+    nn.Sequential(nn.Conv2d(in_channels, out_channels, 3, padding=1), nn.ReLU(),
+                  nn.Conv2d(out_channels, out_channels, 3, padding=1), nn.ReLU())."""
+    return nn.Sequential(
+        nn.Conv2d(in_channels, out_channels, 3, padding=1), nn.ReLU(),
+        nn.Conv2d(out_channels, out_channels, 3, padding=1), nn.ReLU(),
+    )
+
+
+class UNet(nn.Module):
+    """A small U-Net with two downsamplings; the output keeps the input's H x W.
+
+    With b = base_channels, for x (N, in_channels, H, W), H and W divisible by 4:
+
+        e1 = enc1(x)                          enc1 = double_conv(in_channels, b)   (N, b, H, W)
+        e2 = enc2(max_pool2d(e1, 2))          enc2 = double_conv(b, 2b)            (N, 2b, H/2, W/2)
+        m  = middle(max_pool2d(e2, 2))        middle = double_conv(2b, 4b)         (N, 4b, H/4, W/4)
+        d2 = dec2(cat([e2, up2(m)]))          up2 = nn.ConvTranspose2d(4b, 2b, 2, stride=2)
+                                              dec2 = double_conv(4b, 2b)           (N, 2b, H/2, W/2)
+        d1 = dec1(cat([e1, up1(d2)]))         up1 = nn.ConvTranspose2d(2b, b, 2, stride=2)
+                                              dec1 = double_conv(2b, b)            (N, b, H, W)
+        out = head(d1)                        head = nn.Conv2d(b, num_classes, 1)  (N, num_classes, H, W)
+
+    cat is torch.cat on the channel axis with the SKIP connection (the encoder's
+    output at the same scale) FIRST and the upsampled decoder features second.
+
+    Inputs to the constructor:
+    - in_channels, num_classes: ints
+    - base_channels: b, int
+    """
+
+    def __init__(self, in_channels, num_classes, base_channels=8):
+        super().__init__()
+        b = base_channels
+        # BEGIN SOLUTION hint: the eight layers of the docstring, with double_conv
+        self.enc1 = double_conv(in_channels, b)
+        self.enc2 = double_conv(b, 2 * b)
+        self.middle = double_conv(2 * b, 4 * b)
+        self.up2 = nn.ConvTranspose2d(4 * b, 2 * b, 2, stride=2)
+        self.dec2 = double_conv(4 * b, 2 * b)
+        self.up1 = nn.ConvTranspose2d(2 * b, b, 2, stride=2)
+        self.dec1 = double_conv(2 * b, b)
+        self.head = nn.Conv2d(b, num_classes, 1)
+        # END SOLUTION
+
+    def forward(self, x):
+        """Inputs: x (N, in_channels, H, W). Returns: scores (N, num_classes, H, W)."""
+        # BEGIN SOLUTION hint: keep e1 and e2 for the skips; torch.cat([skip, upsampled], dim=1)
+        e1 = self.enc1(x)
+        e2 = self.enc2(F.max_pool2d(e1, 2))
+        m = self.middle(F.max_pool2d(e2, 2))
+        d2 = self.dec2(torch.cat([e2, self.up2(m)], dim=1))
+        d1 = self.dec1(torch.cat([e1, self.up1(d2)], dim=1))
+        return self.head(d1)
+        # END SOLUTION
+
+
+class SequenceCNN(nn.Module):
+    """A 1-d CNN for sequence classification; works for any length L.
+
+        conv1 = nn.Conv1d(in_channels, hidden, kernel_size, padding=kernel_size // 2), ReLU
+        conv2 = nn.Conv1d(hidden, hidden, kernel_size, padding=kernel_size // 2), ReLU
+        global max pooling over time: (N, hidden, L) -> (N, hidden)
+        fc = nn.Linear(hidden, num_classes)
+
+    Inputs to the constructor:
+    - in_channels, num_classes: ints
+    - hidden: int, channels of both convolutions
+    - kernel_size: odd int
+
+    forward: x (N, in_channels, L) -> scores (N, num_classes)
+    """
+
+    def __init__(self, in_channels, num_classes, hidden=16, kernel_size=5):
+        super().__init__()
+        # BEGIN SOLUTION hint: two nn.Conv1d with 'same' padding and one nn.Linear
+        self.conv1 = nn.Conv1d(in_channels, hidden, kernel_size, padding=kernel_size // 2)
+        self.conv2 = nn.Conv1d(hidden, hidden, kernel_size, padding=kernel_size // 2)
+        self.fc = nn.Linear(hidden, num_classes)
+        # END SOLUTION
+
+    def forward(self, x):
+        """Inputs: x (N, in_channels, L). Returns: scores (N, num_classes)."""
+        # BEGIN SOLUTION hint: the maximum over the LAST axis (time)
+        h = F.relu(self.conv2(F.relu(self.conv1(x))))
+        return self.fc(h.amax(dim=2))
+        # END SOLUTION
+
+
+class VideoCNN(nn.Module):
+    """A 3-d CNN for short video clips (N, C, T, H, W).
+
+        conv1 = nn.Conv3d(in_channels, hidden, 3, padding=1), ReLU   (N, hidden, T, H, W)
+        max pooling with kernel and stride (1, 2, 2): space only     (N, hidden, T, H/2, W/2)
+        conv2 = nn.Conv3d(hidden, 2 * hidden, 3, padding=1), ReLU    (N, 2*hidden, T, H/2, W/2)
+        global average pooling over time and space                   (N, 2*hidden)
+        fc = nn.Linear(2 * hidden, num_classes)                      (N, num_classes)
+
+    Inputs to the constructor:
+    - in_channels, num_classes, hidden: ints
+
+    forward: x (N, in_channels, T, H, W), H and W even -> scores (N, num_classes)
+    """
+
+    def __init__(self, in_channels, num_classes, hidden=8):
+        super().__init__()
+        # BEGIN SOLUTION hint: two nn.Conv3d and one nn.Linear
+        self.conv1 = nn.Conv3d(in_channels, hidden, 3, padding=1)
+        self.conv2 = nn.Conv3d(hidden, 2 * hidden, 3, padding=1)
+        self.fc = nn.Linear(2 * hidden, num_classes)
+        # END SOLUTION
+
+    def forward(self, x):
+        """Inputs: x (N, in_channels, T, H, W). Returns: scores (N, num_classes)."""
+        # BEGIN SOLUTION hint: F.max_pool3d(h, (1, 2, 2)); mean over the last three axes
+        h = F.relu(self.conv1(x))
+        h = F.max_pool3d(h, (1, 2, 2))
+        h = F.relu(self.conv2(h))
+        return self.fc(h.mean(dim=(2, 3, 4)))
+        # END SOLUTION
