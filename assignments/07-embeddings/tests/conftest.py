@@ -1,0 +1,396 @@
+"""Shared helpers of assignment 07's graders, for tests/public/ and tests/hidden/ alike.
+
+pytest loads this conftest for both folders. The graders are collected with
+``--import-mode=importlib`` and their folders are not on ``sys.path``, so a test
+module cannot import a helper module: the helpers are fixtures.
+
+- ``oracle``: reference results computed without our reference solution: explicit
+  formulas (VLAD, GloVe's weight, FNV-1a), brute-force loops (pairs, co-occurrences,
+  n-grams, NetVLAD), float64 torch autograd (SGNS, CBOW, GloVe, NetVLAD),
+  scikit-learn (k-means, average precision, nearest neighbours), and the
+  synthetic data sets (bags of descriptors, the planted corpus);
+- ``check``: assertions that several graders make;
+- ``student``: builds the student's NetVLAD layers (float64) with given parameters.
+
+This file ships with the public tests. Keep it to generic references and checks:
+nothing in it may tell what a hidden test looks at.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from scipy.spatial.distance import cdist
+from sklearn.cluster import KMeans
+from sklearn.metrics import average_precision_score
+from sklearn.neighbors import NearestNeighbors
+
+from autograder.testing import assert_close
+
+EPS = 1e-12
+
+
+def t64(a, requires_grad: bool = False) -> torch.Tensor:
+    """A float64 tensor with the values of ``a`` (a numpy array or a tensor)."""
+    return torch.as_tensor(np.asarray(a, dtype=np.float64)).clone().requires_grad_(requires_grad)
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    n = np.sqrt(np.sum(v * v))
+    return v / n if n > EPS else v / EPS
+
+
+class Oracle:
+    """Reference results for assignment 07, computed without our reference solution."""
+
+    # ------------------------------------------------------------------ VLAD
+    @staticmethod
+    def assign(X, C) -> np.ndarray:
+        """(M,) nearest centroid of every descriptor (scipy's cdist; ties: lowest index)."""
+        return np.argmin(cdist(X, C, "sqeuclidean"), axis=1).astype(np.int64)
+
+    def residual_sums(self, X, C) -> np.ndarray:
+        """(K, D): V[k] = sum of x - c_k over the descriptors x nearest to c_k, one loop per descriptor."""
+        V = np.zeros(C.shape)
+        for x, k in zip(X, self.assign(X, C), strict=True):
+            V[k] += x - C[k]
+        return V
+
+    def vlad(self, X, C) -> np.ndarray:
+        """(K * D,): residual sums, intra-normalised row by row, signed sqrt, global L2."""
+        V = np.array([_unit(row) for row in self.residual_sums(X, C)])
+        v = V.reshape(-1)
+        v = np.sign(v) * np.sqrt(np.abs(v))
+        return _unit(v)
+
+    @staticmethod
+    def bags_of_descriptors(seed: int, classes: int = 10, per_class: int = 12, K: int = 8,
+                            D: int = 16, M: int = 50, burst: int = 30):
+        """(bags, labels): synthetic "images", each a bag of local descriptors (M + burst, D).
+
+        K visual words; each class has its own word frequencies and its own offset
+        of the descriptors around every word; every image also holds a "burst" of
+        ``burst`` near-identical descriptors around a random word, unrelated to its
+        class (a repeated texture), which intra-normalisation keeps in check.
+        """
+        rng = np.random.default_rng(seed)
+        words = 3.0 * rng.standard_normal((K, D))
+        offsets = 0.6 * rng.standard_normal((classes, K, D))
+        mix = rng.dirichlet(np.ones(K), size=classes)
+        bags, labels = [], []
+        for c in range(classes):
+            for _ in range(per_class):
+                w = rng.choice(K, size=M, p=mix[c])
+                X = words[w] + offsets[c, w] + rng.standard_normal((M, D))
+                b = rng.integers(K)
+                repeated = words[b] + 1.5 * rng.standard_normal(D) + 0.1 * rng.standard_normal((burst, D))
+                bags.append(np.concatenate([X, repeated]))
+                labels.append(c)
+        return bags, np.array(labels)
+
+    @staticmethod
+    def kmeans(bags, K: int = 8) -> np.ndarray:
+        """(K, D) centroids: scikit-learn's k-means on all descriptors (random_state 0)."""
+        return KMeans(K, n_init=1, random_state=0).fit(np.concatenate(bags)).cluster_centers_
+
+    @staticmethod
+    def mean_average_precision(codes, labels, queries) -> float:
+        """mAP of the queries (indices into codes) against all other codes, ranked by dot product."""
+        sims = codes @ codes.T
+        aps = []
+        for q in queries:
+            others = np.arange(len(labels)) != q
+            aps.append(average_precision_score(labels[others] == labels[q], sims[q, others]))
+        return float(np.mean(aps))
+
+    @staticmethod
+    def ranking(queries, database) -> np.ndarray:
+        """(Q, N) brute force: for each query, sort the database by dot product, ties by index."""
+        out = []
+        for q in queries:
+            sims = [float(np.dot(q, d)) for d in database]
+            out.append(sorted(range(len(database)), key=lambda i: (-sims[i], i)))
+        return np.array(out, dtype=np.int64)
+
+    # ------------------------------------------------------------------ NetVLAD
+    @staticmethod
+    def netvlad_params(K: int, D: int, rng, alpha: float | None = None) -> dict:
+        """A NetVLAD state_dict (float64): centroids ~ N(0, 1); the 1x1 convolution either
+        tied to them (w_k = 2 alpha c_k, b_k = -alpha ||c_k||^2) or, alpha=None, random."""
+        c = rng.standard_normal((K, D))
+        if alpha is None:
+            w, b = rng.standard_normal((K, D)), rng.standard_normal(K)
+        else:
+            w, b = 2 * alpha * c, -alpha * np.sum(c * c, axis=1)
+        return {"conv.weight": t64(w[:, :, None, None]), "conv.bias": t64(b), "centroids": t64(c)}
+
+    @staticmethod
+    def netvlad_loop(x: torch.Tensor, params: dict, frames: bool = False):
+        """NetVLAD by loops over images, positions and clusters (float64, differentiable).
+
+        x (N, D, H, W), or (N, T, D, H, W) with ``frames``: every frame's positions are
+        assigned on their own and all of them are aggregated. Returns (v (N, K * D),
+        a (N, [T,] K, H, W)): the descriptors and the soft assignments.
+        """
+        w = params["conv.weight"][:, :, 0, 0]
+        b, c = params["conv.bias"], params["centroids"]
+        K, D = c.shape
+        xs = x if frames else x[:, None]
+        N, T, _, H, W = xs.shape
+        codes, assigns = [], []
+        for n in range(N):
+            V = [torch.zeros(D, dtype=x.dtype) for _ in range(K)]
+            a_n = torch.zeros(T, K, H, W, dtype=x.dtype)
+            for t in range(T):
+                for i in range(H):
+                    for j in range(W):
+                        xp = xs[n, t, :, i, j]
+                        logits = torch.stack([w[k] @ xp + b[k] for k in range(K)])
+                        a = torch.exp(logits - logits.max())
+                        a = a / a.sum()
+                        a_n[t, :, i, j] = a.detach()
+                        for k in range(K):
+                            V[k] = V[k] + a[k] * (xp - c[k])
+            V = [vk / torch.clamp(vk.norm(), min=EPS) for vk in V]
+            v = torch.cat(V)
+            codes.append(v / torch.clamp(v.norm(), min=EPS))
+            assigns.append(a_n if frames else a_n[0])
+        return torch.stack(codes), torch.stack(assigns)
+
+    def netvlad_autograd(self, x: torch.Tensor, params: dict, dout: torch.Tensor, frames: bool = False):
+        """(v, dx, {name: grad}) of sum(v * dout) for the loop oracle, by autograd."""
+        leaves = {k: v.clone().requires_grad_() for k, v in params.items()}
+        xr = x.clone().requires_grad_()
+        out, _ = self.netvlad_loop(xr, leaves, frames=frames)
+        out.backward(dout)
+        return out.detach(), xr.grad, {k: v.grad for k, v in leaves.items()}
+
+    def vlad_retrieval_map(self, encode, seed: int, first_query: int) -> float:
+        """mAP of the codes ``encode(X, C)`` on the bags of ``bags_of_descriptors(seed)``,
+        with k-means centroids, queries ``first_query``, ``first_query + 6``, ..."""
+        bags, labels = self.bags_of_descriptors(seed)
+        C = self.kmeans(bags)
+        codes = np.stack([np.asarray(encode(X, C), dtype=np.float64) for X in bags])
+        return self.mean_average_precision(codes, labels, np.arange(first_query, len(bags), 6))
+
+    # ------------------------------------------------------------------ Word2Vec
+    @staticmethod
+    def skipgram_pairs(tokens, window: int) -> np.ndarray:
+        """(P, 2) brute force over all position pairs with 1 <= |i - j| <= window."""
+        L = len(tokens)
+        pairs = [(tokens[i], tokens[j]) for i in range(L) for j in range(L)
+                 if i != j and abs(i - j) <= window]
+        return np.array(pairs, dtype=np.int64).reshape(-1, 2)
+
+    @staticmethod
+    def sgns(W_in, W_out, centers, contexts, negatives):
+        """(loss, dW_in, dW_out) of the mean SGNS loss, by float64 torch autograd."""
+        Wi, Wo = t64(W_in, True), t64(W_out, True)
+        v = Wi[torch.as_tensor(centers)]
+        pos = (Wo[torch.as_tensor(contexts)] * v).sum(1)
+        neg = torch.einsum("bse,be->bs", Wo[torch.as_tensor(negatives)], v)
+        loss = -(torch.nn.functional.logsigmoid(pos).sum()
+                 + torch.nn.functional.logsigmoid(-neg).sum()) / len(centers)
+        loss.backward()
+        return loss.item(), Wi.grad.numpy(), Wo.grad.numpy()
+
+    @staticmethod
+    def cbow(W_in, W_out, contexts, centers):
+        """(loss, h, scores) of CBOW: mean context vector, full softmax cross-entropy (torch)."""
+        h = t64(W_in)[torch.as_tensor(contexts)].mean(1)
+        scores = h @ t64(W_out).T
+        loss = torch.nn.functional.cross_entropy(scores, torch.as_tensor(centers))
+        return loss.item(), h.numpy(), scores.numpy()
+
+    @staticmethod
+    def nearest(E, queries, k: int) -> np.ndarray:
+        """(Q, k) cosine nearest neighbours other than the query (scikit-learn, brute force)."""
+        nn_ = NearestNeighbors(n_neighbors=k + 1, metric="cosine", algorithm="brute").fit(E)
+        _, idx = nn_.kneighbors(E[queries])
+        return np.array([[i for i in row if i != q][:k] for row, q in zip(idx, queries, strict=True)])
+
+    @staticmethod
+    def planted_corpus(seed: int, sentences: int, num_concepts: int = 8, topic_words: int = 3,
+                       fillers: int = 6, length: int = 6):
+        """(tokens int64 (L,), V): the handout's planted corpus.
+
+        Ids 2k and 2k+1 (k < num_concepts) are two synonyms of concept k: they are
+        used interchangeably. Then num_concepts * topic_words topic words, then
+        ``fillers`` filler words. A sentence of concept k has ``length`` words: one
+        synonym of k at a random place, the others topic words of concept k or k+1
+        (mod num_concepts) with probability 0.7, else fillers.
+        """
+        rng = np.random.default_rng(seed)
+        K = num_concepts
+        topic0 = 2 * K
+        filler0 = topic0 + K * topic_words
+        out = []
+        for _ in range(sentences):
+            k = rng.integers(K)
+            topics = (k + rng.integers(2, size=length - 1)) % K
+            words = np.where(rng.random(length - 1) < 0.7,
+                             topic0 + topics * topic_words + rng.integers(topic_words, size=length - 1),
+                             filler0 + rng.integers(fillers, size=length - 1))
+            out.append(np.insert(words, rng.integers(length), 2 * k + rng.integers(2)))
+        return np.concatenate(out).astype(np.int64), filler0 + fillers
+
+    # ------------------------------------------------------------------ GloVe
+    @staticmethod
+    def cooccurrence(tokens, V: int, window: int) -> np.ndarray:
+        """(V, V) brute force: 1 / |i - j| for every position pair with 1 <= |i - j| <= window."""
+        X = np.zeros((V, V))
+        L = len(tokens)
+        for i in range(L):
+            for j in range(max(0, i - window), min(L, i + window + 1)):
+                if j != i:
+                    X[tokens[i], tokens[j]] += 1.0 / abs(i - j)
+        return X
+
+    @staticmethod
+    def glove_weight(X, x_max: float, alpha: float) -> np.ndarray:
+        """f(x) = (x / x_max) ** alpha below x_max, 1 from x_max on."""
+        X = np.asarray(X, dtype=np.float64)
+        return np.where(X < x_max, (X / x_max) ** alpha, 1.0)
+
+    def glove(self, W, W_ctx, b, b_ctx, X, x_max: float = 100.0, alpha: float = 0.75):
+        """(loss, grads dict) of the GloVe loss over the non-zero entries (torch autograd)."""
+        leaves = {k: t64(v, True) for k, v in (("W", W), ("W_ctx", W_ctx), ("b", b), ("b_ctx", b_ctx))}
+        i, j = np.nonzero(X)
+        ti, tj = torch.as_tensor(i), torch.as_tensor(j)
+        e = ((leaves["W"][ti] * leaves["W_ctx"][tj]).sum(1) + leaves["b"][ti] + leaves["b_ctx"][tj]
+             - torch.log(t64(X[i, j])))
+        loss = (t64(self.glove_weight(X[i, j], x_max, alpha)) * e**2).sum()
+        loss.backward()
+        return loss.item(), {k: v.grad.numpy() for k, v in leaves.items()}
+
+    # ------------------------------------------------------------------ fastText
+    @staticmethod
+    def ngrams(word: str, min_n: int, max_n: int) -> list[str]:
+        """Substrings of "<word>" with min_n <= length <= max_n, by start, then length."""
+        w = f"<{word}>"
+        return [w[s:e] for s in range(len(w)) for e in range(s + 1, len(w) + 1)
+                if min_n <= e - s <= max_n]
+
+    @staticmethod
+    def fnv1a(text: str) -> int:
+        """32-bit FNV-1a of the UTF-8 bytes."""
+        h = 0x811C9DC5
+        for byte in text.encode("utf-8"):
+            h = ((h ^ byte) * 0x01000193) & 0xFFFFFFFF
+        return h
+
+    def fasttext_vector(self, word, vocab, word_vectors, ngram_vectors, min_n=3, max_n=6):
+        """(E,) own vector (if in vocab) plus the n-gram vectors, one bucket per n-gram."""
+        v = np.zeros(ngram_vectors.shape[1])
+        for g in self.ngrams(word, min_n, max_n):
+            v = v + ngram_vectors[self.fnv1a(g) % len(ngram_vectors)]
+        if word in vocab:
+            v = v + word_vectors[vocab[word]]
+        return v
+
+
+class Checks:
+    """Assertions shared by several graders; failures name what differs."""
+
+    @staticmethod
+    def numpy_array(value, shape: tuple, name: str, kind: str = "f") -> np.ndarray:
+        """``value`` is a numpy array of ``shape``: float64 (kind "f") or an integer array ("i")."""
+        assert isinstance(value, np.ndarray), (
+            f"{name} must be a numpy array, got {type(value).__name__} (numpy only in this file)"
+        )
+        if kind == "f":
+            assert value.dtype == np.float64, f"{name} must be float64, got {value.dtype}"
+        else:
+            assert value.dtype.kind in "iu", f"{name} must be an integer array, got {value.dtype}"
+        assert value.shape == tuple(shape), f"{name} has shape {value.shape}, expected {tuple(shape)}"
+        return value
+
+    def numpy_close(self, value, expected: np.ndarray, name: str, rtol=1e-6, atol=1e-8) -> None:
+        """A float64 numpy array close to ``expected``."""
+        self.numpy_array(value, np.shape(expected), name)
+        assert_close(value, np.asarray(expected, dtype=np.float64), rtol=rtol, atol=atol, name=name)
+
+    def numpy_equal(self, value, expected: np.ndarray, name: str) -> None:
+        """An integer numpy array equal to ``expected``."""
+        self.numpy_array(value, expected.shape, name, kind="i")
+        assert np.array_equal(value, expected), f"{name} is wrong"
+
+    @staticmethod
+    def scalar_close(value, expected: float, name: str, rtol=1e-6) -> None:
+        """A Python or numpy scalar close to ``expected``."""
+        assert np.ndim(value) == 0, f"{name} must be a scalar"
+        assert abs(float(value) - expected) <= rtol * max(abs(expected), 1e-8), f"{name} is wrong"
+
+    @staticmethod
+    def tensors_close(actual, expected: torch.Tensor, name: str, rtol=1e-6, atol=1e-8) -> None:
+        """A tensor close to ``expected`` (compared in float64)."""
+        assert isinstance(actual, torch.Tensor), (
+            f"{name} must be a torch tensor, got {type(actual).__name__}"
+        )
+        assert tuple(actual.shape) == tuple(expected.shape), (
+            f"{name} has shape {tuple(actual.shape)}, expected {tuple(expected.shape)}"
+        )
+        assert_close(actual.double(), expected.detach().double(), rtol=rtol, atol=atol, name=name)
+
+    def probe_matches(self, probe: dict, expected: tuple) -> None:
+        """An autograd probe's output, input gradient and parameter gradients match
+        ``expected = (v, dx, {name: grad})`` (from ``Oracle.netvlad_autograd``)."""
+        out, dx, grads = expected
+        self.tensors_close(probe["output"], out, name="the output")
+        self.tensors_close(probe["input_grads"][0], dx, name="dx")
+        for name, grad in grads.items():
+            self.tensors_close(probe["param_grads"][name], grad, name=f"grad of {name}")
+
+    def cbow_matches(self, got, expected: tuple) -> None:
+        """cbow_loss's (loss, h, scores) match the oracle's."""
+        assert isinstance(got, (tuple, list)) and len(got) == 3, "cbow_loss must return (loss, h, scores)"
+        loss, h, scores = got
+        self.numpy_close(h, expected[1], name="h")
+        self.numpy_close(scores, expected[2], name="scores")
+        self.scalar_close(loss, expected[0], name="loss")
+
+    @staticmethod
+    def planted_pairs_are_neighbours(E, num_concepts: int, name: str) -> None:
+        """Every planted synonym 2k / 2k+1 is the other's nearest cosine neighbour (brute force)."""
+        E = np.asarray(E, dtype=np.float64)
+        assert E.ndim == 2, f"{name} must be a matrix (V, E)"
+        queries = np.arange(2 * num_concepts)
+        nearest = Oracle.nearest(E, queries, 1)[:, 0]
+        found = int(np.sum(nearest == (queries ^ 1)))
+        assert found == len(queries), (
+            f"{name}: {found} of {len(queries)} planted words have their synonym as nearest neighbour"
+        )
+
+
+@pytest.fixture(scope="session")
+def oracle() -> Oracle:
+    """Reference results (see ``Oracle``)."""
+    return Oracle()
+
+
+@pytest.fixture(scope="session")
+def check() -> Checks:
+    """Shared assertions (see ``Checks``)."""
+    return Checks()
+
+
+class Student:
+    """Builds the student's NetVLAD layers in the worker, in float64, with given parameters."""
+
+    def __init__(self, submission):
+        self.submission = submission
+
+    def netvlad(self, K: int, D: int, params: dict, alpha: float = 100.0, sequential: bool = False):
+        """``netvlad.NetVLAD(K, D, alpha)`` (or SequentialVLAD) in float64 holding ``params``."""
+        cls = "SequentialVLAD" if sequential else "NetVLAD"
+        module = getattr(self.submission.netvlad, cls)(K, D, alpha)
+        module.double()
+        module.load_state_dict(params)
+        return module
+
+
+@pytest.fixture
+def student(submission) -> Student:
+    """Builders of the student's NetVLAD layers (see ``Student``)."""
+    return Student(submission)

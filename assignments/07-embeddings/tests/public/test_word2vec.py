@@ -1,0 +1,86 @@
+"""Public tests for word2vec.py: skip-gram pairs, negative sampling, SGNS, CBOW, training."""
+
+import numpy as np
+import pytest
+
+
+def _sorted_rows(pairs):
+    pairs = np.asarray(pairs)
+    return pairs[np.lexsort(pairs.T[::-1])] if len(pairs) else pairs
+
+
+def _sgns_problem(rng, V=7, E=4, B=5, S=3):
+    W_in = 0.5 * rng.standard_normal((V, E))
+    W_out = 0.5 * rng.standard_normal((V, E))
+    return (W_in, W_out, rng.integers(V, size=B), rng.integers(V, size=B),
+            rng.integers(V, size=(B, S)))
+
+
+@pytest.mark.points(2)
+def test_skipgram_pairs(submission, oracle, check):
+    """skipgram_pairs lists every (centre, context) pair within the window, the centre excluded."""
+    tokens = np.array([3, 1, 4, 1, 5, 9, 2, 6])
+    pairs = submission.word2vec.skipgram_pairs(tokens, 2)
+    expected = oracle.skipgram_pairs(tokens, 2)
+    check.numpy_array(pairs, expected.shape, "skipgram_pairs(tokens, 2)", kind="i")
+    assert np.array_equal(_sorted_rows(pairs), _sorted_rows(expected)), (
+        "skipgram_pairs(tokens, 2) has the wrong pairs"
+    )
+
+
+@pytest.mark.points(1)
+def test_negative_sampling_distribution(submission, check):
+    """negative_sampling_distribution is proportional to count ** 0.75 and sums to 1."""
+    counts = np.array([100, 10, 1, 50, 7])
+    expected = counts**0.75 / np.sum(counts**0.75)
+    check.numpy_close(submission.word2vec.negative_sampling_distribution(counts, 0.75), expected,
+                      name="negative_sampling_distribution(counts)")
+
+
+@pytest.mark.points(1)
+def test_sample_negatives_statistics(submission, check):
+    """sample_negatives draws ids with the frequencies of the given distribution (200000 draws)."""
+    probs = np.array([0.5, 0.25, 0.15, 0.07, 0.03])
+    draws = submission.word2vec.sample_negatives(probs, (400, 500), 11)
+    check.numpy_array(draws, (400, 500), "sample_negatives(probs, (400, 500), seed)", kind="i")
+    freq = np.bincount(draws.ravel(), minlength=5) / draws.size
+    # 5 standard errors of a binomial proportion
+    tol = 5 * np.sqrt(probs * (1 - probs) / draws.size)
+    assert np.all(np.abs(freq - probs) <= tol), "the sampled frequencies do not follow probs"
+
+
+@pytest.mark.points(2)
+def test_sgns_loss(submission, rng, oracle, check):
+    """sgns_loss returns the mean of -log s(u_o.v) - sum_s log s(-u_s.v) over the batch."""
+    W_in, W_out, c, o, neg = _sgns_problem(rng)
+    loss, _, _ = submission.word2vec.sgns_loss(W_in, W_out, c, o, neg)
+    check.scalar_close(loss, oracle.sgns(W_in, W_out, c, o, neg)[0], name="loss")
+
+
+@pytest.mark.points(2)
+def test_sgns_gradients(submission, rng, oracle, check):
+    """sgns_loss's dW_in and dW_out (context AND negative output vectors) match autograd."""
+    W_in, W_out, c, o, neg = _sgns_problem(rng)
+    _, dW_in, dW_out = submission.word2vec.sgns_loss(W_in, W_out, c, o, neg)
+    _, ref_in, ref_out = oracle.sgns(W_in, W_out, c, o, neg)
+    check.numpy_close(dW_in, ref_in, name="dW_in")
+    check.numpy_close(dW_out, ref_out, name="dW_out")
+
+
+@pytest.mark.points(2)
+def test_cbow_loss(submission, rng, oracle, check):
+    """cbow_loss averages the context vectors and takes the softmax cross-entropy of the centre word."""
+    V, E, B, Cn = 9, 4, 6, 4
+    W_in, W_out = rng.standard_normal((V, E)), rng.standard_normal((V, E))
+    contexts, centers = rng.integers(V, size=(B, Cn)), rng.integers(V, size=B)
+    check.cbow_matches(submission.word2vec.cbow_loss(W_in, W_out, contexts, centers),
+                       oracle.cbow(W_in, W_out, contexts, centers))
+
+
+@pytest.mark.points(2)
+def test_skipgram_planted_neighbours(submission, oracle, check):
+    """train_skipgram on the planted corpus: every planted synonym is the other's nearest neighbour."""
+    tokens, V = oracle.planted_corpus(seed=0, sentences=1500)
+    E = submission.word2vec.train_skipgram(tokens, V, seed=0)
+    check.numpy_array(E, (V, np.shape(E)[1]), "train_skipgram(...)")
+    check.planted_pairs_are_neighbours(E, 8, "train_skipgram")

@@ -1,0 +1,236 @@
+"""Word2Vec in numpy: skip-gram pairs, the negative-sampling distribution, the
+skip-gram negative-sampling (SGNS) loss with its gradients, CBOW, training, and
+cosine nearest neighbours.
+
+numpy only: torch is not allowed in this file. Every function takes numpy
+arrays and must return numpy arrays (float64 for real values, int64 for ids).
+
+Conventions used throughout this file:
+
+- V is the vocabulary size, E the embedding size, B the number of examples in
+  a batch, S the number of negative samples per example.
+- A corpus is a 1-d int64 array of word ids in 0 .. V-1.
+- Every word has two vectors: an input ("centre") vector, a row of W_in (V, E),
+  and an output ("context") vector, a row of W_out (V, E). The embeddings that
+  you use after training are the rows of W_in.
+- sigmoid(z) = 1 / (1 + exp(-z)); log sigmoid(z) = -log(1 + exp(-z)).
+"""
+
+import numpy as np
+
+
+def sigmoid(z):
+    """Numerically stable logistic function, any shape (given)."""
+    out = np.empty_like(z, dtype=np.float64)
+    pos = z >= 0
+    out[pos] = 1.0 / (1.0 + np.exp(-z[pos]))
+    ez = np.exp(z[~pos])
+    out[~pos] = ez / (1.0 + ez)
+    return out
+
+
+def skipgram_pairs(token_ids, window):
+    """All (centre, context) pairs of skip-gram with a symmetric window.
+
+    For every position i of the corpus, the contexts are the words at the
+    positions j with 1 <= |i - j| <= window that exist (0 <= j < L): the centre
+    word itself (j = i) is NOT a context. Pairs are listed by centre position i,
+    then by context position j, both increasing.
+
+    Inputs:
+    - token_ids: int array (L,), the corpus
+    - window: int >= 1
+
+    Returns:
+    - pairs: int64 array (P, 2); pairs[p] = (token_ids[i], token_ids[j])
+    """
+    # BEGIN SOLUTION hint: two loops (i, then j from i - window to i + window), skip j == i and j outside
+    L = len(token_ids)
+    pairs = []
+    for i in range(L):
+        for j in range(max(0, i - window), min(L, i + window + 1)):
+            if j != i:
+                pairs.append((token_ids[i], token_ids[j]))
+    pairs = np.array(pairs, dtype=np.int64).reshape(-1, 2)
+    # END SOLUTION
+    return pairs
+
+
+def negative_sampling_distribution(counts, power=0.75):
+    """The noise distribution of negative sampling: P(w) proportional to count(w) ** power.
+
+    Inputs:
+    - counts: array (V,) of word counts (>= 0)
+    - power: float, 0.75 in word2vec
+
+    Returns:
+    - probs: float64 array (V,), non-negative, sums to 1
+    """
+    # BEGIN SOLUTION hint: raise the counts to the power, then normalise
+    weights = np.asarray(counts, dtype=np.float64) ** power
+    probs = weights / weights.sum()
+    # END SOLUTION
+    return probs
+
+
+def sample_negatives(probs, shape, seed):
+    """Draw negative word ids from the noise distribution ``probs``.
+
+    Use exactly ``np.random.default_rng(seed).choice(len(probs), size=shape, p=probs)``.
+
+    Inputs:
+    - probs: float64 array (V,), sums to 1
+    - shape: tuple, the shape of the output, e.g. (B, S)
+    - seed: int
+
+    Returns:
+    - negatives: int64 array of ``shape``, ids in 0 .. V-1
+    """
+    # BEGIN SOLUTION hint: np.random.default_rng(seed).choice(..., p=probs)
+    rng = np.random.default_rng(seed)
+    negatives = rng.choice(len(probs), size=shape, p=probs).astype(np.int64)
+    # END SOLUTION
+    return negatives
+
+
+def sgns_loss(W_in, W_out, centers, contexts, negatives):
+    """Skip-gram negative-sampling loss, averaged over a batch, and its gradients.
+
+    For example b with centre c = centers[b], context o = contexts[b] and
+    negatives s_1 .. s_S = negatives[b], with v = W_in[c] and u_w = W_out[w]:
+
+        loss_b = -log sigmoid(u_o . v) - sum_s log sigmoid(-u_{s} . v)
+        loss = mean over b of loss_b
+
+    The gradients are with respect to the full matrices: the centre's input
+    vector gets the gradient of every term, the context's output vector AND
+    every negative's output vector get theirs. A word that appears several
+    times (in several examples, or as a negative twice) accumulates all its
+    gradients (np.add.at).
+
+    Inputs:
+    - W_in: input vectors (V, E)
+    - W_out: output vectors (V, E)
+    - centers: int array (B,)
+    - contexts: int array (B,)
+    - negatives: int array (B, S)
+
+    Returns a tuple of:
+    - loss: float
+    - dW_in: (V, E)
+    - dW_out: (V, E)
+    """
+    # BEGIN SOLUTION hint: d/dz of -log sigmoid(z) is sigmoid(z) - 1; of -log sigmoid(-z) it is sigmoid(z)
+    B = len(centers)
+    v = W_in[centers]  # (B, E)
+    u_o = W_out[contexts]  # (B, E)
+    u_s = W_out[negatives]  # (B, S, E)
+    pos = np.sum(u_o * v, axis=1)  # (B,)
+    neg = np.einsum("bse,be->bs", u_s, v)  # (B, S)
+    loss = (np.sum(np.logaddexp(0.0, -pos)) + np.sum(np.logaddexp(0.0, neg))) / B
+    g_pos = (sigmoid(pos) - 1.0) / B  # d loss / d pos
+    g_neg = sigmoid(neg) / B  # d loss / d neg
+    dv = g_pos[:, None] * u_o + np.einsum("bs,bse->be", g_neg, u_s)
+    du_o = g_pos[:, None] * v
+    du_s = g_neg[:, :, None] * v[:, None, :]
+    dW_in = np.zeros_like(W_in, dtype=np.float64)
+    dW_out = np.zeros_like(W_out, dtype=np.float64)
+    np.add.at(dW_in, centers, dv)
+    np.add.at(dW_out, contexts, du_o)
+    np.add.at(dW_out, negatives, du_s)
+    loss = float(loss)
+    # END SOLUTION
+    return loss, dW_in, dW_out
+
+
+def cbow_loss(W_in, W_out, contexts, centers):
+    """Continuous bag of words: predict the centre word from the mean of its context vectors.
+
+    For example b: h_b = mean over k of W_in[contexts[b, k]], scores_b = W_out @ h_b
+    (one score per word of the vocabulary), and the loss is the softmax
+    cross-entropy of the true centre word, averaged over the batch:
+
+        loss = mean over b of ( -scores_b[centers[b]] + log sum_w exp(scores_b[w]) )
+
+    Inputs:
+    - W_in: input vectors (V, E)
+    - W_out: output vectors (V, E)
+    - contexts: int array (B, C), the C context words of every example
+    - centers: int array (B,)
+
+    Returns a tuple of:
+    - loss: float
+    - h: (B, E), the averaged context vectors
+    - scores: (B, V)
+    """
+    # BEGIN SOLUTION hint: average the context rows of W_in, then a stable log-softmax over V
+    h = W_in[contexts].mean(axis=1)
+    scores = h @ W_out.T
+    shifted = scores - scores.max(axis=1, keepdims=True)
+    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    loss = float(-np.mean(log_probs[np.arange(len(centers)), centers]))
+    # END SOLUTION
+    return loss, h, scores
+
+
+def cosine_nearest_neighbours(E, queries, k):
+    """The k nearest neighbours of some words by cosine similarity, the word itself excluded.
+
+    Inputs:
+    - E: embeddings (V, E_dim), no zero rows
+    - queries: int array (Q,), word ids
+    - k: int, 1 <= k < V
+
+    Returns:
+    - neighbours: int64 array (Q, k); neighbours[q] are the k word ids other
+      than queries[q] with the largest cosine similarity to it, most similar first
+    """
+    # BEGIN SOLUTION hint: normalise the rows, one matrix product, mask the query itself, argsort
+    unit = E / np.linalg.norm(E, axis=1, keepdims=True)
+    sims = unit[queries] @ unit.T
+    sims[np.arange(len(queries)), queries] = -np.inf
+    neighbours = np.argsort(-sims, axis=1, kind="stable")[:, :k].astype(np.int64)
+    # END SOLUTION
+    return neighbours
+
+
+def train_skipgram(token_ids, vocab_size, embed_dim=16, window=2, num_negatives=5, epochs=5,
+                   lr=0.05, batch_size=64, seed=0):
+    """Train skip-gram with negative sampling by minibatch SGD; return the input vectors.
+
+    Suggested recipe (you may change it, but keep it deterministic under ``seed``
+    and fast: a few seconds at most):
+    - W_in ~ uniform(-0.5, 0.5) / embed_dim, W_out = zeros (as in word2vec);
+    - the pairs of skipgram_pairs(token_ids, window), shuffled every epoch;
+    - the noise distribution from the corpus counts (np.bincount with
+      minlength=vocab_size) ** 0.75, num_negatives negatives per pair;
+    - W -= lr * dW with the gradients of sgns_loss. Note sgns_loss averages
+      over the batch: scale lr accordingly (lr * batch_size per example works well).
+
+    Inputs:
+    - token_ids: int array (L,), the corpus
+    - vocab_size: V
+    - the rest: hyperparameters
+
+    Returns:
+    - W_in: float64 (V, embed_dim), the learnt word vectors
+    """
+    # BEGIN SOLUTION hint: minibatches of pairs; negatives from sample_negatives; sgns_loss gradients
+    rng = np.random.default_rng(seed)
+    W_in = (rng.random((vocab_size, embed_dim)) - 0.5) / embed_dim
+    W_out = np.zeros((vocab_size, embed_dim))
+    pairs = skipgram_pairs(token_ids, window)
+    counts = np.bincount(token_ids, minlength=vocab_size)
+    probs = negative_sampling_distribution(counts, 0.75)
+    step = 0
+    for _ in range(epochs):
+        order = rng.permutation(len(pairs))
+        for start in range(0, len(pairs), batch_size):
+            batch = pairs[order[start : start + batch_size]]
+            negatives = sample_negatives(probs, (len(batch), num_negatives), seed * 100003 + step)
+            _, dW_in, dW_out = sgns_loss(W_in, W_out, batch[:, 0], batch[:, 1], negatives)
+            W_in -= lr * len(batch) * dW_in
+            W_out -= lr * len(batch) * dW_out
+            step += 1
+    # END SOLUTION
+    return W_in
