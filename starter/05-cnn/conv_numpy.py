@@ -147,8 +147,8 @@ def avg_pool2d_forward(x, pool_size=2, stride=2):
     - out: (N, C, H', W'), the mean of each window (of its pool_size**2 inputs)
     - cache: what avg_pool2d_backward needs
     """
-    # TODO: like max pooling, with the mean over the window
-    raise NotImplementedError('avg_pool2d_forward: like max pooling, with the mean over the window')
+    # TODO: like max pooling with the mean over the window (or sliding_window_view, without loops)
+    raise NotImplementedError('avg_pool2d_forward: like max pooling with the mean over the window (or sliding_window_view, without loops)')
     return out, cache
 
 

@@ -412,6 +412,27 @@ class Checks:
         )
         assert_close(actual.double(), expected.detach().double(), rtol=rtol, atol=atol, name=name)
 
+    def pooling_matches(self, conv_numpy, kind: str, x: np.ndarray, pool: int, stride: int,
+                        rng: np.random.Generator) -> None:
+        """``<kind>_pool2d_forward`` and ``_backward`` of the student's module match torch's."""
+        out, cache = getattr(conv_numpy, f"{kind}_pool2d_forward")(x, pool, stride)
+        want_out = Oracle.pool2d(kind, x, pool, stride)
+        self.numpy_close(out, want_out, name=f"{kind}_pool2d_forward({pool}, {stride})")
+        dout = rng.standard_normal(want_out.shape)
+        self.numpy_close(getattr(conv_numpy, f"{kind}_pool2d_backward")(dout, cache),
+                         Oracle.pool2d(kind, x, pool, stride, dout)[1],
+                         name=f"{kind}_pool2d_backward({pool}, {stride})")
+
+    @staticmethod
+    def lenet_digits_accuracy(models, random_state: int, seed: int) -> float:
+        """Held-out accuracy of ``models.train_lenet`` on the digits split ``random_state``."""
+        X, y, X_test, y_test = Oracle.digits_split(random_state)
+        pred = models.train_lenet(X, y, 10, seed=seed).predict(X_test)
+        assert isinstance(pred, torch.Tensor) and tuple(pred.shape) == tuple(y_test.shape), (
+            "predict must return a tensor of shape (N,)"
+        )
+        return float((pred == y_test).double().mean())
+
     def probe_matches(self, probe: dict, fn, state: State, x: torch.Tensor, dout: torch.Tensor,
                       name: str) -> None:
         """An autograd probe's output, input gradient and parameter gradients match ``fn``'s."""

@@ -59,7 +59,8 @@ def test_nms_sorts_by_score_and_threshold(submission, rng, oracle, check):
 def test_rpn_best_anchor_and_threshold_boundaries(submission, oracle, check):
     """assign_rpn_labels: a box's best anchor is positive even below 0.3; IoU 0.7 is positive and 0.3 ignored."""
     anchors = np.array([
-        [0.0, 0.0, 10.0, 10.0],      # IoU 0.7 with gt 0: positive
+        [0.0, 0.0, 10.0, 7.0],       # gt 0 itself: its best anchor
+        [0.0, 0.0, 10.0, 10.0],      # IoU exactly 0.7 with gt 0: positive by the threshold
         [0.0, 0.0, 3.0, 7.0],        # IoU exactly 0.3 with gt 0: ignored, not negative
         [50.0, 50.0, 60.0, 60.0],    # far from everything: negative
         [100.0, 100.0, 140.0, 140.0],  # the best (but low) anchor of gt 1: positive
