@@ -69,13 +69,16 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
-def _pytest_args(assignment: Assignment, include_hidden: bool, extra: Sequence[str]) -> list[str]:
+def _pytest_args(assignment: Assignment, include_hidden: bool, extra: Sequence[str],
+                 tests: Sequence[Path | str] | None = None) -> list[str]:
     tests_root = assignment.root / "tests"
     folders = [assignment.public_tests]
     if include_hidden and assignment.hidden_tests.is_dir():
         folders.append(assignment.hidden_tests)
+    if tests is not None:
+        folders = list(tests)
     return [
-        *[str(f) for f in folders if f.is_dir()],
+        *[str(f) for f in folders if Path(str(f).split("::")[0]).exists()],
         f"--rootdir={tests_root}", "-c", os.devnull,
         # Only the assignment's own conftest.py files: never one from a folder above it.
         f"--confcutdir={tests_root}",
@@ -100,6 +103,7 @@ def grade_submission(
     json_path: Path | None = None,
     pytest_args: Sequence[str] = (),
     show_pytest_output: bool = False,
+    tests: Sequence[Path | str] | None = None,
 ) -> GradeResult:
     """Grade a submission (folder, .zip, or .py files) against an assignment's tests.
 
@@ -108,6 +112,8 @@ def grade_submission(
         isolation: ``"process"`` (sandboxed workers) or ``"none"`` (debugging).
         parent: a warm parent to reuse; the shared one by default.
         json_path: also write the results JSON there, atomically.
+        tests: run these test files (under the assignment's ``tests/``) instead of
+            the public (and hidden) folders.
 
     Raises:
         SubmissionRejected: the archive or folder was refused before grading.
@@ -122,7 +128,7 @@ def grade_submission(
                                     prepared.problems)
         sandbox.probe_modules()
         plugin = GradingPlugin(sandbox, assignment.root / "tests", assignment.limits.test_timeout)
-        args = _pytest_args(assignment, include_hidden, pytest_args)
+        args = _pytest_args(assignment, include_hidden, pytest_args, tests)
         log = io.StringIO()
         with single_threaded_oracles():
             if show_pytest_output:

@@ -1,0 +1,155 @@
+"""What an nbgrader or otter notebook holds, independent of the tool.
+
+* :func:`setup_source`: the first code cell; it creates ``dlgrader``, a
+  :class:`~autograder.packaging.nbgrade.NotebookGrader`, from public material.
+* :func:`solution_cells`: one ``%%writefile`` cell per module, its solution
+  regions marked in the tool's syntax (the tool strips them for students).
+* :func:`collect_tests`: one :class:`TestCell` per collected test (a
+  parametrized test gives one per case), with its points, read by collecting the
+  graders with pytest, exactly as grading does.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from autograder.authoring import BEGIN, END
+from autograder.config import Assignment
+from autograder.errors import UsageError
+
+
+@dataclass(frozen=True)
+class TestCell:
+    """One dlgrade test, ready to become a notebook test cell."""
+
+    __test__ = False
+
+    kind: str  # "public" | "hidden"
+    file: str  # "test_layers.py"
+    name: str  # "test_relu_forward" or "test_step[adam]"
+    points: float
+    description: str
+    source: str  # the file's imports and helpers, then this test function
+
+    @property
+    def hidden(self) -> bool:
+        return self.kind == "hidden"
+
+    @property
+    def grade_id(self) -> str:
+        """A name nbgrader and otter accept: letters, digits, ``_`` and ``-``."""
+        raw = f"{self.kind}-{Path(self.file).stem}-{self.name}"
+        return "".join(c if c.isalnum() or c in "_-" else "_" for c in raw)
+
+    def call(self, grader: str = "dlgrader") -> str:
+        return (f"{grader}.check({self.kind!r}, {self.file!r}, {self.name!r}, "
+                f"{_string_literal(self.source)})")
+
+
+def _string_literal(text: str) -> str:
+    """A readable literal for a test's source: triple-quoted when that is exact."""
+    if "'''" not in text and not text.endswith("'") and "\\" not in text:
+        return "'''" + text + "'''"
+    return repr(text)
+
+
+def setup_source(assignment: Assignment, grader: str = "dlgrader") -> str:
+    conftest = assignment.root / "tests" / "conftest.py"
+    conftest_text = conftest.read_text(encoding="utf-8") if conftest.is_file() else ""
+    toml = (assignment.root / "assignment.toml").read_text(encoding="utf-8")
+    return ("# dlgrade runs this assignment's tests in a separate grading process:\n"
+            "# see the test cells below. Do not edit this cell.\n"
+            "from autograder.packaging.nbgrade import NotebookGrader\n\n"
+            f"ASSIGNMENT_TOML = {repr(toml)}\n"
+            f"CONFTEST = {repr(conftest_text)}\n"
+            f"{grader} = NotebookGrader({assignment.id!r}, ASSIGNMENT_TOML, CONFTEST)\n")
+
+
+def solution_cells(assignment: Assignment, begin: str, end: str) -> list[tuple[str, str]]:
+    """``(module, cell source)``: ``%%writefile`` + the reference with the tool's markers.
+
+    ``begin`` / ``end``: the tool's marker lines (without indentation), e.g.
+    ``"### BEGIN SOLUTION"``. A region's hint stays, as a ``# TODO`` comment above it.
+    """
+    cells = []
+    for module in assignment.modules:
+        path = assignment.solutions_dir / module
+        if not path.is_file():
+            raise UsageError(f"{assignment.id}: no reference module {path}")
+        out = []
+        for line in path.read_text(encoding="utf-8").splitlines():
+            m = BEGIN.match(line)
+            if m:
+                indent, hint = m.group("indent"), (m.group("hint") or "").strip()
+                if hint:
+                    out.append(f"{indent}# TODO: {hint}")
+                out.append(indent + begin)
+            elif END.match(line):
+                out.append(line[:len(line) - len(line.lstrip())] + end)
+            else:
+                out.append(line)
+        cells.append((module, f"%%writefile {module}\n" + "\n".join(out) + "\n"))
+    return cells
+
+
+class _Collector:
+    def __init__(self) -> None:
+        self.items: list[tuple[Path, str, str, float, str]] = []
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        for item in items:
+            marker = item.get_closest_marker("points")
+            doc = (getattr(item, "obj", None).__doc__ or "").strip()
+            self.items.append((Path(str(item.path)), item.name,
+                               getattr(item, "originalname", item.name),
+                               float(marker.args[0]) if marker else 0.0,
+                               doc.splitlines()[0] if doc else ""))
+
+    def pytest_configure(self, config: pytest.Config) -> None:
+        config.addinivalue_line("markers", "points(n): points")
+
+
+def _split_module(source: str) -> tuple[str, dict[str, str]]:
+    """A test module's non-test code (imports, helpers) and each test function's source."""
+    tree = ast.parse(source)
+    lines = source.splitlines(keepends=True)
+    preamble, functions = [], {}
+    for node in tree.body:
+        first = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))])
+        text = "".join(lines[first - 1:node.end_lineno])
+        if isinstance(node, ast.FunctionDef) and node.name.startswith("test"):
+            functions[node.name] = text
+        else:
+            preamble.append(text)
+    return "\n".join(preamble), functions
+
+
+def collect_tests(assignment: Assignment) -> list[TestCell]:
+    """Every public and hidden test of ``assignment`` (collected, not run)."""
+    from autograder.grading import _pytest_args
+
+    collector = _Collector()
+    args = _pytest_args(assignment, True, ["--collect-only"])
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        code = pytest.main(args, plugins=[collector])
+    if code != pytest.ExitCode.OK:
+        raise UsageError(f"{assignment.id}: the graders could not be collected (pytest exit "
+                         f"{int(code)}); run `dlgrade validate {assignment.id}`")
+    split: dict[Path, tuple[str, dict[str, str]]] = {}
+    cells = []
+    tests_root = assignment.root / "tests"
+    for path, name, function, points, doc in collector.items:
+        if path not in split:
+            split[path] = _split_module(path.read_text(encoding="utf-8"))
+        preamble, functions = split[path]
+        kind = path.resolve().relative_to(tests_root.resolve()).parts[0]
+        source = preamble.rstrip() + "\n\n\n" + functions[function].rstrip() + "\n"
+        cells.append(TestCell(kind, path.name, name, points, doc, source))
+    return cells
