@@ -128,6 +128,15 @@ MUTANTS = [
         ["test_max_pool2d_backward_routes_to_argmax"],
     ),
     Mutant(
+        # A mask of the window's maximum: every tied maximum gets the whole gradient.
+        "max-pool-backward-to-every-tied-maximum",
+        "conv_numpy.py",
+        [(ADD_AT, "            top = window == window.max(axis=(2, 3), keepdims=True)\n"
+                  "            dx[:, :, i * stride : i * stride + pool_size, j * stride : j * stride + pool_size]"
+                  " += top * dout[:, :, i, j][:, :, None, None]\n")],
+        ["test_max_pool2d_backward_routes_to_argmax"],
+    ),
+    Mutant(
         "avg-pool-divides-by-the-side",
         "conv_numpy.py",
         [("    out = windows.sum(axis=(4, 5)) / (pool_size * pool_size)\n",

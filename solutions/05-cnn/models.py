@@ -292,8 +292,8 @@ class UNet(nn.Module):
 
     def __init__(self, in_channels, num_classes, base_channels=8):
         super().__init__()
-        b = base_channels
         # BEGIN SOLUTION hint: the eight layers of the docstring, with double_conv
+        b = base_channels
         self.enc1 = double_conv(in_channels, b)
         self.enc2 = double_conv(b, 2 * b)
         self.middle = double_conv(2 * b, 4 * b)

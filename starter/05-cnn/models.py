@@ -235,7 +235,6 @@ class UNet(nn.Module):
 
     def __init__(self, in_channels, num_classes, base_channels=8):
         super().__init__()
-        b = base_channels
         # TODO: the eight layers of the docstring, with double_conv
         raise NotImplementedError('UNet.__init__: the eight layers of the docstring, with double_conv')
 

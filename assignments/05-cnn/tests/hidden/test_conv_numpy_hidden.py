@@ -69,7 +69,7 @@ def test_conv2d_bias_gradient_sums_positions(submission, rng, check):
 
 @pytest.mark.points(3)
 def test_max_pool2d_backward_routes_to_argmax(submission, rng, oracle, check):
-    """max_pool2d_backward sends each window's gradient to its maximum only, and sums over overlapping windows."""
+    """max_pool2d_backward sends each window's gradient to its maximum only (the first on a tie), summed over overlapping windows."""
     x = rng.standard_normal((2, 2, 6, 6))
     out, cache = submission.conv_numpy.max_pool2d_forward(x, 3, 3)
     dout = rng.standard_normal((2, 2, 2, 2))
@@ -78,6 +78,9 @@ def test_max_pool2d_backward_routes_to_argmax(submission, rng, oracle, check):
     check.numpy_close(dx, oracle.pool2d("max", x, 3, 3, dout)[1], name="max_pool2d_backward (3x3)")
     for pool, stride, shape in ((2, 1, (2, 3, 5, 6)), (3, 2, (1, 2, 7, 8))):
         check.pooling_matches(submission.conv_numpy, "max", rng.standard_normal(shape), pool, stride, rng)
+    ties = rng.integers(0, 3, (2, 2, 6, 6)).astype(np.float64)  # many windows with tied maxima
+    for pool, stride in ((2, 2), (3, 1)):
+        check.pooling_matches(submission.conv_numpy, "max", ties, pool, stride, rng)
 
 
 @pytest.mark.points(2)
