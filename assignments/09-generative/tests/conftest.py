@@ -11,7 +11,8 @@ module cannot import a helper module: the helpers are fixtures.
   weights, ``torch.optim.Adam`` for one training step, exact enumeration of tiny
   RBMs, and the energy distance between sample sets;
 - ``weights``: random weights, in the student's parameter names, for a student module;
-- ``data``: the data sets (binarized digits, two moons, the ring of Gaussians).
+- ``data``: the data sets (binarized digits, two moons, the ring of Gaussians);
+- ``check``: assertions on a student module's weights.
 
 This file ships with the public tests. Keep it to generic references and checks:
 nothing in it may tell what a hidden test looks at.
@@ -27,6 +28,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 from torch import distributions as dist
+
+from autograder.testing import assert_close
 
 State = dict[str, torch.Tensor]
 
@@ -228,6 +231,12 @@ class Oracle:
         p_v = torch.sigmoid(h @ W.T + b)
         return (torch.rand(p_v.shape, generator=g, dtype=W.dtype) < p_v).to(W.dtype), h
 
+    def cd1(self, v0, W, b, c, seed):
+        """(dW, db, dc): data statistics minus those of the reconstruction gibbs(v0, seed)."""
+        v1, _ = self.gibbs(v0, W, b, c, seed)
+        ph0, ph1 = torch.sigmoid(v0 @ W + c), torch.sigmoid(v1 @ W + c)
+        return (v0.T @ ph0 - v1.T @ ph1) / len(v0), (v0 - v1).mean(0), (ph0 - ph1).mean(0)
+
 
 class Weights:
     """Random weights for a student module, keyed by the student's parameter names."""
@@ -256,6 +265,23 @@ class Weights:
         sd = self.like(module, scale, dtype=dtype)
         module.load_state_dict(sd)
         return sd
+
+
+class Check:
+    """Assertions on a student module's weights (its ``state_dict()``, fetched by value)."""
+
+    @staticmethod
+    def weights_close(module, want: State, what: str, rtol=1e-6, atol=1e-9) -> None:
+        """Every entry of ``want`` matches the module's weight of that name."""
+        got = module.state_dict()
+        for k, v in want.items():
+            assert_close(got[k], v, rtol=rtol, atol=atol, name=f"{what}: {k}")
+
+    @staticmethod
+    def unchanged(module, before: State, message: str) -> None:
+        """The module's weights equal ``before`` exactly; ``message`` names what changed them."""
+        for k, v in module.state_dict().items():
+            assert torch.equal(v, before[k]), f"{message} {k}"
 
 
 class Data:
@@ -303,3 +329,9 @@ def weights(rng: np.random.Generator) -> Weights:
 def data() -> Data:
     """The assignment's data sets (see ``Data``)."""
     return Data()
+
+
+@pytest.fixture(scope="session")
+def check() -> Check:
+    """Assertions on a student module's weights (see ``Check``)."""
+    return Check()

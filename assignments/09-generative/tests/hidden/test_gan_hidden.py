@@ -37,7 +37,7 @@ def test_discriminator_loss_gradient(submission, rng):
 
 
 @pytest.mark.points(2)
-def test_generator_step(submission, oracle, weights, rng):
+def test_generator_step(submission, oracle, weights, check, rng):
     """generator_step takes one Adam step on G with the non-saturating loss, through D; D's weights stay."""
     G, D, sd_g, sd_d = _nets(submission, weights)
     opt_g, _ = submission.gan.make_optimizers(G, D, 0.01)
@@ -45,36 +45,30 @@ def test_generator_step(submission, oracle, weights, rng):
     loss = submission.gan.generator_step(G, D, opt_g, z)
     assert_close(float(loss), float(oracle.non_saturating(oracle.discriminator(sd_d, oracle.generator(sd_g, z)))),
                  rtol=1e-6, name="the returned loss")
-    for k, v in D.state_dict().items():
-        assert torch.equal(v, sd_d[k]), f"the generator step changed the discriminator's {k}"
+    check.unchanged(D, sd_d, "the generator step changed the discriminator's")
     want = oracle.adam_step(sd_g, lambda p: oracle.non_saturating(oracle.discriminator(sd_d, oracle.generator(p, z))),
                             0.01)
-    got = G.state_dict()
-    for k in want:
-        assert_close(got[k], want[k], rtol=1e-6, atol=1e-9, name=f"G's {k} after the step")
+    check.weights_close(G, want, "G after the step")
 
 
 @pytest.mark.points(2)
-def test_alternating_steps_zero_the_gradients(submission, oracle, weights, rng):
+def test_alternating_steps_zero_the_gradients(submission, oracle, weights, check, rng):
     """A discriminator step after a generator step uses only its own gradients (D's are zeroed first)."""
     G, D, sd_g, sd_d = _nets(submission, weights)
     opt_g, opt_d = submission.gan.make_optimizers(G, D, 0.01)
     z1, real, z2 = _t(rng, 6, 2), _t(rng, 6, 2), _t(rng, 6, 2)
     submission.gan.generator_step(G, D, opt_g, z1)
     new_g = G.state_dict()
-    for k, v in D.state_dict().items():
-        assert torch.equal(v, sd_d[k]), f"the generator step changed the discriminator's {k}"
+    check.unchanged(D, sd_d, "the generator step changed the discriminator's")
     submission.gan.discriminator_step(G, D, opt_d, real, z2)
     fake = oracle.generator(new_g, z2)
     want = oracle.adam_step(sd_d, lambda p: oracle.bce_real_fake(oracle.discriminator(p, real),
                                                                   oracle.discriminator(p, fake)), 0.01)
-    got = D.state_dict()
-    for k in want:
-        assert_close(got[k], want[k], rtol=1e-6, atol=1e-9, name=f"D's {k} after the two steps")
+    check.weights_close(D, want, "D after the two steps")
 
 
 @pytest.mark.points(2)
-def test_discriminator_step_with_several_steps(submission, oracle, weights, rng):
+def test_discriminator_step_with_several_steps(submission, oracle, weights, check, rng):
     """Three discriminator steps in a row move D like three Adam steps on the discriminator loss, G unchanged."""
     G, D, sd_g, sd_d = _nets(submission, weights)
     _, opt_d = submission.gan.make_optimizers(G, D, 0.005)
@@ -88,15 +82,12 @@ def test_discriminator_step_with_several_steps(submission, oracle, weights, rng)
         oracle.bce_real_fake(oracle.discriminator(leaves, real),
                              oracle.discriminator(leaves, oracle.generator(sd_g, z))).backward()
         opt.step()
-    got = D.state_dict()
-    for k, v in leaves.items():
-        assert_close(got[k], v.detach(), rtol=1e-6, atol=1e-9, name=f"D's {k} after three steps")
-    for k, v in G.state_dict().items():
-        assert torch.equal(v, sd_g[k]), f"the discriminator steps changed the generator's {k}"
+    check.weights_close(D, {k: v.detach() for k, v in leaves.items()}, "D after three steps")
+    check.unchanged(G, sd_g, "the discriminator steps changed the generator's")
 
 
 @pytest.mark.points(2)
-def test_conditional_networks_match_oracle(submission, oracle, weights, rng):
+def test_conditional_networks_match_oracle(submission, oracle, weights, check, rng):
     """ConditionalGenerator and ConditionalDiscriminator append the one-hot label to their input."""
     G, D, sd_g, sd_d = _nets(submission, weights, conditional=True)
     z, x = _t(rng, 6, 2), _t(rng, 6, 2)
@@ -106,7 +97,7 @@ def test_conditional_networks_match_oracle(submission, oracle, weights, rng):
 
 
 @pytest.mark.points(2)
-def test_conditional_discriminator_step(submission, oracle, weights, rng):
+def test_conditional_discriminator_step(submission, oracle, weights, check, rng):
     """discriminator_step of the conditional GAN feeds the labels to both networks; G stays unchanged."""
     G, D, sd_g, sd_d = _nets(submission, weights, conditional=True)
     _, opt_d = submission.gan.make_optimizers(G, D, 0.01)
@@ -116,11 +107,8 @@ def test_conditional_discriminator_step(submission, oracle, weights, rng):
     fake = oracle.generator(sd_g, z, fy)
     want = oracle.adam_step(sd_d, lambda p: oracle.bce_real_fake(oracle.discriminator(p, real, y),
                                                                   oracle.discriminator(p, fake, fy)), 0.01)
-    got = D.state_dict()
-    for k in want:
-        assert_close(got[k], want[k], rtol=1e-6, atol=1e-9, name=f"D's {k} after the step")
-    for k, v in G.state_dict().items():
-        assert torch.equal(v, sd_g[k]), f"the discriminator step changed the generator's {k}"
+    check.weights_close(D, want, "D after the step")
+    check.unchanged(G, sd_g, "the discriminator step changed the generator's")
 
 
 @pytest.mark.points(3)

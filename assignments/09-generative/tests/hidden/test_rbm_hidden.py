@@ -56,16 +56,13 @@ def test_cd1_gradients_other_sizes(submission, oracle, rng):
     W, b, c = _rbm(rng, 9, 3, scale=0.5)
     v0 = _binary(rng, 16, 9, p=0.2)
     dW, db, dc = submission.rbm.cd1_gradients(v0, W, b, c, 21)
-    v1, _ = oracle.gibbs(v0, W, b, c, 21)
-    ph0, ph1 = torch.sigmoid(v0 @ W + c), torch.sigmoid(v1 @ W + c)
-    assert_close(dW, (v0.T @ ph0 - v1.T @ ph1) / 16, rtol=1e-9, atol=1e-12, name="dW")
-    assert_close(db, (v0 - v1).mean(0), rtol=1e-9, atol=1e-12, name="db")
-    assert_close(dc, (ph0 - ph1).mean(0), rtol=1e-9, atol=1e-12, name="dc")
+    for name, got, want in zip(("dW", "db", "dc"), (dW, db, dc), oracle.cd1(v0, W, b, c, 21), strict=True):
+        assert_close(got, want, rtol=1e-9, atol=1e-12, name=name)
 
 
 @pytest.mark.points(2)
 def test_train_rbm_raises_the_exact_likelihood(submission, oracle, rng):
-    """train_rbm with CD-1 on two noisy patterns raises the exact mean log-likelihood above -5.0 nats."""
+    """train_rbm with CD-1 on two noisy patterns raises the exact mean log-likelihood above -3.5 nats."""
     g = torch.Generator().manual_seed(0)
     patterns = torch.tensor([[1, 1, 1, 0, 0, 0, 1, 0], [0, 0, 0, 1, 1, 1, 0, 1]], dtype=torch.float64)
     x = patterns[torch.randint(2, (200,), generator=g)]
@@ -73,4 +70,4 @@ def test_train_rbm_raises_the_exact_likelihood(submission, oracle, rng):
     W, b, c = submission.rbm.train_rbm(x, 4, epochs=30, batch_size=20, lr=0.1, seed=0)
     assert tuple(W.shape) == (8, 4), f"train_rbm returned W of shape {tuple(W.shape)}"
     ll = oracle.rbm_mean_log_likelihood(x, W, b, c)
-    assert ll > -5.0, f"exact mean log-likelihood {ll:.2f} nats, expected above -5.0"
+    assert ll > -3.5, f"exact mean log-likelihood {ll:.2f} nats, expected above -3.5"

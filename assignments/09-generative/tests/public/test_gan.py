@@ -31,7 +31,7 @@ def test_losses_match_log_sigmoid(submission, oracle, rng):
 
 
 @pytest.mark.points(3)
-def test_discriminator_step_does_not_touch_the_generator(submission, oracle, weights, rng):
+def test_discriminator_step_does_not_touch_the_generator(submission, oracle, weights, check, rng):
     """discriminator_step takes one Adam step on D only: G's weights stay, and no gradient reaches G."""
     G, D = submission.gan.Generator(2, 8, 2), submission.gan.Discriminator(2, 8)
     sd_g, sd_d = weights.load(G), weights.load(D)
@@ -42,21 +42,17 @@ def test_discriminator_step_does_not_touch_the_generator(submission, oracle, wei
     assert_close(float(loss), float(oracle.bce_real_fake(oracle.discriminator(sd_d, real),
                                                          oracle.discriminator(sd_d, fake))),
                  rtol=1e-6, name="the returned loss")
-    for k, v in G.state_dict().items():
-        assert torch.equal(v, sd_g[k]), f"the discriminator step changed the generator's {k}"
+    check.unchanged(G, sd_g, "the discriminator step changed the generator's")
     opt_g.step()  # moves G only if the discriminator step left gradients in it
-    for k, v in G.state_dict().items():
-        assert torch.equal(v, sd_g[k]), f"the discriminator step left a gradient in the generator's {k}"
+    check.unchanged(G, sd_g, "the discriminator step left a gradient in the generator's")
     want = oracle.adam_step(sd_d, lambda p: oracle.bce_real_fake(oracle.discriminator(p, real),
                                                                   oracle.discriminator(p, fake)), 0.01)
-    got = D.state_dict()
-    for k in want:
-        assert_close(got[k], want[k], rtol=1e-6, atol=1e-9, name=f"D's {k} after the step")
+    check.weights_close(D, want, "D after the step")
 
 
 @pytest.mark.points(3)
 def test_train_gan_covers_the_modes(submission, oracle, data):
-    """train_gan on a ring of 8 Gaussians (seed 0): at least 6 modes get 2% of 2000 samples each."""
+    """train_gan on a ring of 8 Gaussians (seed 0): at least 6 modes get 1% of 2000 samples each."""
     x, _ = data.ring(4000, seed=0)
     submission.seed(0)
     G, D = submission.gan.Generator(2, 64, 2), submission.gan.Discriminator(2, 64)
@@ -64,5 +60,5 @@ def test_train_gan_covers_the_modes(submission, oracle, data):
     assert len(d_losses) == len(g_losses) == 2000, "train_gan must return one loss per step for each network"
     z = torch.randn(2000, 2, generator=torch.Generator().manual_seed(123))
     counts, near = oracle.mode_counts(oracle.generator(G.state_dict(), z))
-    covered = int((counts >= 40).sum())
+    covered = int((counts >= 20).sum())
     assert covered >= 6, f"{covered} of 8 modes covered, expected at least 6"

@@ -41,8 +41,5 @@ def test_cd1_gradients(submission, oracle, rng):
     W, b, c = _rbm(rng, 6, 4)
     v0 = _binary(rng, 10, 6)
     dW, db, dc = submission.rbm.cd1_gradients(v0, W, b, c, 3)
-    v1, _ = oracle.gibbs(v0, W, b, c, 3)
-    ph0, ph1 = torch.sigmoid(v0 @ W + c), torch.sigmoid(v1 @ W + c)
-    assert_close(dW, (v0.T @ ph0 - v1.T @ ph1) / 10, rtol=1e-9, atol=1e-12, name="dW")
-    assert_close(db, (v0 - v1).mean(0), rtol=1e-9, atol=1e-12, name="db")
-    assert_close(dc, (ph0 - ph1).mean(0), rtol=1e-9, atol=1e-12, name="dc")
+    for name, got, want in zip(("dW", "db", "dc"), (dW, db, dc), oracle.cd1(v0, W, b, c, 3), strict=True):
+        assert_close(got, want, rtol=1e-9, atol=1e-12, name=name)
