@@ -10,11 +10,15 @@ Two kinds of secret:
 * **solution code**: the n-grams of every ``# BEGIN SOLUTION`` region, minus
   those that the generated starter legitimately contains (signatures and
   docstrings around the regions). Any one of them in a student-facing file is a
-  leak: a region's line of ``N`` tokens or more is caught. Handouts (Markdown)
-  are checked with ``PROSE_N``-token n-grams: they state formulas on purpose.
-  A handout that deliberately gives solution code as its specification wraps
-  it in ``<!-- leak-check: off -->`` ... ``<!-- leak-check: on -->``; nothing
-  else is exempt.
+  leak: a region's line of ``N`` tokens or more is caught in generated files
+  (starter modules, notebooks, workflows). Files the instructor writes for
+  students on purpose (the handout, ``tests/conftest.py``'s oracles and the public
+  tests) restate the specification in code and formulas, and independent oracles
+  share idioms with the reference, so there a leak is a copied block of
+  ``AUTHORED_N`` tokens (about two lines).
+  Specification code deliberately published is wrapped in ``<!-- leak-check:
+  off -->`` ... ``<!-- leak-check: on -->`` (Markdown) or ``# leak-check: off``
+  ... ``# leak-check: on`` (Python), with the reason; nothing else is exempt.
 * **hidden tests**: a hidden test function is leaked when a file holds at least
   ``HIDDEN_COVERAGE`` of its n-grams (public tests share idioms with
   hidden ones, at most 64% of a test in this course); and any n-gram of a hidden file that no
@@ -35,9 +39,11 @@ from autograder.config import Assignment
 
 N = 10
 HIDDEN_COVERAGE = 0.85
-PROSE_N = 20  # Markdown handouts state formulas on purpose: only a copied block is a leak
+AUTHORED_N = 20  # handouts, oracles, public tests: only a copied block is a leak
 _PROSE_SUFFIXES = {".md", ".rst", ".txt"}
 _TOKEN = re.compile(r"[A-Za-z_]\w*|\d+(?:\.\d*)?(?:[eE][-+]?\d+)?|\.\d+|[^\s\w]")
+_ALLOWED_PY = re.compile(r"^[ \t]*#\s*leak-check:\s*off\b.*?(?:^[ \t]*#\s*leak-check:\s*on\b[^\n]*|\Z)",
+                         re.S | re.M)
 _ALLOWED_BLOCK = re.compile(r"<!--\s*leak-check:\s*off\b.*?-->.*?(?:<!--\s*leak-check:\s*on\b.*?-->|\Z)",
                             re.S)
 _TEXT_SUFFIXES = {".py", ".md", ".txt", ".toml", ".yml", ".yaml", ".cfg", ".json", ".ipynb",
@@ -63,7 +69,9 @@ def readable_text(path: Path) -> str | None:
     except (UnicodeDecodeError, OSError):
         return None
     if path.suffix.lower() in _PROSE_SUFFIXES:
-        return _ALLOWED_BLOCK.sub("", raw)
+        return _ALLOWED_BLOCK.sub(_blank, raw)
+    if path.suffix.lower() == ".py":
+        return _ALLOWED_PY.sub(_blank, raw)
     if path.suffix.lower() == ".ipynb":
         try:
             cells = json.loads(raw).get("cells", [])
@@ -72,6 +80,11 @@ def readable_text(path: Path) -> str | None:
         return "\n".join("".join(c.get("source", "")) if isinstance(c.get("source"), list)
                          else str(c.get("source", "")) for c in cells)
     return raw
+
+
+def _blank(match: re.Match) -> str:
+    """An exempt block's replacement: its line breaks only, so line numbers stay right."""
+    return "\n" * match.group(0).count("\n")
 
 
 def solution_regions(source: str) -> list[tuple[int, str]]:
@@ -127,16 +140,17 @@ class LeakChecker:
 
     def __init__(self, assignment: Assignment, n: int = N):
         self.n = n
-        public = set()
+        starter: set[tuple[str, ...]] = set()  # what the generated starter legitimately holds
         solution_sources = {}
         if assignment.solutions_dir and assignment.solutions_dir.is_dir():
             for path in sorted(assignment.solutions_dir.rglob("*.py")):
                 text = path.read_text(encoding="utf-8")
                 solution_sources[path] = text
-                public |= ngrams(strip_solutions(text, str(path))[0], n)
+                starter |= ngrams(strip_solutions(text, str(path))[0], n)
         tests_root = assignment.root / "tests"
         hidden_files = sorted(assignment.hidden_tests.rglob("*.py")) \
             if assignment.hidden_tests.is_dir() else []
+        public = set(starter)  # hidden tests legitimately share idioms with the public ones
         for path in sorted(tests_root.rglob("*.py")) if tests_root.is_dir() else []:
             if path not in hidden_files:
                 public |= ngrams(path.read_text(encoding="utf-8"), n)
@@ -145,7 +159,7 @@ class LeakChecker:
         for path, text in solution_sources.items():
             rel = _rel(path, course_root)
             for line, region in solution_regions(text):
-                grams = ngrams(region, n) - public
+                grams = ngrams(region, n) - starter
                 if grams:
                     self.secrets.append(_Secret(f"solution code ({rel}:{line})", grams, None))
         for path in hidden_files:
@@ -203,15 +217,22 @@ def _line_of_token(text: str, index: int) -> int:
     return 1
 
 
+def is_authored(path: Path) -> bool:
+    """Written by the instructor for students: a handout, the oracles, a public test."""
+    parts = path.parts
+    return (path.suffix.lower() in _PROSE_SUFFIXES or path.name == "conftest.py"
+            or ("tests" in parts and "public" in parts))
+
+
 def check_student_files(assignment: Assignment, root: Path,
                         files: Iterable[Path] | None = None) -> list[Leak]:
     """Leaks of ``assignment``'s solution code or hidden tests in the files under ``root``."""
     root = Path(root)
     paths = sorted(files) if files is not None else sorted(p for p in root.rglob("*")
                                                            if p.is_file())
-    prose = [p for p in paths if p.suffix.lower() in _PROSE_SUFFIXES]
-    code = [p for p in paths if p.suffix.lower() not in _PROSE_SUFFIXES]
-    leaks = LeakChecker(assignment).check_files(root, code) if code else []
-    if prose:
-        leaks += LeakChecker(assignment, PROSE_N).check_files(root, prose)
+    authored = [p for p in paths if is_authored(p)]
+    generated = [p for p in paths if not is_authored(p)]
+    leaks = LeakChecker(assignment).check_files(root, generated) if generated else []
+    if authored:
+        leaks += LeakChecker(assignment, AUTHORED_N).check_files(root, authored)
     return leaks

@@ -153,6 +153,7 @@ class Oracle:
         covs = np.einsum("nk,kni,knj->kij", resp, diff, diff) / nk[:, None, None]
         return nk / X.shape[0], means, covs + reg * np.eye(X.shape[1])
 
+    # leak-check: off: this oracle restates the handout's specification, independently written
     def fit_gmm(self, X, K, n_iter, reg, seed):
         """The documented EM run of fit_gmm: (weights, means, covs, log_likelihoods)."""
         rng = np.random.default_rng(seed)
@@ -165,6 +166,7 @@ class Oracle:
             lls.append(ll)
             weights, means, covs = self.m_step(X, resp, reg)
         return weights, means, covs, lls
+    # leak-check: on
 
     @staticmethod
     def match_components(true_means, means):

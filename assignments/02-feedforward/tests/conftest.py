@@ -94,6 +94,7 @@ class Oracle:
         return loss.item(), st.grad.numpy()
 
     # ------------------------------------------------------------------ MLP
+    # leak-check: off: this oracle restates the handout's specification, independently written
     @staticmethod
     def mlp_init(
         sizes: Sequence[int], activation: str, weight_scale: float | None, seed: int
@@ -117,6 +118,7 @@ class Oracle:
             params[f"W{k}"] = scale * rng.standard_normal((fan_in, sizes[k]))
             params[f"b{k}"] = np.zeros(sizes[k])
         return params
+    # leak-check: on
 
     @staticmethod
     def _leaves(params: Params) -> dict[str, torch.Tensor]:

@@ -175,6 +175,7 @@ class Oracle:
         return self.mean_average_precision(codes, labels, np.arange(first_query, len(bags), 6))
 
     # ------------------------------------------------------------------ Word2Vec
+    # leak-check: off: this oracle restates the handout's specification, independently written
     @staticmethod
     def skipgram_pairs(tokens, window: int) -> np.ndarray:
         """(P, 2) brute force over all position pairs with 1 <= |i - j| <= window."""
@@ -182,6 +183,7 @@ class Oracle:
         pairs = [(tokens[i], tokens[j]) for i in range(L) for j in range(L)
                  if i != j and abs(i - j) <= window]
         return np.array(pairs, dtype=np.int64).reshape(-1, 2)
+    # leak-check: on
 
     @staticmethod
     def sgns(W_in, W_out, centers, contexts, negatives):
@@ -236,6 +238,7 @@ class Oracle:
         return np.concatenate(out).astype(np.int64), filler0 + fillers
 
     # ------------------------------------------------------------------ GloVe
+    # leak-check: off: this oracle restates the handout's specification, independently written
     @staticmethod
     def cooccurrence(tokens, V: int, window: int) -> np.ndarray:
         """(V, V) brute force: 1 / |i - j| for every position pair with 1 <= |i - j| <= window."""
@@ -246,6 +249,7 @@ class Oracle:
                 if j != i:
                     X[tokens[i], tokens[j]] += 1.0 / abs(i - j)
         return X
+    # leak-check: on
 
     @staticmethod
     def glove_weight(X, x_max: float, alpha: float) -> np.ndarray:

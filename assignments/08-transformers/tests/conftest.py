@@ -183,10 +183,12 @@ class Oracle:
         h = F.layer_norm(h, (D,), sd["ln_f.weight"], sd["ln_f.bias"])
         return h @ sd["head.weight"].T
 
+    # leak-check: off: this oracle restates the handout's specification, independently written
     @staticmethod
     def lm_loss(logits, tokens):
         V = logits.shape[-1]
         return F.cross_entropy(logits[:, :-1].reshape(-1, V), tokens[:, 1:].reshape(-1))
+    # leak-check: on
 
     @staticmethod
     def top_k_probs(logits, temperature, top_k):
@@ -198,6 +200,7 @@ class Oracle:
         return torch.softmax(z, dim=-1)
 
     # ------------------------------------------------------------ greedy decoding
+    # leak-check: off: this oracle restates the handout's specification, independently written
     @staticmethod
     def greedy_decode(model, src, max_len, bos_id=BOS, eos_id=EOS, pad_id=PAD):
         """Greedy decoding as the handout specifies, calling the student's model(src, prefix)."""
@@ -214,6 +217,7 @@ class Oracle:
             if bool(done.all()):
                 break
         return out
+    # leak-check: on
 
 
 class Weights:
