@@ -37,8 +37,8 @@ def test_reparameterize_draws_with_gradient(submission):
     logvar = torch.tensor([[0.0, 1.0, -2.0]], dtype=torch.float64).repeat(20000, 1)
     probe = submission.autograd_probe(submission.vae.reparameterize, [mu, logvar])
     z = probe["output"]
-    assert_close(z.mean(0), mu[0], atol=0.05, rtol=0, name="the mean of z")
-    assert_close(z.std(0), torch.exp(0.5 * logvar[0]), atol=0.03, rtol=0, name="the standard deviation of z")
+    assert_close(z.mean(0), mu[0], atol=0.06, rtol=0, name="the mean of z")
+    assert_close(z.std(0), torch.exp(0.5 * logvar[0]), atol=0.04, rtol=0, name="the standard deviation of z")
     g_mu, g_logvar = probe["input_grads"]
     assert g_mu is not None and g_logvar is not None, "the drawn z carries no gradient to mu or logvar"
     assert_close(g_mu, torch.ones_like(mu), name="dz/dmu")
