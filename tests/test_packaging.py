@@ -320,7 +320,7 @@ def test_a_leaked_solution_line_is_refused(course_copy, tmp_path):
     proc = dlgrade("release", "02-feedforward", "-o", str(out), course=course_copy)
     assert proc.returncode == 1, proc.stderr
     assert "refusing to release" in proc.stderr
-    assert "  walkthrough.ipynb:" in proc.stderr
+    assert "  walkthrough.ipynb (cell " in proc.stderr
     assert "solution code (solutions/02-feedforward/layers.py:" in proc.stderr
     assert not out.exists() or not any(out.iterdir())
 
@@ -362,7 +362,7 @@ def test_solution_code_in_the_handout_or_a_notebook_is_caught(course_copy, tmp_p
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(_solution_line("mlp.py"))])
     nbformat.write(nb, folder / "notes.ipynb")
     leaks = check_student_files(assignment, folder)
-    assert {leak.file for leak in leaks} == {"README.md", "notes.ipynb"}
+    assert {leak.file for leak in leaks} == {"README.md", "notes.ipynb (cell 1)"}
 
 
 def test_the_starter_and_public_tests_are_clean():

@@ -224,15 +224,46 @@ def is_authored(path: Path) -> bool:
             or ("tests" in parts and "public" in parts))
 
 
+def _notebook_cells(path: Path) -> list[tuple[str, bool]] | None:
+    """``(text, authored)`` per cell; dlgrade's setup and test cells hold authored material."""
+    try:
+        cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError):
+        return None
+    out = []
+    for cell in cells:
+        source = cell.get("source", "")
+        text = "".join(source) if isinstance(source, list) else str(source)
+        authored = (cell.get("cell_type") == "markdown" or "dlgrader.check(" in text
+                    or "NotebookGrader(" in text)
+        out.append((_ALLOWED_PY.sub(_blank, text), authored))
+    return out
+
+
 def check_student_files(assignment: Assignment, root: Path,
                         files: Iterable[Path] | None = None) -> list[Leak]:
-    """Leaks of ``assignment``'s solution code or hidden tests in the files under ``root``."""
+    """Leaks of ``assignment``'s solution code or hidden tests in the files under ``root``.
+
+    In a notebook, each cell is judged by what it holds: dlgrade's setup and test
+    cells (the oracles, the public tests) and Markdown as authored material, the
+    rest (students' code cells) strictly.
+    """
     root = Path(root)
     paths = sorted(files) if files is not None else sorted(p for p in root.rglob("*")
                                                            if p.is_file())
-    authored = [p for p in paths if is_authored(p)]
-    generated = [p for p in paths if not is_authored(p)]
-    leaks = LeakChecker(assignment).check_files(root, generated) if generated else []
-    if authored:
-        leaks += LeakChecker(assignment, AUTHORED_N).check_files(root, authored)
+    strict, authored_checker = LeakChecker(assignment), None
+    leaks: list[Leak] = []
+    for path in paths:
+        cells = _notebook_cells(path) if path.suffix.lower() == ".ipynb" else None
+        if cells is None:
+            pieces = [(readable_text(path), is_authored(path), _rel(path, root))]
+        else:
+            pieces = [(text, authored, f"{_rel(path, root)} (cell {i + 1})")
+                      for i, (text, authored) in enumerate(cells)]
+        for text, authored, label in pieces:
+            if text is None:
+                continue
+            if authored and authored_checker is None:
+                authored_checker = LeakChecker(assignment, AUTHORED_N)
+            leaks += (authored_checker if authored else strict).check_text(text, label)
     return leaks

@@ -67,13 +67,18 @@ def build_notebook(assignment: Assignment) -> dict[str, Any]:
                                              solution=True, locked=False)))
     cells.append(markdown_cell("## Tests", _meta("tests-heading", grade=False, solution=False,
                                                  locked=True)))
+    hidden_count = 0
     for test in collect_tests(assignment):
-        header = f"# {test.name} ({test.points:g} points): {test.description}\n"
-        body = test.call()
-        if test.hidden:
-            body = f"### BEGIN HIDDEN TESTS\n{body}\n### END HIDDEN TESTS"
-        cells.append(code_cell(header + body, _meta(test.grade_id, grade=True, solution=False,
-                                                    locked=True, points=test.points)))
+        if test.hidden:  # students see only that a hidden test is there, and its points
+            hidden_count += 1
+            grade_id = f"hidden-test-{hidden_count}"
+            source = (f"# hidden test {hidden_count} ({test.points:g} points)\n"
+                      f"### BEGIN HIDDEN TESTS\n{test.call()}\n### END HIDDEN TESTS")
+        else:
+            grade_id = test.grade_id
+            source = f"# {test.name} ({test.points:g} points): {test.description}\n{test.call()}"
+        cells.append(code_cell(source, _meta(grade_id, grade=True, solution=False, locked=True,
+                                             points=test.points)))
     return notebook(cells)
 
 

@@ -23,6 +23,8 @@ from autograder.authoring import BEGIN, END
 from autograder.config import Assignment
 from autograder.errors import UsageError
 
+SETUP_MARK = "# dlgrade: setup"
+
 
 @dataclass(frozen=True)
 class TestCell:
@@ -63,11 +65,12 @@ def setup_source(assignment: Assignment, grader: str = "dlgrader") -> str:
     conftest = assignment.root / "tests" / "conftest.py"
     conftest_text = conftest.read_text(encoding="utf-8") if conftest.is_file() else ""
     toml = (assignment.root / "assignment.toml").read_text(encoding="utf-8")
-    return ("# dlgrade runs this assignment's tests in a separate grading process:\n"
+    return (f"{SETUP_MARK}\n"
+            "# dlgrade runs this assignment's tests in a separate grading process:\n"
             "# see the test cells below. Do not edit this cell.\n"
             "from autograder.packaging.nbgrade import NotebookGrader\n\n"
-            f"ASSIGNMENT_TOML = {repr(toml)}\n"
-            f"CONFTEST = {repr(conftest_text)}\n"
+            f"ASSIGNMENT_TOML = {_string_literal(toml)}\n\n"
+            f"CONFTEST = {_string_literal(conftest_text)}\n\n"
             f"{grader} = NotebookGrader({assignment.id!r}, ASSIGNMENT_TOML, CONFTEST)\n")
 
 

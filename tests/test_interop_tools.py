@@ -1,0 +1,148 @@
+"""The nbgrader and otter-grader exports, verified by running the real tools.
+
+Each export of assignment 02 goes through the tool's own pipeline: nbgrader
+``generate_assignment`` then ``autograde`` (then ``export``); otter ``assign``
+then ``otter run``. The reference must get full marks and the starter zero, and
+what students receive must hold no hidden test and no solution code.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder.config import load_course
+from autograder.packaging.leakcheck import check_student_files
+from tests.conftest import REPO
+
+BIN = Path(sys.executable).parent
+COURSE = load_course(REPO)
+FEEDFORWARD = COURSE.assignment("02-feedforward")
+
+
+def tool(*args, cwd):
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+    env.pop("DLGRADE_COURSE", None)
+    proc = subprocess.run([str(BIN / args[0]), *args[1:]], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=900)
+    assert proc.returncode == 0, f"{args}: {proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    return proc
+
+
+def package(fmt: str, out: Path) -> None:
+    tool("dlgrade", "--course", str(REPO), "package", "02-feedforward", "--format", fmt,
+         "-o", str(out), cwd=out.parent)
+
+
+def tool_version(name: str) -> str:
+    from importlib.metadata import version
+
+    return version(name)
+
+
+# ---------------------------------------------------------------- nbgrader
+@pytest.fixture(scope="module")
+def nbgrader_course(tmp_path_factory):
+    root = tmp_path_factory.mktemp("nbgrader") / "course"
+    package("nbgrader", root)
+    tool("nbgrader", "generate_assignment", "02-feedforward", "--force", cwd=root)
+    return root
+
+
+def test_nbgrader_source_notebook_is_valid(nbgrader_course):
+    nb = nbformat.read(nbgrader_course / "source/02-feedforward/02-feedforward.ipynb", 4)
+    nbformat.validate(nb)
+    grade_cells = [c.metadata["nbgrader"] for c in nb.cells if c.metadata.get("nbgrader", {})
+                   .get("grade")]
+    assert len(grade_cells) == 45
+    assert sum(c["points"] for c in grade_cells) == 100
+
+
+def test_nbgrader_release_hides_solutions_and_hidden_tests(nbgrader_course):
+    release = nbgrader_course / "release" / "02-feedforward"
+    text = (release / "02-feedforward.ipynb").read_text()
+    assert "BEGIN HIDDEN TESTS" not in text and "test_mlp_hidden.py" not in text
+    assert "hidden-test-1" in text and "_hidden" not in text  # no hidden test names either
+    assert "raise NotImplementedError()" in text
+    assert check_student_files(FEEDFORWARD, release) == []
+
+
+def test_nbgrader_autograde_reference_full_and_starter_zero(nbgrader_course):
+    """The reference gets 100 and the released (starter) notebook 0 from nbgrader autograde."""
+    root = nbgrader_course
+    released = nbformat.read(root / "release/02-feedforward/02-feedforward.ipynb", 4)
+    source = nbformat.read(root / "source/02-feedforward/02-feedforward.ipynb", 4)
+    solved = nbformat.from_dict(json.loads(json.dumps(released)))  # what a student hands in
+    answers = {c.metadata["nbgrader"]["grade_id"]: c.source for c in source.cells
+               if c.metadata.get("nbgrader", {}).get("solution")}
+    for cell in solved.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id in answers:
+            cell.source = answers[grade_id]  # the marker lines are comments
+    for student, nb in (("reference", solved), ("starter", released)):
+        folder = root / "submitted" / student / "02-feedforward"
+        folder.mkdir(parents=True)
+        nbformat.write(nb, folder / "02-feedforward.ipynb")
+    tool("nbgrader", "autograde", "02-feedforward", cwd=root)
+    tool("nbgrader", "export", cwd=root)
+    with open(root / "grades.csv", newline="") as fh:
+        scores = {row["student_id"]: (float(row["score"]), float(row["max_score"]))
+                  for row in csv.DictReader(fh)}
+    assert scores == {"reference": (100.0, 100.0), "starter": (0.0, 100.0)}, \
+        f"nbgrader {tool_version('nbgrader')}"
+
+
+# ---------------------------------------------------------------- otter-grader
+@pytest.fixture(scope="module")
+def otter_dist(tmp_path_factory):
+    root = tmp_path_factory.mktemp("otter")
+    package("otter", root)
+    tool("otter", "assign", "02-feedforward.ipynb", "dist", cwd=root)
+    return root / "dist"
+
+
+def otter_run(dist: Path, notebook: Path, out: Path) -> dict:
+    zip_path = next((dist / "autograder").glob("*.zip"))
+    out.mkdir()
+    tool("otter", "run", "-a", str(zip_path), "-o", str(out), str(notebook), cwd=out)
+    results = json.loads((out / "results.json").read_text())
+    return {t["name"]: (t.get("score"), t.get("max_score")) for t in results["tests"]
+            if t.get("max_score") is not None}
+
+
+def test_otter_student_notebook_hides_solutions_and_hidden_tests(otter_dist):
+    student = otter_dist / "student"
+    assert check_student_files(FEEDFORWARD, student) == []
+    notebook = (student / "02-feedforward.ipynb").read_text()
+    assert "test_mlp_hidden.py" not in notebook and "test_relu_forward" in notebook
+    zip_path = next((otter_dist / "autograder").glob("*.zip"))
+    with zipfile.ZipFile(zip_path) as zf:  # the hidden cases are graded from the zip
+        assert "test_mlp_hidden.py" in zf.read("tests/mlp.py").decode()
+    nbformat.validate(nbformat.read(student / "02-feedforward.ipynb", 4))
+
+
+def test_otter_run_reference_full_and_starter_zero(otter_dist, tmp_path):
+    """otter run with the generated autograder zip: reference 100, student notebook 0."""
+    reference = otter_run(otter_dist, otter_dist / "autograder" / "02-feedforward.ipynb",
+                          tmp_path / "reference")
+    starter = otter_run(otter_dist, otter_dist / "student" / "02-feedforward.ipynb",
+                        tmp_path / "starter")
+    assert reference == {"layers": (43.0, 43.0), "mlp": (28.0, 28.0), "train": (29.0, 29.0)}, \
+        f"otter-grader {tool_version('otter-grader')}"
+    assert starter == {"layers": (0.0, 43.0), "mlp": (0.0, 28.0), "train": (0.0, 29.0)}
+
+
+def test_tool_versions_are_the_tested_ones():
+    """The note lists the versions these tests ran with; the extra pins their major versions."""
+    assert tool_version("nbgrader").startswith("0.9.")
+    assert tool_version("otter-grader").startswith("7.")
+    assert shutil.which("jupyter", path=str(BIN)) is not None
