@@ -1,6 +1,6 @@
 """Batch grading throughput: N submissions of assignment 02 with --jobs 1 and --jobs 2.
 
-Run:  .venv/bin/python benchmarks/batch_throughput.py [N]     (default N = 20)
+Run:  .venv/bin/python benchmarks/batch_throughput.py [N [K]]   (default N = 20, K = 3)
 
 Generates N submissions (a mix of correct work and plausible mistakes made by
 mutating the reference), grades them into a fresh gradebook with 1 and then 2
@@ -9,14 +9,18 @@ jobs, and the peak memory of the whole batch (the sum of the proportional set
 size, PSS, of every process in the tree: grading processes, warm parents,
 sandboxed workers). Prints figures; asserts nothing.
 
-nbgrader and otter-grader are timed only where their exports of the
-assignment exist (see issue "Packaging and interoperability"); otherwise the
-figures measured for them on this machine (../shared/reference/formats.md) are
-printed for comparison.
+Then the first K of the same submissions go through dlgrade's nbgrader and
+otter exports of assignment 02 (``dlgrade package --format nbgrader|otter``):
+each submission's modules fill the student notebook's solution cells, and
+``nbgrader autograde`` (all K in one call) and ``otter run`` (one call each, as
+otter grades without Docker) are timed on them. The scores the tools give are
+compared with dlgrade's, submission by submission. Needs the ``interop`` extra.
 """
 
 from __future__ import annotations
 
+import csv
+import json
 import os
 import shutil
 import subprocess
@@ -104,8 +108,77 @@ def run_batch(submissions: Path, jobs: int, db: Path) -> tuple[float, int, str]:
     return time.perf_counter() - t0, peak, out.strip().splitlines()[-2] if out.strip() else ""
 
 
+def _tool(*args: str, cwd: Path) -> None:
+    env = {**os.environ, "PATH": f"{REPO / '.venv' / 'bin'}{os.pathsep}{os.environ['PATH']}"}
+    env.pop("DLGRADE_COURSE", None)
+    subprocess.run(list(args), cwd=cwd, env=env, check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+
+
+def _filled(notebook: dict, folder: Path) -> dict:
+    """The student notebook with its %%writefile cells holding the submission's modules."""
+    nb = json.loads(json.dumps(notebook))
+    for cell in nb["cells"]:
+        source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+        if cell["cell_type"] == "code" and source.startswith("%%writefile "):
+            module = source.split("\n", 1)[0].split()[1]
+            cell["source"] = f"%%writefile {module}\n" + (folder / module).read_text()
+    return nb
+
+
+def time_nbgrader(subs: list[Path], work: Path) -> tuple[float, dict[str, float]]:
+    """Seconds per submission of `nbgrader autograde` on the export, and the scores."""
+    course = work / "nbgrader"
+    _tool(str(REPO / ".venv/bin/dlgrade"), "--course", str(REPO), "package", "02-feedforward",
+          "--format", "nbgrader", "-o", str(course), cwd=work)
+    _tool("nbgrader", "generate_assignment", "02-feedforward", "--force", cwd=course)
+    released = json.loads((course / "release/02-feedforward/02-feedforward.ipynb").read_text())
+    for sub in subs:
+        folder = course / "submitted" / sub.name / "02-feedforward"
+        folder.mkdir(parents=True)
+        (folder / "02-feedforward.ipynb").write_text(json.dumps(_filled(released, sub)))
+    t0 = time.perf_counter()
+    _tool("nbgrader", "autograde", "02-feedforward", cwd=course)
+    seconds = time.perf_counter() - t0
+    _tool("nbgrader", "export", cwd=course)
+    with open(course / "grades.csv", newline="") as fh:
+        scores = {row["student_id"]: float(row["score"]) for row in csv.DictReader(fh)}
+    return seconds / len(subs), scores
+
+
+def time_otter(subs: list[Path], work: Path) -> tuple[float, dict[str, float]]:
+    """Seconds per submission of `otter run` on the export, and the scores."""
+    master = work / "otter"
+    _tool(str(REPO / ".venv/bin/dlgrade"), "--course", str(REPO), "package", "02-feedforward",
+          "--format", "otter", "-o", str(master), cwd=work)
+    _tool("otter", "assign", "02-feedforward.ipynb", "dist", cwd=master)
+    student = json.loads((master / "dist/student/02-feedforward.ipynb").read_text())
+    zip_path = next((master / "dist/autograder").glob("*.zip"))
+    scores, total = {}, 0.0
+    for sub in subs:
+        out = master / "runs" / sub.name
+        out.mkdir(parents=True)
+        notebook = out / "02-feedforward.ipynb"
+        notebook.write_text(json.dumps(_filled(student, sub)))
+        t0 = time.perf_counter()
+        _tool("otter", "run", "-a", str(zip_path), "-o", str(out), str(notebook), cwd=out)
+        total += time.perf_counter() - t0
+        tests = json.loads((out / "results.json").read_text())["tests"]
+        scores[sub.name] = sum(t.get("score") or 0.0 for t in tests)
+    return total / len(subs), scores
+
+
+def dlgrade_scores(db: Path) -> dict[str, float]:
+    import sqlite3
+
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute("SELECT student, score FROM latest").fetchall()
+    return {student: float(score) for student, score in rows}
+
+
 def main() -> None:
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 20
+    sample = int(sys.argv[2]) if len(sys.argv) > 2 else 3
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "submissions"
         root.mkdir()
@@ -120,11 +193,23 @@ def main() -> None:
                   f"{peak / 1024:.0f} MiB")
             print(f"    {summary}")
         print(f"scaling from 1 to 2 jobs: {results[1] / results[2]:.2f}x")
-    print("nbgrader autograde and otter run: no export of assignment 02 exists yet "
-          "(issue 11); measured on this machine for a 2-question notebook: otter 15.8 s and "
-          "nbgrader 8.7 s per submission (../shared/reference/formats.md)")
-    print(f"per-submission ratio against those figures at --jobs 2: otter "
-          f"{15.8 / (results[2] / count):.0f}x, nbgrader {8.7 / (results[2] / count):.0f}x")
+        ours = dlgrade_scores(Path(tmp) / "gb2.sqlite")
+        subs = sorted(root.iterdir())[:sample]
+        per_jobs2 = results[2] / count
+        for name, timer in (("nbgrader autograde", time_nbgrader), ("otter run", time_otter)):
+            try:
+                seconds, scores = timer(subs, Path(tmp))
+            except (OSError, subprocess.CalledProcessError) as exc:
+                print(f"{name}: could not run ({exc}); install the interop extra")
+                continue
+            same = all(abs(scores.get(s.name, -1) - ours.get(s.name, -2)) < 1e-6 for s in subs)
+            print(f"{name} on dlgrade's export, {len(subs)} of the same submissions: "
+                  f"{seconds:.1f} s per submission; dlgrade --jobs 2 is {seconds / per_jobs2:.0f}x "
+                  f"faster per submission; scores {'equal' if same else 'DIFFER from'} "
+                  f"dlgrade's ({', '.join(f'{scores.get(s.name)}' for s in subs)})")
+    print("for reference, on a 2-question notebook (../shared/reference/formats.md): otter "
+          f"15.8 s and nbgrader 8.7 s per submission; dlgrade --jobs 2 is "
+          f"{15.8 / per_jobs2:.0f}x and {8.7 / per_jobs2:.0f}x faster per submission")
 
 
 if __name__ == "__main__":

@@ -138,6 +138,12 @@ def collect_tests(assignment: Assignment) -> list[TestCell]:
     """Every public and hidden test of ``assignment`` (collected, not run)."""
     from autograder.grading import _pytest_args
 
+    tests_root = assignment.root / "tests"
+    extra = [p for p in tests_root.rglob("conftest.py") if p.parent != tests_root]
+    if extra or assignment.data_dir.is_dir():
+        what = "a data/ folder" if assignment.data_dir.is_dir() else f"{extra[0]}"
+        raise UsageError(f"{assignment.id}: notebook exports carry tests/conftest.py only, not "
+                         f"{what}; grade with dlgrade or the Gradescope package instead")
     collector = _Collector()
     args = _pytest_args(assignment, True, ["--collect-only"])
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
@@ -147,7 +153,6 @@ def collect_tests(assignment: Assignment) -> list[TestCell]:
                          f"{int(code)}); run `dlgrade validate {assignment.id}`")
     split: dict[Path, tuple[str, dict[str, str]]] = {}
     cells = []
-    tests_root = assignment.root / "tests"
     for path, name, function, points, doc in collector.items:
         if path not in split:
             split[path] = _split_module(path.read_text(encoding="utf-8"))
