@@ -77,6 +77,10 @@ def main(ctx: click.Context, course: Path | None) -> None:
     Instructors:  dlgrade validate --all
                   dlgrade grade 02-feedforward submission.zip --json results.json
                   dlgrade generate --check
+                  dlgrade release 02-feedforward -o dist/
+                  dlgrade package 02-feedforward --format gradescope|nbgrader|otter
+                  dlgrade grade-batch 02-feedforward submissions/ --jobs 2
+    CI:           dlgrade ci 02-feedforward --min-score 40 --junit results.xml
 
     \b
     Exit codes: 0 success (a graded submission, whatever its score);
