@@ -2,7 +2,8 @@
 # dlgrade's two entry points. Each creates the virtual environment if it is missing.
 #
 #   ./run.sh demo   set up, validate every assignment, grade the example class into a gradebook,
-#                   print it (out of 30), write feedback, a Canvas CSV and the HTML report to out/
+#                   print it (out of 30), write feedback, a Canvas CSV and the HTML report to out/,
+#                   and each assignment's student release and Gradescope package to out/dist/
 #   ./run.sh test   set up, then run the platform's test suite
 #
 # Environment: PYTHON (default python3, 3.11+), DLGRADE_VENV (default .venv).
@@ -49,6 +50,12 @@ case "${1:-}" in
         "$dl" feedback --db "$out/gradebook.sqlite" -o "$out/feedback"
         "$dl" report --db "$out/gradebook.sqlite" --html "$out/report.html" \
             --similarity-csv "$out/similarity.csv"
+        echo "== student releases (leak-checked) and Gradescope packages in $out/dist"
+        for folder in "$out"/class/*/; do
+            id=$(basename "$folder")
+            "$dl" release "$id" -o "$out/dist"
+            "$dl" package "$id" --format gradescope -o "$out/dist/gradescope/$id"
+        done
         ;;
     test)
         setup

@@ -168,6 +168,17 @@ def time_otter(subs: list[Path], work: Path) -> tuple[float, dict[str, float]]:
     return total / len(subs), scores
 
 
+def steady_state_seconds(db: Path) -> float:
+    """Seconds per submission between the first and the last result (start-up excluded)."""
+    import sqlite3
+    from datetime import datetime
+
+    with sqlite3.connect(db) as conn:
+        stamps = sorted(datetime.fromisoformat(r[0])
+                        for r in conn.execute("SELECT graded_at FROM results"))
+    return (stamps[-1] - stamps[0]).total_seconds() / max(len(stamps) - 1, 1)
+
+
 def dlgrade_scores(db: Path) -> dict[str, float]:
     import sqlite3
 
@@ -192,7 +203,10 @@ def main() -> None:
                   f"(including start-up); peak memory of the whole tree (PSS) "
                   f"{peak / 1024:.0f} MiB")
             print(f"    {summary}")
-        print(f"scaling from 1 to 2 jobs: {results[1] / results[2]:.2f}x")
+        print(f"scaling from 1 to 2 jobs: {results[1] / results[2]:.2f}x overall")
+        steady = {jobs: steady_state_seconds(Path(tmp) / f"gb{jobs}.sqlite") for jobs in (1, 2)}
+        print(f"steady state (first to last result, start-up excluded): {steady[1]:.2f} s and "
+              f"{steady[2]:.2f} s per submission, scaling {steady[1] / steady[2]:.2f}x")
         ours = dlgrade_scores(Path(tmp) / "gb2.sqlite")
         subs = sorted(root.iterdir())[:sample]
         per_jobs2 = results[2] / count
