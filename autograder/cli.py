@@ -172,6 +172,10 @@ def _output_options(func):
              "Without -o it goes to stdout instead of the table.")(func)
 
 
+_OUTPUT_NAMES = {"json": "results JSON", "gradescope": "Gradescope results.json",
+                 "junit": "JUnit XML", "markdown": "Markdown summary"}
+
+
 def _write_output(path: Path, text: str, what: str) -> None:
     from autograder.results import write_text_atomic
 
@@ -202,7 +206,8 @@ def _run_grade(assignment, paths, include_hidden, isolation, outputs=(), show_ta
     except SubmissionRejected as exc:
         for fmt, path in outputs:
             if fmt == "gradescope" and path is not None:
-                _write_output(path, rejected_gradescope(assignment, str(exc)), "results")
+                _write_output(path, rejected_gradescope(assignment, str(exc)),
+                              _OUTPUT_NAMES["gradescope"])
         raise
     if show_table:  # shown first: an output path that fails loses nothing
         click.echo(render_table(result))
@@ -213,7 +218,7 @@ def _run_grade(assignment, paths, include_hidden, isolation, outputs=(), show_ta
         if path is None:
             click.echo(text, nl=False)
         else:
-            _write_output(path, text, "results" if fmt in ("json", "gradescope") else fmt)
+            _write_output(path, text, _OUTPUT_NAMES[fmt])
     return result
 
 

@@ -84,8 +84,15 @@ def tree_pss_kib(root_pid: int) -> int:
     return total
 
 
-def run_batch(submissions: Path, jobs: int, db: Path) -> tuple[float, int, str]:
-    """Run grade-batch; returns (wall seconds, peak tree PSS in KiB, its summary)."""
+def run_batch(submissions: Path, jobs: int, db: Path) -> tuple[float, int, str, float]:
+    """Run grade-batch; returns (wall seconds, peak tree PSS in KiB, its summary, CPU seconds).
+
+    The CPU seconds are those of every reaped descendant (grading processes, warm
+    parents, workers), from ``RUSAGE_CHILDREN``.
+    """
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     cmd = [str(REPO / ".venv" / "bin" / "dlgrade"), "grade-batch", "02-feedforward",
            str(submissions), "--jobs", str(jobs), "--db", str(db)]
     t0 = time.perf_counter()
@@ -105,7 +112,10 @@ def run_batch(submissions: Path, jobs: int, db: Path) -> tuple[float, int, str]:
     out, _ = proc.communicate()
     done.set()
     sampler.join()
-    return time.perf_counter() - t0, peak, out.strip().splitlines()[-2] if out.strip() else ""
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return (time.perf_counter() - t0, peak, out.strip().splitlines()[-2] if out.strip() else "",
+            cpu)
 
 
 def _tool(*args: str, cwd: Path) -> None:
@@ -196,12 +206,13 @@ def main() -> None:
         make_submissions(root, count)
         results = {}
         for jobs in (1, 2):
-            seconds, peak, summary = run_batch(root, jobs, Path(tmp) / f"gb{jobs}.sqlite")
+            seconds, peak, summary, cpu = run_batch(root, jobs, Path(tmp) / f"gb{jobs}.sqlite")
             results[jobs] = seconds
             print(f"--jobs {jobs}: {count} submissions in {seconds:.1f} s wall = "
                   f"{count / seconds * 60:.1f} per minute, {seconds / count:.2f} s each "
                   f"(including start-up); peak memory of the whole tree (PSS) "
-                  f"{peak / 1024:.0f} MiB")
+                  f"{peak / 1024:.0f} MiB; CPU {cpu:.1f} s = {cpu / seconds:.2f} cores busy "
+                  f"on average (of {os.cpu_count()})")
             print(f"    {summary}")
         print(f"scaling from 1 to 2 jobs: {results[1] / results[2]:.2f}x overall")
         steady = {jobs: steady_state_seconds(Path(tmp) / f"gb{jobs}.sqlite") for jobs in (1, 2)}
