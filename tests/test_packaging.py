@@ -492,3 +492,28 @@ def test_gradescope_rejected_submission_still_gets_a_result(gradescope_02, tmp_p
     data = run_autograder(gradescope_02, tmp_path / "autograder3", crowded)
     assert data["score"] == 0 and data["tests"] == []
     assert "could not be graded" in data["output"]
+
+
+# ---------------------------------------------------------------- notebook exports (no tools)
+@pytest.mark.parametrize("ident", COURSE.assignment_ids())
+def test_notebook_exports_carry_every_test_and_point(ident):
+    """Collected for nbgrader/otter: one cell per test (and per parametrized case), 100 points."""
+    from autograder.packaging.notebook_export import collect_tests
+
+    assignment = COURSE.assignment(ident)
+    cells = collect_tests(assignment)
+    assert sum(c.points for c in cells) == assignment.total_points
+    assert 0 < sum(c.points for c in cells if c.hidden) < assignment.total_points
+    assert len({(c.kind, c.file, c.name) for c in cells}) == len(cells)
+    for cell in cells:  # each cell's source is a test module that defines its test
+        compile(cell.source, cell.file, "exec")
+        assert f"def {cell.name.split('[')[0]}(" in cell.source
+
+
+def test_parametrized_cases_become_separate_cells():
+    from autograder.packaging.notebook_export import collect_tests
+
+    cells = collect_tests(COURSE.assignment("03-optimization"))
+    cases = [c.name for c in cells if c.name.startswith("test_epochs_to_tolerance_matches_torch[")]
+    assert len(cases) > 1
+    assert all(c.grade_id.replace("-", "").replace("_", "").isalnum() for c in cells)
