@@ -34,7 +34,8 @@ from autograder.config import load_course  # noqa: E402
 def disguise(text: str) -> str:
     """What a copier does to hide it: rename a few variables, add comments."""
     for old, new in (("cache", "saved"), ("out", "result"), ("grads", "gradients")):
-        text = re.sub(rf"\b{old}\b", new, text)
+        # Local names only: an attribute (self.out) is part of the interface the graders use.
+        text = re.sub(rf"(?<![.\w]){old}\b", new, text)
     return "\n".join(line + "  # done" if line.rstrip().endswith(")") else line
                      for line in text.splitlines()) + "\n"
 
