@@ -7,6 +7,8 @@ Checks, each reported as one line:
 3. the generated starter scores 0 on every scoring test;
 4. grading the reference twice gives identical results (determinism);
 5. the test points add up to ``total_points`` in assignment.toml;
+6. every test carries points;
+7. the student release (staged as ``dlgrade release`` does) passes the leak check;
 
 and reports the wall time of one full grade of the reference.
 """
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from autograder.authoring import stale_files
 from autograder.config import Assignment
@@ -106,4 +109,20 @@ def validate_assignment(assignment: Assignment, parent: WarmParent | None = None
     unscored = [t.name for t in first.tests if t.max_score == 0]
     checks.append(Check("every test carries points", not unscored,
                         f"no @pytest.mark.points: {_listing(unscored)}" if unscored else ""))
+    checks.append(_leak_check(assignment))
     return report
+
+
+def _leak_check(assignment: Assignment) -> Check:
+    """The student release, staged and leak-checked as `dlgrade release` does."""
+    import tempfile
+
+    from autograder.packaging.release import LeakError, build_release
+
+    name = "the student release holds no solution code or hidden test"
+    with tempfile.TemporaryDirectory(prefix="dlgrade-validate-") as tmp:
+        try:
+            build_release(assignment, Path(tmp))
+        except LeakError as exc:
+            return Check(name, False, "; ".join(str(leak) for leak in exc.leaks[:3]))
+    return Check(name, True, "")

@@ -42,6 +42,7 @@ def test_validate(report):
         "grading is deterministic",
         "points add up to total_points",
         "every test carries points",
+        "the student release holds no solution code or hidden test",
     ]
 
 
