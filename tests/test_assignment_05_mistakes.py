@@ -93,6 +93,13 @@ MUTANTS = [
         ["test_nms_matches_brute_force", "test_nms_sorts_by_score_and_threshold"],
     ),
     Mutant(
+        "nms-suppresses-at-equal-iou",
+        "detection.py",
+        [("if all(iou[k, m] <= iou_threshold for m in kept)",
+          "if all(iou[k, m] < iou_threshold for m in kept)")],
+        ["test_nms_sorts_by_score_and_threshold"],
+    ),
+    Mutant(
         "iou-with-plus-one-pixel-areas",
         "detection.py",
         [("    areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])\n",

@@ -46,6 +46,10 @@ def test_nms_sorts_by_score_and_threshold(submission, rng, oracle, check):
     scores = np.array([0.5, 0.9, 0.3, 0.6, 0.8])
     keep = submission.detection.nms(boxes, scores, 0.5)
     check.numpy_equal(keep, np.array(oracle.nms(boxes, scores, 0.5), dtype=np.int64), name="nms(..., 0.5)")
+    halves = np.array([[0.0, 0.0, 10.0, 10.0], [0.0, 0.0, 10.0, 5.0]])  # IoU exactly 0.5
+    keep = submission.detection.nms(halves, np.array([0.9, 0.8]), 0.5)
+    check.numpy_equal(keep, np.array([0, 1], dtype=np.int64),
+                      name="nms of two boxes whose IoU equals the threshold")
     boxes = np.concatenate([rng.uniform(0, 30, (40, 2)), np.zeros((40, 2))], axis=1)
     boxes[:, 2:] = boxes[:, :2] + rng.uniform(5, 15, (40, 2))
     scores = rng.uniform(0, 1, 40)
