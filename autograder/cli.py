@@ -382,6 +382,8 @@ def release(ctx, assignment, out_dir, requirement, debug) -> None:
     except LeakError as exc:
         click.echo(f"dlgrade: {exc}", err=True)
         sys.exit(EXIT_CHECK_FAILED)
+    except OSError as exc:
+        raise UsageError(f"cannot write the release to {out_dir}: {exc.strerror or exc}") from None
     click.echo(f"{a.id}: wrote {rel.zip_path} ({len(rel.files)} files, no leaks; public tests "
                f"worth {rel.public_points:g} of {a.total_points:g} points)")
 
@@ -413,7 +415,11 @@ def package(ctx, assignment, fmt, out_dir, debug) -> None:
                         "nbgrader": ("nbgrader", "build_course"),
                         "otter": ("otter", "build_master")}[fmt]
     writer = getattr(importlib.import_module(f"autograder.packaging.{module}"), function)
-    written = writer(a, out_dir, course_name=course.name)
+    try:
+        written = writer(a, out_dir, course_name=course.name)
+    except OSError as exc:
+        raise UsageError(f"cannot write the {fmt} package to {out_dir}: "
+                         f"{exc.strerror or exc}") from None
     click.echo(f"{a.id}: wrote {written}")
 
 

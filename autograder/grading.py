@@ -69,8 +69,12 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
-def _pytest_args(assignment: Assignment, include_hidden: bool, extra: Sequence[str],
-                 tests: Sequence[Path | str] | None = None) -> list[str]:
+def pytest_arguments(assignment: Assignment, include_hidden: bool, extra: Sequence[str],
+                     tests: Sequence[Path | str] | None = None) -> list[str]:
+    """The pytest command line that grading (and test collection for exports) uses.
+
+    ``tests``: test files or node ids to run instead of the public (and hidden) folders.
+    """
     tests_root = assignment.root / "tests"
     folders = [assignment.public_tests]
     if include_hidden and assignment.hidden_tests.is_dir():
@@ -128,7 +132,7 @@ def grade_submission(
                                     prepared.problems)
         sandbox.probe_modules()
         plugin = GradingPlugin(sandbox, assignment.root / "tests", assignment.limits.test_timeout)
-        args = _pytest_args(assignment, include_hidden, pytest_args, tests)
+        args = pytest_arguments(assignment, include_hidden, pytest_args, tests)
         log = io.StringIO()
         with single_threaded_oracles():
             if show_pytest_output:

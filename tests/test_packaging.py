@@ -353,6 +353,7 @@ def test_a_leaked_hidden_test_is_refused(course_copy):
 
 
 def test_solution_code_in_the_handout_or_a_notebook_is_caught(course_copy, tmp_path):
+    """Any text file counts, whatever its suffix; binary files are skipped."""
     assignment = load_course(course_copy).assignment("02-feedforward")
     block = _region("train.py", 1)
     assert len(block.splitlines()) > 5
@@ -361,8 +362,10 @@ def test_solution_code_in_the_handout_or_a_notebook_is_caught(course_copy, tmp_p
     (folder / "README.md").write_text(f"# Hints\n\n```python\n{block}```\n")
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(_solution_line("mlp.py"))])
     nbformat.write(nb, folder / "notes.ipynb")
+    (folder / "hints.html").write_text(f"<pre>{_solution_line('layers.py')}</pre>\n")
+    (folder / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\n\0\0" + block.encode())  # binary
     leaks = check_student_files(assignment, folder)
-    assert {leak.file for leak in leaks} == {"README.md", "notes.ipynb (cell 1)"}
+    assert {leak.file for leak in leaks} == {"README.md", "notes.ipynb (cell 1)", "hints.html"}
 
 
 def test_the_starter_and_public_tests_are_clean():
@@ -517,3 +520,14 @@ def test_parametrized_cases_become_separate_cells():
     cases = [c.name for c in cells if c.name.startswith("test_epochs_to_tolerance_matches_torch[")]
     assert len(cases) > 1
     assert all(c.grade_id.replace("-", "").replace("_", "").isalnum() for c in cells)
+
+
+def test_an_unwritable_output_folder_is_a_usage_error(tmp_path):
+    """release and package say where they cannot write (exit 2), never a traceback."""
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    for args in (["release", "02-feedforward"], ["package", "02-feedforward", "--format",
+                                                  "gradescope"]):
+        proc = dlgrade(*args, "-o", str(blocker / "out"), course=REPO)
+        assert proc.returncode == 2, proc.stderr
+        assert "cannot write the" in proc.stderr and "Traceback" not in proc.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import zipfile
 from pathlib import Path
 
 import autograder
@@ -49,3 +50,29 @@ def copy_dlgrade_source(dest: Path) -> Path:
         f"dlgrade {autograder.__version__}, packaged with an assignment. "
         "Install with `pip install .`\n", encoding="utf-8")
     return dest
+
+
+_ZIP_TIME = (2020, 1, 1, 0, 0, 0)  # fixed, with a fixed order: the same inputs give the same zip
+
+
+def write_zip(folder: Path, zip_path: Path, *, base: Path | None = None,
+              executables: tuple[str, ...] = ()) -> list[str]:
+    """Zip every file under ``folder`` reproducibly, replacing ``zip_path`` atomically.
+
+    Names inside the zip are relative to ``base`` (default: ``folder``); those in
+    ``executables`` get mode 755, the others 644. Returns the names written.
+    """
+    base = base or folder
+    zip_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp_zip = zip_path.with_name(f".{zip_path.name}.tmp")
+    names = []
+    with zipfile.ZipFile(tmp_zip, "w", zipfile.ZIP_DEFLATED) as zf:
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            name = path.relative_to(base).as_posix()
+            info = zipfile.ZipInfo(name, _ZIP_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = (0o755 if name in executables else 0o644) << 16
+            zf.writestr(info, path.read_bytes())
+            names.append(name)
+    tmp_zip.replace(zip_path)
+    return names

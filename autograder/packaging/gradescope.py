@@ -19,13 +19,12 @@ from __future__ import annotations
 import json
 import shlex
 import tempfile
-import zipfile
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from autograder.config import Assignment
-from autograder.packaging.bundle import copy_assignment, copy_dlgrade_source
+from autograder.packaging.bundle import copy_assignment, copy_dlgrade_source, write_zip
 
 SETUP_SH = """#!/usr/bin/env bash
 # Gradescope runs this once, as root, when it builds the autograder image.
@@ -83,16 +82,7 @@ def build_autograder_zip(assignment: Assignment, out_dir: Path, *,
         copy_dlgrade_source(root / "dlgrade")
         copy_assignment(assignment, root / "course", include_hidden=True, course_name=course_name)
         zip_path = out_dir / "autograder.zip"
-        tmp_zip = out_dir / ".autograder.zip.tmp"
-        with zipfile.ZipFile(tmp_zip, "w", zipfile.ZIP_DEFLATED) as zf:
-            for path in sorted(p for p in root.rglob("*") if p.is_file()):
-                name = str(path.relative_to(root))
-                info = zipfile.ZipInfo(name, (2020, 1, 1, 0, 0, 0))
-                info.compress_type = zipfile.ZIP_DEFLATED
-                executable = name in ("setup.sh", "run_autograder")
-                info.external_attr = (0o755 if executable else 0o644) << 16
-                zf.writestr(info, path.read_bytes())
-        tmp_zip.replace(zip_path)
+        write_zip(root, zip_path, executables=("setup.sh", "run_autograder"))
     return zip_path
 
 

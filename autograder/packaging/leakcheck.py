@@ -46,8 +46,6 @@ _ALLOWED_PY = re.compile(r"^[ \t]*#\s*leak-check:\s*off\b.*?(?:^[ \t]*#\s*leak-c
                          re.S | re.M)
 _ALLOWED_BLOCK = re.compile(r"<!--\s*leak-check:\s*off\b.*?-->.*?(?:<!--\s*leak-check:\s*on\b.*?-->|\Z)",
                             re.S)
-_TEXT_SUFFIXES = {".py", ".md", ".txt", ".toml", ".yml", ".yaml", ".cfg", ".json", ".ipynb",
-                  ".rst", ".sh", ".csv", ""}
 
 
 def tokens(text: str) -> list[str]:
@@ -61,25 +59,20 @@ def ngrams(text: str, n: int = N) -> set[tuple[str, ...]]:
 
 
 def readable_text(path: Path) -> str | None:
-    """The text a student would read in ``path``: notebooks cell by cell; None for binaries."""
-    if path.suffix.lower() not in _TEXT_SUFFIXES:
-        return None
+    """The text of ``path`` (any UTF-8 file, whatever its suffix), exempt blocks blanked.
+
+    None for a binary file (one with NUL bytes, or not UTF-8) or an unreadable one.
+    """
     try:
-        raw = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
+        if b"\0" in data:
+            return None
+        raw = data.decode("utf-8")
     except (UnicodeDecodeError, OSError):
         return None
     if path.suffix.lower() in _PROSE_SUFFIXES:
         return _ALLOWED_BLOCK.sub(_blank, raw)
-    if path.suffix.lower() == ".py":
-        return _ALLOWED_PY.sub(_blank, raw)
-    if path.suffix.lower() == ".ipynb":
-        try:
-            cells = json.loads(raw).get("cells", [])
-        except (json.JSONDecodeError, AttributeError):
-            return raw
-        return "\n".join("".join(c.get("source", "")) if isinstance(c.get("source"), list)
-                         else str(c.get("source", "")) for c in cells)
-    return raw
+    return _ALLOWED_PY.sub(_blank, raw)
 
 
 def _blank(match: re.Match) -> str:
@@ -190,17 +183,6 @@ class LeakChecker:
                               " ".join(grams[first])))
         return leaks
 
-    def check_files(self, root: Path, files: Iterable[Path] | None = None) -> list[Leak]:
-        """Check every readable file under ``root`` (or the given ones)."""
-        root = Path(root)
-        paths = sorted(files) if files is not None else sorted(p for p in root.rglob("*")
-                                                               if p.is_file())
-        leaks = []
-        for path in paths:
-            text = readable_text(path)
-            if text is not None:
-                leaks += self.check_text(text, _rel(path, root))
-        return leaks
 
 
 def _rel(path: Path, root: Path) -> str:

@@ -136,7 +136,7 @@ def _split_module(source: str) -> tuple[str, dict[str, str]]:
 
 def collect_tests(assignment: Assignment) -> list[TestCell]:
     """Every public and hidden test of ``assignment`` (collected, not run)."""
-    from autograder.grading import _pytest_args
+    from autograder.grading import pytest_arguments
 
     tests_root = assignment.root / "tests"
     extra = [p for p in tests_root.rglob("conftest.py") if p.parent != tests_root]
@@ -145,7 +145,7 @@ def collect_tests(assignment: Assignment) -> list[TestCell]:
         raise UsageError(f"{assignment.id}: notebook exports carry tests/conftest.py only, not "
                          f"{what}; grade with dlgrade or the Gradescope package instead")
     collector = _Collector()
-    args = _pytest_args(assignment, True, ["--collect-only"])
+    args = pytest_arguments(assignment, True, ["--collect-only"])
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
         code = pytest.main(args, plugins=[collector])
     if code != pytest.ExitCode.OK:

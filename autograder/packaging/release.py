@@ -18,21 +18,17 @@ from __future__ import annotations
 
 import ast
 import tempfile
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from autograder.authoring import render_starter
 from autograder.config import Assignment
 from autograder.errors import UsageError
-from autograder.packaging.bundle import copy_assignment
+from autograder.packaging.bundle import copy_assignment, write_zip
 from autograder.packaging.leakcheck import Leak, check_student_files
 from autograder.packaging.notebooks import write_notebook
 from autograder.packaging.walkthrough import walkthrough_notebook
 from autograder.packaging.workflow import WORKFLOW_PATH, workflow_yaml
-
-# Written in a fixed order with a fixed timestamp, so a release is reproducible.
-_ZIP_TIME = (2020, 1, 1, 0, 0, 0)
 
 
 class LeakError(UsageError):
@@ -129,22 +125,6 @@ def build_release(assignment: Assignment, out_dir: Path, *, course_name: str = "
         leaks = check_student_files(assignment, top)
         if leaks:
             raise LeakError(leaks)
-        return _zip_folder(top, Path(out_dir) / f"{assignment.id}-release.zip",
-                           public_points(assignment))
-
-
-def _zip_folder(top: Path, zip_path: Path, points: float) -> Release:
-    zip_path.parent.mkdir(parents=True, exist_ok=True)
-    files = sorted(p for p in top.rglob("*") if p.is_file())
-    names = []
-    tmp_zip = zip_path.with_name(f".{zip_path.name}.tmp")
-    with zipfile.ZipFile(tmp_zip, "w", zipfile.ZIP_DEFLATED) as zf:
-        for path in files:
-            name = str(path.relative_to(top.parent))
-            info = zipfile.ZipInfo(name, _ZIP_TIME)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            zf.writestr(info, path.read_bytes())
-            names.append(name)
-    tmp_zip.replace(zip_path)
-    return Release(zip_path, names, points)
+        zip_path = Path(out_dir) / f"{assignment.id}-release.zip"
+        names = write_zip(top, zip_path, base=top.parent)
+        return Release(zip_path, names, public_points(assignment))
