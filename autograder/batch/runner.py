@@ -26,6 +26,7 @@ from pathlib import Path
 
 import autograder
 from autograder.batch.discover import FoundSubmission
+from autograder.batch.preload import PLATFORM_PRELOAD, preload_for
 from autograder.config import Assignment
 from autograder.errors import SubmissionRejected
 from autograder.gradebook.store import Gradebook
@@ -96,21 +97,36 @@ def _warm_up(course_root: str, assignment_id: str) -> None:
 # ------------------------------------------------------------------- backends
 
 
-# Imported once by the fork server; every grading process is forked from it, so a second
-# job does not pay for importing torch (3 s of CPU) again.
-FORKSERVER_PRELOAD = ["numpy", "torch", "pytest", "autograder.grading", "autograder.plugin"]
+def _pool_context(preload: list[str]):
+    """A "forkserver" context that has imported ``preload`` (a clean process that has only
+    imported modules, never run torch ops or threads), or "spawn" where unavailable.
 
-
-def _pool_context():
-    """A "forkserver" context preloaded with the graders' imports (a clean process that has
-    only imported modules, never run torch ops or threads), or "spawn" where unavailable."""
+    Every grading process is forked from the fork server, so a second job does not pay
+    for importing torch or scikit-learn (seconds of CPU) again.
+    """
     import multiprocessing
 
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return get_context("spawn")
+    from multiprocessing import forkserver
+
+    server = forkserver._forkserver
+    running = getattr(server, "_forkserver_pid", None) is not None
+    if running and getattr(server, "_preload_modules", None) != preload and hasattr(server, "_stop"):
+        server._stop()  # started for another assignment: a running server keeps its imports
     ctx = get_context("forkserver")
-    ctx.set_forkserver_preload(FORKSERVER_PRELOAD)
+    ctx.set_forkserver_preload(preload)
     return ctx
+
+
+def _preload(course_root: str, assignment_id: str) -> list[str]:
+    from autograder.config import load_course
+    from autograder.errors import UsageError
+
+    try:
+        return preload_for(load_course(Path(course_root)).assignment(assignment_id))
+    except (UsageError, OSError):  # the task reports the problem; the pool still starts
+        return list(PLATFORM_PRELOAD)
 
 
 class LocalBackend:
@@ -124,8 +140,9 @@ class LocalBackend:
         """Grade every source, calling ``on_result(source, json_text)`` as each finishes."""
         attempts: dict[str, int] = {}
         pending = list(sources)
+        preload = _preload(course_root, assignment_id)
         while pending:
-            pool = ProcessPoolExecutor(self.jobs, mp_context=_pool_context(),
+            pool = ProcessPoolExecutor(self.jobs, mp_context=_pool_context(preload),
                                        initializer=_warm_up,
                                        initargs=(course_root, assignment_id))
             broken = False
