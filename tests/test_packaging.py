@@ -514,6 +514,65 @@ def test_parametrized_cases_become_separate_cells():
     assert all(c.grade_id.replace("-", "").replace("_", "").isalnum() for c in cells)
 
 
+HIDDEN_CONFTEST = '''import numpy as np
+import pytest
+
+
+@pytest.fixture
+def hidden_relu():
+    return lambda x: np.where(x > 0, x, 0.0)  # hidden-conftest-marker
+'''
+HIDDEN_TEST = '''import numpy as np
+import pytest
+
+from autograder.testing import assert_close
+
+
+@pytest.mark.points(1)
+def test_relu_by_the_hidden_oracle(submission, rng, hidden_relu):
+    x = rng.standard_normal((3, 4))
+    out, _ = submission.layers.relu_forward(x)
+    assert_close(out, hidden_relu(x), name="relu")
+'''
+
+
+def test_a_hidden_conftest_travels_in_hidden_cells_only(course_copy, tmp_path):
+    """tests/hidden/conftest.py (oracles only hidden tests may see) is carried by each hidden
+    test cell, which the tools strip for students, never by the setup cell or a public cell;
+    the grading server loads it for the hidden test and not for a public one."""
+    from autograder.packaging.nbgrade import NotebookGrader
+    from autograder.packaging.notebook_export import collect_tests, setup_source
+
+    hidden = course_copy / "assignments" / "02-feedforward" / "tests" / "hidden"
+    (hidden / "conftest.py").write_text(HIDDEN_CONFTEST)
+    (hidden / "test_extra_hidden.py").write_text(HIDDEN_TEST)
+    assignment = load_course(course_copy).assignment("02-feedforward")
+    cells = collect_tests(assignment)
+    assert all(("hidden-conftest-marker" in c.call()) == c.hidden for c in cells)
+    assert "hidden-conftest-marker" not in setup_source(assignment)
+    extra = next(c for c in cells if c.name == "test_relu_by_the_hidden_oracle")
+    public = next(c for c in cells if c.name == "test_relu_forward")
+
+    for modules, passes in ((REPO / "solutions" / "02-feedforward", True),
+                            (REPO / "starter" / "02-feedforward", False)):
+        work = tmp_path / modules.name / modules.parent.name
+        shutil.copytree(modules, work)
+        toml = (assignment.root / "assignment.toml").read_text()
+        grader = NotebookGrader("02-feedforward", toml,
+                                (assignment.root / "tests" / "conftest.py").read_text(), work)
+        try:
+            namespace = {"dlgrader": grader}
+            for cell in (extra, public):
+                if passes:
+                    exec(cell.call(), namespace)
+                else:
+                    with pytest.raises(AssertionError, match="not implemented"):
+                        exec(cell.call(), namespace)
+            assert not (grader.tests / "public" / "conftest.py").exists()
+        finally:
+            grader.close()
+
+
 def test_an_unwritable_output_folder_is_a_usage_error(tmp_path):
     """release and package say where they cannot write (exit 2), never a traceback."""
     blocker = tmp_path / "file"

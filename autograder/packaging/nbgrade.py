@@ -4,7 +4,8 @@ An exported notebook's first code cell creates a :class:`NotebookGrader` from
 the assignment's public material (``assignment.toml``, ``tests/conftest.py``);
 every test cell then calls ``dlgrader.check(kind, file, name, source)`` with
 the source of one dlgrade test (its file's helpers and imports, and the test
-function). nbgrader and otter decide what a student sees (hidden test cells are
+function); a hidden test cell adds ``conftest=``, the hidden tests' own
+``tests/hidden/conftest.py``. nbgrader and otter decide what a student sees (hidden test cells are
 stripped) and add up the points; dlgrade runs the test.
 
 The test does not run in the notebook's kernel, where the student's cells run:
@@ -68,7 +69,7 @@ class NotebookGrader:
             raise RuntimeError(f"the dlgrade grading server stopped:\n{log_text}")
         return json.loads(line)
 
-    def check(self, kind: str, file: str, name: str, source: str) -> None:
+    def check(self, kind: str, file: str, name: str, source: str, conftest: str = "") -> None:
         """Run the test ``name`` (``source``: its module) on the notebook's modules.
 
         Args:
@@ -76,6 +77,7 @@ class NotebookGrader:
             file: the test file it comes from, e.g. ``"test_layers.py"``.
             name: the test, e.g. ``"test_relu_forward"`` or ``"test_step[adam]"``.
             source: imports, helpers and the test function.
+            conftest: the folder's own ``conftest.py`` (the hidden tests' oracles), or "".
 
         Raises:
             AssertionError: the test failed; the message says why.
@@ -86,6 +88,11 @@ class NotebookGrader:
         # `dlgrade grade` uses; the file holds only this test.
         path = self.tests / kind / Path(file).name
         path.write_text(source, encoding="utf-8")
+        folder_conftest = self.tests / kind / "conftest.py"
+        if conftest:
+            folder_conftest.write_text(conftest, encoding="utf-8")
+        else:
+            folder_conftest.unlink(missing_ok=True)
         reply = self._ask({"test": str(path), "name": name})
         if "error" in reply:
             raise RuntimeError(f"{name}: dlgrade could not run the test: {reply['error']}")

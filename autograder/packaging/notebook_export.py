@@ -38,6 +38,7 @@ class TestCell:
     points: float
     description: str
     source: str  # the file's imports and helpers, then this test function
+    conftest: str = ""  # tests/hidden/conftest.py for a hidden test (hidden oracles), else ""
 
     @property
     def hidden(self) -> bool:
@@ -50,8 +51,9 @@ class TestCell:
         return "".join(c if c.isalnum() or c in "_-" else "_" for c in raw)
 
     def call(self, grader: str = "dlgrader") -> str:
+        conftest = f", conftest={_string_literal(self.conftest)}" if self.conftest else ""
         return (f"{grader}.check({self.kind!r}, {self.file!r}, {self.name!r}, "
-                f"{_string_literal(self.source)})")
+                f"{_string_literal(self.source)}{conftest})")
 
 
 def _string_literal(text: str) -> str:
@@ -135,14 +137,22 @@ def _split_module(source: str) -> tuple[str, dict[str, str]]:
 
 
 def collect_tests(assignment: Assignment) -> list[TestCell]:
-    """Every public and hidden test of ``assignment`` (collected, not run)."""
+    """Every public and hidden test of ``assignment`` (collected, not run).
+
+    ``tests/conftest.py`` goes into the notebook's setup cell (students see it, as they do
+    in a release); ``tests/hidden/conftest.py``, the hidden tests' own oracles, travels
+    inside each hidden test cell, which the tools strip from what students receive.
+    """
     from autograder.grading import pytest_arguments
 
     tests_root = assignment.root / "tests"
-    extra = [p for p in tests_root.rglob("conftest.py") if p.parent != tests_root]
+    hidden_conftest = assignment.hidden_tests / "conftest.py"
+    extra = [p for p in tests_root.rglob("conftest.py")
+             if p.parent != tests_root and p != hidden_conftest]
     if extra or assignment.data_dir.is_dir():
         what = "a data/ folder" if assignment.data_dir.is_dir() else f"{extra[0]}"
-        raise UsageError(f"{assignment.id}: notebook exports carry tests/conftest.py only, not "
+        raise UsageError(f"{assignment.id}: notebook exports carry tests/conftest.py and "
+                         "tests/hidden/conftest.py only, not "
                          f"{what}; grade with dlgrade or the Gradescope package instead")
     collector = _Collector()
     args = pytest_arguments(assignment, True, ["--collect-only"])
@@ -151,6 +161,7 @@ def collect_tests(assignment: Assignment) -> list[TestCell]:
     if code != pytest.ExitCode.OK:
         raise UsageError(f"{assignment.id}: the graders could not be collected (pytest exit "
                          f"{int(code)}); run `dlgrade validate {assignment.id}`")
+    hidden_text = hidden_conftest.read_text(encoding="utf-8") if hidden_conftest.is_file() else ""
     split: dict[Path, tuple[str, dict[str, str]]] = {}
     cells = []
     for path, name, function, points, doc in collector.items:
@@ -159,5 +170,6 @@ def collect_tests(assignment: Assignment) -> list[TestCell]:
         preamble, functions = split[path]
         kind = path.resolve().relative_to(tests_root.resolve()).parts[0]
         source = preamble.rstrip() + "\n\n\n" + functions[function].rstrip() + "\n"
-        cells.append(TestCell(kind, path.name, name, points, doc, source))
+        cells.append(TestCell(kind, path.name, name, points, doc, source,
+                              hidden_text if kind == "hidden" else ""))
     return cells
