@@ -281,6 +281,33 @@ MUTANTS = [
         )],
         ["test_initialization_order", "test_pipeline_matches_reference"],
     ),
+    Mutant(
+        # Shuffles drawn from the global generator: the seed no longer fixes the order.
+        "shuffle-with-global-generator",
+        "aann.py",
+        [("        perm = torch.randperm(n, generator=g)\n", "        perm = torch.randperm(n)\n")],
+        [
+            "test_train_autoencoder_matches_reference_loop",
+            "test_train_autoencoder_uneven_batches_and_momentum",
+        ],
+    ),
+    Mutant(
+        # The output layer drawn before seeding: not the documented initialization.
+        "classifier-seeded-after-building",
+        "stacked.py",
+        [(
+            "    torch.manual_seed(seed)\n    clf = DeepClassifier(sae.layer_sizes, n_classes)\n",
+            "    clf = DeepClassifier(sae.layer_sizes, n_classes)\n    torch.manual_seed(seed)\n",
+        )],
+        ["test_classifier_from_encoders_copies_weights", "test_classifier_holds_copies"],
+    ),
+    Mutant(
+        # Probabilities instead of logits: cross-entropy expects logits.
+        "classifier-sigmoid-logits",
+        "stacked.py",
+        [("        return self.output(h)\n", "        return torch.sigmoid(self.output(h))\n")],
+        ["test_deep_classifier_forward", "test_fine_tune_matches_reference"],
+    ),
 ]
 
 

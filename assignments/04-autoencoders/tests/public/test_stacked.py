@@ -1,4 +1,7 @@
-"""Public tests for stacked.py: codes, greedy layer-wise pre-training, the classifier, few labels."""
+"""Public tests for stacked.py: codes, greedy layer-wise pre-training, the classifier, few labels.
+
+The expected values below were computed once, for small hand-made networks and inputs.
+"""
 
 import pytest
 import torch
@@ -8,32 +11,80 @@ from autograder.testing import assert_close
 SIZES = [64, 24, 12, 6]
 
 
+def _tensors(values: dict) -> dict:
+    return {k: torch.tensor(v, dtype=torch.float32) for k, v in values.items()}
+
+
+def stack_shapes(sizes):
+    """The parameter shapes of StackedAutoencoder(sizes), as the docstring lists them."""
+    shapes = {}
+    for k, (a, b) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
+        shapes |= {f"encoders.{k}.weight": (b, a), f"encoders.{k}.bias": (b,),
+                   f"decoders.{k}.weight": (a, b), f"decoders.{k}.bias": (a,)}
+    return shapes
+
+
 def _stack(submission, oracle, rng, sizes=SIZES):
-    """(student's StackedAutoencoder, the oracle's), with the same random weights."""
-    ref = oracle.Stack(sizes)
-    oracle.load(ref, oracle.random_state(ref, rng, 2.0))
+    """(the student's StackedAutoencoder with random weights, those weights)."""
+    state = oracle.random_weights(stack_shapes(sizes), rng, 2.0)
     sae = submission.stacked.StackedAutoencoder(sizes)
-    sae.load_state_dict(oracle.state(ref))
-    return sae, ref
+    sae.load_state_dict(state)
+    return sae, state
+
+
+# Hand-made encoders of a stack [3, 2, 2, 1] (its decoders are zero), inputs, and the
+# codes at depths 1, 2 and 3.
+ENCODERS_3_2_2_1 = {
+    "encoders.0.weight": [[1.0, -2.0, 0.5], [-1.5, 0.5, 2.0]], "encoders.0.bias": [0.5, -0.5],
+    "encoders.1.weight": [[2.0, -3.0], [-1.0, 2.5]], "encoders.1.bias": [0.25, -0.75],
+    "encoders.2.weight": [[3.0, -2.0]], "encoders.2.bias": [-0.5],
+}
+X_3_3 = [[0.0, 0.0, 0.0], [1.0, -1.0, 0.5], [-2.0, 1.5, 1.0]]
+CODES = {
+    1: [[0.6224594, 0.3775407], [0.9770226, 0.1824255], [0.01798621, 0.9947799]],
+    2: [[0.5895963, 0.3944589], [0.8398038, 0.2190932], [0.06306976, 0.8479953]],
+    3: [[0.6177174], [0.8293779], [0.1184928]],
+}
+
+# A hand-made DeepClassifier([3, 2, 2], 2) and its logits for X_3_3.
+CLASSIFIER_3_2_2 = {
+    "hidden.0.weight": [[1.0, -2.0, 0.5], [-1.5, 0.5, 2.0]], "hidden.0.bias": [0.5, -0.5],
+    "hidden.1.weight": [[2.0, -3.0], [-1.0, 2.5]], "hidden.1.bias": [0.25, -0.75],
+    "output.weight": [[3.0, -2.0], [-1.0, 4.0]], "output.bias": [-0.5, 0.25],
+}
+LOGITS = [[0.4798711, 1.238239], [1.581225, 0.2865689], [-2.006781, 3.578912]]
 
 
 @pytest.mark.points(3)
 def test_stacked_encode_depths(submission, oracle, rng):
     """StackedAutoencoder.encode(x, depth) returns the sigmoid code of the first `depth` encoders."""
-    sae, ref = _stack(submission, oracle, rng)
+    sae = submission.stacked.StackedAutoencoder([3, 2, 2, 1])
+    state = {k: torch.zeros(shape) for k, shape in stack_shapes([3, 2, 2, 1]).items()}
+    sae.load_state_dict(state | _tensors(ENCODERS_3_2_2_1))
+    x = torch.tensor(X_3_3)
+    with torch.no_grad():
+        assert_close(sae.encode(x, 0), x, rtol=0, atol=0, name="encode(x, 0)")
+        for depth, code in CODES.items():
+            assert_close(sae.encode(x, depth), torch.tensor(code), rtol=1e-5, atol=1e-5,
+                         name=f"encode(x, {depth}) of a hand-made stack [3, 2, 2, 1]")
+        assert_close(sae.encode(x), torch.tensor(CODES[3]), rtol=1e-5, atol=1e-5,
+                     name="encode(x) (depth None) of a hand-made stack [3, 2, 2, 1]")
+
+    sae, _ = _stack(submission, oracle, rng)
     x = oracle.digits()[0][:20]
     with torch.no_grad():
-        for depth in range(len(SIZES)):
-            assert_close(sae.encode(x, depth), ref.encode(x, depth), rtol=1e-5, atol=1e-6,
-                         name=f"encode(x, {depth})")
-        assert_close(sae.encode(x), ref.encode(x), rtol=1e-5, atol=1e-6, name="encode(x)")
+        for depth in range(1, len(SIZES)):
+            code = sae.encode(x, depth)
+            assert tuple(code.shape) == (20, SIZES[depth]), (
+                f"encode(x, {depth}) has shape {tuple(code.shape)}, expected (20, {SIZES[depth]})")
+            assert bool(((code > 0) & (code < 1)).all()), (
+                f"encode(x, {depth}) has entries outside (0, 1): every code is a sigmoid's output")
 
 
 @pytest.mark.points(4)
 def test_pretrain_layer_freezes_earlier_layers(submission, oracle, check, rng):
     """pretrain_layer(sae, 1, ...) trains layer 1 only: layer 0 stays fixed, layer 2 is untouched."""
-    sae, ref = _stack(submission, oracle, rng)
-    before = oracle.state(ref)
+    sae, before = _stack(submission, oracle, rng)
     X = oracle.digits()[0][:120]
     history = submission.stacked.pretrain_layer(sae, 1, X, 2, 1.0, 32, seed=0)
     assert isinstance(history, list) and len(history) == 2, "expected one loss per epoch"
@@ -47,32 +98,36 @@ def test_pretrain_layer_freezes_earlier_layers(submission, oracle, check, rng):
 
 
 @pytest.mark.points(2)
-def test_deep_classifier_forward(submission, oracle, rng):
-    """DeepClassifier: sigmoid hidden layers and a linear output layer of logits."""
-    ref = oracle.Classifier(SIZES, 10)
-    oracle.load(ref, oracle.random_state(ref, rng, 2.0))
-    clf = submission.stacked.DeepClassifier(SIZES, 10)
-    clf.load_state_dict(oracle.state(ref))
-    x = oracle.digits()[0][:15]
+def test_deep_classifier_forward(submission):
+    """DeepClassifier: sigmoid hidden layers and a linear output layer of logits (a small hand-made network)."""
+    clf = submission.stacked.DeepClassifier([3, 2, 2], 2)
+    clf.load_state_dict(_tensors(CLASSIFIER_3_2_2))
     with torch.no_grad():
-        assert_close(clf(x), ref(x), rtol=1e-5, atol=1e-6, name="DeepClassifier(x)")
+        assert_close(clf(torch.tensor(X_3_3)), torch.tensor(LOGITS), rtol=1e-5, atol=1e-5,
+                     name="DeepClassifier([3, 2, 2], 2)(x)")
 
 
 @pytest.mark.points(4)
 def test_classifier_from_encoders_copies_weights(submission, oracle, check, rng):
     """classifier_from_encoders starts every hidden layer from the matching pre-trained encoder."""
-    sae, ref = _stack(submission, oracle, rng)
+    sae, state = _stack(submission, oracle, rng)
     clf = submission.stacked.classifier_from_encoders(sae, 10, seed=3)
-    state = check.state_of(clf)
+    actual = check.state_of(clf)
     for k in range(len(SIZES) - 1):
         for p in ("weight", "bias"):
-            assert f"hidden.{k}.{p}" in state, f"the classifier has no hidden.{k}.{p}"
-            assert_close(state[f"hidden.{k}.{p}"], ref.state_dict()[f"encoders.{k}.{p}"],
+            assert f"hidden.{k}.{p}" in actual, f"the classifier has no hidden.{k}.{p}"
+            assert_close(actual[f"hidden.{k}.{p}"], state[f"encoders.{k}.{p}"],
                          rtol=0, atol=0, name=f"hidden.{k}.{p} vs encoders.{k}.{p}")
+    # The output layer is the one of a DeepClassifier built right after torch.manual_seed(3).
+    submission.stacked.torch.manual_seed(3)  # the global generator of the student's process
+    fresh = check.state_of(submission.stacked.DeepClassifier(SIZES, 10))
+    check.same_keys_and_shapes(actual, fresh, "the new classifier")
+    for k in ("output.weight", "output.bias"):
+        assert_close(actual[k], fresh[k], rtol=0, atol=0,
+                     name=f"{k} vs a DeepClassifier's after torch.manual_seed(seed)")
     x = oracle.digits()[0][:10]
-    with torch.no_grad():
-        assert_close(clf(x), oracle.classifier_from(ref, 10, seed=3)(x), rtol=1e-5, atol=1e-6,
-                     name="the new classifier's logits")
+    logits = clf(x)
+    assert tuple(logits.shape) == (10, 10), f"the classifier's logits have shape {tuple(logits.shape)}"
 
 
 @pytest.mark.points(4)
@@ -89,8 +144,8 @@ def test_pretraining_uses_no_labels(submission, oracle, check):
     for k in a:
         assert torch.equal(a[k], b[k]) and torch.equal(a[k], c[k]), (
             f"the pre-trained {k} depends on the labels")
-    torch.manual_seed(0)
-    init = oracle.Stack([64, 16, 8]).state_dict()
+    submission.stacked.torch.manual_seed(0)  # the global generator of the student's process
+    init = check.state_of(submission.stacked.StackedAutoencoder([64, 16, 8]))
     assert not torch.equal(a["encoders.1.weight"], init["encoders.1.weight"]), (
         "the stack was not pre-trained")
 
