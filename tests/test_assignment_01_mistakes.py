@@ -134,6 +134,17 @@ MUTANTS = [
         ["test_pairwise_distances_duplicates_are_zero"],
     ),
     Mutant(
+        "cross-validation-on-shuffled-folds",
+        "knn.py",
+        [
+            (
+                "    folds = np.array_split(np.arange(n), num_folds)\n",
+                "    folds = np.array_split(np.random.default_rng(0).permutation(n), num_folds)\n",
+            )
+        ],
+        ["test_cross_validate_k", "test_cross_validate_k_uneven_folds"],
+    ),
+    Mutant(
         "knn-vote-tie-goes-to-largest-label",
         "knn.py",
         [
@@ -219,7 +230,20 @@ MUTANTS = [
                 "    means = X[:K].copy()\n",
             )
         ],
-        ["test_fit_gmm_exact_run"],
+        ["test_fit_gmm_log_likelihood_never_decreases", "test_fit_gmm_exact_run"],
+    ),
+    Mutant(
+        "gmm-log-likelihood-recorded-after-the-m-step",
+        "gmm.py",
+        [
+            (
+                "        log_likelihoods.append(ll)\n"
+                "        weights, means, covs = m_step(X, resp, reg)\n",
+                "        weights, means, covs = m_step(X, resp, reg)\n"
+                "        log_likelihoods.append(e_step(X, weights, means, covs)[1])\n",
+            )
+        ],
+        ["test_fit_gmm_log_likelihood_never_decreases", "test_fit_gmm_exact_run"],
     ),
     Mutant(
         "svm-bias-regularised",
@@ -242,6 +266,19 @@ MUTANTS = [
             )
         ],
         ["test_hinge_loss_and_grad", "test_hinge_loss_is_a_mean"],
+    ),
+    Mutant(
+        "svm-loss-recorded-after-the-update",
+        "svm.py",
+        [
+            (
+                "        losses.append(loss)\n        w = w - lr * dw\n        b = b - lr * db\n",
+                "        w = w - lr * dw\n"
+                "        b = b - lr * db\n"
+                "        losses.append(hinge_loss_and_grad(w, b, X, y, reg)[0])\n",
+            )
+        ],
+        ["test_train_linear_svm"],
     ),
     Mutant(
         "one-vs-rest-with-0-1-targets",
@@ -276,6 +313,17 @@ MUTANTS = [
             )
         ],
         ["test_build_tree_depth_two", "test_forest_trees_grow_on_their_bootstrap_samples"],
+    ),
+    Mutant(
+        "tree-predict-sends-the-threshold-right",
+        "trees.py",
+        [
+            (
+                'go_left = X[idx, current["feature"]] <= current["threshold"]',
+                'go_left = X[idx, current["feature"]] < current["threshold"]',
+            )
+        ],
+        ["test_build_tree_depth_two"],
     ),
     Mutant(
         "forest-ignores-the-feature-subset",

@@ -38,8 +38,8 @@ def tool(*args, cwd):
     return proc
 
 
-def package(fmt: str, out: Path) -> None:
-    tool("dlgrade", "--course", str(REPO), "package", "02-feedforward", "--format", fmt,
+def package(fmt: str, out: Path, ident: str = "02-feedforward") -> None:
+    tool("dlgrade", "--course", str(REPO), "package", ident, "--format", fmt,
          "-o", str(out), cwd=out.parent)
 
 
@@ -76,11 +76,10 @@ def test_nbgrader_release_hides_solutions_and_hidden_tests(nbgrader_course):
     assert check_student_files(FEEDFORWARD, release) == []
 
 
-def test_nbgrader_autograde_reference_full_and_starter_zero(nbgrader_course):
-    """The reference gets 100 and the released (starter) notebook 0 from nbgrader autograde."""
-    root = nbgrader_course
-    released = nbformat.read(root / "release/02-feedforward/02-feedforward.ipynb", 4)
-    source = nbformat.read(root / "source/02-feedforward/02-feedforward.ipynb", 4)
+def nbgrader_reference_and_starter_scores(root: Path, ident: str) -> dict:
+    """Hand in the reference and the released (starter) notebook; autograde; export."""
+    released = nbformat.read(root / f"release/{ident}/{ident}.ipynb", 4)
+    source = nbformat.read(root / f"source/{ident}/{ident}.ipynb", 4)
     solved = nbformat.from_dict(json.loads(json.dumps(released)))  # what a student hands in
     answers = {c.metadata["nbgrader"]["grade_id"]: c.source for c in source.cells
                if c.metadata.get("nbgrader", {}).get("solution")}
@@ -89,16 +88,39 @@ def test_nbgrader_autograde_reference_full_and_starter_zero(nbgrader_course):
         if grade_id in answers:
             cell.source = answers[grade_id]  # the marker lines are comments
     for student, nb in (("reference", solved), ("starter", released)):
-        folder = root / "submitted" / student / "02-feedforward"
+        folder = root / "submitted" / student / ident
         folder.mkdir(parents=True)
-        nbformat.write(nb, folder / "02-feedforward.ipynb")
-    tool("nbgrader", "autograde", "02-feedforward", cwd=root)
+        nbformat.write(nb, folder / f"{ident}.ipynb")
+    tool("nbgrader", "autograde", ident, cwd=root)
     tool("nbgrader", "export", cwd=root)
     with open(root / "grades.csv", newline="") as fh:
-        scores = {row["student_id"]: (float(row["score"]), float(row["max_score"]))
-                  for row in csv.DictReader(fh)}
+        return {row["student_id"]: (float(row["score"]), float(row["max_score"]))
+                for row in csv.DictReader(fh)}
+
+
+def test_nbgrader_autograde_reference_full_and_starter_zero(nbgrader_course):
+    """The reference gets 100 and the released (starter) notebook 0 from nbgrader autograde."""
+    scores = nbgrader_reference_and_starter_scores(nbgrader_course, "02-feedforward")
     assert scores == {"reference": (100.0, 100.0), "starter": (0.0, 100.0)}, \
         f"nbgrader {tool_version('nbgrader')}"
+
+
+def test_nbgrader_with_hidden_oracles(tmp_path):
+    """04 keeps its reference networks in tests/hidden/conftest.py: nbgrader's hidden test
+    cells carry them (reference 100, starter 0) and the released notebook holds none of it."""
+    ident = "04-autoencoders"
+    assignment = COURSE.assignment(ident)
+    hidden_conftest = (assignment.hidden_tests / "conftest.py").read_text()
+    root = tmp_path / "course"
+    package("nbgrader", root, ident)
+    tool("nbgrader", "generate_assignment", ident, "--force", cwd=root)
+    assert "class RefAANN" in hidden_conftest
+    assert "class RefAANN" in (root / f"source/{ident}/{ident}.ipynb").read_text()
+    release = root / "release" / ident
+    assert "class RefAANN" not in (release / f"{ident}.ipynb").read_text()
+    assert check_student_files(assignment, release) == []
+    scores = nbgrader_reference_and_starter_scores(root, ident)
+    assert scores == {"reference": (100.0, 100.0), "starter": (0.0, 100.0)}
 
 
 # ---------------------------------------------------------------- otter-grader

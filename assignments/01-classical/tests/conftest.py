@@ -3,13 +3,18 @@
 pytest loads this conftest for both folders. Test modules cannot import each
 other (their folders are not on ``sys.path``), so the helpers are fixtures:
 
-- ``oracle``: expected results from scikit-learn, scipy, closed forms and brute
-  force, all in float64 and all written independently of the reference solution;
+- ``oracle``: expected results from scikit-learn, scipy and brute force, plus
+  the data generators, all in float64 and all written independently of the
+  reference solution;
 - ``check``: assertions that several graders make (scalars, label arrays, the
   structure of a decision tree).
 
-This file ships with the public tests. Keep it to generic references and checks:
-nothing in it may tell what a hidden test looks at.
+This file ships with the public tests, so nothing in it implements a function
+that students write: every reference is a library call (banned in submissions),
+an exhaustive enumeration that only works for tiny inputs, or a property check.
+The numpy re-implementations that hidden tests compare with live in
+tests/hidden/conftest.py, which does not ship. Nothing here may tell what a
+hidden test looks at either.
 
 Shapes: ``N`` examples, ``D`` features, ``C`` classes, ``K`` mixture components,
 ``S`` hidden states, ``V`` observation symbols, ``T`` sequence length.
@@ -18,12 +23,13 @@ Shapes: ``N`` examples, ``D`` features, ``C`` classes, ``K`` mixture components,
 from __future__ import annotations
 
 import itertools
+import warnings
 
 import numpy as np
 import pytest
 from scipy.spatial.distance import cdist
 from scipy.special import logsumexp
-from scipy.stats import multivariate_normal
+from scipy.stats import mode, multivariate_normal
 
 from autograder.testing import assert_close
 
@@ -53,27 +59,18 @@ class Oracle:
         return cdist(X, Y)
 
     @staticmethod
-    def knn_predict(X_train, y_train, X_test, k):
-        """Brute-force kNN with the documented rules (stable order, smallest label on a tie)."""
-        nearest = np.argsort(cdist(X_test, X_train), axis=1, kind="stable")[:, :k]
-        votes = np.asarray(y_train)[nearest]
-        top = int(np.max(y_train)) + 1
-        return np.array([np.argmax(np.bincount(v, minlength=top)) for v in votes])
+    def sklearn_knn_cv_accuracies(X, y, ks, num_folds):
+        """Mean accuracy of each k: scikit-learn's cross_val_score of a brute-force
+        KNeighborsClassifier over KFold(num_folds) folds (contiguous, unshuffled)."""
+        from sklearn.model_selection import KFold, cross_val_score
+        from sklearn.neighbors import KNeighborsClassifier
 
-    def knn_cv_accuracies(self, X, y, ks, num_folds):
-        """Mean accuracy of each k over scikit-learn's KFold (contiguous, unshuffled) folds.
-
-        Predictions come from the brute-force ``knn_predict`` above (scikit-learn's
-        own classifier agrees but is slow for many small fits).
-        """
-        from sklearn.model_selection import KFold
-
-        folds = list(KFold(n_splits=num_folds).split(X))
+        folds = KFold(n_splits=num_folds)
         return np.array(
             [
-                np.mean(
-                    [np.mean(self.knn_predict(X[tr], y[tr], X[va], k) == y[va]) for tr, va in folds]
-                )
+                cross_val_score(
+                    KNeighborsClassifier(n_neighbors=k, algorithm="brute"), X, y, cv=folds
+                ).mean()
                 for k in ks
             ]
         )
@@ -85,38 +82,32 @@ class Oracle:
         return np.atleast_1d(multivariate_normal(mean, cov).logpdf(X))
 
     @staticmethod
-    def ml_gaussian(X, diagonal=False):
-        """(mean (D,), ML covariance (D, D) normalised by N) by np.cov(bias=True)."""
-        cov = np.atleast_2d(np.cov(X, rowvar=False, bias=True))
-        if diagonal:
-            cov = np.diag(np.diag(cov))
-        return X.mean(axis=0), cov
+    def sklearn_gaussian(X):
+        """(mean (D,), ML covariance (D, D)) by scikit-learn's EmpiricalCovariance."""
+        from sklearn.covariance import EmpiricalCovariance
 
-    def bayes_params(self, X, y, diagonal=False, reg=0.0):
-        """(classes, priors (C,), means (C, D), covs (C, D, D)) by maximum likelihood."""
-        classes = np.unique(y)
-        d = X.shape[1]
-        priors = np.array([np.mean(y == c) for c in classes])
-        fits = [self.ml_gaussian(X[y == c], diagonal) for c in classes]
-        means = np.array([m for m, _ in fits])
-        covs = np.array([S + reg * np.eye(d) for _, S in fits])
-        return classes, priors, means, covs
+        fit = EmpiricalCovariance().fit(X)
+        return fit.location_, fit.covariance_
 
-    def bayes_log_posteriors(self, X, priors, means, covs):
-        """log p(c | x), shape (N, C), from scipy densities and scipy's logsumexp."""
-        log_joint = np.stack(
-            [
-                np.log(p) + self.log_gaussian_pdf(X, m, S)
-                for p, m, S in zip(priors, means, covs, strict=True)
-            ],
-            axis=1,
-        )
-        return log_joint - logsumexp(log_joint, axis=1, keepdims=True)
+    def sklearn_class_gaussians(self, X, y):
+        """(classes (C,), priors (C,), means (C, D), ML covs (C, D, D)) of the classes of y.
+
+        Priors and means by scikit-learn's GaussianNB, covariances by EmpiricalCovariance.
+        """
+        from sklearn.naive_bayes import GaussianNB
+
+        nb = GaussianNB(var_smoothing=0.0).fit(X, y)
+        covs = np.array([self.sklearn_gaussian(X[y == c])[1] for c in nb.classes_])
+        return nb.classes_, nb.class_prior_, nb.theta_, covs
 
     # ------------------------------------------------------------------ GMM
     @staticmethod
     def sklearn_gmm(weights, means, covs):
-        """A scikit-learn GaussianMixture holding exactly the given parameters."""
+        """A scikit-learn GaussianMixture holding exactly the given parameters.
+
+        Its responsibilities (predict_proba) are also the posteriors p(c | x) of a
+        Bayes classifier with priors ``weights`` and class Gaussians (means, covs).
+        """
         from sklearn.mixture import GaussianMixture
 
         gm = GaussianMixture(n_components=len(weights), covariance_type="full")
@@ -132,77 +123,43 @@ class Oracle:
         """log p(x_n) of the mixture, shape (N,), by scikit-learn's score_samples."""
         return self.sklearn_gmm(weights, means, covs).score_samples(X)
 
-    def e_step(self, X, weights, means, covs):
-        """(resp (N, K), total log-likelihood) with scipy densities and logsumexp."""
-        log_joint = np.stack(
-            [
-                np.log(w) + self.log_gaussian_pdf(X, m, S)
-                for w, m, S in zip(weights, means, covs, strict=True)
-            ],
-            axis=1,
+    def sklearn_em_step(self, X, weights, means, covs, reg):
+        """One EM iteration of scikit-learn's GaussianMixture from the given parameters.
+
+        Returns (resp (N, K), its E-step's responsibilities, and the weights (K,),
+        means (K, D) and covs (K, D, D) of its M-step on them, reg_covar=reg).
+        """
+        from sklearn.exceptions import ConvergenceWarning
+        from sklearn.mixture import GaussianMixture
+
+        precisions = np.linalg.inv(np.asarray(covs, dtype=np.float64))
+        gm = GaussianMixture(
+            n_components=len(weights),
+            covariance_type="full",
+            reg_covar=reg,
+            max_iter=1,
+            init_params="random",
+            random_state=0,
+            weights_init=np.asarray(weights, dtype=np.float64),
+            means_init=np.asarray(means, dtype=np.float64),
+            precisions_init=(precisions + np.swapaxes(precisions, 1, 2)) / 2,
         )
-        log_norm = logsumexp(log_joint, axis=1, keepdims=True)
-        return np.exp(log_joint - log_norm), float(np.sum(log_norm))
-
-    @staticmethod
-    def m_step(X, resp, reg):
-        """(weights (K,), means (K, D), covs (K, D, D)): weighted ML estimates plus reg * I."""
-        nk = resp.sum(axis=0)
-        means = (resp.T @ X) / nk[:, None]
-        diff = X[None, :, :] - means[:, None, :]  # (K, N, D)
-        covs = np.einsum("nk,kni,knj->kij", resp, diff, diff) / nk[:, None, None]
-        return nk / X.shape[0], means, covs + reg * np.eye(X.shape[1])
-
-    # leak-check: off: this oracle restates the handout's specification, independently written
-    def fit_gmm(self, X, K, n_iter, reg, seed):
-        """The documented EM run of fit_gmm: (weights, means, covs, log_likelihoods)."""
-        rng = np.random.default_rng(seed)
-        means = X[rng.choice(X.shape[0], size=K, replace=False)]
-        weights = np.full(K, 1.0 / K)
-        covs = np.stack([self.ml_gaussian(X)[1] + reg * np.eye(X.shape[1])] * K)
-        lls = []
-        for _ in range(n_iter):
-            resp, ll = self.e_step(X, weights, means, covs)
-            lls.append(ll)
-            weights, means, covs = self.m_step(X, resp, reg)
-        return weights, means, covs, lls
-    # leak-check: on
-
-    @staticmethod
-    def match_components(true_means, means):
-        """The permutation p minimising sum_k ||means[p[k]] - true_means[k]|| (brute force)."""
-        K = len(true_means)
-        return min(
-            itertools.permutations(range(K)),
-            key=lambda p: sum(np.linalg.norm(means[p[k]] - true_means[k]) for k in range(K)),
-        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)  # one iteration, on purpose
+            gm.fit(X)
+        resp = self.sklearn_gmm(weights, means, covs).predict_proba(X)
+        return resp, gm.weights_, gm.means_, gm.covariances_
 
     # ------------------------------------------------------------------ SVM
     @staticmethod
-    def hinge(w, b, X, y, reg):
-        """(loss, dw, db) of 0.5 reg ||w||^2 + mean hinge, active examples: margin < 1."""
-        margins = y * (X @ w + b)
-        active = margins < 1
-        n = X.shape[0]
-        loss = 0.5 * reg * float(w @ w) + float(np.sum(np.maximum(0.0, 1.0 - margins))) / n
-        dw = reg * w - (X[active].T @ y[active]) / n
-        db = -float(np.sum(y[active])) / n
-        return loss, dw, db
+    def svm_objective(w, b, X, y, reg):
+        """0.5 reg ||w||^2 plus scikit-learn's mean hinge loss of the scores X @ w + b.
 
-    def train_svm(self, X, y, reg, lr, epochs):
-        """The documented sub-gradient descent from zeros: (w, b, losses)."""
-        w, b, losses = np.zeros(X.shape[1]), 0.0, []
-        for _ in range(epochs):
-            loss, dw, db = self.hinge(w, b, X, y, reg)
-            losses.append(loss)
-            w, b = w - lr * dw, b - lr * db
-        return w, b, losses
+        y holds -1 and +1 (both: scikit-learn's hinge_loss infers the classes from y).
+        """
+        from sklearn.metrics import hinge_loss
 
-    def one_vs_rest(self, X, y, reg, lr, epochs):
-        """(classes, W (C, D), b (C,)): one ±1 SVM per class, from train_svm."""
-        classes = np.unique(y)
-        fits = [self.train_svm(X, np.where(y == c, 1.0, -1.0), reg, lr, epochs) for c in classes]
-        return classes, np.array([f[0] for f in fits]), np.array([f[1] for f in fits])
+        return 0.5 * reg * float(np.dot(w, w)) + hinge_loss(y, X @ w + b)
 
     # ------------------------------------------------------------------ trees
     @staticmethod
@@ -215,20 +172,6 @@ class Oracle:
             return 0.0
         tree = DecisionTreeClassifier(max_depth=1).fit(np.zeros((y.size, 1)), y)
         return float(tree.tree_.impurity[0])
-
-    @staticmethod
-    def split_gain(X, y, feature, threshold):
-        """Gini gain of sending x[feature] <= threshold left (closed form, proportions)."""
-
-        def g(labels):
-            if labels.size == 0:
-                return 0.0
-            p = np.unique(labels, return_counts=True)[1] / labels.size
-            return 1.0 - float(np.sum(p**2))
-
-        left = X[:, feature] <= threshold
-        n = y.size
-        return g(y) - (left.sum() * g(y[left]) + (~left).sum() * g(y[~left])) / n
 
     @staticmethod
     def sklearn_stump(X, y, features=None):
@@ -244,22 +187,25 @@ class Oracle:
         return features[t.feature[0]], float(t.threshold[0]), float(gain)
 
     @staticmethod
-    def walk(node, X):
-        """Predictions (M,) of a tree given as nested dicts (the documented format)."""
-        out = np.empty(X.shape[0], dtype=np.int64)
-        for i, x in enumerate(X):
-            cur = node
-            while "label" not in cur:
-                cur = cur["left"] if x[cur["feature"]] <= cur["threshold"] else cur["right"]
-            out[i] = cur["label"]
-        return out
+    def sklearn_tree(X, y, max_depth):
+        """scikit-learn's DecisionTreeClassifier (Gini, midpoint thresholds) fitted to (X, y)."""
+        from sklearn.tree import DecisionTreeClassifier
+
+        return DecisionTreeClassifier(max_depth=max_depth, random_state=0).fit(X, y)
 
     @staticmethod
-    def majority(labels, axis=0):
-        """Majority vote of integer labels along ``axis``, the smallest label on a tie."""
-        labels = np.moveaxis(np.asarray(labels), axis, -1)
-        top = int(labels.max()) + 1
-        return np.array([np.argmax(np.bincount(v, minlength=top)) for v in labels])
+    def sklearn_partition_gain(y, left):
+        """Gini gain of sending y[left] left and y[~left] right (``left``: a boolean mask).
+
+        scikit-learn's depth-1 tree on the single 0/1 feature ``left`` can only split
+        into exactly that partition (or not at all, with gain 0).
+        """
+        return Oracle.sklearn_stump(np.asarray(left, dtype=np.float64)[:, None], y)[2]
+
+    @staticmethod
+    def majority_label(y):
+        """The most frequent label of y, the smallest on a tie (scipy.stats.mode)."""
+        return int(mode(np.asarray(y), keepdims=False).mode)
 
     # ------------------------------------------------------------------ HMM
     @staticmethod
@@ -293,7 +239,7 @@ class Oracle:
         return float(lp + np.sum(np.log(A[path[:-1], path[1:]])))
 
     def brute_force(self, obs, pi, A, B):
-        """By enumerating every state path (short sequences only):
+        """By enumerating every state path (S**T of them: short sequences only):
 
         (log_alpha (T, S), log_likelihood, best_path (T,), best_log_prob).
         """
@@ -315,31 +261,6 @@ class Oracle:
             np.array(paths[best]),
             float(scores[best]),
         )
-
-    @staticmethod
-    def scaled_forward(obs, pi, A, B):
-        """(log_alpha (T, S), log_likelihood) by the scaled forward algorithm (Rabiner)."""
-        T, S = len(obs), len(pi)
-        log_alpha = np.empty((T, S))
-        alpha = pi * B[:, obs[0]]
-        log_scale = 0.0
-        for t in range(T):
-            if t:
-                alpha = (alpha @ A) * B[:, obs[t]]
-            c = alpha.sum()
-            alpha = alpha / c
-            log_scale += np.log(c)
-            log_alpha[t] = np.log(alpha) + log_scale
-        return log_alpha, float(log_scale)
-
-    @staticmethod
-    def viterbi_log_prob(obs, pi, A, B):
-        """The log-probability of the best path, by max-product in log space."""
-        log_A = np.log(A)
-        delta = np.log(pi) + np.log(B[:, obs[0]])
-        for o in obs[1:]:
-            delta = np.max(delta[:, None] + log_A, axis=0) + np.log(B[:, o])
-        return float(np.max(delta))
 
 
 class Checks:
@@ -387,7 +308,7 @@ class Checks:
         - an internal node's threshold is a midpoint between two consecutive
           distinct values of its feature, and both children get examples;
         - split_rule="best": the split's Gini gain is the best over all features
-          (scikit-learn's depth-1 tree on the node's examples);
+          (scikit-learn's depth-1 trees on the node's examples);
           split_rule="own-feature": the best split along its own feature.
 
         Returns stats: {"depth": max leaf depth, "leaves": count, "root_feature": ...}.
@@ -401,7 +322,7 @@ class Checks:
         if "label" in node:
             stats["leaves"] += 1
             stats["depth"] = max(stats["depth"], depth)
-            expected = int(np.argmax(np.bincount(y)))
+            expected = Oracle.majority_label(y)
             assert int(node["label"]) == expected, (
                 f"a leaf at depth {depth} predicts {node['label']}, not the majority "
                 f"label of its {n} examples (the smallest label on a tie)"
@@ -432,7 +353,7 @@ class Checks:
             "consecutive distinct values of its feature"
         )
         left = X[:, f] <= t
-        gain = Oracle.split_gain(X, y, f, t)
+        gain = Oracle.sklearn_partition_gain(y, left)
         best = Oracle.sklearn_stump(X, y, None if split_rule == "best" else [f])[2]
         assert gain >= best - 1e-9, (
             f"the split of a node at depth {depth} ({n} examples) does not have the best Gini gain"

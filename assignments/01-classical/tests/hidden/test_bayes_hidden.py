@@ -37,12 +37,12 @@ def test_log_gaussian_pdf_far_points(submission, rng, oracle):
 
 
 @pytest.mark.points(2)
-def test_fit_gaussian_divides_by_n(submission, rng, oracle):
+def test_fit_gaussian_divides_by_n(submission, rng, hidden_oracle):
     """fit_gaussian on 4 examples is the ML estimate (divides by N, not N - 1)."""
     X = rng.standard_normal((4, 3)) * [1.0, 2.0, 0.5]
     for diagonal in (False, True):
         mean, cov = submission.bayes.fit_gaussian(X, diagonal)
-        exp_mean, exp_cov = oracle.ml_gaussian(X, diagonal)
+        exp_mean, exp_cov = hidden_oracle.ml_gaussian(X, diagonal)
         assert_close(mean, exp_mean, name=f"fit_gaussian(X, diagonal={diagonal}) mean")
         assert_close(cov, exp_cov, name=f"fit_gaussian(X, diagonal={diagonal}) cov")
 
@@ -66,13 +66,13 @@ def test_naive_bayes_matches_sklearn(submission, rng, oracle, check):
 
 
 @pytest.mark.points(2)
-def test_bayes_far_away_points(submission, rng, oracle):
+def test_bayes_far_away_points(submission, rng, oracle, hidden_oracle):
     """Log-posteriors of points far from every class are finite, normalised and exact."""
     X, y = oracle.blobs(rng, 90, [[0, 0], [2, 0], [1, 2]], std=0.5)
     X_test = np.array([[60.0, 0.0], [-40.0, 50.0], [1.0, -80.0], [200.0, 200.0]])
     clf = submission.bayes.GaussianBayesClassifier()
     clf.fit(X, y)
-    _, priors, means, covs = oracle.bayes_params(X, y)
+    _, priors, means, covs = hidden_oracle.bayes_params(X, y)
     log_post = np.asarray(clf.predict_log_proba(X_test))
     assert np.all(np.isfinite(log_post)), "predict_log_proba is not finite far from the data"
     assert_close(
@@ -80,7 +80,7 @@ def test_bayes_far_away_points(submission, rng, oracle):
     )
     assert_close(
         log_post,
-        oracle.bayes_log_posteriors(X_test, priors, means, covs),
+        hidden_oracle.bayes_log_posteriors(X_test, priors, means, covs),
         rtol=1e-6,
         atol=1e-6,
         name="predict_log_proba",
@@ -88,16 +88,18 @@ def test_bayes_far_away_points(submission, rng, oracle):
 
 
 @pytest.mark.points(1)
-def test_bayes_labels_and_regularisation(submission, rng, oracle, check):
+def test_bayes_labels_and_regularisation(submission, rng, oracle, hidden_oracle, check):
     """Arbitrary labels (2, 5, 9) are kept in classes_ and predict; reg is added to every covariance."""
     X, y01 = oracle.blobs(rng, 60, [[0, 0], [2, 2], [0, 3]], std=0.7)
     labels = np.array([2, 5, 9])
     y = labels[y01]
     clf = submission.bayes.GaussianBayesClassifier(reg=0.5)
     clf.fit(X, y)
-    classes, priors, means, covs = oracle.bayes_params(X, y, reg=0.5)
+    classes, priors, means, covs = hidden_oracle.bayes_params(X, y, reg=0.5)
     assert_close(clf.classes_, classes, name="classes_")
     assert_close(clf.covs_, covs, name="covs_")
     X_test = rng.uniform(-1, 3, size=(30, 2))
-    expected = classes[np.argmax(oracle.bayes_log_posteriors(X_test, priors, means, covs), axis=1)]
+    expected = classes[
+        np.argmax(hidden_oracle.bayes_log_posteriors(X_test, priors, means, covs), axis=1)
+    ]
     check.labels(clf.predict(X_test), expected, "predict")

@@ -8,7 +8,7 @@ from autograder.testing import assert_close
 
 
 @pytest.mark.points(2)
-def test_e_step_far_points(submission, rng, oracle, check):
+def test_e_step_far_points(submission, rng, oracle, hidden_oracle, check):
     """e_step gives finite, normalised, exact responsibilities for points far from every component."""
     weights = np.array([0.5, 0.3, 0.2])
     means = np.array([[0.0, 0.0], [3.0, 0.0], [0.0, 3.0]])
@@ -19,14 +19,14 @@ def test_e_step_far_points(submission, rng, oracle, check):
     resp, ll = submission.gmm.e_step(X, weights, means, covs)
     resp = np.asarray(resp)
     assert np.all(np.isfinite(resp)), "responsibilities are not finite far from the components"
-    exp_resp, exp_ll = oracle.e_step(X, weights, means, covs)
+    exp_resp, exp_ll = hidden_oracle.e_step(X, weights, means, covs)
     assert_close(resp.sum(axis=1), np.ones(len(X)), name="resp.sum(axis=1)")
     assert_close(resp, exp_resp, atol=1e-9, name="e_step resp")
     assert_close(check.scalar(ll, "log_likelihood"), exp_ll, name="e_step log_likelihood")
 
 
 @pytest.mark.points(1)
-def test_e_step_rows_sum_to_one(submission, rng, oracle):
+def test_e_step_rows_sum_to_one(submission, rng, oracle, hidden_oracle):
     """Every row of the responsibilities sums to 1, with unequal weights and 4 components."""
     weights = np.array([0.1, 0.2, 0.3, 0.4])
     means = rng.standard_normal((4, 3))
@@ -34,11 +34,11 @@ def test_e_step_rows_sum_to_one(submission, rng, oracle):
     X = rng.standard_normal((20, 3))
     resp, _ = submission.gmm.e_step(X, weights, means, covs)
     assert_close(np.asarray(resp).sum(axis=1), np.ones(20), name="resp.sum(axis=1)")
-    assert_close(resp, oracle.e_step(X, weights, means, covs)[0], name="e_step resp")
+    assert_close(resp, hidden_oracle.e_step(X, weights, means, covs)[0], name="e_step resp")
 
 
 @pytest.mark.points(2)
-def test_m_step_regularises_a_collapsed_component(submission, rng, oracle):
+def test_m_step_regularises_a_collapsed_component(submission, rng, hidden_oracle):
     """A component responsible for one point only gets the covariance reg * I."""
     X = rng.standard_normal((12, 2))
     resp = np.zeros((12, 3))
@@ -47,18 +47,18 @@ def test_m_step_regularises_a_collapsed_component(submission, rng, oracle):
     weights, means, covs = submission.gmm.m_step(X, resp, 1e-3)
     covs = np.asarray(covs)
     assert_close(covs[0], 1e-3 * np.eye(2), atol=1e-12, name="covs[0] of the collapsed component")
-    exp_w, exp_m, exp_c = oracle.m_step(X, resp, 1e-3)
+    exp_w, exp_m, exp_c = hidden_oracle.m_step(X, resp, 1e-3)
     assert_close(weights, exp_w, name="m_step weights")
     assert_close(means, exp_m, name="m_step means")
     assert_close(covs, exp_c, atol=1e-12, name="m_step covs")
 
 
 @pytest.mark.points(2)
-def test_fit_gmm_exact_run(submission, rng, oracle):
+def test_fit_gmm_exact_run(submission, rng, oracle, hidden_oracle):
     """fit_gmm follows the documented initialisation and EM order exactly (6 iterations)."""
     X, _ = oracle.blobs(rng, 80, [[0, 0], [2, 2], [-1, 3]], std=1.0)
     got = submission.gmm.fit_gmm(X, 3, 6, 1e-3, 7)
-    exp = oracle.fit_gmm(X, 3, 6, 1e-3, 7)
+    exp = hidden_oracle.fit_gmm(X, 3, 6, 1e-3, 7)
     for name, a, e in zip(("weights", "means", "covs", "log_likelihoods"), got, exp, strict=True):
         assert_close(
             np.asarray(a, dtype=np.float64),
@@ -70,7 +70,7 @@ def test_fit_gmm_exact_run(submission, rng, oracle):
 
 
 @pytest.mark.points(2)
-def test_fit_gmm_recovers_a_known_mixture(submission, rng, oracle):
+def test_fit_gmm_recovers_a_known_mixture(submission, rng, hidden_oracle):
     """On 600 draws from a known 3-component mixture, EM recovers it up to a permutation."""
     true_w = np.array([0.5, 0.3, 0.2])
     true_m = np.array([[0.0, 0.0], [6.0, 0.0], [0.0, 6.0]])
@@ -85,14 +85,14 @@ def test_fit_gmm_recovers_a_known_mixture(submission, rng, oracle):
         if best is None or fit[3][-1] > best[3][-1]:
             best = fit
     weights, means, covs = (np.asarray(a) for a in best[:3])
-    perm = list(oracle.match_components(true_m, means))
+    perm = list(hidden_oracle.match_components(true_m, means))
     assert_close(weights[perm], true_w, atol=0.06, rtol=0, name="recovered weights")
     assert_close(means[perm], true_m, atol=0.3, rtol=0, name="recovered means")
     assert_close(covs[perm], true_c, atol=0.35, rtol=0, name="recovered covariances")
 
 
 @pytest.mark.points(1)
-def test_fit_gmm_duplicate_points(submission, rng, oracle):
+def test_fit_gmm_duplicate_points(submission, rng, hidden_oracle):
     """fit_gmm stays finite when a component collapses onto repeated identical points."""
     X = np.concatenate([np.tile([[5.0, 5.0]], (15, 1)), rng.standard_normal((40, 2))])
     weights, means, covs, lls = submission.gmm.fit_gmm(X, 3, 40, 1e-3, 1)
@@ -105,7 +105,7 @@ def test_fit_gmm_duplicate_points(submission, rng, oracle):
         assert np.all(np.isfinite(np.asarray(a, dtype=np.float64))), (
             f"fit_gmm {name} are not finite"
         )
-    exp = oracle.fit_gmm(X, 3, 40, 1e-3, 1)
+    exp = hidden_oracle.fit_gmm(X, 3, 40, 1e-3, 1)
     assert_close(
         np.asarray(lls, dtype=np.float64), np.asarray(exp[3]), rtol=1e-6, name="log_likelihoods"
     )

@@ -7,14 +7,14 @@ from autograder.testing import assert_close
 
 
 @pytest.mark.points(3)
-def test_forward_long_sequence(submission, rng, oracle, check):
+def test_forward_long_sequence(submission, rng, oracle, hidden_oracle, check):
     """forward stays finite and exact on a sequence of length 1000."""
     pi, A, B = oracle.random_hmm(rng, 4, 5)
     _, obs = oracle.sample_hmm(rng, pi, A, B, 1000)
     log_alpha, ll = submission.hmm.forward(obs, pi, A, B)
     log_alpha = np.asarray(log_alpha)
     assert np.all(np.isfinite(log_alpha)), "log_alpha is not finite on a sequence of length 1000"
-    exp_alpha, exp_ll = oracle.scaled_forward(obs, pi, A, B)
+    exp_alpha, exp_ll = hidden_oracle.scaled_forward(obs, pi, A, B)
     assert_close(check.scalar(ll, "log_likelihood"), exp_ll, rtol=1e-9, name="log_likelihood")
     assert_close(log_alpha, exp_alpha, rtol=1e-9, name="log_alpha")
 
@@ -47,7 +47,7 @@ def test_viterbi_best_path_not_per_step(submission, oracle, check):
 
 
 @pytest.mark.points(2)
-def test_viterbi_long_sequence(submission, rng, oracle, check):
+def test_viterbi_long_sequence(submission, rng, oracle, hidden_oracle, check):
     """viterbi on a sequence of length 1000: a finite log-probability that its path attains and no path beats."""
     pi, A, B = oracle.random_hmm(rng, 3, 4, concentration=0.5)
     _, obs = oracle.sample_hmm(rng, pi, A, B, 1000)
@@ -56,7 +56,7 @@ def test_viterbi_long_sequence(submission, rng, oracle, check):
     assert path.shape == (1000,), f"the path has shape {path.shape}, expected (1000,)"
     log_prob = check.scalar(log_prob, "log_prob")
     assert np.isfinite(log_prob), "the Viterbi log-probability is not finite"
-    best = oracle.viterbi_log_prob(obs, pi, A, B)
+    best = hidden_oracle.viterbi_log_prob(obs, pi, A, B)
     assert_close(log_prob, best, rtol=1e-9, name="viterbi log_prob")
     assert_close(
         oracle.path_log_prob(path, obs, pi, A, B), best, rtol=1e-9, name="log p(path, obs)"
@@ -64,14 +64,14 @@ def test_viterbi_long_sequence(submission, rng, oracle, check):
 
 
 @pytest.mark.points(2)
-def test_classify_long_sequences(submission, rng, oracle, check):
+def test_classify_long_sequences(submission, rng, oracle, hidden_oracle, check):
     """Sequences of length 600 drawn from 3 HMMs are each given to the HMM that generated them."""
     hmms = [oracle.random_hmm(rng, 3, 8, concentration=0.5) for _ in range(3)]
     truth = np.array([0, 2, 1, 0])
     sequences = [oracle.sample_hmm(rng, *hmms[c], 600)[1] for c in truth]
     log_liks = np.asarray(submission.hmm.sequence_log_likelihoods(sequences, hmms))
     assert np.all(np.isfinite(log_liks)), "log-likelihoods of long sequences are not finite"
-    expected = np.array([[oracle.scaled_forward(o, *h)[1] for h in hmms] for o in sequences])
+    expected = np.array([[hidden_oracle.scaled_forward(o, *h)[1] for h in hmms] for o in sequences])
     assert_close(log_liks, expected, rtol=1e-9, name="sequence_log_likelihoods")
     check.labels(submission.hmm.classify_sequences(sequences, hmms), truth, "classify_sequences")
 

@@ -35,14 +35,14 @@ def test_pairwise_distances_is_vectorised(submission, rng, oracle):
 
 
 @pytest.mark.points(2)
-def test_knn_uses_nearest_neighbours(submission, rng, oracle, check):
+def test_knn_uses_nearest_neighbours(submission, rng, oracle, hidden_oracle, check):
     """With k = 1 every training point is its own nearest neighbour; k = 3 matches brute force."""
     X, y = oracle.blobs(rng, 50, [[0, 0, 0], [1, 1, 1]], std=1.0)
     pred = submission.knn.knn_predict(X, y, X, 1)
     check.labels(pred, y, "knn_predict(X, y, X, 1)")
     X_test = rng.standard_normal((30, 3))
     pred = submission.knn.knn_predict(X, y, X_test, 3)
-    check.labels(pred, oracle.knn_predict(X, y, X_test, 3), "knn_predict(..., k=3)")
+    check.labels(pred, hidden_oracle.knn_predict(X, y, X_test, 3), "knn_predict(..., k=3)")
 
 
 @pytest.mark.points(2)
@@ -71,12 +71,12 @@ def test_knn_distance_tie_goes_to_lower_index(submission, check):
 
 
 @pytest.mark.points(1)
-def test_cross_validate_k_uneven_folds(submission, rng, oracle):
+def test_cross_validate_k_uneven_folds(submission, rng, oracle, hidden_oracle):
     """cross_validate_k with 4 folds of unequal size (N = 50) gives the expected accuracies."""
     X, y = oracle.blobs(rng, 50, [[0, 0], [1.5, 1.5]], std=1.0)
     ks = [1, 2, 4, 7]
     best_k, acc = submission.knn.cross_validate_k(X, y, ks, 4)
-    expected = oracle.knn_cv_accuracies(X, y, ks, 4)
+    expected = hidden_oracle.knn_cv_accuracies(X, y, ks, 4)
     assert_close(acc, expected, name="cross_validate_k accuracies")
     assert int(best_k) == ks[int(np.argmax(np.round(expected, 12)))], (
         "best_k is not the first k with the highest mean accuracy"

@@ -19,19 +19,19 @@ def _on_margin_case():
 
 
 @pytest.mark.points(2)
-def test_hinge_grad_on_the_margin(submission, oracle, check):
+def test_hinge_grad_on_the_margin(submission, hidden_oracle, check):
     """Examples exactly on the margin (y f(x) = 1) do not contribute to the sub-gradient."""
     w, b, X, y = _on_margin_case()
     for reg in (0.0, 0.5):
         loss, dw, db = submission.svm.hinge_loss_and_grad(w, b, X, y, reg)
-        exp_loss, exp_dw, exp_db = oracle.hinge(w, b, X, y, reg)
+        exp_loss, exp_dw, exp_db = hidden_oracle.hinge(w, b, X, y, reg)
         assert_close(check.scalar(loss, "loss"), exp_loss, name=f"loss (reg={reg})")
         assert_close(dw, exp_dw, name=f"dw (reg={reg})")
         assert_close(check.scalar(db, "db"), exp_db, name=f"db (reg={reg})")
 
 
 @pytest.mark.points(1)
-def test_hinge_bias_not_regularised(submission, rng, oracle, check):
+def test_hinge_bias_not_regularised(submission, rng, hidden_oracle, check):
     """The regulariser acts on w only: db does not depend on reg, dw gains reg * w."""
     X = rng.standard_normal((15, 3))
     y = np.where(rng.random(15) < 0.5, -1.0, 1.0)
@@ -39,20 +39,20 @@ def test_hinge_bias_not_regularised(submission, rng, oracle, check):
     b = 2.0
     for reg in (0.0, 3.0):
         loss, dw, db = submission.svm.hinge_loss_and_grad(w, b, X, y, reg)
-        exp_loss, exp_dw, exp_db = oracle.hinge(w, b, X, y, reg)
+        exp_loss, exp_dw, exp_db = hidden_oracle.hinge(w, b, X, y, reg)
         assert_close(check.scalar(loss, "loss"), exp_loss, name=f"loss (reg={reg})")
         assert_close(dw, exp_dw, name=f"dw (reg={reg})")
         assert_close(check.scalar(db, "db"), exp_db, name=f"db (reg={reg})")
 
 
 @pytest.mark.points(1)
-def test_hinge_loss_is_a_mean(submission, rng, oracle, check):
+def test_hinge_loss_is_a_mean(submission, rng, hidden_oracle, check):
     """The hinge term is the mean over the N = 200 examples, not the sum."""
     X = rng.standard_normal((200, 2))
     y = np.where(rng.random(200) < 0.5, -1.0, 1.0)
     w = np.array([0.3, -0.2])
     loss, dw, db = submission.svm.hinge_loss_and_grad(w, -0.1, X, y, 0.0)
-    exp_loss, exp_dw, exp_db = oracle.hinge(w, -0.1, X, y, 0.0)
+    exp_loss, exp_dw, exp_db = hidden_oracle.hinge(w, -0.1, X, y, 0.0)
     assert_close(check.scalar(loss, "loss"), exp_loss, name="loss")
     assert_close(dw, exp_dw, name="dw")
 
@@ -87,7 +87,7 @@ def test_svm_separates_separable_data(submission, rng, check):
 
 
 @pytest.mark.points(2)
-def test_one_vs_rest_labels(submission, rng, oracle, check):
+def test_one_vs_rest_labels(submission, rng, oracle, hidden_oracle, check):
     """OneVsRestSVM with labels (3, 7, 8) trains on +1/-1 targets and predicts the original labels."""
     centers = [[0, 0, 0], [3, 0, 0], [0, 3, 0]]
     X, z = oracle.blobs(rng, 60, centers, std=0.7)
@@ -95,7 +95,7 @@ def test_one_vs_rest_labels(submission, rng, oracle, check):
     y = labels[z]
     clf = submission.svm.OneVsRestSVM(reg=0.02, lr=0.2, epochs=40)
     clf.fit(X, y)
-    classes, W, b = oracle.one_vs_rest(X, y, 0.02, 0.2, 40)
+    classes, W, b = hidden_oracle.one_vs_rest(X, y, 0.02, 0.2, 40)
     assert_close(clf.classes_, classes, name="classes_")
     assert_close(clf.W_, W, name="W_")
     assert_close(clf.b_, b, name="b_")

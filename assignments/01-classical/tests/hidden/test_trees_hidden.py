@@ -21,7 +21,7 @@ def test_gini_multiclass_and_edge_cases(submission, rng, oracle, check):
 
 
 @pytest.mark.points(1)
-def test_best_split_ties_and_feature_subsets(submission, rng, oracle, check):
+def test_best_split_ties_and_feature_subsets(submission, rng, oracle, hidden_oracle, check):
     """Equal gains go to the lowest feature; `features` restricts the search; no split -> None."""
     informative = rng.standard_normal(30)
     y = (informative > 0.1).astype(np.int64)
@@ -31,7 +31,7 @@ def test_best_split_ties_and_feature_subsets(submission, rng, oracle, check):
         "equal best gains must go to the lowest feature"
     )
     assert_close(
-        check.scalar(gain, "gain"), oracle.split_gain(X, y, 1, float(threshold)), name="gain"
+        check.scalar(gain, "gain"), hidden_oracle.split_gain(X, y, 1, float(threshold)), name="gain"
     )
     feature, threshold, gain = submission.trees.best_split(X, y, [0, 2])
     assert feature is not None and int(feature) == 2, (
@@ -45,7 +45,7 @@ def test_best_split_ties_and_feature_subsets(submission, rng, oracle, check):
 
 
 @pytest.mark.points(2)
-def test_build_tree_full_depth(submission, rng, oracle, check):
+def test_build_tree_full_depth(submission, rng, hidden_oracle, check):
     """With max_depth=None the tree fits the training data exactly, by best splits throughout."""
     X = rng.standard_normal((80, 3))
     y = ((X[:, 0] * X[:, 1] > 0) ^ (rng.random(80) < 0.1)).astype(np.int64)
@@ -54,7 +54,9 @@ def test_build_tree_full_depth(submission, rng, oracle, check):
     check.labels(submission.trees.tree_predict(tree, X), y, "tree_predict on the training data")
     X_test = rng.standard_normal((40, 3))
     check.labels(
-        submission.trees.tree_predict(tree, X_test), oracle.walk(tree, X_test), "tree_predict"
+        submission.trees.tree_predict(tree, X_test),
+        hidden_oracle.walk(tree, X_test),
+        "tree_predict",
     )
 
 
@@ -101,14 +103,16 @@ def test_forest_feature_subsampling(submission, rng, oracle, check):
 
 
 @pytest.mark.points(1)
-def test_forest_majority_vote(submission, rng, oracle, check):
+def test_forest_majority_vote(submission, rng, oracle, hidden_oracle, check):
     """RandomForest.predict is the majority vote of its trees, the smallest label on a tie."""
     X, y = oracle.blobs(rng, 90, [[0, 0], [1, 1], [2, 0]], std=1.0)
     forest = submission.trees.RandomForest(n_trees=4, max_depth=4, max_features=1, seed=2)
     forest.fit(X, y)
     X_test = rng.uniform(-1, 3, size=(80, 2))
-    votes = np.stack([oracle.walk(tree, X_test) for tree in forest.trees_])
-    check.labels(forest.predict(X_test), oracle.majority(votes, axis=0), "RandomForest.predict")
+    votes = np.stack([hidden_oracle.walk(tree, X_test) for tree in forest.trees_])
+    check.labels(
+        forest.predict(X_test), hidden_oracle.majority(votes, axis=0), "RandomForest.predict"
+    )
 
 
 @pytest.mark.points(1)

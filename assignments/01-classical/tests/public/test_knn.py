@@ -29,11 +29,14 @@ def test_knn_predict(submission, rng, oracle):
 
 @pytest.mark.points(2)
 def test_cross_validate_k(submission, rng, oracle, check):
-    """cross_validate_k returns the 5-fold accuracies (unshuffled folds) and their best k."""
+    """cross_validate_k returns the 5-fold accuracies (unshuffled folds) and their best k.
+
+    Expected: scikit-learn's cross_val_score of KNeighborsClassifier over KFold(5).
+    """
     X, y = oracle.blobs(rng, 90, [[0, 0], [2.5, 0], [0, 2.5]], std=1.2)
     ks = [1, 3, 5, 9, 15]
     best_k, acc = submission.knn.cross_validate_k(X, y, ks, 5)
-    expected = oracle.knn_cv_accuracies(X, y, ks, 5)
+    expected = oracle.sklearn_knn_cv_accuracies(X, y, ks, 5)
     assert_close(acc, expected, name="cross_validate_k accuracies")
     assert int(best_k) == ks[int(np.argmax(np.round(expected, 12)))], (
         "best_k is not the k with the highest mean accuracy"

@@ -26,6 +26,24 @@ def test_best_split(submission, rng, oracle, check):
     assert_close(check.scalar(gain, "gain"), exp_gain, name="gain")
 
 
+# A hand-made tree and where its points land (x[feature] <= threshold goes left).
+_TREE = {
+    "feature": 1,
+    "threshold": 0.5,
+    "left": {
+        "feature": 0,
+        "threshold": -1.0,
+        "left": {"label": 3},
+        "right": {"label": 0},
+    },
+    "right": {"feature": 0, "threshold": 2.0, "left": {"label": 2}, "right": {"label": 1}},
+}
+_POINTS = np.array(
+    [[-2.0, 0.0], [-1.0, 0.5], [-0.5, 0.5], [5.0, 0.6], [-1.0, -3.0], [0.0, 10.0], [2.0, 1.0]]
+)
+_LABELS = np.array([3, 3, 0, 1, 3, 2, 2])
+
+
 @pytest.mark.points(2)
 def test_build_tree_depth_two(submission, rng, oracle, check):
     """build_tree(X, y, max_depth=2) splits by the best Gini gain, stops at depth 2, leaves vote."""
@@ -33,9 +51,15 @@ def test_build_tree_depth_two(submission, rng, oracle, check):
     tree = submission.trees.build_tree(X, y, 2)
     stats = check.tree(tree, X, y, max_depth=2)
     assert stats["depth"] <= 2, "the tree is deeper than max_depth"
+    check.labels(
+        submission.trees.tree_predict(_TREE, _POINTS), _LABELS, "tree_predict on a hand-made tree"
+    )
+    # The checks above make it scikit-learn's depth-2 tree (the best splits are unique here).
     X_test = rng.uniform(-2, 4, size=(30, 2))
     check.labels(
-        submission.trees.tree_predict(tree, X_test), oracle.walk(tree, X_test), "tree_predict"
+        submission.trees.tree_predict(tree, X_test),
+        oracle.sklearn_tree(X, y, max_depth=2).predict(X_test),
+        "tree_predict(build_tree(X, y, 2), X_test)",
     )
 
 
