@@ -7,13 +7,16 @@ module cannot import a helper module: the helpers are fixtures.
 - ``oracle``: reference results independent of our reference solution: torch's
   ``conv1d/conv2d/conv3d/max_pool2d/avg_pool2d`` and autograd in float64 for
   part A; the networks of part B written out with torch's functional API from a
-  state dict (so the student's modules are compared with copied weights); brute
-  force (plain Python loops) for part C; the digits split for training;
+  state dict (so the student's modules are compared with copied weights); for
+  part C, box coding one row at a time and IoU by counting the grid cells that
+  boxes cover; the digits split for training;
 - ``check``: assertions that several graders make;
 - ``student``: builds the student's modules in float64 with given weights.
 
 This file ships with the public tests. Keep it to generic references and checks:
-nothing in it may tell what a hidden test looks at.
+nothing in it may tell what a hidden test looks at, and no oracle here may be code
+that students could paste in: the brute-force IoU, anchors, NMS, RPN labels and
+im2col live in tests/hidden/conftest.py, for the hidden tests only.
 """
 
 from __future__ import annotations
@@ -89,23 +92,6 @@ class Oracle:
     def output_size(size, kernel, stride=1, pad=0) -> int:
         """floor((size + 2 pad - kernel) / stride) + 1, by counting window positions."""
         return sum(1 for start in range(0, size + 2 * pad - kernel + 1, stride))
-
-    # leak-check: off: this oracle restates the handout's specification, independently written
-    @staticmethod
-    def im2col(x, HH, WW, stride=1, pad=0) -> np.ndarray:
-        """(C*HH*WW, N*H'*W') with cols[(c*HH+p)*WW+q, (n*H'+i)*W'+j] = xp[n, c, i*s+p, j*s+q], by loops."""
-        N, C, H, W = x.shape
-        xp = np.zeros((N, C, H + 2 * pad, W + 2 * pad))
-        xp[:, :, pad:pad + H, pad:pad + W] = x
-        Ho, Wo = Oracle.output_size(H, HH, stride, pad), Oracle.output_size(W, WW, stride, pad)
-        cols = np.zeros((C * HH * WW, N * Ho * Wo))
-        for n in range(N):
-            for i in range(Ho):
-                for j in range(Wo):
-                    patch = xp[n, :, i * stride:i * stride + HH, j * stride:j * stride + WW]
-                    cols[:, (n * Ho + i) * Wo + j] = patch.reshape(-1)
-        return cols
-    # leak-check: on
 
     # ------------------------------------------------------------------ part B (functional torch)
     @staticmethod
@@ -300,31 +286,27 @@ class Oracle:
         y = torch.from_numpy(digits.target).long()
         return X[train], y[train], X[test], y[test]
 
-    # ------------------------------------------------------------------ part C (brute force)
+    # ------------------------------------------------------------------ part C
     @staticmethod
-    def iou(boxes1, boxes2) -> np.ndarray:
-        """IoU matrix by two loops; area = (x2 - x1) * (y2 - y1)."""
-        out = np.zeros((len(boxes1), len(boxes2)))
-        for i, (a0, a1, a2, a3) in enumerate(np.asarray(boxes1, dtype=float).tolist()):
-            for j, (b0, b1, b2, b3) in enumerate(np.asarray(boxes2, dtype=float).tolist()):
-                iw = max(0.0, min(a2, b2) - max(a0, b0))
-                ih = max(0.0, min(a3, b3) - max(a1, b1))
-                inter = iw * ih
-                out[i, j] = inter / ((a2 - a0) * (a3 - a1) + (b2 - b0) * (b3 - b1) - inter)
-        return out
+    def box_cells(boxes, scale: int = 1) -> np.ndarray:
+        """(K, H, W) bool: the cells of side 1 / scale of the grid from (0, 0) that each box
+        covers (cell (y, x) lies in x1 <= x / scale < x2, y1 <= y / scale < y2). A box then
+        covers (x2 - x1) * (y2 - y1) * scale**2 cells. Corners must be >= 0 and on the grid."""
+        grid = np.asarray(boxes, dtype=np.float64) * scale
+        corners = np.rint(grid).astype(np.int64)
+        assert np.array_equal(corners, grid) and corners.min() >= 0, "corners must lie on the grid"
+        cells = np.zeros((len(corners), corners[:, 3].max(), corners[:, 2].max()), dtype=bool)
+        for k, (x1, y1, x2, y2) in enumerate(corners.tolist()):
+            cells[k, y1:y2, x1:x2] = True
+        return cells
 
     @staticmethod
-    def anchors(fh, fw, stride, sizes, ratios) -> np.ndarray:
-        """Anchors by loops: cells row-major, sizes outer, ratios inner; ratio = h / w."""
-        rows = []
-        for i in range(fh):
-            for j in range(fw):
-                cx, cy = (j + 0.5) * stride, (i + 0.5) * stride
-                for size in sizes:
-                    for r in ratios:
-                        w, h = size / math.sqrt(r), size * math.sqrt(r)
-                        rows.append([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2])
-        return np.array(rows, dtype=np.float64)
+    def cell_counts(boxes1, boxes2, scale: int = 1) -> tuple[np.ndarray, np.ndarray]:
+        """(intersection, union): (N, M) int64 numbers of grid cells (see ``box_cells``)
+        covered by both boxes1[i] and boxes2[j], and by either. IoU = intersection / union."""
+        cells = Oracle.box_cells(np.concatenate([boxes1, boxes2]), scale)
+        c1, c2 = cells[:len(boxes1), None], cells[None, len(boxes1):]
+        return (c1 & c2).sum(axis=(2, 3)), (c1 | c2).sum(axis=(2, 3))
 
     @staticmethod
     def encode(anchors, boxes) -> np.ndarray:
@@ -348,36 +330,6 @@ class Oracle:
             w, h = aw * math.exp(tw), ah * math.exp(th)
             rows.append([x - w / 2, y - h / 2, x + w / 2, y + h / 2])
         return np.array(rows, dtype=np.float64)
-
-    @staticmethod
-    def nms(boxes, scores, threshold) -> list[int]:
-        """Greedy NMS by brute force: by decreasing score (ties by index), suppress IoU > threshold."""
-        order = sorted(range(len(scores)), key=lambda k: (-float(scores[k]), k))
-        kept: list[int] = []
-        for k in order:
-            if all(Oracle.iou(boxes[[k]], boxes[[m]])[0, 0] <= threshold for m in kept):
-                kept.append(k)
-        return kept
-
-    @staticmethod
-    def rpn_labels(anchors, gt, pos=0.7, neg=0.3) -> tuple[np.ndarray, np.ndarray]:
-        """(labels, matched) of the handout's rules, anchor by anchor."""
-        iou = Oracle.iou(anchors, gt)
-        A, G = iou.shape
-        labels = np.zeros(A, dtype=np.int64)
-        matched = np.zeros(A, dtype=np.int64)
-        for a in range(A):
-            row = iou[a].tolist()
-            best = max(row)
-            matched[a] = row.index(best)
-            labels[a] = 1 if best >= pos else (0 if best < neg else -1)
-        for g in range(G):
-            top = max(iou[:, g])
-            if top > 0:
-                for a in range(A):
-                    if iou[a, g] == top:
-                        labels[a] = 1
-        return labels, matched
 
 
 class Checks:

@@ -1,0 +1,109 @@
+"""Reference results of assignment 05's hidden graders.
+
+pytest loads this conftest for tests/hidden/ only, and it never ships to students:
+its references re-implement, with plain Python loops, functions that students must
+write (``im2col``, ``box_iou``, ``generate_anchors``, ``nms``, ``assign_rpn_labels``),
+so they must stay out of the public material.
+
+Its ``oracle`` fixture extends the public one of ``tests/conftest.py`` (torch's
+convolutions and pooling, the part B networks, the digits, box coding, IoU by
+counting pixels, all reached through it) with these brute-force references, written
+from the handout's conventions (independent of our reference solution).
+
+Boxes are (x1, y1, x2, y2) float arrays (K, 4) with area (x2 - x1) * (y2 - y1).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+
+class Oracle:
+    """The public oracle (``tests/conftest.py``) plus brute-force references for the hidden
+    tests (numpy arrays / lists). Attributes it lacks come from the public oracle."""
+
+    def __init__(self, public):
+        self._public = public
+
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self._public, name)
+
+    # ------------------------------------------------------------------ part A
+    def im2col(self, x, HH, WW, stride=1, pad=0) -> np.ndarray:
+        """(C*HH*WW, N*H'*W') with cols[(c*HH+p)*WW+q, (n*H'+i)*W'+j] = xp[n, c, i*s+p, j*s+q], by loops."""
+        N, C, H, W = x.shape
+        xp = np.zeros((N, C, H + 2 * pad, W + 2 * pad))
+        xp[:, :, pad:pad + H, pad:pad + W] = x
+        Ho, Wo = self.output_size(H, HH, stride, pad), self.output_size(W, WW, stride, pad)
+        cols = np.zeros((C * HH * WW, N * Ho * Wo))
+        for n in range(N):
+            for i in range(Ho):
+                for j in range(Wo):
+                    patch = xp[n, :, i * stride:i * stride + HH, j * stride:j * stride + WW]
+                    cols[:, (n * Ho + i) * Wo + j] = patch.reshape(-1)
+        return cols
+
+    # ------------------------------------------------------------------ part C (brute force)
+    @staticmethod
+    def iou(boxes1, boxes2) -> np.ndarray:
+        """IoU matrix by two loops; area = (x2 - x1) * (y2 - y1)."""
+        out = np.zeros((len(boxes1), len(boxes2)))
+        for i, (a0, a1, a2, a3) in enumerate(np.asarray(boxes1, dtype=float).tolist()):
+            for j, (b0, b1, b2, b3) in enumerate(np.asarray(boxes2, dtype=float).tolist()):
+                iw = max(0.0, min(a2, b2) - max(a0, b0))
+                ih = max(0.0, min(a3, b3) - max(a1, b1))
+                inter = iw * ih
+                out[i, j] = inter / ((a2 - a0) * (a3 - a1) + (b2 - b0) * (b3 - b1) - inter)
+        return out
+
+    @staticmethod
+    def anchors(fh, fw, stride, sizes, ratios) -> np.ndarray:
+        """Anchors by loops: cells row-major, sizes outer, ratios inner; ratio = h / w."""
+        rows = []
+        for i in range(fh):
+            for j in range(fw):
+                cx, cy = (j + 0.5) * stride, (i + 0.5) * stride
+                for size in sizes:
+                    for r in ratios:
+                        w, h = size / math.sqrt(r), size * math.sqrt(r)
+                        rows.append([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2])
+        return np.array(rows, dtype=np.float64)
+
+    def nms(self, boxes, scores, threshold) -> list[int]:
+        """Greedy NMS by brute force: by decreasing score (ties by index), suppress IoU > threshold."""
+        order = sorted(range(len(scores)), key=lambda k: (-float(scores[k]), k))
+        kept: list[int] = []
+        for k in order:
+            if all(self.iou(boxes[[k]], boxes[[m]])[0, 0] <= threshold for m in kept):
+                kept.append(k)
+        return kept
+
+    def rpn_labels(self, anchors, gt, pos=0.7, neg=0.3) -> tuple[np.ndarray, np.ndarray]:
+        """(labels, matched) of the handout's rules, anchor by anchor."""
+        iou = self.iou(anchors, gt)
+        A, G = iou.shape
+        labels = np.zeros(A, dtype=np.int64)
+        matched = np.zeros(A, dtype=np.int64)
+        for a in range(A):
+            row = iou[a].tolist()
+            best = max(row)
+            matched[a] = row.index(best)
+            labels[a] = 1 if best >= pos else (0 if best < neg else -1)
+        for g in range(G):
+            top = max(iou[:, g])
+            if top > 0:
+                for a in range(A):
+                    if iou[a, g] == top:
+                        labels[a] = 1
+        return labels, matched
+
+
+@pytest.fixture(scope="session")
+def oracle(oracle) -> Oracle:
+    """The public ``oracle`` with the hidden tests' brute-force references (see ``Oracle``)."""
+    return Oracle(oracle)
