@@ -17,14 +17,27 @@ def _sgns_problem(rng, V=7, E=4, B=5, S=3):
 
 
 @pytest.mark.points(2)
-def test_skipgram_pairs(submission, oracle, check):
+def test_skipgram_pairs(submission, check):
     """skipgram_pairs lists every (centre, context) pair within the window, the centre excluded."""
     tokens = np.array([3, 1, 4, 1, 5, 9, 2, 6])
+    expected = np.array([[3, 1], [3, 4], [1, 3], [1, 4], [1, 1], [4, 3], [4, 1], [4, 1], [4, 5],
+                         [1, 1], [1, 4], [1, 5], [1, 9], [5, 4], [5, 1], [5, 9], [5, 2], [9, 1],
+                         [9, 5], [9, 2], [9, 6], [2, 5], [2, 9], [2, 6], [6, 9], [6, 2]])
     pairs = submission.word2vec.skipgram_pairs(tokens, 2)
-    expected = oracle.skipgram_pairs(tokens, 2)
     check.numpy_array(pairs, expected.shape, "skipgram_pairs(tokens, 2)", kind="i")
     assert np.array_equal(_sorted_rows(pairs), _sorted_rows(expected)), (
         "skipgram_pairs(tokens, 2) has the wrong pairs"
+    )
+    # L positions, window w: 2 (L - d) pairs at every distance d = 1 .. w, each in both orders
+    tokens = np.arange(11)
+    pairs = submission.word2vec.skipgram_pairs(tokens, 3)
+    check.numpy_array(pairs, (sum(2 * (11 - d) for d in (1, 2, 3)), 2), "skipgram_pairs(range(11), 3)",
+                      kind="i")
+    assert np.array_equal(_sorted_rows(pairs), _sorted_rows(pairs[:, ::-1])), (
+        "skipgram_pairs(range(11), 3): some (centre, context) has no (context, centre)"
+    )
+    assert np.all((pairs[:, 0] != pairs[:, 1]) & (np.abs(pairs[:, 0] - pairs[:, 1]) <= 3)), (
+        "skipgram_pairs(range(11), 3) pairs a word with itself or with a word beyond the window"
     )
 
 
