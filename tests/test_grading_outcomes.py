@@ -8,8 +8,11 @@ each: add, scale, add_negative, counter).
 from __future__ import annotations
 
 import json
+import shutil
 
-from tests.conftest import HONEST_MINI
+from autograder.config import load_course
+from autograder.grading import grade_submission
+from tests.conftest import FIXTURE_COURSE, HONEST_MINI
 from tests.hostile.corpus import with_add
 
 ADDS = {"test_add", "test_add_negative"}
@@ -71,3 +74,53 @@ def test_selecting_tests_with_k_grades_only_those(grade_mini):
     result = grade_mini(HONEST_MINI, pytest_args=("-k", "test_add"))
     assert [t.name.split("::")[-1] for t in result.tests] == ["test_add", "test_add_negative"]
     assert (result.score, result.max_score) == (2, 2)
+
+
+HIDDEN_CONFTEST = '''import pytest
+
+
+@pytest.fixture
+def expected_sum():
+    return {value}
+'''
+HIDDEN_TEST = '''import pytest
+
+
+@pytest.mark.points(1)
+def test_add_by_this_assignments_oracle(submission, expected_sum):
+    assert submission.mini.add(2, 3) == expected_sum
+'''
+
+
+def _twin(root, ident: str, expected_sum: int):
+    """A copy of 90-mini named ``ident`` whose hidden conftest says add(2, 3) == expected_sum."""
+    shutil.copytree(FIXTURE_COURSE / "assignments" / "90-mini", root / "assignments" / ident)
+    toml = root / "assignments" / ident / "assignment.toml"
+    toml.write_text(toml.read_text().replace('id = "90-mini"', f'id = "{ident}"'))
+    hidden = root / "assignments" / ident / "tests" / "hidden"
+    (hidden / "conftest.py").write_text(HIDDEN_CONFTEST.format(value=expected_sum))
+    (hidden / "test_twin_hidden.py").write_text(HIDDEN_TEST)
+
+
+def test_each_assignment_gets_its_own_hidden_conftest_in_one_process(tmp_path):
+    """pytest's importlib mode names both hidden conftests "hidden.conftest"; grading the second
+    assignment in the same process must not reuse the first one's oracles, and a test file
+    edited between two runs is read again."""
+    root = tmp_path / "course"
+    root.mkdir()
+    (root / "course.toml").write_text('name = "twins"\n')
+    _twin(root, "91-right", 5)
+    _twin(root, "92-wrong", 6)  # this assignment's oracle expects 6: the honest add fails it
+    course = load_course(root)
+    submission = tmp_path / "mini.py"
+    submission.write_text(HONEST_MINI)
+
+    def score(ident: str) -> float:
+        result = grade_submission(course.assignment(ident), submission)
+        (test,) = [t for t in result.tests if t.name.endswith("test_add_by_this_assignments_oracle")]
+        return test.score
+
+    assert (score("91-right"), score("92-wrong"), score("91-right")) == (1.0, 0.0, 1.0)
+    (root / "assignments" / "91-right" / "tests" / "hidden" / "conftest.py").write_text(
+        HIDDEN_CONFTEST.format(value=7))
+    assert score("91-right") == 0.0

@@ -64,3 +64,24 @@ def test_grad_check_catches_a_wrong_gradient():
     grad_check(lambda v: v ** 3, x, 3 * x ** 2)
     with pytest.raises(AssertCloseError, match="gradient"):
         grad_check(lambda v: v ** 3, x, 2 * x ** 2)
+
+
+def test_extended_oracle_adds_to_the_public_one():
+    from autograder.testing import ExtendedOracle
+
+    class Public:
+        scale = 2
+
+        def double(self, x):
+            return self.scale * x
+
+    class Hidden(ExtendedOracle):
+        def triple(self, x):
+            return 3 * x
+
+    oracle = Hidden(Public())
+    assert (oracle.double(5), oracle.triple(5), oracle.scale) == (10, 15, 2)
+    with pytest.raises(AttributeError):
+        oracle.missing  # noqa: B018
+    with pytest.raises(AttributeError):
+        oracle._private  # noqa: B018

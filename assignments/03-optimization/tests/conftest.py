@@ -5,11 +5,15 @@ pytest loads this conftest for both folders. The graders are collected with
 module cannot import a helper module: the helpers are fixtures.
 
 - ``oracle``: reference results from torch (``torch.optim``, ``F.batch_norm``,
-  autograd) and closed forms, independent of our reference solution;
+  autograd), scipy (``scipy.optimize.rosen`` and its derivatives) and closed forms,
+  independent of our reference solution;
 - ``check``: assertions that several graders make (optimizer trajectories).
 
 This file ships with the public tests. Keep it to generic references and checks:
-nothing in it may tell what a hidden test looks at.
+nothing in it may tell what a hidden test looks at, and nothing in it may
+re-implement in numpy what students write (the test problems' derivatives, the
+L-BFGS inverse-Hessian): those oracles are library calls here, or live in
+``tests/hidden/conftest.py``, which never ships.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from scipy.optimize import rosen, rosen_der, rosen_hess
 
 from autograder.testing import assert_close
 
@@ -114,23 +119,6 @@ class Oracle:
         A = H + damping * np.eye(H.shape[0])
         return w - lr * np.linalg.solve(A, g.ravel()).reshape(w.shape)
 
-    @staticmethod
-    def bfgs_inverse_hessian(s_history, y_history) -> np.ndarray:
-        """The L-BFGS inverse-Hessian approximation as an explicit (n, n) matrix.
-
-        H0 = gamma I with gamma = s.y / y.y of the newest pair (1 without pairs), then
-        the BFGS update H <- (I - rho s y^T) H (I - rho y s^T) + rho s s^T for every
-        pair, oldest first.
-        """
-        n = len(s_history[0])
-        eye = np.eye(n)
-        s, y = s_history[-1], y_history[-1]
-        H = (s @ y) / (y @ y) * eye
-        for s, y in zip(s_history, y_history, strict=True):
-            rho = 1.0 / (y @ s)
-            H = (eye - rho * np.outer(s, y)) @ H @ (eye - rho * np.outer(y, s)) + rho * np.outer(s, s)
-        return H
-
     # ------------------------------------------------------------ test problems
     # leak-check: off: this oracle restates the handout's specification, independently written
     @staticmethod
@@ -149,22 +137,13 @@ class Oracle:
         return self._autograd(lambda v: (a - v[0]) ** 2 + b * (v[1] - v[0] ** 2) ** 2, w)
 
     @staticmethod
-    def _autograd(fn, w):
+    def _autograd(fn, w, need_hessian=True):
+        """(f, grad, hessian or None) of ``fn`` at ``w`` by torch autograd (float64)."""
         wt = torch.tensor(np.asarray(w, dtype=np.float64), requires_grad=True)
         f = fn(wt)
         (g,) = torch.autograd.grad(f, wt)
-        H = torch.autograd.functional.hessian(fn, wt.detach())
-        return f.item(), g.numpy(), H.numpy()
-
-    def quadratic_grad(self, w: np.ndarray, condition_number: float = 100.0) -> np.ndarray:
-        """Closed-form gradient lam * w of the quadratic (fast, for long runs)."""
-        return self.quadratic_curvatures(len(w), condition_number) * w
-
-    @staticmethod
-    def rosenbrock_grad(w: np.ndarray, a: float = 1.0, b: float = 100.0) -> np.ndarray:
-        """Closed-form gradient of the Rosenbrock function (fast, for long runs)."""
-        x, y = w
-        return np.array([-2 * (a - x) - 4 * b * x * (y - x * x), 2 * b * (y - x * x)])
+        H = torch.autograd.functional.hessian(fn, wt.detach()).numpy() if need_hessian else None
+        return f.item(), g.numpy(), H
 
     # leak-check: off: this oracle restates the handout's specification, independently written
     def epochs_to_tolerance(self, name, problem, w0, hyper, tol, max_epochs):
@@ -176,7 +155,7 @@ class Oracle:
         opt = None if name == "newton" else self.torch_optimizer(name, [w], hyper)
         epochs = 0
         while True:
-            f, g, H = self._fast(problem, w.numpy(), need_hessian=name == "newton")
+            f, g, H = self._evaluate(problem, w.numpy(), need_hessian=name == "newton")
             if not f > tol:
                 return epochs
             if epochs == max_epochs:
@@ -194,17 +173,17 @@ class Oracle:
             epochs += 1
     # leak-check: on
 
-    def _fast(self, problem, w, need_hessian):
-        """(f, grad, hessian or None) in closed form."""
-        if problem == "quadratic":
-            lam = self.quadratic_curvatures(len(w))
-            return float(0.5 * np.sum(lam * w * w)), lam * w, np.diag(lam) if need_hessian else None
-        x, y = w
-        f = (1 - x) ** 2 + 100 * (y - x * x) ** 2
-        H = None
-        if need_hessian:
-            H = np.array([[2 - 400 * (y - x * x) + 800 * x * x, -400 * x], [-400 * x, 200.0]])
-        return float(f), self.rosenbrock_grad(w), H
+    def _evaluate(self, problem, w, need_hessian):
+        """(f, grad, hessian or None) of a test problem with its default constants.
+
+        Rosenbrock (a = 1, b = 100) by scipy's ``rosen``, ``rosen_der`` and ``rosen_hess``;
+        the quadratic (condition number 100) by torch autograd.
+        """
+        w = np.array(w, dtype=np.float64)
+        if problem == "rosenbrock":
+            return float(rosen(w)), rosen_der(w), rosen_hess(w) if need_hessian else None
+        lam = torch.from_numpy(self.quadratic_curvatures(len(w)))
+        return self._autograd(lambda v: 0.5 * (lam * v * v).sum(), w, need_hessian)
 
     # ------------------------------------------------------------ regularization
     @staticmethod

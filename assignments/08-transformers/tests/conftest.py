@@ -14,7 +14,9 @@ module cannot import a helper module: the helpers are fixtures.
 Conventions (the handout's): batch first; boolean masks, True = may attend.
 
 This file ships with the public tests. Keep it to generic references and checks:
-nothing in it may tell what a hidden test looks at.
+nothing in it may tell what a hidden test looks at, and nothing in it may be a
+pasteable version of what students write (greedy decoding lives in
+``tests/hidden/conftest.py``, which never ships).
 """
 
 from __future__ import annotations
@@ -192,32 +194,15 @@ class Oracle:
 
     @staticmethod
     def top_k_probs(logits, temperature, top_k):
-        """Sampling distribution softmax(logits / T) restricted to the top_k largest (float64)."""
+        """Sampling distribution softmax(logits / T) over the logits >= the top_k-th largest
+        of their row (ties with it included, as the handout says), in float64."""
         z = logits.double() / temperature
         if top_k is not None:
-            idx = torch.argsort(z, dim=-1, descending=True)[..., top_k:]
-            z = z.scatter(-1, idx, float("-inf"))
+            V = z.shape[-1]
+            kth_largest = torch.kthvalue(z, V - top_k + 1, dim=-1, keepdim=True).values
+            z = torch.where(z >= kth_largest, z, torch.full_like(z, float("-inf")))
         return torch.softmax(z, dim=-1)
 
-    # ------------------------------------------------------------ greedy decoding
-    # leak-check: off: this oracle restates the handout's specification, independently written
-    @staticmethod
-    def greedy_decode(model, src, max_len, bos_id=BOS, eos_id=EOS, pad_id=PAD):
-        """Greedy decoding as the handout specifies, calling the student's model(src, prefix)."""
-        B = src.shape[0]
-        out = torch.full((B, max_len + 1), pad_id, dtype=torch.long)
-        out[:, 0] = bos_id
-        done = torch.zeros(B, dtype=torch.bool)
-        for t in range(1, max_len + 1):
-            logits = model(src, out[:, :t])
-            nxt = logits[:, -1].argmax(-1)
-            nxt[done] = pad_id
-            out[:, t] = nxt
-            done |= nxt == eos_id
-            if bool(done.all()):
-                break
-        return out
-    # leak-check: on
 
 
 class Weights:

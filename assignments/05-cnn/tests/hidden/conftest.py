@@ -20,18 +20,12 @@ import math
 import numpy as np
 import pytest
 
+from autograder.testing import ExtendedOracle
 
-class Oracle:
+
+class Oracle(ExtendedOracle):
     """The public oracle (``tests/conftest.py``) plus brute-force references for the hidden
     tests (numpy arrays / lists). Attributes it lacks come from the public oracle."""
-
-    def __init__(self, public):
-        self._public = public
-
-    def __getattr__(self, name):
-        if name.startswith("_"):
-            raise AttributeError(name)
-        return getattr(self._public, name)
 
     # ------------------------------------------------------------------ part A
     def im2col(self, x, HH, WW, stride=1, pad=0) -> np.ndarray:
