@@ -47,6 +47,26 @@ def shared_warm_parent(with_torch: bool = True) -> WarmParent:
 
 
 @contextlib.contextmanager
+def no_plugin_autoload():
+    """Run pytest with only the plugins dlgrade names, never whatever else is installed.
+
+    Installed pytest plugins load themselves through entry points (anyio and platformdirs
+    come with the interop tools; a student machine may have pytest-randomly, which reorders
+    and reseeds tests). A grade must not depend on them, and importing them costs time.
+    """
+    key = "PYTEST_DISABLE_PLUGIN_AUTOLOAD"
+    previous = os.environ.get(key)
+    os.environ[key] = "1"
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = previous
+
+
+@contextlib.contextmanager
 def single_threaded_oracles():
     """Run the graders' own numpy/torch work on one thread.
 
@@ -191,7 +211,8 @@ def grade_submission(
         plugin = GradingPlugin(sandbox, assignment.root / "tests", assignment.limits.test_timeout)
         args = pytest_arguments(assignment, include_hidden, pytest_args, tests)
         log = io.StringIO()
-        with single_threaded_oracles(), fresh_test_modules(assignment.root / "tests"):
+        with (single_threaded_oracles(), fresh_test_modules(assignment.root / "tests"),
+              no_plugin_autoload()):
             if show_pytest_output:
                 exit_code = pytest.main(args + ["-s"], plugins=[plugin])
             else:

@@ -124,3 +124,22 @@ def test_each_assignment_gets_its_own_hidden_conftest_in_one_process(tmp_path):
     (root / "assignments" / "91-right" / "tests" / "hidden" / "conftest.py").write_text(
         HIDDEN_CONFTEST.format(value=7))
     assert score("91-right") == 0.0
+
+
+def test_installed_pytest_plugins_do_not_take_part_in_grading(grade_mini, tmp_path, monkeypatch):
+    """A pytest plugin installed on the machine (an entry point in group pytest11, as
+    pytest-randomly is) is not loaded by a grading run: the grade depends on the graders only."""
+    site = tmp_path / "site"
+    info = site / "foreign_plugin-1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: foreign-plugin\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("[pytest11]\nforeign = foreign_plugin\n")
+    (site / "foreign_plugin.py").write_text(
+        "def pytest_runtest_setup(item):\n"
+        "    raise RuntimeError('a foreign plugin ran')\n")
+    monkeypatch.syspath_prepend(str(site))
+    from importlib.metadata import entry_points
+
+    assert "foreign" in {e.name for e in entry_points(group="pytest11")}  # really installed
+    result = grade_mini(HONEST_MINI)
+    assert result.score == result.max_score == 4
