@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import shutil
 
+import pytest
+
 from autograder.config import load_course
 from autograder.grading import grade_submission
 from tests.conftest import FIXTURE_COURSE, HONEST_MINI
@@ -143,3 +145,21 @@ def test_installed_pytest_plugins_do_not_take_part_in_grading(grade_mini, tmp_pa
     assert "foreign" in {e.name for e in entry_points(group="pytest11")}  # really installed
     result = grade_mini(HONEST_MINI)
     assert result.score == result.max_score == 4
+
+
+def test_a_broken_grader_is_reported_with_its_file_and_error(tmp_path):
+    """A grader that cannot be collected (an import error in a test file) stops grading with
+    a GraderError naming the file and the error, not a score."""
+    from autograder.grading import GraderError
+
+    root = tmp_path / "course"
+    shutil.copytree(FIXTURE_COURSE, root)
+    public = root / "assignments" / "90-mini" / "tests" / "public"
+    (public / "test_broken.py").write_text("import no_such_module_anywhere\n\n\n"
+                                           "def test_x():\n    pass\n")
+    submission = tmp_path / "mini.py"
+    submission.write_text(HONEST_MINI)
+    with pytest.raises(GraderError) as raised:
+        grade_submission(load_course(root).assignment("90-mini"), submission)
+    message = str(raised.value)
+    assert "test_broken.py" in message and "no_such_module_anywhere" in message
