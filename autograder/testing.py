@@ -12,7 +12,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["AssertCloseError", "ExtendedOracle", "assert_close", "grad_check", "numerical_gradient"]
+__all__ = ["AssertCloseError", "ExtendedOracle", "assert_close", "assert_numpy_array",
+           "assert_tensor_close", "grad_check", "numerical_gradient"]
 
 
 class AssertCloseError(AssertionError):
@@ -153,6 +154,39 @@ def grad_check(f: Callable[[np.ndarray], Any], x: np.ndarray, analytic: Any, dou
     expected = numerical_gradient(f, x, dout, h)
     assert_close(analytic, expected, rtol=rtol, atol=atol, name=name)
 
+
+def assert_numpy_array(value: Any, shape: tuple, name: str, *, dtype: Any = np.float64,
+                       why: str = "") -> np.ndarray:
+    """Assert ``value`` is a numpy array (not a tensor or a list) of ``dtype`` and ``shape``.
+
+    Args:
+        shape: the expected shape.
+        dtype: a numpy dtype that must match exactly, or ``"integer"`` for any integer dtype.
+        why: appended in parentheses when ``value`` is not an ndarray, e.g.
+            ``"this file is numpy only"``.
+
+    Returns ``value``.
+    """
+    assert isinstance(value, np.ndarray), (
+        f"{name} must be a numpy array, got {type(value).__name__}" + (f" ({why})" if why else ""))
+    if isinstance(dtype, str) and dtype == "integer":
+        assert value.dtype.kind in "iu", f"{name} must be an integer array, got {value.dtype}"
+    else:
+        assert value.dtype == dtype, f"{name} must be {np.dtype(dtype).name}, got {value.dtype}"
+    assert value.shape == tuple(shape), f"{name} has shape {value.shape}, expected {tuple(shape)}"
+    return value
+
+
+def assert_tensor_close(actual: Any, expected: Any, name: str = "output", rtol: float = 1e-6,
+                        atol: float = 1e-8) -> None:
+    """Assert ``actual`` is a torch tensor of ``expected``'s shape, close to it in float64."""
+    import torch
+
+    assert isinstance(actual, torch.Tensor), (
+        f"{name} must be a torch tensor, got {type(actual).__name__}")
+    assert tuple(actual.shape) == tuple(expected.shape), (
+        f"{name} has shape {tuple(actual.shape)}, expected {tuple(expected.shape)}")
+    assert_close(actual.double(), expected.detach().double(), rtol=rtol, atol=atol, name=name)
 
 class ExtendedOracle:
     """Base for a hidden conftest's oracle: the public oracle plus references only hidden tests see.

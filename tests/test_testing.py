@@ -85,3 +85,31 @@ def test_extended_oracle_adds_to_the_public_one():
         oracle.missing  # noqa: B018
     with pytest.raises(AttributeError):
         oracle._private  # noqa: B018
+
+
+def test_assert_numpy_array_and_tensor_close():
+    import torch
+
+    from autograder.testing import assert_numpy_array, assert_tensor_close
+
+    a = np.zeros((2, 3))
+    assert assert_numpy_array(a, (2, 3), "a") is a
+    assert_numpy_array(np.arange(3), (3,), "i", dtype="integer")
+    for bad, message in ((torch.zeros(2, 3), "a must be a numpy array, got Tensor (numpy only)"),
+                         (np.zeros((2, 3), np.float32), "a must be float64, got float32"),
+                         (np.zeros((3, 2)), "a has shape (3, 2), expected (2, 3)")):
+        with pytest.raises(AssertionError) as raised:
+            assert_numpy_array(bad, (2, 3), "a", why="numpy only")
+        assert str(raised.value) == message
+    with pytest.raises(AssertionError, match="must be an integer array, got float64"):
+        assert_numpy_array(np.zeros(3), (3,), "i", dtype="integer")
+
+    want = torch.ones(2, dtype=torch.float64)
+    assert_tensor_close(torch.ones(2, dtype=torch.float32), want, "t")
+    assert_tensor_close(torch.nn.Parameter(torch.ones(2)), want, "a parameter is a tensor")
+    with pytest.raises(AssertionError, match="t must be a torch tensor, got ndarray"):
+        assert_tensor_close(np.ones(2), want, "t")
+    with pytest.raises(AssertionError, match=r"t has shape \(3,\), expected \(2,\)"):
+        assert_tensor_close(torch.ones(3), want, "t")
+    with pytest.raises(AssertionError, match="t"):
+        assert_tensor_close(torch.tensor([1.0, 2.0]), want, "t")

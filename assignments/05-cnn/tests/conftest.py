@@ -28,7 +28,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from autograder.testing import assert_close
+from autograder.testing import assert_close, assert_numpy_array, assert_tensor_close
 
 State = dict[str, torch.Tensor]
 
@@ -338,12 +338,7 @@ class Checks:
     @staticmethod
     def numpy_array(value, shape: tuple, name: str, dtype=np.float64) -> np.ndarray:
         """``value`` is a numpy array of ``dtype`` and ``shape`` (not a torch tensor)."""
-        assert isinstance(value, np.ndarray), (
-            f"{name} must be a numpy array, got {type(value).__name__} (this file is numpy only)"
-        )
-        assert value.dtype == dtype, f"{name} must be {np.dtype(dtype).name}, got {value.dtype}"
-        assert value.shape == tuple(shape), f"{name} has shape {value.shape}, expected {tuple(shape)}"
-        return value
+        return assert_numpy_array(value, shape, name, dtype=dtype, why="this file is numpy only")
 
     def numpy_close(self, value, expected: np.ndarray, name: str, rtol=1e-7, atol=1e-9) -> None:
         """A float64 numpy array close to ``expected``."""
@@ -355,16 +350,7 @@ class Checks:
         self.numpy_array(value, expected.shape, name, dtype=np.int64)
         assert np.array_equal(value, expected), f"{name} is wrong"
 
-    @staticmethod
-    def tensors_close(actual, expected: torch.Tensor, name: str, rtol=1e-6, atol=1e-8) -> None:
-        """A tensor close to ``expected`` (compared in float64)."""
-        assert isinstance(actual, torch.Tensor), (
-            f"{name} must be a torch tensor, got {type(actual).__name__}"
-        )
-        assert tuple(actual.shape) == tuple(expected.shape), (
-            f"{name} has shape {tuple(actual.shape)}, expected {tuple(expected.shape)}"
-        )
-        assert_close(actual.double(), expected.detach().double(), rtol=rtol, atol=atol, name=name)
+    tensors_close = staticmethod(assert_tensor_close)  # a tensor close to ``expected`` (float64)
 
     def pooling_matches(self, conv_numpy, kind: str, x: np.ndarray, pool: int, stride: int,
                         rng: np.random.Generator) -> None:

@@ -27,7 +27,7 @@ import pytest
 import torch
 from torch import nn
 
-from autograder.testing import assert_close
+from autograder.testing import assert_close, assert_numpy_array, assert_tensor_close
 
 Weights = dict[str, torch.Tensor]
 
@@ -150,29 +150,15 @@ class Checks:
     @staticmethod
     def numpy_array(value, shape: tuple, name: str) -> np.ndarray:
         """``value`` is a float64 numpy array of ``shape`` (not a torch tensor)."""
-        assert isinstance(value, np.ndarray), (
-            f"{name} must be a numpy array, got {type(value).__name__} "
-            "(rnn_numpy.py must use numpy only, no torch)"
-        )
-        assert value.dtype == np.float64, f"{name} must be float64, got {value.dtype}"
-        assert value.shape == tuple(shape), f"{name} has shape {value.shape}, expected {tuple(shape)}"
-        return value
+        return assert_numpy_array(value, shape, name,
+                                  why="rnn_numpy.py must use numpy only, no torch")
 
     def numpy_close(self, value, expected: np.ndarray, name: str, rtol=1e-6, atol=1e-8) -> None:
         """A float64 numpy array close to ``expected``."""
         self.numpy_array(value, expected.shape, name)
         assert_close(value, expected, rtol=rtol, atol=atol, name=name)
 
-    @staticmethod
-    def tensors_close(actual, expected: torch.Tensor, name: str, rtol=1e-6, atol=1e-8) -> None:
-        """A tensor close to ``expected`` (compared in float64)."""
-        assert isinstance(actual, torch.Tensor), (
-            f"{name} must be a torch tensor, got {type(actual).__name__}"
-        )
-        assert tuple(actual.shape) == tuple(expected.shape), (
-            f"{name} has shape {tuple(actual.shape)}, expected {tuple(expected.shape)}"
-        )
-        assert_close(actual.double(), expected.detach().double(), rtol=rtol, atol=atol, name=name)
+    tensors_close = staticmethod(assert_tensor_close)  # a tensor close to ``expected`` (float64)
 
     @staticmethod
     def pair(value, name: str) -> tuple:

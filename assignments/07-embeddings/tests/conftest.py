@@ -28,7 +28,7 @@ from sklearn.cluster import KMeans
 from sklearn.metrics import average_precision_score
 from sklearn.neighbors import NearestNeighbors
 
-from autograder.testing import assert_close
+from autograder.testing import assert_close, assert_numpy_array, assert_tensor_close
 
 
 def t64(a, requires_grad: bool = False) -> torch.Tensor:
@@ -193,15 +193,8 @@ class Checks:
     @staticmethod
     def numpy_array(value, shape: tuple, name: str, kind: str = "f") -> np.ndarray:
         """``value`` is a numpy array of ``shape``: float64 (kind "f") or an integer array ("i")."""
-        assert isinstance(value, np.ndarray), (
-            f"{name} must be a numpy array, got {type(value).__name__} (numpy only in this file)"
-        )
-        if kind == "f":
-            assert value.dtype == np.float64, f"{name} must be float64, got {value.dtype}"
-        else:
-            assert value.dtype.kind in "iu", f"{name} must be an integer array, got {value.dtype}"
-        assert value.shape == tuple(shape), f"{name} has shape {value.shape}, expected {tuple(shape)}"
-        return value
+        return assert_numpy_array(value, shape, name, dtype=np.float64 if kind == "f" else "integer",
+                                  why="numpy only in this file")
 
     def numpy_close(self, value, expected: np.ndarray, name: str, rtol=1e-6, atol=1e-8) -> None:
         """A float64 numpy array close to ``expected``."""
@@ -219,16 +212,7 @@ class Checks:
         assert np.ndim(value) == 0, f"{name} must be a scalar"
         assert abs(float(value) - expected) <= rtol * max(abs(expected), 1e-8), f"{name} is wrong"
 
-    @staticmethod
-    def tensors_close(actual, expected: torch.Tensor, name: str, rtol=1e-6, atol=1e-8) -> None:
-        """A tensor close to ``expected`` (compared in float64)."""
-        assert isinstance(actual, torch.Tensor), (
-            f"{name} must be a torch tensor, got {type(actual).__name__}"
-        )
-        assert tuple(actual.shape) == tuple(expected.shape), (
-            f"{name} has shape {tuple(actual.shape)}, expected {tuple(expected.shape)}"
-        )
-        assert_close(actual.double(), expected.detach().double(), rtol=rtol, atol=atol, name=name)
+    tensors_close = staticmethod(assert_tensor_close)  # a tensor close to ``expected`` (float64)
 
     def probe_matches(self, probe: dict, expected: tuple) -> None:
         """An autograd probe's output, input gradient and parameter gradients match
