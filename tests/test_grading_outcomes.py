@@ -8,7 +8,9 @@ each: add, scale, add_negative, counter).
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import time
 
 import pytest
 
@@ -163,3 +165,45 @@ def test_a_broken_grader_is_reported_with_its_file_and_error(tmp_path):
         grade_submission(load_course(root).assignment("90-mini"), submission)
     message = str(raised.value)
     assert "test_broken.py" in message and "no_such_module_anywhere" in message
+
+
+ESCAPING_GRANDCHILD = with_add(
+    "def add(a, b):\n"
+    "    import os, time\n"
+    "    pid = os.fork()\n"
+    "    if pid == 0:\n"
+    "        os.setsid()  # leaves the worker's process group\n"
+    "        if os.fork() == 0:\n"
+    "            time.sleep(60)  # an orphan that outlives its parent and the worker\n"
+    "        os._exit(0)\n"
+    "    os.waitpid(pid, 0)\n"
+    "    return a + b\n")
+
+
+def _worker_uid_processes() -> list[int]:
+    """Live processes (zombies are dead) of any worker uid."""
+    from autograder.sandbox.limits import UID_BASE, UID_SLOTS
+
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                uid = os.stat(f"/proc/{entry}").st_uid
+                state = open(f"/proc/{entry}/stat").read().rsplit(")", 1)[1].split()[0]
+            except OSError:
+                continue
+            if UID_BASE <= uid < UID_BASE + UID_SLOTS and state not in ("Z", "X"):
+                found.append(int(entry))
+    return found
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="per-worker uids exist only when grading as root")
+def test_a_process_that_escapes_the_workers_group_does_not_outlive_grading(grade_mini):
+    """A submission's grandchild that left the process group (setsid) and was orphaned is
+    killed when its worker is released: nothing of any worker uid is left running."""
+    result = grade_mini(ESCAPING_GRANDCHILD)
+    assert result.score >= 1  # the escape attempt itself does not stop the tests
+    deadline = time.monotonic() + 5
+    while _worker_uid_processes() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _worker_uid_processes() == []
