@@ -42,14 +42,12 @@ class RefAANN(nn.Module):
 class RefStack(nn.Module):
     """Encoders then decoders, as the handout orders them (so that seeded inits agree)."""
 
-    # leak-check: off: this oracle restates the handout's specification, independently written
     def __init__(self, sizes):
         super().__init__()
         pairs = list(zip(sizes[:-1], sizes[1:], strict=True))
         self.layer_sizes = list(sizes)
         self.encoders = nn.ModuleList([nn.Linear(a, b) for a, b in pairs])
         self.decoders = nn.ModuleList([nn.Linear(b, a) for a, b in pairs])
-    # leak-check: on
 
     def encode(self, x, depth=None):
         depth = len(self.encoders) if depth is None else depth
@@ -57,12 +55,10 @@ class RefStack(nn.Module):
             x = torch.sigmoid(layer(x))
         return x
 
-    # leak-check: off: this oracle restates the handout's specification, independently written
     def decode(self, z):
         for k in reversed(range(1, len(self.decoders))):
             z = torch.sigmoid(self.decoders[k](z))
         return self.decoders[0](z)
-    # leak-check: on
 
     def forward(self, x):
         return self.decode(self.encode(x))
@@ -83,13 +79,11 @@ class RefLayerAE(nn.Module):
 class RefClassifier(nn.Module):
     """Sigmoid hidden layers, then a linear output layer (logits)."""
 
-    # leak-check: off: this oracle restates the handout's specification, independently written
     def __init__(self, sizes, n_classes):
         super().__init__()
         self.hidden = nn.ModuleList([nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:],
                                                                          strict=True)])
         self.output = nn.Linear(sizes[-1], n_classes)
-    # leak-check: on
 
     def forward(self, x):
         for layer in self.hidden:
@@ -122,12 +116,10 @@ class Oracle(ExtendedOracle):
         return {k: v.detach().clone() for k, v in model.state_dict().items()}
 
     # ------------------------------------------------------------------ training
-    # leak-check: off: this oracle restates the handout's specification, independently written
     @staticmethod
     def reconstruction_loss(model, X) -> float:
         with torch.no_grad():
             return float(F.mse_loss(model(X), X))
-    # leak-check: on
 
     @staticmethod
     def sgd_momentum(params, velocities, lr, momentum):
@@ -139,26 +131,35 @@ class Oracle(ExtendedOracle):
                 p.copy_(p - lr * v)
                 p.grad = None
 
-    # leak-check: off: this oracle restates the handout's specification, independently written
-    def train_autoencoder(self, model, X, epochs, lr, batch_size, momentum=0.9, noise_std=0.0,
-                          seed=0):
-        """The handout's loop: seeded shuffles (and noise), MSE to the clean target, momentum."""
+    def _momentum_epochs(self, model, n, epochs, lr, batch_size, momentum, seed, batch_loss,
+                         epoch_loss):
+        """The handout's loop: a seeded shuffle per epoch, one momentum step per mini-batch
+        (``batch_loss(indices, generator)``), then ``epoch_loss()`` recorded."""
         g = torch.Generator().manual_seed(seed)
         params = list(model.parameters())
         velocities = [torch.zeros_like(p) for p in params]
         history = []
         for _ in range(epochs):
-            perm = torch.randperm(X.shape[0], generator=g)
-            for start in range(0, X.shape[0], batch_size):
-                target = X[perm[start:start + batch_size]]
-                inputs = target
-                if noise_std > 0:
-                    inputs = target + noise_std * torch.randn(target.shape, generator=g)
-                F.mse_loss(model(inputs), target).backward()
+            perm = torch.randperm(n, generator=g)
+            for start in range(0, n, batch_size):
+                batch_loss(perm[start:start + batch_size], g).backward()
                 self.sgd_momentum(params, velocities, lr, momentum)
-            history.append(self.reconstruction_loss(model, X))
+            history.append(epoch_loss())
         return history
-    # leak-check: on
+
+    def train_autoencoder(self, model, X, epochs, lr, batch_size, momentum=0.9, noise_std=0.0,
+                          seed=0):
+        """The handout's loop: seeded shuffles (and noise), MSE to the clean target, momentum."""
+
+        def batch_loss(idx, g):
+            target = X[idx]
+            inputs = target
+            if noise_std > 0:
+                inputs = target + noise_std * torch.randn(target.shape, generator=g)
+            return F.mse_loss(model(inputs), target)
+
+        return self._momentum_epochs(model, X.shape[0], epochs, lr, batch_size, momentum, seed,
+                                     batch_loss, lambda: self.reconstruction_loss(model, X))
 
     def pretrain_layer(self, stack, k, X, epochs, lr, batch_size, seed=0):
         with torch.no_grad():
@@ -178,22 +179,14 @@ class Oracle(ExtendedOracle):
             clf.hidden[k].load_state_dict(enc.state_dict())
         return clf
 
-    # leak-check: off: this oracle restates the handout's specification, independently written
     def fine_tune(self, clf, X, y, epochs, lr, batch_size, momentum=0.9, seed=0):
-        g = torch.Generator().manual_seed(seed)
-        params = list(clf.parameters())
-        velocities = [torch.zeros_like(p) for p in params]
-        history = []
-        for _ in range(epochs):
-            perm = torch.randperm(X.shape[0], generator=g)
-            for start in range(0, X.shape[0], batch_size):
-                idx = perm[start:start + batch_size]
-                F.cross_entropy(clf(X[idx]), y[idx]).backward()
-                self.sgd_momentum(params, velocities, lr, momentum)
+        def epoch_loss():
             with torch.no_grad():
-                history.append(float(F.cross_entropy(clf(X), y)))
-        return history
-    # leak-check: on
+                return float(F.cross_entropy(clf(X), y))
+
+        return self._momentum_epochs(clf, X.shape[0], epochs, lr, batch_size, momentum, seed,
+                                     lambda idx, g: F.cross_entropy(clf(X[idx]), y[idx]),
+                                     epoch_loss)
 
     def pretrain_and_finetune(self, X_u, X_l, y_l, sizes, n_classes, pretrain=True,
                               pretrain_epochs=20, pretrain_lr=1.0, pretrain_batch_size=32,
