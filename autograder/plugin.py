@@ -30,6 +30,7 @@ import pytest
 from autograder.errors import SubmissionError
 from autograder.results import AFTER_DUE_DATE, VISIBLE, TestResult
 from autograder.sandbox.session import Submission, SubmissionSandbox
+from autograder.sandbox.zygote import seed_torch
 from autograder.testing import AssertCloseError
 
 _FIRST_LINE_MAX = 300
@@ -174,7 +175,7 @@ class GradingPlugin:
             import torch
         except ImportError:
             return
-        torch.manual_seed(seed)
+        seed_torch(torch, seed)
 
     @pytest.fixture
     def submission(self, request: pytest.FixtureRequest, seed: int):

@@ -1,5 +1,7 @@
 """Assertions for graders: ``assert_close`` and float64 numerical gradient checks.
 
+Also ``sklearn_digits``, scikit-learn's bundled digits loaded once per process.
+
 Failure messages put a value-free summary on the first line (what is wrong,
 max abs/rel error, where) and the values on the following lines. Hidden tests
 show students only the first line, so they never reveal expected values.
@@ -7,13 +9,14 @@ show students only the first line, so they never reveal expected values.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 __all__ = ["AssertCloseError", "ExtendedOracle", "assert_close", "assert_numpy_array",
-           "assert_tensor_close", "grad_check", "numerical_gradient"]
+           "assert_tensor_close", "grad_check", "numerical_gradient", "sklearn_digits"]
 
 
 class AssertCloseError(AssertionError):
@@ -211,3 +214,24 @@ class ExtendedOracle:
         if name.startswith("_"):
             raise AttributeError(name)
         return getattr(self._public, name)
+
+
+@functools.lru_cache(maxsize=1)
+def _digits_arrays() -> tuple[np.ndarray, np.ndarray]:
+    from sklearn.datasets import load_digits
+
+    return load_digits(return_X_y=True)
+
+
+def sklearn_digits() -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's 8x8 digits, parsed once per process; fresh copies on every call.
+
+    Returns:
+        X: (1797, 64) float64 pixel values 0..16 (``X.reshape(-1, 8, 8)`` are the images).
+        y: (1797,) int labels 0..9.
+
+    ``load_digits`` parses a compressed CSV (about 40 ms); a grading process would
+    otherwise pay that in every test that uses the data, for every submission.
+    """
+    X, y = _digits_arrays()
+    return X.copy(), y.copy()

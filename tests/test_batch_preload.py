@@ -28,7 +28,7 @@ def test_imported_modules_reads_every_absolute_import():
 def test_assignment_graders_imports_are_found():
     course = load_course(REPO)
     found = grader_imports(course.assignment("02-feedforward"))
-    assert {"sklearn.datasets", "sklearn.model_selection"} <= set(found)  # imported inside fixtures
+    assert "sklearn.model_selection" in found  # imported inside an oracle method
     assert not any(m.startswith("autograder") for m in found)
     preload = preload_for(course.assignment("01-classical"))
     assert preload[:len(PLATFORM_PRELOAD)] == PLATFORM_PRELOAD

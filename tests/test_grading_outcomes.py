@@ -130,6 +130,37 @@ def test_each_assignment_gets_its_own_hidden_conftest_in_one_process(tmp_path):
     assert score("91-right") == 0.0
 
 
+def test_a_conftest_is_rewritten_once_per_process_and_again_when_edited(tmp_path, monkeypatch):
+    """pytest re-imports a conftest.py that is not in a package at every session, and rewrites
+    its asserts again when it may not cache them (PYTHONDONTWRITEBYTECODE, a read-only course):
+    the grading process keeps the rewritten code by content, and still runs the module afresh."""
+    from _pytest.assertion import rewrite
+
+    monkeypatch.setattr("sys.dont_write_bytecode", True)
+    root = tmp_path / "course"
+    root.mkdir()
+    (root / "course.toml").write_text('name = "rewrites"\n')
+    _twin(root, "93-rewrite", 5)
+    conftest = root / "assignments" / "93-rewrite" / "tests" / "hidden" / "conftest.py"
+    course = load_course(root)
+    submission = tmp_path / "mini.py"
+    submission.write_text(HONEST_MINI)
+
+    def score() -> float:
+        result = grade_submission(course.assignment("93-rewrite"), submission)
+        (test,) = [t for t in result.tests if t.name.endswith("test_add_by_this_assignments_oracle")]
+        return test.score
+
+    def rewrites() -> int:
+        return sum(1 for path, _ in rewrite._rewrite_test.dlgrade_cache if path == str(conftest))
+
+    assert (score(), score()) == (1.0, 1.0)
+    assert rewrites() == 1
+    conftest.write_text(HIDDEN_CONFTEST.format(value=6))  # same size; maybe the same mtime too
+    assert score() == 0.0
+    assert rewrites() == 2
+
+
 def test_installed_pytest_plugins_do_not_take_part_in_grading(grade_mini, tmp_path, monkeypatch):
     """A pytest plugin installed on the machine (an entry point in group pytest11, as
     pytest-randomly is) is not loaded by a grading run: the grade depends on the graders only."""

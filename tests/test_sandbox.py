@@ -84,6 +84,10 @@ def whoami():
     return {"uid": os.getuid(), "cwd": os.getcwd(), "files": sorted(os.listdir("."))}
 
 
+def network_namespace():
+    return os.readlink("/proc/self/ns/net")
+
+
 def fail_deep():
     def inner():
         raise ValueError("bad value in inner")
@@ -292,6 +296,19 @@ def test_no_network_even_on_loopback(make_submission):
         server.close()
 
 
+@pytest.mark.skipif(os.geteuid() != 0, reason="network namespaces need root")
+def test_workers_start_in_the_warm_parents_empty_network_namespace(make_submission):
+    """The warm parent isolates itself once; each worker inherits that namespace, not the
+    grader's, and has no interface up (not even loopback) and no right to bring one up."""
+    first, second = make_submission(), make_submission()
+    ours = os.readlink("/proc/self/ns/net")
+    theirs = first.mini.network_namespace()
+    assert theirs.startswith("net:[") and theirs != ours
+    assert second.mini.network_namespace() == theirs  # one namespace per warm parent
+    with pytest.raises(StudentException, match="Error"):
+        first.mini.raw_connect(1)
+
+
 def test_environment_is_scrubbed_and_cwd_is_a_scratch_copy(make_submission, monkeypatch):
     mini = make_submission().mini
     env = mini.environment()
@@ -469,3 +486,26 @@ def test_per_file_module_ban_applies_to_that_file_only(mini_course, warm_parent,
         assert sub.helper.add(2, 3) == 5  # the other file may use torch
     finally:
         sub.close()
+
+
+@pytest.mark.skipif(torch.accelerator.is_available(), reason="with an accelerator, seed_torch is "
+                    "torch.manual_seed itself")
+def test_seed_torch_draws_as_manual_seed_does_without_recording_stacks(monkeypatch):
+    """Graders seed torch before every test. ``torch.manual_seed`` also queues lazy CUDA/XPU/MTIA
+    seeds, each recording ``traceback.format_stack()`` (milliseconds in a grading process with a
+    full linecache); on a CPU-only machine ``seed_torch`` seeds the CPU generator alone."""
+    import traceback
+
+    from autograder.sandbox.zygote import seed_torch
+
+    torch.manual_seed(1234)
+    want = torch.rand(5)
+
+    def no_stacks(*args, **kwargs):
+        raise AssertionError("format_stack called")
+
+    monkeypatch.setattr(traceback, "format_stack", no_stacks)
+    with pytest.raises(AssertionError, match="format_stack"):
+        torch.manual_seed(1234)  # what the plugin used to call before every test
+    seed_torch(torch, 1234)
+    assert torch.equal(torch.rand(5), want)

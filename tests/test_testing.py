@@ -113,3 +113,22 @@ def test_assert_numpy_array_and_tensor_close():
         assert_tensor_close(torch.ones(3), want, "t")
     with pytest.raises(AssertionError, match="t"):
         assert_tensor_close(torch.tensor([1.0, 2.0]), want, "t")
+
+
+def test_sklearn_digits_is_parsed_once_and_every_call_gets_its_own_copy():
+    from sklearn.datasets import load_digits
+
+    from autograder.testing import _digits_arrays, sklearn_digits
+
+    X, y = sklearn_digits()
+    want = load_digits()
+    assert X.shape == (1797, 64) and y.shape == (1797,)
+    np.testing.assert_array_equal(X, want.data)
+    np.testing.assert_array_equal(y, want.target)
+    np.testing.assert_array_equal(X.reshape(-1, 8, 8), want.images)
+    X[:] = -1  # a grader that scribbles on its copy
+    again, _ = sklearn_digits()
+    np.testing.assert_array_equal(again, want.data)
+    before = _digits_arrays.cache_info().misses
+    sklearn_digits()
+    assert _digits_arrays.cache_info().misses == before  # not parsed again

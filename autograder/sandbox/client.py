@@ -314,7 +314,7 @@ class WarmParent:
             "OPENBLAS_NUM_THREADS": "1",
             "PYTHONPATH": os.pathsep.join(p for p in sys.path if p),
         }
-        args = [sys.executable, "-m", "autograder.sandbox.zygote", str(theirs.fileno()),
+        args = [sys.executable, "-m", "autograder.sandbox.zygote_start", str(theirs.fileno()),
                 "torch" if with_torch else "notorch"]
         self.process = subprocess.Popen(
             args, pass_fds=[theirs.fileno()], env=env, cwd="/",

@@ -22,12 +22,12 @@ import os
 import random
 import signal
 import socket
-import struct
 import sys
 import tempfile
 import traceback
 
 from autograder.sandbox import banned, codec, limits, worker
+from autograder.sandbox.uidkill import UidKiller
 
 CONTROL_MAX = 1 << 20
 
@@ -229,62 +229,6 @@ def _uid_lock_dir() -> str:
     raise RuntimeError("no private folder for worker uid locks")
 
 
-class UidKiller:
-    """A small helper process that kills every process of a uid.
-
-    ``kill(-1, SIGKILL)`` reaches every process of the caller's uid, so a child
-    that has taken the worker's uid cleans up whatever the worker left behind,
-    even processes that left its process group. The helper is forked *before*
-    torch is imported, so each of its own forks costs a fraction of a
-    millisecond instead of copying the warm parent's page tables.
-    """
-
-    def __init__(self) -> None:
-        self.sock, theirs = socket.socketpair()
-        self.pid = os.fork()
-        if self.pid == 0:
-            fd = theirs.fileno()
-            os.closerange(3, fd)
-            os.closerange(fd + 1, 65536)
-            _killer_loop(theirs)
-        theirs.close()
-
-    def kill_uid(self, uid: int) -> None:
-        self.sock.sendall(struct.pack("<I", uid))
-        self.sock.recv(1)
-
-
-def _killer_loop(sock: socket.socket) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        while True:
-            data = sock.recv(4)
-            if len(data) < 4:
-                break
-            (uid,) = struct.unpack("<I", data)
-            _kill_all_of_uid(uid)
-            sock.sendall(b"k")
-    finally:
-        os._exit(0)
-
-
-def _kill_all_of_uid(uid: int) -> None:
-    """kill(-1) from a child that has taken ``uid``: every process of that uid dies."""
-    killer = os.fork()
-    if killer == 0:
-        try:
-            os.setresgid(uid, uid, uid)
-            os.setresuid(uid, uid, uid)
-            for _ in range(3):
-                try:
-                    os.kill(-1, signal.SIGKILL)
-                except ProcessLookupError:
-                    break
-        finally:
-            os._exit(0)
-    os.waitpid(killer, 0)
-
-
 def _worker_main(spec: limits.WorkerSpec, ban_plan: banned.BanPlan, channel_fd: int,
                  output_fd: int) -> None:
     """Runs in the forked worker: confine, then serve the grader until it hangs up."""
@@ -326,8 +270,23 @@ def seed_everything(seed: int) -> None:
         np.random.seed(seed % 2**32)
     torch = sys.modules.get("torch")
     if torch is not None:
-        torch.manual_seed(seed)
+        seed_torch(torch, seed)
         torch.set_num_threads(1)
+
+
+def seed_torch(torch, seed: int) -> None:
+    """``torch.manual_seed(seed)``, without its cost on a machine with no accelerator.
+
+    ``torch.manual_seed`` also queues a lazy seed for CUDA, XPU and MTIA, and each
+    queued call records ``traceback.format_stack()``, which re-checks every file in
+    ``linecache``: milliseconds per call in a grader that has seen many tracebacks,
+    paid before every test. Without an accelerator only the CPU generator matters.
+    """
+    accelerator = getattr(torch, "accelerator", None)  # torch >= 2.6
+    if accelerator is None or accelerator.is_available():
+        torch.manual_seed(seed)
+    else:
+        torch.default_generator.manual_seed(seed)
 
 
 PRELOAD_BASE = [
@@ -352,10 +311,12 @@ def _warm_torch() -> None:
         optimizer.step()
 
 
-def main(argv: list[str]) -> None:
-    """``zygote FD [torch|notorch]``: serve the control socket FD; preload torch or not."""
+def main(argv: list[str], killer: UidKiller) -> None:
+    """``zygote_start FD [torch|notorch]``: serve the control socket FD; preload torch or not.
+
+    ``killer`` was forked by ``zygote_start`` before this module (and numpy) was imported.
+    """
     control = socket.socket(fileno=int(argv[0]))
-    killer = UidKiller()
     with_torch = len(argv) < 2 or argv[1] != "notorch"
     for name in PRELOAD_BASE + (PRELOAD_TORCH if with_torch else []):
         try:
@@ -367,6 +328,7 @@ def main(argv: list[str]) -> None:
     codec._torch()  # keep the torch reference for workers that ban it
     seed_everything(0)  # run the seeding's lazy imports once here, not in every worker
     limits.default_read_paths()  # computed once, inherited by every worker
+    limits.isolate_network()  # one empty network namespace, inherited by every worker
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the grader decides when we stop
     gc.collect()
     gc.freeze()  # keep the preloaded heap out of every worker's collections (copy-on-write)
@@ -374,7 +336,3 @@ def main(argv: list[str]) -> None:
         Zygote(control, killer).serve()
     except (BrokenPipeError, ConnectionError, EOFError):
         pass  # the grader went away (e.g. it exited before we were ready): nothing to do
-
-
-if __name__ == "__main__":
-    main(sys.argv[1:])

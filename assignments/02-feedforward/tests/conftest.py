@@ -28,7 +28,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from autograder.testing import assert_close
+from autograder.testing import assert_close, sklearn_digits
 
 Params = dict[str, np.ndarray]
 
@@ -208,12 +208,10 @@ class Oracle:
         X_* have 64 features, y_* are labels 0..9; test is 20% of the data, val 20%
         of the rest (``train_test_split(..., random_state=0)`` twice).
         """
-        from sklearn.datasets import load_digits
         from sklearn.model_selection import train_test_split
 
-        digits = load_digits()
-        X = digits.data / 16.0
-        y = digits.target
+        X, y = sklearn_digits()
+        X = X / 16.0
         X_trval, X_test, y_trval, y_test = train_test_split(X, y, test_size=0.2, random_state=0)
         X_train, X_val, y_train, y_val = train_test_split(
             X_trval, y_trval, test_size=0.2, random_state=0

@@ -26,11 +26,10 @@ import numpy as np
 import pytest
 import scipy.linalg
 import torch
-from sklearn.datasets import load_digits
 from sklearn.decomposition import PCA
 from sklearn.model_selection import train_test_split
 
-from autograder.testing import assert_close
+from autograder.testing import assert_close, sklearn_digits
 
 State = dict[str, torch.Tensor]
 Shapes = dict[str, tuple[int, ...]]
@@ -38,7 +37,7 @@ Shapes = dict[str, tuple[int, ...]]
 
 @functools.lru_cache(maxsize=1)
 def _digits():
-    X, y = load_digits(return_X_y=True)
+    X, y = sklearn_digits()
     X = (X / 16.0).astype(np.float32)
     return train_test_split(X, y, test_size=0.25, random_state=0, stratify=y)
 

@@ -28,7 +28,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from autograder.testing import assert_close, assert_numpy_array, assert_tensor_close
+from autograder.testing import assert_close, assert_numpy_array, assert_tensor_close, sklearn_digits
 
 State = dict[str, torch.Tensor]
 
@@ -275,15 +275,14 @@ class Oracle:
     @staticmethod
     def digits_split(random_state: int, test_size: float = 0.3):
         """(X_train, y_train, X_test, y_test) of scikit-learn's digits, stratified, as LeNet inputs."""
-        from sklearn.datasets import load_digits
         from sklearn.model_selection import train_test_split
 
-        digits = load_digits()
-        idx = np.arange(len(digits.target))
+        pixels, labels = sklearn_digits()
+        idx = np.arange(len(labels))
         train, test = train_test_split(idx, test_size=test_size, random_state=random_state,
-                                       stratify=digits.target)
-        X = Oracle.digits_32(digits.images)
-        y = torch.from_numpy(digits.target).long()
+                                       stratify=labels)
+        X = Oracle.digits_32(pixels.reshape(-1, 8, 8))
+        y = torch.from_numpy(labels).long()
         return X[train], y[train], X[test], y[test]
 
     # ------------------------------------------------------------------ part C

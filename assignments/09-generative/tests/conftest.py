@@ -29,7 +29,7 @@ import torch
 import torch.nn.functional as F
 from torch import distributions as dist
 
-from autograder.testing import assert_close
+from autograder.testing import assert_close, sklearn_digits
 
 State = dict[str, torch.Tensor]
 
@@ -292,9 +292,7 @@ class Data:
     @staticmethod
     def binary_digits():
         """scikit-learn's 8x8 digits, binarized (pixel >= 8): float32 (1797, 64) of 0. and 1."""
-        from sklearn.datasets import load_digits
-
-        return torch.tensor(load_digits().data >= 8, dtype=torch.float32)
+        return torch.tensor(sklearn_digits()[0] >= 8, dtype=torch.float32)
 
     @staticmethod
     def two_moons(n, seed, noise=0.05):
