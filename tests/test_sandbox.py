@@ -362,6 +362,13 @@ def test_in_process_mode_gives_the_same_values(make_submission):
         local.fail_deep()
 
 
+def test_in_process_mode_starts_every_test_from_fresh_modules(make_submission):
+    first = make_submission(isolation="none")
+    assert (first.mini.bump(), first.mini.bump()) == (1, 2)
+    second = Submission(first._sandbox, seed=2, test_timeout=60.0)  # the next test
+    assert second.mini.bump() == 1
+
+
 SEEDED = '''
 import random
 import numpy as np

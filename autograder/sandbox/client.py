@@ -22,7 +22,6 @@ import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 from typing import Any
 
 from autograder.errors import StudentException, SubmissionError, WorkerCrashed, WorkerTimeout
@@ -397,10 +396,14 @@ class LocalConnection(Connection):
 
     def __init__(self, submission_dir: str, modules: list[str]):
         self.dispatcher = Dispatcher(submission_dir, modules)
-        root = self.dispatcher.root
-        for name, module in list(sys.modules.items()):  # each test starts from fresh modules
+        # Each test starts from fresh modules. Their files lie under the folder as given or as
+        # resolved; comparing strings, not resolving thousands of module paths, keeps this
+        # at a millisecond instead of 0.15 s per test with torch loaded.
+        folders = tuple({os.path.join(str(submission_dir), ""),
+                         os.path.join(str(self.dispatcher.root), "")})
+        for name, module in list(sys.modules.items()):
             file = getattr(module, "__file__", None)
-            if file and Path(file).resolve().is_relative_to(root):
+            if isinstance(file, str) and file.startswith(folders):
                 del sys.modules[name]
         if submission_dir not in sys.path:
             sys.path.insert(0, submission_dir)
