@@ -1,6 +1,6 @@
 """The trusted side of the sandbox: starting the warm parent, workers, and talking to them.
 
-- ``WarmParent`` starts ``autograder.sandbox.zygote`` once (numpy and torch
+- ``WarmParent`` starts the zygote (``python -m autograder.sandbox.zygote_start``) once (numpy and torch
   imported, clean environment) and asks it to fork workers.
 - ``WorkerConnection`` is one live worker: framed requests over a socket pair,
   a per-call deadline, the worker's stdout/stderr drained into a bounded buffer.

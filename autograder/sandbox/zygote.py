@@ -1,6 +1,6 @@
 """The warm parent ("zygote"): a clean Python that has imported numpy and torch and forks workers.
 
-It is started by the trusted grader with ``python -m autograder.sandbox.zygote FD``
+It is started by the trusted grader with ``python -m autograder.sandbox.zygote_start FD``
 and a scrubbed environment, so it never holds grader state, test code or
 solutions: a worker forked from it inherits nothing worth stealing.
 
