@@ -298,15 +298,21 @@ def test_no_network_even_on_loopback(make_submission):
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="network namespaces need root")
 def test_workers_start_in_the_warm_parents_empty_network_namespace(make_submission):
-    """The warm parent isolates itself once; each worker inherits that namespace, not the
-    grader's, and has no interface up (not even loopback) and no right to bring one up."""
-    first, second = make_submission(), make_submission()
+    """The warm parent isolates itself once; a worker inherits that namespace, not the
+    grader's, and has no interface up (not even loopback) and no right to bring one up.
+    Two workers alive at the same time never share a namespace."""
     ours = os.readlink("/proc/self/ns/net")
-    theirs = first.mini.network_namespace()
-    assert theirs.startswith("net:[") and theirs != ours
-    assert second.mini.network_namespace() == theirs  # one namespace per warm parent
+    first = make_submission()
+    parents = first.mini.network_namespace()
+    assert parents.startswith("net:[") and parents != ours
     with pytest.raises(StudentException, match="Error"):
         first.mini.raw_connect(1)
+    second = make_submission()  # spawned while the first is alive: a namespace of its own
+    assert second.mini.network_namespace() not in (ours, parents)
+    first.close()
+    second.close()
+    third = make_submission()  # alone again: the warm parent's namespace
+    assert third.mini.network_namespace() == parents
 
 
 def test_environment_is_scrubbed_and_cwd_is_a_scratch_copy(make_submission, monkeypatch):

@@ -362,12 +362,15 @@ _network_isolated = False  # True in a warm parent that isolate_network() moved,
 def isolate_network() -> bool:
     """Move this process (the warm parent) into a new, empty network namespace (root only).
 
-    Every worker forked from it then starts in that namespace: no interface but a
-    loopback that is down, which a worker's unprivileged uid cannot bring up. One
-    namespace per warm parent instead of one per worker: creating one cost about a
-    millisecond in every worker, and tearing it down as much again in a kernel thread.
-    Workers of one warm parent run one at a time, and each is killed, with every process
-    of its uid, before the next starts. Returns whether this process is now isolated.
+    A worker forked from it while no other worker of it is alive starts in that namespace:
+    no interface but a loopback that is down, which a worker's unprivileged uid cannot
+    bring up. Creating a namespace cost about a millisecond in every worker, and tearing
+    it down as much again in a kernel thread; a grading process runs one test, so one
+    worker, at a time, and kills each worker with every process of its uid before the
+    next starts. Workers alive at the same time (threads sharing a warm parent, as a Dask
+    worker's do) never share one: each of the others gets its own (see
+    ``need_own_network_namespace``), so no two can meet through netlink or abstract
+    sockets. Returns whether this process is now isolated.
     """
     global _network_isolated
     if not (sys.platform.startswith("linux") and is_root()):
@@ -378,6 +381,12 @@ def isolate_network() -> bool:
         return False
     _network_isolated = True
     return True
+
+
+def need_own_network_namespace() -> None:
+    """In a worker forked while another worker is alive: ``confine`` creates a namespace."""
+    global _network_isolated
+    _network_isolated = False
 
 
 def confine(spec: WorkerSpec) -> list[str]:

@@ -115,10 +115,13 @@ class Zygote:
         if key not in self.ban_plans:
             self.ban_plans[key] = banned.plan(spec.banned, spec.banned_per_file)
         ban_plan = self.ban_plans[key]
+        alone = not self.workers  # no other live worker: this one may share our network namespace
         pid = os.fork()
         if pid == 0:
             code = 70
             try:
+                if not alone:
+                    limits.need_own_network_namespace()
                 _worker_main(spec, ban_plan, fds[0], fds[1])
                 code = 0
             except BaseException:
