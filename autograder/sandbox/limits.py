@@ -367,8 +367,8 @@ def isolate_network() -> bool:
     bring up. Creating a namespace cost about a millisecond in every worker, and tearing
     it down as much again in a kernel thread; a grading process runs one test, so one
     worker, at a time, and kills each worker with every process of its uid before the
-    next starts. Workers alive at the same time (threads sharing a warm parent, as a Dask
-    worker's do) never share one: each of the others gets its own (see
+    next starts. Workers alive at the same time (threads sharing a warm parent: a Dask
+    worker started with more than one thread) never share one: each of the others gets its own (see
     ``need_own_network_namespace``), so no two can meet through netlink or abstract
     sockets. Returns whether this process is now isolated.
     """
