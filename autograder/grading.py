@@ -169,7 +169,6 @@ def fresh_test_modules(tests_root: Path):
         if not ours(files) or any(_TEST_FILE_STATS.get(f) != _file_stat(f) for f in files
                                   if f.endswith(".py")):
             del sys.modules[name]
-    _cache_assertion_rewrites()
     try:
         yield
     finally:
@@ -248,6 +247,7 @@ def grade_submission(
         plugin = GradingPlugin(sandbox, assignment.root / "tests", assignment.limits.test_timeout)
         args = pytest_arguments(assignment, include_hidden, pytest_args, tests)
         log = io.StringIO()
+        _cache_assertion_rewrites()
         with (single_threaded_oracles(), fresh_test_modules(assignment.root / "tests"),
               no_plugin_autoload()):
             if show_pytest_output:  # an instructor debugging a grader: pytest's full report
