@@ -418,6 +418,18 @@ def test_uid_locks_are_exclusive_across_warm_parents(tmp_path):
     assert third.acquire() == (b, True)  # so the next owner kills whatever b left behind
 
 
+def test_an_abandoned_uid_stays_dirty_for_its_next_owner(tmp_path):
+    """A uid whose processes could not be confirmed dead is given up, not released."""
+    from autograder.sandbox.zygote import UidPool
+
+    pool = UidPool(str(tmp_path))
+    uid, _ = pool.acquire()
+    pool.abandon(uid)
+    assert uid not in pool.held
+    pool.next = uid - 61000
+    assert pool.acquire() == (uid, True)  # free again, and the next owner kills first
+
+
 @pytest.mark.skipif(os.geteuid() != 0, reason="per-worker uids exist only when grading as root")
 def test_two_warm_parents_never_share_a_uid(make_submission, warm_parent):
     from autograder.sandbox.client import WarmParent

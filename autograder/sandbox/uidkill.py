@@ -1,10 +1,20 @@
-"""Killing every process of a worker's uid, from a helper that stays small.
+"""Killing every process of a worker's uid, from a small helper that never forks.
 
-Only the standard library is imported here: ``zygote_start`` forks the helper
-before numpy is imported, and the helper forks once for every worker it cleans
-up after. A fork and its exit cost in proportion to the memory mapped (0.7 ms
-with numpy loaded, a quarter of that without), for some 45 workers per
-submission.
+``kill(-1, SIGKILL)`` reaches every process whose real or saved uid is the
+caller's real or effective uid. The helper (started as root) takes the worker's
+uid as its real and effective uid for the duration of one ``kill(-1)``, keeping
+root as its saved uid so that it can take root back afterwards: with a non-root
+effective uid it holds no effective capability, so the signal reaches that
+uid's processes and nothing else. Workers cannot signal or trace the helper
+while it wears their uid: Landlock scopes their signals to their own domain
+(ABI 6), and a process whose uid changed is not dumpable.
+
+An earlier helper forked a child per cleanup that dropped to the uid for good.
+Some 45 workers a submission made that fork, and its exit, a tenth of all the
+CPU a batch spends beside its graders.
+
+Only the standard library is imported here: ``zygote_start`` starts the helper
+before numpy is imported, so it stays a few MB.
 """
 
 from __future__ import annotations
@@ -14,14 +24,15 @@ import signal
 import socket
 import struct
 
+REPLY_TIMEOUT = 10.0  # seconds; a helper that does not answer is killed and replaced
+
 
 class UidKiller:
     """A small helper process that kills every process of a uid.
 
-    ``kill(-1, SIGKILL)`` reaches every process of the caller's uid, so a child
-    that has taken the worker's uid cleans up whatever the worker left behind,
-    even processes that left its process group. Create it before numpy or torch
-    is imported (see the module's docstring).
+    Create it before numpy or torch is imported (see the module's docstring).
+    ``kill_uid`` returns whether the helper confirmed the kill; a helper that
+    died or stopped answering is replaced, so the next call works again.
     """
 
     def __init__(self) -> None:
@@ -33,10 +44,38 @@ class UidKiller:
             os.closerange(fd + 1, 65536)
             _killer_loop(theirs)
         theirs.close()
+        self.sock.settimeout(REPLY_TIMEOUT)
 
-    def kill_uid(self, uid: int) -> None:
-        self.sock.sendall(struct.pack("<I", uid))
-        self.sock.recv(1)
+    def kill_uid(self, uid: int) -> bool:
+        """Kill every process of ``uid``. False when the helper failed (the uid may still
+        have processes: treat it as dirty)."""
+        try:
+            self.sock.sendall(struct.pack("<I", uid))
+            if self.sock.recv(1) == b"k":
+                return True
+        except OSError:  # includes the timeout
+            pass
+        self._replace()
+        return False
+
+    def _replace(self) -> None:
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        try:
+            os.waitpid(self.pid, 0)
+        except ChildProcessError:
+            pass
+        self.sock.close()
+        self.__init__()
+
+    def close(self) -> None:
+        self.sock.close()
+        try:
+            os.waitpid(self.pid, 0)
+        except ChildProcessError:
+            pass
 
 
 def _killer_loop(sock: socket.socket) -> None:
@@ -54,17 +93,20 @@ def _killer_loop(sock: socket.socket) -> None:
 
 
 def _kill_all_of_uid(uid: int) -> None:
-    """kill(-1) from a child that has taken ``uid``: every process of that uid dies."""
-    killer = os.fork()
-    if killer == 0:
+    """kill(-1) as ``uid`` (real and effective), then back to root (kept as the saved uid).
+
+    If taking root back fails, this process must not go on: it exits, and the
+    zygote replaces it.
+    """
+    os.setresuid(uid, uid, 0)
+    try:
+        for _ in range(3):  # processes forked while the first sweep ran
+            try:
+                os.kill(-1, signal.SIGKILL)
+            except ProcessLookupError:
+                break
+    finally:
         try:
-            os.setresgid(uid, uid, uid)
-            os.setresuid(uid, uid, uid)
-            for _ in range(3):
-                try:
-                    os.kill(-1, signal.SIGKILL)
-                except ProcessLookupError:
-                    break
-        finally:
-            os._exit(0)
-    os.waitpid(killer, 0)
+            os.setresuid(0, 0, 0)
+        except OSError:
+            os._exit(1)

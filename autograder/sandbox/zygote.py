@@ -63,10 +63,17 @@ class Zygote:
     def allocate_uid(self) -> int | None:
         if self.uids is None:
             return None
-        uid, left_dirty = self.uids.acquire()
-        if left_dirty:  # its last owner died without cleaning up: kill what it left
-            self.killer.kill_uid(uid)
-        return uid
+        for _ in range(limits.UID_SLOTS):
+            uid, left_dirty = self.uids.acquire()
+            # its last owner died without cleaning up: kill what it left
+            if not left_dirty or self._kill_uid(uid):
+                return uid
+            self.uids.abandon(uid)  # still dirty: leave it for a later owner
+        raise RuntimeError("no worker uid could be cleaned up")
+
+    def _kill_uid(self, uid: int) -> bool:
+        # a helper that failed has been replaced: one more try with the new one
+        return self.killer.kill_uid(uid) or self.killer.kill_uid(uid)
 
     def serve(self) -> None:
         send_control(self.control, {
@@ -141,8 +148,10 @@ class Zygote:
         except (ProcessLookupError, PermissionError):
             pass
         if uid is not None:
-            self.killer.kill_uid(uid)
-            self.uids.release(uid)
+            if self._kill_uid(uid):
+                self.uids.release(uid)
+            else:
+                self.uids.abandon(uid)
 
     def release(self, pid: int) -> dict:
         """Kill a worker and everything it started; collect its exit status later."""
@@ -216,6 +225,13 @@ class UidPool:
         fd = self.held.pop(uid, None)
         if fd is not None:
             os.pwrite(fd, b"c", 0)
+            os.close(fd)
+
+    def abandon(self, uid: int) -> None:
+        """Give ``uid`` up while it may still have processes: it stays marked dirty, so
+        whoever acquires it next kills them first."""
+        fd = self.held.pop(uid, None)
+        if fd is not None:
             os.close(fd)
 
 
