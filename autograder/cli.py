@@ -428,6 +428,10 @@ def package(ctx, assignment, fmt, out_dir, debug) -> None:
 @click.argument("submissions", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=1, show_default=True,
               help="Submissions graded at once (local backend).")
+@click.option("--pin-cpus/--no-pin-cpus", default=None,
+              help="Pin each job (its grader, warm parent and sandboxed workers) to one CPU, "
+                   "jobs spread over the CPUs [default: pin when --jobs is at least the "
+                   "number of CPUs: about 5% faster on an otherwise idle machine].")
 @click.option("--db", type=click.Path(dir_okay=False, path_type=Path),
               help="The SQLite gradebook (default: gradebook.sqlite in the course folder).")
 @click.option("--force", is_flag=True, help="Regrade submissions even when unchanged.")
@@ -437,7 +441,8 @@ def package(ctx, assignment, fmt, out_dir, debug) -> None:
 @click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
 @click.pass_context
 @_handle_errors
-def grade_batch_cmd(ctx, assignment, submissions, jobs, db, force, backend, scheduler, debug):
+def grade_batch_cmd(ctx, assignment, submissions, jobs, pin_cpus, db, force, backend, scheduler,
+                    debug):
     """Grade a whole class into the gradebook: parallel, resumable, history kept.
 
     SUBMISSIONS is one folder or .zip per student (named by student id), a
@@ -460,7 +465,7 @@ def grade_batch_cmd(ctx, assignment, submissions, jobs, db, force, backend, sche
             raise UsageError("--backend dask needs --scheduler tcp://HOST:PORT")
         runner_backend = DaskBackend(scheduler)
     else:
-        runner_backend = LocalBackend(jobs)
+        runner_backend = LocalBackend(jobs, pin_cpus=pin_cpus)
     db_path = db or course.gradebook_path
     click.echo(f"grading {len(found)} submission(s) of {a.id} ({found[0].layout} layout) "
                f"into {db_path} with {backend} backend" + (f", {jobs} job(s)" if backend == "local"

@@ -10,14 +10,17 @@ decides the scaling from 1 to 2 jobs: about 1.65x at N = 60, against about 1.75x
 steady state (printed too, start-up left out).
 
 Generates N submissions (a mix of correct work and plausible mistakes made by
-mutating the reference), grades them into a fresh gradebook with 1 and then 2
-jobs, and prints throughput, per-submission wall time, the scaling from 1 to 2
-jobs (overall, and in steady state between the first and the last result), and
-how many cores the machine kept busy (run it on an otherwise idle machine).
+mutating the reference) and grades all of them four times, each into a fresh
+gradebook, with 1, 2, 2 and 1 jobs: this VM's speed drifts by 10-25% over
+minutes, and the "ABBA" order cancels a drift that is linear in time, which a
+1-then-2 order would book as scaling (or as its absence). Prints each run, then
+per job count the throughput, per-submission wall time and cores kept busy over
+its two runs, the scaling from 1 to 2 jobs (overall, run by run, and in steady
+state between the first and the last result). Run it on an otherwise idle machine.
 
 The peak memory of the whole batch (the sum of the proportional set size, PSS,
 of every process in the tree: grading processes, warm parents, sandboxed
-workers) comes from a third, separate ``--jobs 2`` run over the first 60 of the
+workers) comes from a fifth, separate ``--jobs 2`` run over the first 60 of the
 submissions (memory does not grow with the batch: each job holds one submission at a
 time): sampling PSS five times a second costs about a fifth of a core, which would
 slow the timed runs (and the two-job run more than the one-job run, whose second
@@ -47,6 +50,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 MEMORY_RUN = 60  # submissions in the separate, sampled run that measures peak memory
+# The timed runs, in "ABBA" order: this VM's speed drifts by 10-25% over minutes, and a
+# drift that is linear in time cancels out of the sums of runs 1+4 and 2+3.
+ORDER = (1, 2, 2, 1)
 MUTATIONS = [  # (module, old, new): plausible student mistakes
     None, None,  # correct work
     ("layers.py", "np.maximum(0, x)", "np.maximum(0, x) * 1.0001"),
@@ -227,17 +233,31 @@ def main() -> None:
         root = Path(tmp) / "submissions"
         root.mkdir()
         make_submissions(root, count)
-        results = {}
-        for jobs in (1, 2):
-            seconds, _, summary, cpu = run_batch(root, jobs, Path(tmp) / f"gb{jobs}.sqlite")
-            results[jobs] = seconds
-            print(f"--jobs {jobs}: {count} submissions in {seconds:.1f} s wall = "
+        seconds_by_jobs: dict[int, list[float]] = {1: [], 2: []}
+        cpu_by_jobs: dict[int, list[float]] = {1: [], 2: []}
+        steady_by_jobs: dict[int, list[float]] = {1: [], 2: []}
+        for run, jobs in enumerate(ORDER):
+            db = Path(tmp) / f"gb{run}-{jobs}.sqlite"
+            seconds, _, summary, cpu = run_batch(root, jobs, db)
+            seconds_by_jobs[jobs].append(seconds)
+            cpu_by_jobs[jobs].append(cpu)
+            steady_by_jobs[jobs].append(steady_state_seconds(db))
+            print(f"run {run + 1}, --jobs {jobs}: {count} submissions in {seconds:.1f} s wall = "
                   f"{count / seconds * 60:.1f} per minute, {seconds / count:.2f} s each "
                   f"(including start-up); CPU {cpu:.1f} s = {cpu / seconds:.2f} cores busy "
                   f"on average (of {os.cpu_count()})")
             print(f"    {summary}")
-        print(f"scaling from 1 to 2 jobs: {results[1] / results[2]:.2f}x overall")
-        steady = {jobs: steady_state_seconds(Path(tmp) / f"gb{jobs}.sqlite") for jobs in (1, 2)}
+        results = {jobs: sum(times) for jobs, times in seconds_by_jobs.items()}
+        for jobs in (1, 2):
+            runs = len(seconds_by_jobs[jobs])
+            print(f"--jobs {jobs}, {runs} runs: {runs * count / results[jobs] * 60:.1f} per minute, "
+                  f"{results[jobs] / (runs * count):.2f} s each; "
+                  f"{sum(cpu_by_jobs[jobs]) / results[jobs]:.2f} cores busy")
+        pairs = ", ".join(f"{a / b:.2f}x" for a, b in zip(seconds_by_jobs[1], seconds_by_jobs[2],
+                                                                    strict=True))
+        print(f"scaling from 1 to 2 jobs: {results[1] / results[2]:.2f}x overall "
+              f"(run by run: {pairs})")
+        steady = {jobs: sum(v) / len(v) for jobs, v in steady_by_jobs.items()}
         print(f"steady state (first to last result, start-up excluded): {steady[1]:.2f} s and "
               f"{steady[2]:.2f} s per submission, scaling {steady[1] / steady[2]:.2f}x")
         memory_subs = Path(tmp) / "memory-run"
@@ -249,9 +269,9 @@ def main() -> None:
         print(f"peak memory of the whole batch with --jobs 2, workers included (PSS of the "
               f"process tree, sampled in a separate run over {min(count, MEMORY_RUN)} of the "
               f"submissions): {peak / 1024:.0f} MiB ({seconds:.1f} s wall with the sampler)")
-        ours = dlgrade_scores(Path(tmp) / "gb2.sqlite")
+        ours = dlgrade_scores(Path(tmp) / "gb1-2.sqlite")
         subs = sorted(root.iterdir())[:sample]
-        per_jobs2 = results[2] / count
+        per_jobs2 = results[2] / (len(seconds_by_jobs[2]) * count)
         for name, timer in (("nbgrader autograde", time_nbgrader), ("otter run", time_otter)):
             if not subs:
                 break

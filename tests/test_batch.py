@@ -119,3 +119,53 @@ def test_gradebook_rows_are_written_one_transaction_each(tmp_path):
     with Gradebook(path) as other:
         assert [r.error for r in other.latest("a")] == ["boom"]
     assert os.path.getsize(path) > 0
+
+
+def test_cpu_plan_pins_only_when_every_cpu_has_a_job(monkeypatch):
+    from autograder.batch.runner import cpu_plan
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {4, 6})  # a 2-CPU cpuset
+    assert cpu_plan(1) is None  # a spare CPU takes the job's background work
+    assert cpu_plan(2) == [4, 6]
+    assert cpu_plan(5) == [4, 6, 4, 6, 4]  # more jobs than CPUs: spread evenly
+    assert cpu_plan(2, pin=False) is None
+    assert cpu_plan(1, pin=True) == [4]
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0})
+    assert cpu_plan(3) is None  # one CPU: nothing to choose
+
+
+def _affinity_here_and_in_a_child() -> tuple[int, list[int], list[int]]:
+    import subprocess
+    import sys
+
+    child = subprocess.run([sys.executable, "-c",
+                            "import os; print(sorted(os.sched_getaffinity(0)))"],
+                           capture_output=True, text=True, check=True).stdout
+    return os.getpid(), sorted(os.sched_getaffinity(0)), eval(child)
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="pinning needs two usable CPUs")
+def test_each_grading_process_and_what_it_starts_runs_on_its_own_cpu():
+    """The pool initializer pins each process to the CPU it takes from the queue, and the
+    processes it starts (the warm parent, hence the workers) inherit that CPU."""
+    import time
+    from concurrent.futures import ProcessPoolExecutor
+
+    from autograder.batch.runner import _pin_to_cpu, _pool_context, cpu_plan
+
+    plan = cpu_plan(2, pin=True)
+    ctx = _pool_context(["os"])
+    queue = ctx.SimpleQueue()
+    for cpu in plan:
+        queue.put(cpu)
+    seen: dict[int, tuple[list[int], list[int]]] = {}
+    with ProcessPoolExecutor(2, mp_context=ctx, initializer=_pin_to_cpu,
+                             initargs=(queue,)) as pool:
+        deadline = time.monotonic() + 60
+        while len(seen) < 2 and time.monotonic() < deadline:
+            futures = [pool.submit(_affinity_here_and_in_a_child) for _ in range(4)]
+            for future in futures:
+                pid, own, child = future.result()
+                seen[pid] = (own, child)
+    assert sorted(own for own, _ in seen.values()) == [[plan[0]], [plan[1]]]
+    assert all(child == own for own, child in seen.values())
