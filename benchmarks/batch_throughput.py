@@ -6,8 +6,9 @@ N defaults to 200, a class of a couple of hundred students (what instructors gra
 once). A batch pays about 4 s once, whatever its size and the number of jobs: the fork
 server imports torch, scikit-learn and pytest (3 s of one core) before the first
 submission starts. The smaller the batch, the more that fixed cost, not grading,
-decides the scaling from 1 to 2 jobs: about 1.65x at N = 60, against about 1.75x in
-steady state (printed too, start-up left out).
+weighs on the scaling from 1 to 2 jobs; the steady state (start-up left out) is
+printed too. With 2 jobs on a 2-CPU machine grade-batch pins each job to a CPU
+(``--pin-cpus``, the default when jobs >= CPUs); with 1 job it does not.
 
 Generates N submissions (a mix of correct work and plausible mistakes made by
 mutating the reference) and grades all of them four times, each into a fresh
