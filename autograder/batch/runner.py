@@ -92,8 +92,8 @@ def cpu_plan(jobs: int, pin: bool | None = None) -> list[int] | None:
     A grading process, its warm parent and its workers then share one CPU (they take
     turns: the grader waits while the worker computes). Left unpinned, the kernel
     often queues a job's runnable process behind the other job's on one CPU while the
-    other CPU idles, since both count as cache-hot there: about 5% of a two-job batch's
-    time on a two-core machine. With fewer jobs than CPUs, a job's own background work
+    other CPU idles, since both count as cache-hot there: a two-job batch on two cores
+    kept 1.87 of them busy unpinned, 1.94-1.96 pinned. With fewer jobs than CPUs, a job's own background work
     (tearing down the last worker) uses a spare core, so nothing is pinned.
     """
     try:
