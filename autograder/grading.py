@@ -22,6 +22,7 @@ import pytest
 
 import autograder
 from autograder.config import Assignment
+from autograder.grader_imports import uses_torch
 from autograder.plugin import GradingPlugin
 from autograder.results import GradeResult, write_json_atomic
 from autograder.sandbox.client import WarmParent
@@ -75,16 +76,18 @@ def single_threaded_oracles():
     process only spin while the worker computes, and steal the core that a
     parallel grading job (or the worker itself) needs.
     """
-    import torch
     from threadpoolctl import threadpool_limits
 
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
+    torch = sys.modules.get("torch")  # imported before pytest runs wherever grading uses it
+    previous = torch.get_num_threads() if torch is not None else None
+    if torch is not None:
+        torch.set_num_threads(1)
     try:
         with threadpool_limits(limits=1):
             yield
     finally:
-        torch.set_num_threads(previous)
+        if torch is not None:
+            torch.set_num_threads(previous)
 
 
 def _now() -> str:
@@ -248,6 +251,8 @@ def grade_submission(
         args = pytest_arguments(assignment, include_hidden, pytest_args, tests)
         log = io.StringIO()
         _cache_assertion_rewrites()
+        if uses_torch(assignment):  # before any test: the plugin seeds torch when it is loaded
+            import torch  # noqa: F401
         with (single_threaded_oracles(), fresh_test_modules(assignment.root / "tests"),
               no_plugin_autoload()):
             if show_pytest_output:  # an instructor debugging a grader: pytest's full report

@@ -12,7 +12,9 @@ and this marker:
 - ``@pytest.mark.points(n)``: what the test is worth (all or nothing).
 
 Before each test, numpy's and torch's global RNGs are seeded with ``seed`` in
-the trusted process too, and the worker seeds its own before any student code.
+the trusted process too (torch's when it is loaded: grading loads it before the
+first test wherever the assignment uses it), and the worker seeds its own before
+any student code.
 
 The plugin records one ``TestResult`` per test. A test's docstring is its
 feedback line; a failure's reason is one line built from the exception. For
@@ -21,6 +23,7 @@ hidden tests, only value-free text is kept (see ``failure_reason``).
 
 from __future__ import annotations
 
+import sys
 import zlib
 from pathlib import Path
 
@@ -171,11 +174,11 @@ class GradingPlugin:
     @pytest.fixture(autouse=True)
     def _seed_trusted_side(self, seed: int) -> None:
         np.random.seed(seed)
-        try:
-            import torch
-        except ImportError:
-            return
-        seed_torch(torch, seed)
+        # Grading imports torch before the first test wherever the graders or the students
+        # use it (``grader_imports.uses_torch``); elsewhere nothing draws from it.
+        torch = sys.modules.get("torch")
+        if torch is not None:
+            seed_torch(torch, seed)
 
     @pytest.fixture
     def submission(self, request: pytest.FixtureRequest, seed: int):

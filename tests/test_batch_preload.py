@@ -6,9 +6,16 @@ import dataclasses
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from autograder.batch.preload import PLATFORM_PRELOAD, grader_imports, imported_modules, preload_for
+from autograder.batch.preload import (
+    PLATFORM_PRELOAD,
+    TORCH_PRELOAD,
+    grader_imports,
+    imported_modules,
+    preload_for,
+)
 from autograder.batch.runner import _pool_context
 from autograder.config import load_course
+from autograder.grader_imports import uses_torch
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -33,6 +40,25 @@ def test_assignment_graders_imports_are_found():
     preload = preload_for(course.assignment("01-classical"))
     assert preload[:len(PLATFORM_PRELOAD)] == PLATFORM_PRELOAD
     assert "sklearn.mixture" in preload and len(preload) == len(set(preload))
+    assert not any(m.startswith("torch") for m in preload)  # 01's grading never uses torch
+    preload = preload_for(course.assignment("02-feedforward"))  # its graders' oracles do
+    assert preload[:len(PLATFORM_PRELOAD) + 2] == PLATFORM_PRELOAD + TORCH_PRELOAD
+
+
+def test_uses_torch_reads_every_test_file_and_notices_edits(tmp_path):
+    """Torch is needed in the trusted process when students may use it or any grader file
+    imports it, even inside a function; an edited test file is read again."""
+    course = load_course(REPO)
+    assert {a.id: uses_torch(a) for a in course.assignments()} == {
+        a.id: a.id != "01-classical" for a in course.assignments()}
+    root = tmp_path / "assignments" / "01-classical"
+    (root / "tests" / "hidden").mkdir(parents=True)
+    helper = root / "tests" / "hidden" / "test_h.py"
+    helper.write_text("import numpy\n\ndef test_x():\n    pass\n")
+    fake = dataclasses.replace(course.assignment("01-classical"), root=root)
+    assert not uses_torch(fake)
+    helper.write_text("import numpy\n\ndef test_x():\n    import torch.nn\n")
+    assert uses_torch(fake)
 
 
 def test_course_and_student_modules_are_never_preloaded(tmp_path, monkeypatch):

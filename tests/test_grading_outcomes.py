@@ -10,7 +10,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -238,3 +241,24 @@ def test_a_process_that_escapes_the_workers_group_does_not_outlive_grading(grade
     while _worker_uid_processes() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert _worker_uid_processes() == []
+
+
+REPO = Path(__file__).resolve().parents[1]
+GRADE_01_AND_REPORT_TORCH = """
+import sys
+from pathlib import Path
+from autograder.config import load_course
+from autograder.grading import grade_submission
+course = load_course(Path(sys.argv[1]))
+result = grade_submission(course.assignment("01-classical"), Path(sys.argv[2]), include_hidden=True)
+print(result.score, "torch" in sys.modules)
+"""
+
+
+def test_grading_an_assignment_that_never_uses_torch_does_not_import_it(tmp_path):
+    """01's students may not use torch and its graders never import it: grading it in a fresh
+    interpreter leaves torch unimported (1.5 s of a student's check), at full marks."""
+    out = subprocess.run([sys.executable, "-c", GRADE_01_AND_REPORT_TORCH, str(REPO),
+                          str(REPO / "solutions" / "01-classical")],
+                         capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert out.stdout.split() == ["100.0", "False"], out.stderr[-2000:]
