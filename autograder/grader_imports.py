@@ -85,6 +85,14 @@ def grader_imports(assignment: Assignment) -> list[str]:
 _torch_use: dict[str, tuple[tuple, bool]] = {}  # tests folder -> (files' stat signature, answer)
 
 
+def _stat_signature(path: Path) -> tuple:
+    try:
+        st = os.stat(path)
+    except OSError:  # removed while we looked: it counts as changed
+        return (str(path), -1, -1)
+    return (str(path), st.st_mtime_ns, st.st_size)
+
+
 def uses_torch(assignment: Assignment) -> bool:
     """Whether grading ``assignment`` needs torch in the trusted process: the students may
     use it (their workers can return tensors), or a grader imports it anywhere in its
@@ -92,8 +100,7 @@ def uses_torch(assignment: Assignment) -> bool:
     if assignment.students_use_torch:
         return True
     tests = assignment.root / "tests"
-    signature = tuple(sorted((str(p), st.st_mtime_ns, st.st_size)
-                             for p in tests.rglob("*.py") for st in [os.stat(p)]))
+    signature = tuple(sorted(_stat_signature(p) for p in tests.rglob("*.py")))
     cached = _torch_use.get(str(tests))
     if cached is None or cached[0] != signature:
         answer = any(m.split(".")[0] == "torch" for m in grader_imports(assignment))

@@ -155,7 +155,7 @@ def test_each_grading_process_and_what_it_starts_runs_on_its_own_cpu():
 
     plan = cpu_plan(2, pin=True)
     ctx = _pool_context(["os"])
-    queue = ctx.SimpleQueue()
+    queue = ctx.Queue()
     for cpu in plan:
         queue.put(cpu)
     seen: dict[int, tuple[list[int], list[int]]] = {}
@@ -169,3 +169,19 @@ def test_each_grading_process_and_what_it_starts_runs_on_its_own_cpu():
                 seen[pid] = (own, child)
     assert sorted(own for own, _ in seen.values()) == [[plan[0]], [plan[1]]]
     assert all(child == own for own, child in seen.values())
+
+
+def test_a_grading_process_that_finds_no_cpu_left_runs_unpinned(monkeypatch):
+    """An empty queue (more processes than planned CPUs) must not hang the pool."""
+    import queue
+
+    from autograder.batch.runner import _pin_to_cpu
+
+    class Empty:
+        def get(self, timeout=None):
+            raise queue.Empty
+
+    calls = []
+    monkeypatch.setattr(os, "sched_setaffinity", lambda *a: calls.append(a))
+    _pin_to_cpu(Empty())
+    assert calls == []

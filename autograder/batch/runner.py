@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -112,10 +113,10 @@ def _pin_to_cpu(cpu_queue) -> None:
     the warm parent and the workers it starts (they inherit the affinity)."""
     if cpu_queue is None:
         return
-    cpu = cpu_queue.get()
     try:
+        cpu = cpu_queue.get(timeout=10)  # never wait forever for a CPU: run unpinned instead
         os.sched_setaffinity(0, {cpu})
-    except OSError:  # the CPU went offline or out of our cpuset: run unpinned
+    except (queue.Empty, OSError):  # none left, or the CPU left our cpuset: run unpinned
         pass
 
 
@@ -188,7 +189,7 @@ class LocalBackend:
             ctx = _pool_context(preload)
             cpu_queue = None
             if plan:  # one CPU per process of this pool (a restarted pool gets a new queue)
-                cpu_queue = ctx.SimpleQueue()
+                cpu_queue = ctx.Queue()
                 for cpu in plan:
                     cpu_queue.put(cpu)
             pool = ProcessPoolExecutor(self.jobs, mp_context=ctx, initializer=_warm_up,

@@ -36,6 +36,9 @@ class UidKiller:
     """
 
     def __init__(self) -> None:
+        self._start()
+
+    def _start(self) -> None:
         self.sock, theirs = socket.socketpair()
         self.pid = os.fork()
         if self.pid == 0:
@@ -68,7 +71,7 @@ class UidKiller:
         except ChildProcessError:
             pass
         self.sock.close()
-        self.__init__()
+        self._start()
 
     def close(self) -> None:
         self.sock.close()
