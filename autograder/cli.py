@@ -194,11 +194,11 @@ def _run_grade(assignment, paths, include_hidden, isolation, outputs=(), show_ta
     reason): Gradescope must always find a results.json.
     """
     from autograder.errors import SubmissionRejected
-    from autograder.grading import grade_submission, shared_warm_parent
+    from autograder.grading import grade_submission, shared_backend
     from autograder.results import rejected_gradescope, render, render_table
 
     if isolation == "process":  # start it now: it loads numpy/torch while pytest starts up
-        shared_warm_parent(assignment.students_use_torch)
+        shared_backend(assignment.students_use_torch)
     try:
         result = grade_submission(assignment, paths if len(paths) > 1 else paths[0],
                                   include_hidden=include_hidden, isolation=isolation,

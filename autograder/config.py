@@ -23,6 +23,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from autograder.errors import ConfigError, UsageError
+from autograder.sandbox import protections
 
 
 @dataclass(frozen=True)
@@ -181,10 +182,13 @@ class GradingPolicy:
     late: LatePolicy = LatePolicy()
     assignments: dict[str, AssignmentPolicy] = field(default_factory=dict)
     extensions: dict[str, dict[str, float]] = field(default_factory=dict)  # student -> id -> days
+    # what `grade` and `grade-batch` refuse to grade without (names in sandbox/protections.py)
+    require_protections: tuple[str, ...] = protections.BASELINE
 
 
 _GRADING_KEYS = {"component_weight": (int, float), "drop_lowest": int, "timezone": str,
-                 "late": dict, "assignments": dict, "extensions": dict}
+                 "late": dict, "assignments": dict, "extensions": dict,
+                 "require_protections": list}
 _LATE_KEYS = {"penalty_per_day": (int, float), "penalty_per_hour": (int, float),
               "grace_minutes": (int, float), "max_late_days": (int, float)}
 _ASSIGNMENT_POLICY_KEYS = {"weight": (int, float), "due": (str, datetime)}
@@ -248,7 +252,15 @@ def parse_grading(table: dict, where: str) -> GradingPolicy:
                 for v in per_assignment.values()):
             raise ConfigError(f"{here}: {student} must map assignment ids to extra days (>= 0)")
         extensions[student] = {k: float(v) for k, v in per_assignment.items()}
-    return GradingPolicy(weight, int(drop), late, assignments, extensions)
+    required = table.get("require_protections", list(protections.BASELINE))
+    for name in required:
+        if not isinstance(name, str) or name not in protections.ALL:
+            close = difflib.get_close_matches(str(name), list(protections.ALL), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ConfigError(f"{where} [grading] require_protections: unknown protection "
+                              f"{name!r}{hint}; known: {', '.join(protections.ALL)}")
+    return GradingPolicy(weight, int(drop), late, assignments, extensions,
+                         tuple(dict.fromkeys([*protections.BASELINE, *required])))
 
 
 @dataclass(frozen=True)

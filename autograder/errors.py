@@ -52,3 +52,8 @@ class ConfigError(UsageError):
 
 class SubmissionRejected(UsageError):
     """A submission archive or folder that is refused before anything is extracted."""
+
+
+class ProtectionsMissing(UsageError):
+    """Official grading was asked for protections this machine cannot give (course.toml's
+    ``[grading] require_protections``): nothing is graded."""

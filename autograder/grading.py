@@ -22,10 +22,12 @@ import pytest
 
 import autograder
 from autograder.config import Assignment
+from autograder.errors import ProtectionsMissing
 from autograder.grader_imports import uses_torch
 from autograder.plugin import GradingPlugin
 from autograder.results import GradeResult, write_json_atomic
-from autograder.sandbox.client import WarmParent
+from autograder.sandbox import protections
+from autograder.sandbox.backend import WorkerBackend, choose_kind, start_backend
 from autograder.sandbox.session import SubmissionSandbox
 from autograder.submission import prepare_submission
 
@@ -34,18 +36,37 @@ class GraderError(RuntimeError):
     """The graders themselves are broken (collection error, bad marker): not the student's fault."""
 
 
-_shared_parents: dict[bool, WarmParent] = {}
+_shared_backends: dict[tuple[bool, str], WorkerBackend] = {}
 _shared_lock = threading.Lock()
 
 
-def shared_warm_parent(with_torch: bool = True) -> WarmParent:
-    """The process-wide warm parent (with or without torch), started on first use."""
+def shared_backend(with_torch: bool = True, kind: str | None = None) -> WorkerBackend:
+    """The process-wide worker backend (with or without torch), started on first use.
+
+    ``kind``: ``fork`` or ``spawn``; by default ``$DLGRADE_WORKER``, else what the platform
+    supports (``sandbox/backend.py``)."""
+    kind = choose_kind(kind)
     with _shared_lock:
-        parent = _shared_parents.get(with_torch)
-        if parent is None or parent.process.poll() is not None:
-            parent = _shared_parents[with_torch] = WarmParent(with_torch)
-            atexit.register(parent.close)
-        return parent
+        backend = _shared_backends.get((with_torch, kind))
+        if backend is None or not backend.alive():
+            backend = _shared_backends[(with_torch, kind)] = start_backend(with_torch, kind)
+            atexit.register(backend.close)
+        return backend
+
+
+def ensure_protections(backend: WorkerBackend, required: Sequence[str]) -> None:
+    """Stop official grading before any score exists when a required protection is missing.
+
+    Raises:
+        ProtectionsMissing: the names of the missing protections, and why they are off.
+    """
+    missing = protections.missing(required, backend.protections())
+    if missing:
+        why = "".join(f"\n  - {note}" for note in backend.notes())
+        raise ProtectionsMissing(
+            f"course.toml requires protections this machine does not give: "
+            f"{', '.join(missing)} (in force: {', '.join(backend.protections())}). "
+            f"Nothing was graded.{why}")
 
 
 @contextlib.contextmanager
@@ -219,7 +240,8 @@ def grade_submission(
     *,
     include_hidden: bool = True,
     isolation: str = "process",
-    parent: WarmParent | None = None,
+    parent: WorkerBackend | None = None,
+    require: Sequence[str] = (),
     json_path: Path | None = None,
     pytest_args: Sequence[str] = (),
     show_pytest_output: bool = False,
@@ -230,7 +252,8 @@ def grade_submission(
     Args:
         include_hidden: run the hidden tests too (instructors); ``False`` for ``check``.
         isolation: ``"process"`` (sandboxed workers) or ``"none"`` (debugging).
-        parent: a warm parent to reuse; the shared one by default.
+        parent: a worker backend to reuse; the shared one by default.
+        require: protections official grading must have (``ProtectionsMissing`` otherwise).
         json_path: also write the results JSON there, atomically.
         tests: run these test files (under the assignment's ``tests/``) instead of
             the public (and hidden) folders.
@@ -243,7 +266,9 @@ def grade_submission(
     prepared = prepare_submission(submission, assignment.modules)
     try:
         if isolation == "process" and parent is None:
-            parent = shared_warm_parent(assignment.students_use_torch)
+            parent = shared_backend(assignment.students_use_torch)
+        if isolation == "process" and require:
+            ensure_protections(parent, require)
         sandbox = SubmissionSandbox(assignment, prepared.directory, isolation, parent,
                                     prepared.problems)
         sandbox.probe_modules()

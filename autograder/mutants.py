@@ -30,7 +30,7 @@ from pathlib import Path
 from autograder.config import Assignment
 from autograder.grading import grade_submission
 from autograder.results import GradeResult
-from autograder.sandbox.client import WarmParent
+from autograder.sandbox.fork_backend import WarmParent
 
 
 @dataclass(frozen=True)

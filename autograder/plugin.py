@@ -32,8 +32,8 @@ import pytest
 
 from autograder.errors import SubmissionError
 from autograder.results import AFTER_DUE_DATE, VISIBLE, TestResult
+from autograder.sandbox.seeding import seed_torch
 from autograder.sandbox.session import Submission, SubmissionSandbox
-from autograder.sandbox.zygote import seed_torch
 from autograder.testing import AssertCloseError
 
 _FIRST_LINE_MAX = 300

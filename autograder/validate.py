@@ -21,9 +21,9 @@ from pathlib import Path
 
 from autograder.authoring import stale_files
 from autograder.config import Assignment
-from autograder.grading import grade_submission, shared_warm_parent
+from autograder.grading import grade_submission, shared_backend
 from autograder.results import GradeResult
-from autograder.sandbox.client import WarmParent
+from autograder.sandbox.fork_backend import WarmParent
 
 
 @dataclass
@@ -74,7 +74,7 @@ def validate_assignment(assignment: Assignment, parent: WarmParent | None = None
                         "; ".join(stale[:5]) + (" (run `dlgrade generate`)" if stale else "")))
 
     if parent is None:  # start the warm parent first: its start-up is not part of a grade
-        parent = shared_warm_parent(assignment.students_use_torch)
+        parent = shared_backend(assignment.students_use_torch)
     parent.protections()
     t0 = time.perf_counter()
     first = report.reference = grade_submission(assignment, assignment.solutions_dir,

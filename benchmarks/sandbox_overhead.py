@@ -25,7 +25,7 @@ sys.path.insert(0, str(REPO))
 
 from autograder.config import load_course  # noqa: E402
 from autograder.grading import grade_submission  # noqa: E402
-from autograder.sandbox.client import WarmParent  # noqa: E402
+from autograder.sandbox.fork_backend import WarmParent  # noqa: E402
 from autograder.sandbox.limits import WorkerSpec  # noqa: E402
 
 MODULE = "def noop(x):\n    return x\n\ndef nbytes(a):\n    return a.nbytes\n"

@@ -9,7 +9,7 @@ import pytest
 from autograder.config import Course, load_course
 from autograder.grading import grade_submission
 from autograder.results import GradeResult
-from autograder.sandbox.client import WarmParent
+from autograder.sandbox.fork_backend import WarmParent
 from tests.hostile.corpus import HONEST_MINI  # noqa: F401  (re-exported for the tests)
 
 REPO = Path(__file__).resolve().parents[1]

@@ -432,7 +432,7 @@ def test_an_abandoned_uid_stays_dirty_for_its_next_owner(tmp_path):
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="per-worker uids exist only when grading as root")
 def test_two_warm_parents_never_share_a_uid(make_submission, warm_parent):
-    from autograder.sandbox.client import WarmParent
+    from autograder.sandbox.fork_backend import WarmParent
 
     sub = make_submission()
     other_parent = WarmParent(with_torch=False)
@@ -521,7 +521,7 @@ def test_seed_torch_draws_as_manual_seed_does_without_recording_stacks(monkeypat
     full linecache); on a CPU-only machine ``seed_torch`` seeds the CPU generator alone."""
     import traceback
 
-    from autograder.sandbox.zygote import seed_torch
+    from autograder.sandbox.seeding import seed_torch
 
     torch.manual_seed(1234)
     want = torch.rand(5)

@@ -124,12 +124,12 @@ def _warm_up(course_root: str, assignment_id: str, cpu_queue=None) -> None:
     """Pool initializer: pin to a CPU (if asked), load the course and start the warm parent
     before the first task."""
     from autograder.config import load_course
-    from autograder.grading import shared_warm_parent
+    from autograder.grading import shared_backend
 
     _pin_to_cpu(cpu_queue)
     course = load_course(Path(course_root))
     _course_cache[course_root] = course
-    shared_warm_parent(course.assignment(assignment_id).students_use_torch)
+    shared_backend(course.assignment(assignment_id).students_use_torch)
 
 
 # ------------------------------------------------------------------- backends

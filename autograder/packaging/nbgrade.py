@@ -116,10 +116,10 @@ class NotebookGrader:
 def serve(course: Path, assignment_id: str, submission_dir: Path) -> None:
     """The grading server: one JSON request per line on stdin, one reply per line on stdout."""
     from autograder.config import load_course
-    from autograder.grading import grade_submission, shared_warm_parent
+    from autograder.grading import grade_submission, shared_backend
 
     assignment = load_course(course).assignment(assignment_id)
-    parent = shared_warm_parent(assignment.students_use_torch)
+    parent = shared_backend(assignment.students_use_torch)
     out = sys.stdout
     sys.stdout = sys.stderr  # nothing but replies on the pipe
     tests_root = (course / "assignments" / assignment_id / "tests").resolve()

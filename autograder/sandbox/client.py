@@ -18,16 +18,18 @@ import os
 import select
 import signal
 import socket
-import subprocess
 import sys
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from autograder.errors import StudentException, SubmissionError, WorkerCrashed, WorkerTimeout
-from autograder.sandbox import codec, protocol, zygote
-from autograder.sandbox.limits import WorkerSpec
+from autograder.sandbox import codec, protocol
+from autograder.sandbox.limits import CONFINEMENT_FAILED
 from autograder.sandbox.worker import Dispatcher
+
+if TYPE_CHECKING:
+    from autograder.sandbox.backend import WorkerBackend
 
 # What a worker may send back in one reply.
 REPLY_LIMITS = codec.Limits(max_depth=100, max_items=1_000_000, max_str_bytes=16 * 2**20,
@@ -140,7 +142,7 @@ class Connection:
 class WorkerConnection(Connection):
     """A live sandboxed worker process."""
 
-    def __init__(self, parent: WarmParent, pid: int, sock: socket.socket, out_fd: int,
+    def __init__(self, parent: WorkerBackend, pid: int, sock: socket.socket, out_fd: int,
                  max_output: int):
         self.parent = parent
         self.pid = pid
@@ -293,98 +295,10 @@ def describe_exit(status: dict) -> str:
         return f"killed by {name}" + (f": {hint}" if hint else "")
     if code is None:
         return "exit status unknown"
+    if code == CONFINEMENT_FAILED:
+        return (f"exit code {code}: the sandbox could not confine the worker on this machine "
+                "(a platform problem, not the submission's)")
     return f"exit code {code}"
-
-
-class WarmParent:
-    """The trusted grader's link to one zygote process. Thread-safe."""
-
-    def __init__(self, with_torch: bool = True):
-        """Start the warm parent; ``with_torch=False`` preloads numpy only, for assignments
-        that ban torch: forking a process without torch's 200 MB is several times faster."""
-        self.with_torch = with_torch
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        env = {
-            "PATH": "/usr/local/bin:/usr/bin:/bin",
-            "LANG": "C.UTF-8",
-            "PYTHONHASHSEED": "0",
-            "OMP_NUM_THREADS": "1",
-            "MKL_NUM_THREADS": "1",
-            "OPENBLAS_NUM_THREADS": "1",
-            "PYTHONPATH": os.pathsep.join(p for p in sys.path if p),
-        }
-        args = [sys.executable, "-m", "autograder.sandbox.zygote_start", str(theirs.fileno()),
-                "torch" if with_torch else "notorch"]
-        self.process = subprocess.Popen(
-            args, pass_fds=[theirs.fileno()], env=env, cwd="/",
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-        )
-        theirs.close()
-        self.control = ours
-        self.lock = threading.Lock()
-        self.info: dict | None = None
-
-    def _ready(self) -> dict:
-        if self.info is None:
-            try:
-                self.info, _ = zygote.recv_control(self.control)
-            except (EOFError, ConnectionError) as exc:
-                raise RuntimeError("the sandbox's warm parent failed to start") from exc
-        return self.info
-
-    def protections(self) -> dict:
-        """What the warm parent can offer: ``root`` and ``landlock_abi``."""
-        with self.lock:
-            return dict(self._ready())
-
-    def spawn(self, spec: WorkerSpec, max_output: int = 64 * 1024) -> WorkerConnection:
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        out_r, out_w = os.pipe()
-        try:
-            with self.lock:
-                self._ready()
-                zygote.send_control(self.control, {"op": "spawn", "spec": spec.to_wire()},
-                                    [theirs.fileno(), out_w])
-                reply, _ = zygote.recv_control(self.control)
-        finally:
-            theirs.close()
-            os.close(out_w)
-        if "error" in reply:
-            os.close(out_r)
-            ours.close()
-            raise RuntimeError(f"the sandbox could not start a worker: {reply['error']}")
-        return WorkerConnection(self, reply["pid"], ours, out_r, max_output)
-
-    def reap(self, pid: int) -> str:
-        """Kill worker ``pid`` and everything it started; return how it ended."""
-        if pid <= 0:
-            return "already stopped"
-        with self.lock:
-            zygote.send_control(self.control, {"op": "reap", "pid": pid})
-            reply, _ = zygote.recv_control(self.control)
-        return describe_exit(reply)
-
-    def release(self, pid: int) -> None:
-        """Kill worker ``pid`` and everything it started, without waiting for its status."""
-        with self.lock:
-            zygote.send_control(self.control, {"op": "release", "pid": pid})
-            zygote.recv_control(self.control)
-
-    def close(self) -> None:
-        try:
-            self.control.close()
-        finally:
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-    def __enter__(self) -> WarmParent:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
 
 class LocalConnection(Connection):

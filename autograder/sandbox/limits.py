@@ -1,7 +1,9 @@
 """Operating-system confinement of a worker process (Linux; degrades elsewhere).
 
-``confine(spec)`` is called in the freshly forked worker, before any student
-code runs. It applies, in order, whatever this platform allows:
+``confine(spec, plan)`` is called in the fresh worker, before any student code runs.
+``probe_plan`` finds out once, in a forked trial worker, which protections the kernel,
+the container and the user allow (``confine`` with no plan tries each and keeps what
+works); every worker then applies exactly that plan. In order:
 
 1. new network and mount namespaces (root only): no network at all (the warm
    parent's own empty network namespace, see ``isolate_network``); the course's
@@ -14,8 +16,8 @@ code runs. It applies, in order, whatever this platform allows:
    counts exactly this worker's processes and they can all be killed at once;
 5. a Python-level socket block as the last fallback.
 
-It returns the names of the protections that are active, so ``dlgrade check``
-can say which ones are off on a student's laptop.
+It returns the names (``protections.py``) of the protections that are active, so
+results, ``dlgrade check`` and the report say which ones were off.
 """
 
 from __future__ import annotations
@@ -24,12 +26,20 @@ import ctypes
 import errno
 import functools
 import os
-import resource
+import shutil
 import signal
 import stat
 import sys
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from autograder.sandbox import protections as P
+
+try:
+    import resource
+except ImportError:  # Windows: no rlimits
+    resource = None
 
 # unshare(2) flags and mount(2) flags
 CLONE_NEWNS = 0x00020000
@@ -282,15 +292,15 @@ def apply_landlock(read_paths: list[str], write_paths: list[str], abi: int) -> l
     handled = _fs_rights(abi)
     attr = _RulesetAttr(handled, 0, 0)
     size = 8
-    applied = ["landlock-fs"]
+    applied = [P.LANDLOCK_FS]
     if abi >= 4:
         attr.handled_access_net = NET_BIND_TCP | NET_CONNECT_TCP
         size = 16
-        applied.append("landlock-net")
+        applied.append(P.LANDLOCK_NET)
     if abi >= 6:
         attr.scoped = SCOPE_ABSTRACT_UNIX_SOCKET | SCOPE_SIGNAL
         size = 24
-        applied.append("landlock-scope")
+        applied.append(P.LANDLOCK_SCOPE)
     ruleset = _check(c.syscall(SYS_LANDLOCK_CREATE_RULESET, ctypes.byref(attr),
                                ctypes.c_size_t(size), ctypes.c_uint32(0)), "landlock_create_ruleset")
     read = FS_EXECUTE | FS_READ_FILE | FS_READ_DIR
@@ -312,7 +322,7 @@ def apply_landlock(read_paths: list[str], write_paths: list[str], abi: int) -> l
                                  ctypes.c_uint32(0)), f"landlock_add_rule {path}")
             finally:
                 os.close(fd)
-        _check(c.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl(NO_NEW_PRIVS)")
+        set_no_new_privs()
         _check(c.syscall(SYS_LANDLOCK_RESTRICT_SELF, ctypes.c_int(ruleset), ctypes.c_uint32(0)),
                "landlock_restrict_self")
     finally:
@@ -389,33 +399,185 @@ def need_own_network_namespace() -> None:
     _network_isolated = False
 
 
-def confine(spec: WorkerSpec) -> list[str]:
-    """Confine the current (forked worker) process. Returns the active protections."""
+class ConfinementError(OSError):
+    """A protection of the worker's plan could not be applied (a platform problem)."""
+
+
+CONFINEMENT_FAILED = 71  # a worker's exit code when its plan could not be applied
+
+
+def set_no_new_privs() -> None:
+    """No privileges through setuid programs; Landlock requires it of a non-root process."""
+    _check(_c().prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl(NO_NEW_PRIVS)")
+
+
+def _own_scratch_copy(scratch: str, uid: int, parent: str) -> str:
+    """A copy of the submission owned by ``uid``, for a worker that drops to ``uid`` where no
+    private tmpfs can be mounted (a container without CAP_SYS_ADMIN). ``parent`` is a folder
+    of the warm parent's (root-owned, mode 711) that removes the copy when the worker ends."""
+    target = os.path.join(parent, str(uid))
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(scratch, target, symlinks=True)
+    for dirpath, dirnames, filenames in os.walk(target):
+        for name in [dirpath, *(os.path.join(dirpath, n) for n in dirnames + filenames)]:
+            os.lchown(name, uid, uid)
+    os.chmod(target, 0o700)
+    return target
+
+
+def _drop_to(uid: int) -> None:
+    os.setgroups([])
+    os.setresgid(uid, uid, uid)
+    os.setresuid(uid, uid, uid)
+
+
+def confine(spec: WorkerSpec, plan: frozenset[str] | None = None,
+            exclude: frozenset[str] = frozenset(), copy_parent: str | None = None) -> list[str]:
+    """Confine the current (fresh worker) process. Returns the active protections.
+
+    ``plan``: exactly the protections to apply (from ``probe_plan``); one that fails raises
+    ``ConfinementError``. ``None`` is the trial: try each (but those in ``exclude``) and keep
+    what works. ``spec.submission_dir`` becomes the worker's own copy where the worker drops
+    to its uid without a private tmpfs (``copy_parent`` holds it).
+    """
     active: list[str] = []
+
+    def attempt(name: str, apply) -> bool:
+        if name in exclude or (plan is not None and name not in plan):
+            return False
+        try:
+            apply()
+        except (OSError, AttributeError) as exc:
+            if plan is not None:
+                raise ConfinementError(exc.errno if isinstance(exc, OSError) else None,
+                                       f"{name}: {exc}") from exc
+            return False
+        active.append(name)
+        return True
+
     linux = sys.platform.startswith("linux")
-    root = is_root()
     scratch = os.path.realpath(spec.submission_dir)
     read_paths = [os.path.realpath(p) for p in spec.read_paths] or default_read_paths()
-    if linux and root:
-        _unshare(CLONE_NEWNS | (0 if _network_isolated else CLONE_NEWNET))
-        active.append("network-namespace")
-        _mount(None, "/", None, MS_REC | MS_PRIVATE, None)
-        _hide([p for p in spec.hide_paths if not scratch.startswith(os.path.realpath(p))])
-        active.append("mount-namespace")
-        if spec.uid is not None:
-            _expose_for_others(read_paths + [scratch])
-            _private_scratch(scratch, spec.uid, spec.max_disk_mb)
-            active.append("private-scratch")
-    exact_uid = linux and root and spec.uid is not None
-    _apply_rlimits(spec, exact_uid)
-    active.append("rlimits")
-    abi = landlock_abi()
-    if abi >= 1:
-        active += apply_landlock(SYSTEM_READ_PATHS + read_paths, [scratch], abi)
-    if exact_uid:
-        os.setgroups([])
-        os.setresgid(spec.uid, spec.uid, spec.uid)
-        os.setresuid(spec.uid, spec.uid, spec.uid)
-        active.append("unprivileged-uid")
+    if linux:
+        if _network_isolated and (plan is None or P.NETWORK_NAMESPACE in plan):
+            active.append(P.NETWORK_NAMESPACE)
+        else:
+            attempt(P.NETWORK_NAMESPACE, lambda: _unshare(CLONE_NEWNET))
+
+        def mount_namespace() -> None:
+            _unshare(CLONE_NEWNS)
+            _mount(None, "/", None, MS_REC | MS_PRIVATE, None)
+            _hide([p for p in spec.hide_paths if not scratch.startswith(os.path.realpath(p))])
+
+        if attempt(P.MOUNT_NAMESPACE, mount_namespace) and spec.uid is not None:
+            def private_scratch() -> None:
+                _expose_for_others(read_paths + [scratch])
+                _private_scratch(scratch, spec.uid, spec.max_disk_mb)
+            attempt(P.PRIVATE_SCRATCH, private_scratch)
+    dropping = (linux and spec.uid is not None and P.UNPRIVILEGED_UID not in exclude
+                and (plan is None or P.UNPRIVILEGED_UID in plan))
+    if dropping and P.PRIVATE_SCRATCH not in active:
+        if copy_parent is None:
+            raise ConfinementError(None, "unprivileged-uid: no folder for the worker's copy")
+        scratch = spec.submission_dir = _own_scratch_copy(scratch, spec.uid, copy_parent)
+    attempt(P.RLIMITS, lambda: _apply_rlimits(spec, exact_uid=dropping))
+    if linux:
+        attempt(P.NO_NEW_PRIVS, set_no_new_privs)
+        abi = landlock_abi()
+        if abi >= 1:
+            landlock: list[str] = []
+            if attempt(P.LANDLOCK_FS, lambda: landlock.extend(
+                    apply_landlock(SYSTEM_READ_PATHS + read_paths, [scratch], abi))):
+                active += [n for n in landlock if n != P.LANDLOCK_FS]
+    if dropping:
+        attempt(P.UNPRIVILEGED_UID, lambda: _drop_to(spec.uid))
     block_python_sockets()
+    active.append(P.PYTHON_SOCKET_BLOCK)
     return active
+
+
+def _trial_works(scratch: str, read_paths: list[str]) -> str | None:
+    """In a confined trial worker: what a worker needs but cannot do (``None``: all works)."""
+    probe_file = os.path.join(scratch, "probe.txt")
+    try:
+        with open(probe_file) as fh:
+            fh.read()
+        with open(os.path.join(scratch, "written.txt"), "w") as fh:
+            fh.write("x")
+    except OSError as exc:
+        return f"the scratch copy is not usable ({exc.strerror})"
+    for path in read_paths:
+        if os.path.isdir(path):
+            try:
+                os.listdir(path)
+            except OSError as exc:
+                return f"{path} is not readable ({exc.strerror})"
+    try:
+        with open(os.__file__, "rb") as fh:
+            fh.read(1)
+    except OSError as exc:
+        return f"the Python installation is not readable ({exc.strerror})"
+    return None
+
+
+def _run_trial(spec: WorkerSpec, exclude: frozenset[str],
+               copy_parent: str | None) -> tuple[list[str], str | None]:
+    """Fork a trial worker that confines itself as a worker would; its protections and
+    what it could not do (``None`` when it could do everything)."""
+    import json
+
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        code = 0
+        try:
+            os.close(read_fd)
+            active = confine(spec, None, exclude, copy_parent)
+            problem = _trial_works(spec.submission_dir,
+                                   [os.path.realpath(p) for p in spec.read_paths]
+                                   or default_read_paths())
+            os.write(write_fd, json.dumps([active, problem]).encode())
+        except BaseException as exc:
+            try:
+                os.write(write_fd, json.dumps([[], f"the trial failed: {exc!r}"]).encode())
+            except BaseException:
+                code = 1
+        finally:
+            os._exit(code)
+    os.close(write_fd)
+    chunks = []
+    while chunk := os.read(read_fd, 65536):
+        chunks.append(chunk)
+    os.close(read_fd)
+    os.waitpid(pid, 0)
+    try:
+        active, problem = json.loads(b"".join(chunks) or b'[[], "the trial died"]')
+    except ValueError:
+        active, problem = [], "the trial sent nothing readable"
+    return list(active), problem
+
+
+def probe_plan(uid: int | None, copy_parent: str | None) -> tuple[frozenset[str], list[str]]:
+    """Which protections workers get here, found by trial workers (forked, then discarded).
+
+    Returns the plan and notes on what was given up and why (e.g. an unprivileged uid
+    that cannot read the Python installation: a venv in root's home folder).
+    """
+    notes: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="dlgrade-probe-") as scratch:
+        with open(os.path.join(scratch, "probe.txt"), "w") as fh:
+            fh.write("probe")
+        spec = WorkerSpec(submission_dir=scratch, modules=[], uid=uid)
+        exclude: frozenset[str] = frozenset()
+        for give_up in (P.UNPRIVILEGED_UID, P.LANDLOCK_FS, P.MOUNT_NAMESPACE):
+            active, problem = _run_trial(spec, exclude, copy_parent)
+            if copy_parent and uid is not None:
+                shutil.rmtree(os.path.join(copy_parent, str(uid)), ignore_errors=True)
+            if problem is None:
+                return frozenset(active), notes
+            notes.append(f"{give_up} is off: with it on, {problem}")
+            exclude |= {give_up}
+        active, problem = _run_trial(spec, exclude, copy_parent)
+        if problem is not None:
+            notes.append(f"workers may not work here: {problem}")
+        return frozenset(active), notes

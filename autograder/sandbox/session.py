@@ -25,9 +25,11 @@ from autograder.errors import (
     WorkerCrashed,
     WorkerTimeout,
 )
-from autograder.sandbox.client import Connection, Handle, LocalConnection, WarmParent
+from autograder.sandbox import protections as P
+from autograder.sandbox.backend import WorkerBackend
+from autograder.sandbox.client import Connection, Handle, LocalConnection
 from autograder.sandbox.limits import WorkerSpec
-from autograder.sandbox.zygote import seed_everything
+from autograder.sandbox.seeding import seed_everything
 
 ISOLATION_MODES = ("process", "none")
 
@@ -39,12 +41,12 @@ class SubmissionSandbox:
         assignment: the assignment (modules, limits, banned APIs).
         directory: the scratch copy of the submission.
         isolation: ``"process"`` (sandboxed workers) or ``"none"`` (in this process).
-        parent: the warm parent to fork workers from (required for ``"process"``).
+        parent: the worker backend (required for ``"process"``).
         problems: modules already known to be unusable (missing, not UTF-8).
     """
 
     def __init__(self, assignment: Assignment, directory: Path, isolation: str = "process",
-                 parent: WarmParent | None = None, problems: dict[str, str] | None = None):
+                 parent: WorkerBackend | None = None, problems: dict[str, str] | None = None):
         if isolation not in ISOLATION_MODES:
             raise ValueError(f"isolation must be one of {ISOLATION_MODES}")
         if isolation == "process" and parent is None:
@@ -102,21 +104,10 @@ class SubmissionSandbox:
         return self.module_problems
 
     def protections(self) -> list[str]:
-        """The protections in force for this submission's workers."""
+        """The protections in force for this submission's workers (``protections.py``)."""
         if self.isolation == "none":
-            return ["none (in-process: debugging only)"]
-        info = self.parent.protections()
-        active = ["separate-process", "value-codec", "rlimits", "fresh-worker-per-test"]
-        if info.get("root"):
-            active += ["network-namespace", "mount-namespace", "unprivileged-uid"]
-        abi = info.get("landlock_abi", 0)
-        if abi >= 1:
-            active.append("landlock-fs")
-        if abi >= 4:
-            active.append("landlock-net")
-        if abi >= 6:
-            active.append("landlock-signal-scope")
-        return active
+            return [P.IN_PROCESS]
+        return self.parent.protections()
 
 
 class Submission:

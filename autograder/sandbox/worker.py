@@ -207,7 +207,7 @@ class Dispatcher:
 
     def op_seed(self, request: dict) -> None:
         """Reseed the worker's random generators (Python, numpy, torch)."""
-        from autograder.sandbox.zygote import seed_everything
+        from autograder.sandbox.seeding import seed_everything
 
         seed_everything(int(request["seed"]))
 

@@ -19,7 +19,7 @@ import fcntl
 import gc
 import importlib
 import os
-import random
+import shutil
 import signal
 import socket
 import sys
@@ -27,27 +27,10 @@ import tempfile
 import traceback
 
 from autograder.sandbox import banned, codec, limits, worker
+from autograder.sandbox import protections as P
+from autograder.sandbox.control import recv_control, send_control
+from autograder.sandbox.seeding import seed_everything
 from autograder.sandbox.uidkill import UidKiller
-
-CONTROL_MAX = 1 << 20
-
-
-def send_control(sock: socket.socket, value, fds: list[int] | None = None) -> None:
-    payload = b"".join(bytes(c) for c in codec.encode(value))
-    if fds:
-        socket.send_fds(sock, [payload], fds)
-    else:
-        sock.send(payload)
-
-
-def recv_control(sock: socket.socket, maxfds: int = 0):
-    if maxfds:
-        data, fds, _flags, _addr = socket.recv_fds(sock, CONTROL_MAX, maxfds)
-    else:
-        data, fds = sock.recv(CONTROL_MAX), []
-    if not data:
-        raise EOFError
-    return codec.decode(data), fds
 
 
 class Zygote:
@@ -59,6 +42,29 @@ class Zygote:
         self.ban_plans: dict[tuple, banned.BanPlan] = {}
         self.root = limits.is_root() and sys.platform.startswith("linux")
         self.uids = UidPool() if self.root else None
+        # Workers that drop to their uid without a private tmpfs get a copy of the
+        # submission here (root-owned, 711: no worker can create anything in it).
+        self.copy_parent = tempfile.mkdtemp(prefix="dlgrade-workers-") if self.root else None
+        if self.copy_parent:
+            os.chmod(self.copy_parent, 0o711)
+        self.plan, self.notes = self._probe()
+
+    def _probe(self) -> tuple[frozenset[str], list[str]]:
+        """The protections every worker of this warm parent gets (see ``limits.probe_plan``)."""
+        uid = self.allocate_uid() if self.uids is not None else None
+        try:
+            return limits.probe_plan(uid, self.copy_parent)
+        finally:
+            if uid is not None:
+                self._release_uid(uid)
+
+    def _release_uid(self, uid: int) -> None:
+        if self.copy_parent:
+            shutil.rmtree(os.path.join(self.copy_parent, str(uid)), ignore_errors=True)
+        if self._kill_uid(uid):
+            self.uids.release(uid)
+        else:
+            self.uids.abandon(uid)
 
     def allocate_uid(self) -> int | None:
         if self.uids is None:
@@ -81,6 +87,8 @@ class Zygote:
             "pid": os.getpid(),
             "root": self.root,
             "landlock_abi": limits.landlock_abi(),
+            "protections": sorted(self.plan),
+            "notes": self.notes,
         })
         while True:
             try:
@@ -106,6 +114,8 @@ class Zygote:
             self.collect_zombies()
         for pid in list(self.workers):
             self.reap(pid)
+        if self.copy_parent:
+            shutil.rmtree(self.copy_parent, ignore_errors=True)
         for pid in list(self.zombies):
             try:
                 os.waitpid(pid, 0)
@@ -116,7 +126,7 @@ class Zygote:
         if len(fds) != 2:
             return {"error": "spawn needs two file descriptors"}
         spec = limits.WorkerSpec.from_wire(spec_data)
-        spec.uid = self.allocate_uid()
+        spec.uid = self.allocate_uid() if P.UNPRIVILEGED_UID in self.plan else None
         key = (tuple(spec.banned), tuple(sorted((f, tuple(n))
                                                 for f, n in spec.banned_per_file.items())))
         if key not in self.ban_plans:
@@ -129,8 +139,14 @@ class Zygote:
             try:
                 if not alone:
                     limits.need_own_network_namespace()
-                _worker_main(spec, ban_plan, fds[0], fds[1])
+                _worker_main(spec, ban_plan, fds[0], fds[1], self.plan, self.copy_parent)
                 code = 0
+            except limits.ConfinementError:
+                code = limits.CONFINEMENT_FAILED
+                try:
+                    os.write(2, traceback.format_exc().encode()[-4000:])
+                except OSError:
+                    pass
             except BaseException:
                 try:
                     os.write(2, traceback.format_exc().encode()[-4000:])
@@ -148,10 +164,7 @@ class Zygote:
         except (ProcessLookupError, PermissionError):
             pass
         if uid is not None:
-            if self._kill_uid(uid):
-                self.uids.release(uid)
-            else:
-                self.uids.abandon(uid)
+            self._release_uid(uid)
 
     def release(self, pid: int) -> dict:
         """Kill a worker and everything it started; collect its exit status later."""
@@ -249,7 +262,7 @@ def _uid_lock_dir() -> str:
 
 
 def _worker_main(spec: limits.WorkerSpec, ban_plan: banned.BanPlan, channel_fd: int,
-                 output_fd: int) -> None:
+                 output_fd: int, plan: frozenset[str], copy_parent: str | None) -> None:
     """Runs in the forked worker: confine, then serve the grader until it hangs up."""
     os.setsid()
     os.dup2(output_fd, 1)
@@ -258,7 +271,7 @@ def _worker_main(spec: limits.WorkerSpec, ban_plan: banned.BanPlan, channel_fd: 
     os.dup2(devnull, 0)
     os.closerange(3, channel_fd)  # a forked child inherits every fd: keep only the channel
     os.closerange(channel_fd + 1, 65536)
-    limits.confine(spec)
+    limits.confine(spec, plan, copy_parent=copy_parent)
     os.chdir(spec.submission_dir)
     scratch_tmp = os.path.join(spec.submission_dir, ".tmp")
     os.makedirs(scratch_tmp, exist_ok=True)
@@ -279,33 +292,6 @@ def _worker_main(spec: limits.WorkerSpec, ban_plan: banned.BanPlan, channel_fd: 
     banned.install(ban_plan)
     sock = socket.socket(fileno=channel_fd)
     worker.serve(sock, worker.Dispatcher(spec.submission_dir, spec.modules))
-
-
-def seed_everything(seed: int) -> None:
-    """Seed Python, numpy and torch, and pin torch to one thread."""
-    random.seed(seed)
-    np = sys.modules.get("numpy")
-    if np is not None:
-        np.random.seed(seed % 2**32)
-    torch = sys.modules.get("torch")
-    if torch is not None:
-        seed_torch(torch, seed)
-        torch.set_num_threads(1)
-
-
-def seed_torch(torch, seed: int) -> None:
-    """``torch.manual_seed(seed)``, without its cost on a machine with no accelerator.
-
-    ``torch.manual_seed`` also queues a lazy seed for CUDA, XPU and MTIA, and each
-    queued call records ``traceback.format_stack()``, which re-checks every file in
-    ``linecache``: milliseconds per call in a grader that has seen many tracebacks,
-    paid before every test. Without an accelerator only the CPU generator matters.
-    """
-    accelerator = getattr(torch, "accelerator", None)  # torch >= 2.6
-    if accelerator is None or accelerator.is_available():
-        torch.manual_seed(seed)
-    else:
-        torch.default_generator.manual_seed(seed)
 
 
 PRELOAD_BASE = [

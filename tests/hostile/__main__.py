@@ -9,7 +9,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from autograder.sandbox.client import WarmParent
+from autograder.sandbox.fork_backend import WarmParent
 from tests.hostile.corpus import CASES, judge, run_case
 
 

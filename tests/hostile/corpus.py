@@ -34,7 +34,7 @@ import numpy as np
 from autograder.config import load_course
 from autograder.errors import SubmissionError, SubmissionRejected
 from autograder.grading import grade_submission
-from autograder.sandbox.client import WarmParent
+from autograder.sandbox.fork_backend import WarmParent
 from autograder.sandbox.session import Submission, SubmissionSandbox
 
 REPO = Path(__file__).resolve().parents[2]

@@ -1,0 +1,67 @@
+"""The one list of protections a grading run can have in force, and what each stops.
+
+A result records the names of the protections that were in force for its workers
+(``GradeResult.protections``). ``course.toml`` may require some for official grading
+(``[grading] require_protections``); the default requires only ``BASELINE``, which every
+platform has. Names are stable: they appear in results JSON, gradebooks and reports.
+"""
+
+from __future__ import annotations
+
+SEPARATE_PROCESS = "separate-process"
+VALUE_CODEC = "value-codec"
+FRESH_WORKER_PER_TEST = "fresh-worker-per-test"
+PROCESS_TREE_KILL = "process-tree-kill"
+RLIMITS = "rlimits"
+NETWORK_NAMESPACE = "network-namespace"
+MOUNT_NAMESPACE = "mount-namespace"
+PRIVATE_SCRATCH = "private-scratch"
+UNPRIVILEGED_UID = "unprivileged-uid"
+NO_NEW_PRIVS = "no-new-privs"
+LANDLOCK_FS = "landlock-fs"
+LANDLOCK_NET = "landlock-net"
+LANDLOCK_SCOPE = "landlock-scope"
+PYTHON_SOCKET_BLOCK = "python-socket-block"
+IN_PROCESS = "in-process"  # --isolation none: none of the above
+
+#: name -> what it stops (for messages, the report and SECURITY.md)
+DESCRIPTIONS: dict[str, str] = {
+    SEPARATE_PROCESS: "the submission never runs in the process that computes the score",
+    VALUE_CODEC: "values cross as plain data (never unpickled), so a result cannot be forged",
+    FRESH_WORKER_PER_TEST: "nothing a test does (globals, monkeypatches, files) reaches the next",
+    PROCESS_TREE_KILL: "every process a worker started is killed at the end of its test",
+    RLIMITS: "CPU time, memory, file size, open files and processes are bounded",
+    NETWORK_NAMESPACE: "no network at all, loopback included (a new, empty network namespace)",
+    MOUNT_NAMESPACE: "hidden tests, solutions and $HOME are covered by empty mounts",
+    PRIVATE_SCRATCH: "each worker writes only to its own size-limited copy of the submission",
+    UNPRIVILEGED_UID: "workers run as an unprivileged per-worker uid: no signals to the grader, "
+                      "exact process limits",
+    NO_NEW_PRIVS: "no privileges gained through setuid programs",
+    LANDLOCK_FS: "files outside the Python installation and the scratch copy are out of reach",
+    LANDLOCK_NET: "no TCP connect or bind",
+    LANDLOCK_SCOPE: "no signals or abstract sockets outside the sandbox",
+    PYTHON_SOCKET_BLOCK: "Python's socket module refuses to open sockets (a last resort)",
+    IN_PROCESS: "debugging mode: the submission runs in the grader's process, unprotected",
+}
+
+#: Every protection, strongest first (the order results list them in).
+ALL: tuple[str, ...] = tuple(name for name in DESCRIPTIONS if name != IN_PROCESS)
+
+#: What every platform has: the default requirement for official grades.
+BASELINE: tuple[str, ...] = (SEPARATE_PROCESS, VALUE_CODEC)
+
+
+def ordered(names: set[str] | list[str]) -> list[str]:
+    """``names`` in the canonical order of ``ALL`` (unknown names last, sorted)."""
+    known = [n for n in ALL if n in names]
+    return known + sorted(set(names) - set(ALL))
+
+
+def unknown(names: list[str]) -> list[str]:
+    """The names in ``names`` that are not protections (for config validation)."""
+    return [n for n in names if n not in ALL]
+
+
+def missing(required: list[str] | tuple[str, ...], active: list[str]) -> list[str]:
+    """The required protections that are not in ``active``."""
+    return [n for n in required if n not in active]
