@@ -12,6 +12,7 @@ Exit codes (every command):
 from __future__ import annotations
 
 import functools
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -141,10 +142,28 @@ def generate(ctx: click.Context, assignment: str | None, check: bool) -> None:
 
 
 def _isolation_option(func):
+    func = _worker_option(func)
     return click.option(
         "--isolation", type=click.Choice(["process", "none"]), default="process", show_default=True,
         help="'process': your code runs in a sandboxed worker (the official way). 'none': in this "
              "process, so breakpoint() and debuggers work; no limits, no protection.")(func)
+
+
+def _use_worker(ctx, param, value: str | None) -> str | None:
+    """``--worker``: every grading process started from here uses this backend."""
+    if value:
+        from autograder.sandbox.backend import ENV_VAR
+
+        os.environ[ENV_VAR] = value
+    return value
+
+
+def _worker_option(func):
+    return click.option(
+        "--worker", type=click.Choice(["fork", "spawn"]), default=None, expose_value=False,
+        callback=_use_worker, is_eager=True,
+        help="How workers start: 'fork' from a warm parent (Linux; the default there) or "
+             "'spawn' fresh (any OS; the default on macOS and Windows). Also $DLGRADE_WORKER.")(func)
 
 
 def _submission_paths(paths: tuple[Path, ...], assignment) -> list[Path]:
@@ -187,22 +206,24 @@ def _write_output(path: Path, text: str, what: str) -> None:
 
 
 def _run_grade(assignment, paths, include_hidden, isolation, outputs=(), show_table=True,
-               metadata=None):
+               metadata=None, require=()):
     """Grade, show the table, write each ``(format, path)`` of ``outputs``; return the result.
 
     A rejected submission still gets its ``gradescope`` output (score 0, the
     reason): Gradescope must always find a results.json.
     """
     from autograder.errors import SubmissionRejected
-    from autograder.grading import grade_submission, shared_backend
+    from autograder.grading import ensure_protections, grade_submission, shared_backend
     from autograder.results import rejected_gradescope, render, render_table
 
     if isolation == "process":  # start it now: it loads numpy/torch while pytest starts up
-        shared_backend(assignment.students_use_torch)
+        backend = shared_backend(assignment.students_use_torch)
+        ensure_protections(backend, require)
+        _say_protections_off(backend, official=bool(include_hidden))
     try:
         result = grade_submission(assignment, paths if len(paths) > 1 else paths[0],
                                   include_hidden=include_hidden, isolation=isolation,
-                                  show_pytest_output=isolation == "none")
+                                  show_pytest_output=isolation == "none", require=require)
     except SubmissionRejected as exc:
         for fmt, path in outputs:
             if fmt == "gradescope" and path is not None:
@@ -210,6 +231,8 @@ def _run_grade(assignment, paths, include_hidden, isolation, outputs=(), show_ta
                               _OUTPUT_NAMES["gradescope"])
         raise
     if show_table:  # shown first: an output path that fails loses nothing
+        if isolation == "process":
+            click.echo(_protections_header(backend))
         click.echo(render_table(result))
         if result.output:
             click.echo(result.output)
@@ -246,28 +269,46 @@ def check(ctx, assignment, paths, isolation, fmt, output, json_path, debug) -> N
     files in the current folder. Exit status 0 whenever your work was graded.
     """
     a = _course(ctx).assignment(assignment)
-    if isolation == "process":
-        _say_protections_once()
     outputs = _outputs(fmt, output, json_path)
     _run_grade(a, _submission_paths(paths, a), False, isolation, outputs,
                show_table=fmt == "table" or output is not None)
 
 
-def _say_protections_once() -> None:
-    from autograder.sandbox.limits import is_root, landlock_abi
+def _ensure_protections_here(required) -> None:
+    """Refuse a batch before anything is graded when this machine lacks a required protection
+    (each grading process checks again; on a cluster, each worker)."""
+    from autograder.grading import ensure_protections
+    from autograder.sandbox.backend import start_backend
 
-    off = []
-    if not sys.platform.startswith("linux"):
-        off.append("Linux sandboxing (namespaces, Landlock)")
-    else:
-        if not is_root():
-            off.append("network/mount namespaces and the unprivileged uid (not root)")
-        if landlock_abi() < 1:
-            off.append("Landlock file restrictions (kernel support missing)")
-    if off:
-        click.echo("note: your code runs in a separate process with limits, but these "
-                   "protections are off here: " + "; ".join(off) +
-                   ". The official grade uses all of them.", err=True)
+    backend = start_backend(with_torch=False)
+    try:
+        ensure_protections(backend, required)
+    finally:
+        backend.close()
+
+
+def _protections_header(backend) -> str:
+    """The table's first line: the worker backend and the protections in force."""
+    from autograder.sandbox import protections as P
+
+    active = backend.protections()
+    off = [name for name in P.ALL if name not in active]
+    return (f"sandbox: {backend.kind} worker; in force: {', '.join(active)}"
+            + (f"; off here: {', '.join(off)}" if off else ""))
+
+
+def _say_protections_off(backend, official: bool) -> None:
+    """On stderr, only where protections are off: which, and why."""
+    from autograder.sandbox import protections as P
+
+    off = [name for name in P.ALL if name not in backend.protections()]
+    if not off:
+        return
+    why = "".join(f"\n  - {note}" for note in backend.notes())
+    who = ("" if official else
+           " Your code still runs in a separate process with limits; the official grade "
+           "is computed where the course's required protections are on.")
+    click.echo(f"note: protections off here: {', '.join(off)}.{who}{why}", err=True)
 
 
 @main.command()
@@ -294,7 +335,8 @@ def grade(ctx, assignment, submission, isolation, fmt, output, json_path, public
     a = _course(ctx).assignment(assignment)
     metadata = read_submission_metadata(submission_metadata) if submission_metadata else None
     _run_grade(a, list(submission), not public_only, isolation, _outputs(fmt, output, json_path),
-               show_table=fmt == "table" or output is not None, metadata=metadata)
+               show_table=fmt == "table" or output is not None, metadata=metadata,
+               require=_course(ctx).grading.require_protections if isolation == "process" else ())
 
 
 def _parse_min_score(text: str | None, max_score: float) -> float | None:
@@ -361,8 +403,9 @@ def ci(ctx, assignment, path, min_score, junit_path, json_path, debug) -> None:
 @click.argument("assignment")
 @click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               default=Path("dist"), show_default=True, help="Folder for the zip.")
-@click.option("--requirement", default="dlgrade", show_default=True,
-              help="What the release's GitHub workflow pip-installs to get dlgrade.")
+@click.option("--requirement", default=None,
+              help="What the release's GitHub workflow pip-installs to get dlgrade "
+                   "[default: the dlgrade wheel in the release].")
 @click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
 @click.pass_context
 @_handle_errors
@@ -467,6 +510,7 @@ def grade_batch_cmd(ctx, assignment, submissions, jobs, pin_cpus, db, force, bac
         runner_backend = DaskBackend(scheduler)
     else:
         runner_backend = LocalBackend(jobs, pin_cpus=pin_cpus)
+        _ensure_protections_here(course.grading.require_protections)
     db_path = db or course.gradebook_path
     click.echo(f"grading {len(found)} submission(s) of {a.id} ({found[0].layout} layout) "
                f"into {db_path} with {backend} backend" + (f", {jobs} job(s)" if backend == "local"
@@ -536,10 +580,12 @@ def _open_gradebook(course, db: Path | None):
               show_default=True)
 @click.option("--db", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="The SQLite gradebook (default: the course's).")
+@click.option("--staff", is_flag=True,
+              help="Staff copies: also say which sandbox protections were in force.")
 @click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
 @click.pass_context
 @_handle_errors
-def feedback(ctx, assignment, out_dir, fmt, db, debug) -> None:
+def feedback(ctx, assignment, out_dir, fmt, db, staff, debug) -> None:
     """Write one feedback file per student and assignment: every test's result, the
     hints from the tests' docstrings, the late penalty. Hidden tests show pass or fail only."""
     from autograder.gradebook.export import load_roster
@@ -560,7 +606,8 @@ def feedback(ctx, assignment, out_dir, fmt, db, debug) -> None:
                 continue
             row = rows.get((grade.student, ident))
             text = feedback_markdown(grade.student, cg.titles.get(ident, ident), ident, entry,
-                                     row.results if row else None, row.error if row else None)
+                                     row.results if row else None, row.error if row else None,
+                                     staff=staff)
             write_feedback(out_dir, grade.student, ident, text, fmt, cg.titles.get(ident, ident))
             count += 1
     click.echo(f"wrote {count} feedback file(s) under {out_dir}")

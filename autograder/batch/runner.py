@@ -78,7 +78,8 @@ def grade_task(course_root: str, assignment_id: str, source: str) -> str:
         if course is None:
             course = _course_cache[course_root] = load_course(Path(course_root))
         assignment = course.assignment(assignment_id)
-        result = grade_submission(assignment, Path(source))
+        result = grade_submission(assignment, Path(source),
+                                  require=course.grading.require_protections)
         return json.dumps({"results": result.to_json()})
     except UsageError as exc:
         return json.dumps({"error": str(exc)})

@@ -20,8 +20,11 @@ def _points(value: float) -> str:
 
 
 def feedback_markdown(student: str, title: str, assignment: str, grade: AssignmentGrade,
-                      results: dict | None, error: str | None) -> str:
-    """The feedback for one student on one assignment, as Markdown."""
+                      results: dict | None, error: str | None, staff: bool = False) -> str:
+    """The feedback for one student on one assignment, as Markdown.
+
+    ``staff``: also say which sandbox protections were in force (and which were off).
+    """
     lines = [f"# {title} ({assignment})", "", f"Student: `{student}`", ""]
     if grade.status == "missing":
         return "\n".join(lines + ["No submission was received. Score: 0.", ""])
@@ -50,7 +53,21 @@ def feedback_markdown(student: str, title: str, assignment: str, grade: Assignme
                          f"| {mark} | {cell} |")
         if results.get("output"):
             lines += ["", results["output"]]
+        if staff:
+            lines += ["", protections_line(results)]
     return "\n".join(lines) + "\n"
+
+
+def protections_line(results: dict) -> str:
+    """For staff: the protections this submission was graded under, and those that were off."""
+    from autograder.sandbox import protections as P
+
+    active = results.get("protections") or []
+    if not active:
+        return "Protections in force: not recorded."
+    off = [n for n in P.ALL if n not in active]
+    return (f"Protections in force: {', '.join(active)}."
+            + (f" Off: {', '.join(off)}." if off else ""))
 
 
 def markdown_to_html(markdown: str, title: str) -> str:

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import html
 import statistics
+from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from autograder.gradebook.policy import CourseGrades
 from autograder.gradebook.store import Row
@@ -95,6 +96,8 @@ class AssignmentStats:
     late_days: list[float]  # one per graded submission; 0 when on time
     missing: int
     errors: int
+    # each distinct set of protections the graded submissions ran under -> how many
+    protections: dict[tuple[str, ...], int] = field(default_factory=dict)
 
 
 def assignment_stats(cg: CourseGrades, rows: list[Row]) -> list[AssignmentStats]:
@@ -118,8 +121,25 @@ def assignment_stats(cg: CourseGrades, rows: list[Row]) -> list[AssignmentStats]
             pass_rates=rates,
             late_days=[e.late_days for e in entries if e.status == "graded"],
             missing=sum(e.status == "missing" for e in entries),
-            errors=sum(e.status == "error" for e in entries)))
+            errors=sum(e.status == "error" for e in entries),
+            protections=dict(Counter(tuple((r.results or {}).get("protections", []))
+                                     for r in graded))))
     return stats
+
+
+def protections_table(seen: dict[tuple[str, ...], int]) -> str:
+    """Which protections the graded submissions ran under; those off for some are named."""
+    from autograder.sandbox import protections as P
+
+    if not seen:
+        return ""
+    rows = []
+    for names, count in sorted(seen.items(), key=lambda item: -item[1]):
+        off = [n for n in P.ALL if n not in names]
+        rows.append(f"<tr><td>{count}</td><td>{_esc(', '.join(names) or 'not recorded')}</td>"
+                    f"<td>{_esc(', '.join(off) if names else '')}</td></tr>")
+    return ("<h3>Protections in force while grading</h3><table><tr><th>submissions</th>"
+            "<th>in force</th><th>off</th></tr>" + "".join(rows) + "</table>")
 
 
 def render_report(course_name: str, cg: CourseGrades, rows: list[Row],
@@ -155,6 +175,7 @@ def render_report(course_name: str, cg: CourseGrades, rows: list[Row],
                                   "lateness (days)", " d",
                                   labels=["on time", "<1", "1–2", "2–3", "3–5", "5–10", ">10"]))
         body.append("</div>")
+        body.append(protections_table(st.protections))
         if st.pass_rates:
             body.append("<h3>Pass rate of every test (hardest first)</h3>")
             body.append(svg_hbars(st.pass_rates, "fraction of graded submissions passing"))

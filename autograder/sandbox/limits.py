@@ -44,6 +44,7 @@ except ImportError:  # Windows: no rlimits
 # unshare(2) flags and mount(2) flags
 CLONE_NEWNS = 0x00020000
 CLONE_NEWNET = 0x40000000
+CLONE_NEWUSER = 0x10000000
 MS_RDONLY, MS_NOSUID, MS_NODEV = 1, 2, 4
 MS_BIND, MS_REC, MS_PRIVATE = 4096, 16384, 1 << 18
 
@@ -458,11 +459,16 @@ def confine(spec: WorkerSpec, plan: frozenset[str] | None = None,
     linux = sys.platform.startswith("linux")
     scratch = os.path.realpath(spec.submission_dir)
     read_paths = [os.path.realpath(p) for p in spec.read_paths] or default_read_paths()
+    network_later = False
     if linux:
         if _network_isolated and (plan is None or P.NETWORK_NAMESPACE in plan):
             active.append(P.NETWORK_NAMESPACE)
-        else:
-            attempt(P.NETWORK_NAMESPACE, lambda: _unshare(CLONE_NEWNET))
+        elif P.NETWORK_NAMESPACE not in exclude and (plan is None or P.NETWORK_NAMESPACE in plan):
+            try:
+                _unshare(CLONE_NEWNET)
+                active.append(P.NETWORK_NAMESPACE)
+            except OSError:  # no CAP_SYS_ADMIN: a user namespace of its own, once confined
+                network_later = True
 
         def mount_namespace() -> None:
             _unshare(CLONE_NEWNS)
@@ -491,6 +497,11 @@ def confine(spec: WorkerSpec, plan: frozenset[str] | None = None,
                 active += [n for n in landlock if n != P.LANDLOCK_FS]
     if dropping:
         attempt(P.UNPRIVILEGED_UID, lambda: _drop_to(spec.uid))
+    if network_later:
+        # Last, as the worker's own uid: a new user namespace owning a new network namespace
+        # (no capability needed where unprivileged user namespaces are allowed). Landlock
+        # still binds it, and its capabilities there reach nothing outside.
+        attempt(P.NETWORK_NAMESPACE, lambda: _unshare(CLONE_NEWUSER | CLONE_NEWNET))
     block_python_sockets()
     active.append(P.PYTHON_SOCKET_BLOCK)
     return active

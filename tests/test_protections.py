@@ -1,0 +1,154 @@
+"""Protections: one list of names, probed per machine, recorded in every result, and
+required by course.toml for official grading."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from autograder.config import load_course
+from autograder.errors import ConfigError, ProtectionsMissing
+from autograder.grading import ensure_protections, grade_submission
+from autograder.report.feedback import protections_line
+from autograder.report.html import protections_table
+from autograder.sandbox import limits
+from autograder.sandbox import protections as P
+from tests.conftest import FIXTURE_COURSE, HONEST_MINI
+
+DLGRADE = [sys.executable, "-m", "autograder.cli"]
+
+
+class FakeBackend:
+    kind = "fork"
+
+    def __init__(self, active: list[str], notes: list[str]):
+        self._active, self._notes = active, notes
+
+    def protections(self) -> list[str]:
+        return self._active
+
+    def notes(self) -> list[str]:
+        return self._notes
+
+
+def course_requiring(tmp_path: Path, names: list[str]) -> Path:
+    root = tmp_path / "course"
+    shutil.copytree(FIXTURE_COURSE, root)
+    with open(root / "course.toml", "a", encoding="utf-8") as fh:
+        fh.write(f"\n[grading]\nrequire_protections = {json.dumps(names)}\n")
+    return root
+
+
+def test_every_protection_is_described_once_and_ordered():
+    assert len(set(P.ALL)) == len(P.ALL)
+    assert set(P.BASELINE) <= set(P.ALL)
+    assert P.ordered(["landlock-fs", "separate-process"]) == ["separate-process", "landlock-fs"]
+    assert P.missing(["rlimits", "landlock-fs"], ["rlimits"]) == ["landlock-fs"]
+
+
+def test_require_protections_is_validated_with_a_suggestion(tmp_path):
+    root = course_requiring(tmp_path, ["network-namespaces"])
+    with pytest.raises(ConfigError, match="did you mean 'network-namespace'"):
+        load_course(root)
+
+
+def test_the_default_requirement_is_the_baseline_and_the_baseline_is_always_kept(tmp_path):
+    assert load_course(FIXTURE_COURSE).grading.require_protections == P.BASELINE
+    course = load_course(course_requiring(tmp_path, ["landlock-fs"]))
+    assert course.grading.require_protections == (*P.BASELINE, "landlock-fs")
+
+
+def test_a_missing_required_protection_stops_grading_and_says_why():
+    backend = FakeBackend(["separate-process", "value-codec", "rlimits"],
+                          ["unprivileged-uid is off: with it on, the Python installation is "
+                           "not readable (Permission denied)"])
+    ensure_protections(backend, ["separate-process", "rlimits"])  # all there: no error
+    with pytest.raises(ProtectionsMissing) as info:
+        ensure_protections(backend, ["rlimits", "landlock-fs", "network-namespace"])
+    message = str(info.value)
+    assert "landlock-fs, network-namespace" in message
+    assert "Nothing was graded" in message and "Python installation is not readable" in message
+
+
+def test_grade_submission_refuses_before_grading(tmp_path):
+    folder = tmp_path / "honest"
+    folder.mkdir()
+    (folder / "mini.py").write_text(HONEST_MINI)
+    out = tmp_path / "results.json"
+    backend = FakeBackend(["separate-process", "value-codec"], [])
+    assignment = load_course(FIXTURE_COURSE).assignment("90-mini")
+    with pytest.raises(ProtectionsMissing):
+        grade_submission(assignment, folder, parent=backend, require=["landlock-fs"],
+                         json_path=out)
+    assert not out.exists()
+
+
+def test_the_probe_keeps_what_works_here():
+    """This machine (root, every capability, Landlock) offers everything but the uid, which
+    the probe is not given here."""
+    plan, notes = limits.probe_plan(uid=None, copy_parent=None)
+    if os.geteuid() == 0:
+        assert {P.NETWORK_NAMESPACE, P.MOUNT_NAMESPACE} <= plan
+    assert {P.RLIMITS, P.NO_NEW_PRIVS, P.PYTHON_SOCKET_BLOCK} <= plan
+    assert (P.LANDLOCK_FS in plan) == (limits.landlock_abi() >= 1)
+    assert P.UNPRIVILEGED_UID not in plan and P.PRIVATE_SCRATCH not in plan
+    assert notes == []
+
+
+def test_a_plan_that_cannot_be_applied_stops_the_worker_with_a_platform_reason(tmp_path):
+    spec = limits.WorkerSpec(submission_dir=str(tmp_path), modules=[], uid=None)
+    pid = os.fork()
+    if pid == 0:  # a plan naming a uid drop without a uid folder for its copy
+        try:
+            spec.uid = 65534
+            limits.confine(spec, frozenset({P.UNPRIVILEGED_UID}))
+        except limits.ConfinementError:
+            os._exit(limits.CONFINEMENT_FAILED)
+        os._exit(0)
+    _, status = os.waitpid(pid, 0)
+    assert os.WEXITSTATUS(status) == limits.CONFINEMENT_FAILED
+    from autograder.sandbox.client import describe_exit
+
+    assert "a platform problem" in describe_exit({"exitcode": limits.CONFINEMENT_FAILED,
+                                                 "signal": None})
+
+
+def test_results_record_the_protections_and_staff_see_what_was_off(warm_parent, tmp_path):
+    folder = tmp_path / "honest"
+    folder.mkdir()
+    (folder / "mini.py").write_text(HONEST_MINI)
+    result = grade_submission(load_course(FIXTURE_COURSE).assignment("90-mini"), folder,
+                              parent=warm_parent)
+    assert result.protections == warm_parent.protections()
+    assert set(P.BASELINE) <= set(result.protections)
+    data = result.to_json()
+    line = protections_line(data)
+    assert line.startswith("Protections in force: separate-process, value-codec")
+    reduced = dict(data, protections=["separate-process", "value-codec", "rlimits"])
+    assert "Off: fresh-worker-per-test" in protections_line(reduced)
+    table = protections_table({tuple(data["protections"]): 3, ("separate-process",): 1})
+    assert "<td>3</td>" in table and "value-codec" in table.split("<td>1</td>")[1]
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("capsh"),
+                    reason="simulating a container needs root and capsh (libcap2-bin)")
+def test_a_container_without_cap_sys_admin_refuses_a_course_that_requires_a_mount_namespace(tmp_path):
+    from tests.envsim import in_environment
+
+    root = course_requiring(tmp_path, ["mount-namespace"])
+    folder = tmp_path / "honest"
+    folder.mkdir()
+    (folder / "mini.py").write_text(HONEST_MINI)
+    out = tmp_path / "results.json"
+    argv = in_environment("docker", [*DLGRADE, "--course", str(root), "grade", "90-mini",
+                                     str(folder), "--json", str(out)])
+    result = subprocess.run(argv, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2, result.stderr
+    assert "requires protections this machine does not give: mount-namespace" in result.stderr
+    assert not out.exists()
