@@ -165,7 +165,8 @@ def test_validate_catches_points_that_do_not_add_up(tmp_path):
 @pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("unshare"),
                     reason="needs root to enter a user namespace as an unprivileged uid")
 def test_check_as_a_non_root_student_still_confines(tmp_path):
-    """A student's laptop: not root. The worker is still separate, limited and Landlocked."""
+    """A student's laptop: not root. The worker is still separate, limited, Landlocked and
+    off the network."""
     hidden = FIXTURE_COURSE / "assignments" / "90-mini" / "tests" / "hidden" / "test_mini_hidden.py"
     (tmp_path / "mini.py").write_text(HONEST_MINI.replace(
         "return np.asarray(x) * factor", f"return len(open({str(hidden)!r}).read())"))
@@ -174,8 +175,11 @@ def test_check_as_a_non_root_student_still_confines(tmp_path):
         ["unshare", "--user", "--map-user=1000", "--map-group=1000", *DLGRADE, "check", "90"],
         capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300)
     assert result.returncode == 0, result.stderr
-    assert "note: protections off here: network-namespace, mount-namespace" in result.stderr
-    assert "landlock-fs" in result.stdout.split("in force:")[1].split(";")[0]
+    assert "note: protections off here: mount-namespace, private-scratch, unprivileged-uid" \
+        in result.stderr
+    in_force = result.stdout.split("in force:")[1].split(";")[0]
+    # a user namespace of the worker's own gives it an empty network namespace, unprivileged
+    assert "landlock-fs" in in_force and "network-namespace" in in_force
     assert "total: 1 / 2 points" in result.stdout
     assert "PermissionError" in result.stdout  # Landlock still hides the hidden tests
 
