@@ -139,16 +139,40 @@ def test_results_record_the_protections_and_staff_see_what_was_off(warm_parent, 
 @pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("capsh"),
                     reason="simulating a container needs root and capsh (libcap2-bin)")
 def test_a_container_without_cap_sys_admin_refuses_a_course_that_requires_a_mount_namespace(tmp_path):
-    from tests.envsim import in_environment
+    from tests import envsim
 
+    envsim.prepare("container")
     root = course_requiring(tmp_path, ["mount-namespace"])
     folder = tmp_path / "honest"
     folder.mkdir()
     (folder / "mini.py").write_text(HONEST_MINI)
     out = tmp_path / "results.json"
-    argv = in_environment("docker", [*DLGRADE, "--course", str(root), "grade", "90-mini",
-                                     str(folder), "--json", str(out)])
+    os.chmod(tmp_path, 0o755)
+    argv = envsim.command("container", ["dlgrade", "--course", str(root), "grade", "90-mini",
+                                        str(folder), "--json", str(out)])
     result = subprocess.run(argv, capture_output=True, text=True, timeout=300)
     assert result.returncode == 2, result.stderr
     assert "requires protections this machine does not give: mount-namespace" in result.stderr
     assert not out.exists()
+
+
+def test_a_dead_warm_parent_is_replaced_and_grading_goes_on(tmp_path):
+    """Where a worker keeps root (a container in which no uid of its own can read Python),
+    it can kill its warm parent; the test it runs fails, the next worker gets a new parent."""
+    from autograder.sandbox.fork_backend import WarmParent
+    from autograder.sandbox.session import Submission, SubmissionSandbox
+
+    folder = tmp_path / "honest"
+    folder.mkdir()
+    (folder / "mini.py").write_text(HONEST_MINI)
+    assignment = load_course(FIXTURE_COURSE).assignment("90-mini")
+    with WarmParent(with_torch=False) as parent:
+        sandbox = SubmissionSandbox(assignment, folder, "process", parent)
+        first = Submission(sandbox, seed=1, test_timeout=20)
+        assert first.mini.add(2, 3) == 5
+        old = parent.process.pid
+        parent.process.kill()
+        parent.process.wait()
+        first.close()  # the worker is killed by the grader itself
+        result = grade_submission(assignment, folder, parent=parent)
+        assert result.score == 4 and parent.process.pid != old

@@ -8,6 +8,7 @@ release workers. Each worker is a ``client.WorkerConnection``.
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -28,6 +29,10 @@ class WarmParent:
         """Start the warm parent; ``with_torch=False`` preloads numpy only, for assignments
         that ban torch: forking a process without torch's 200 MB is several times faster."""
         self.with_torch = with_torch
+        self.lock = threading.Lock()
+        self._start()
+
+    def _start(self) -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         env = {
             "PATH": "/usr/local/bin:/usr/bin:/bin",
@@ -39,15 +44,27 @@ class WarmParent:
             "PYTHONPATH": os.pathsep.join(p for p in sys.path if p),
         }
         args = [sys.executable, "-m", "autograder.sandbox.zygote_start", str(theirs.fileno()),
-                "torch" if with_torch else "notorch"]
+                "torch" if self.with_torch else "notorch"]
         self.process = subprocess.Popen(
             args, pass_fds=[theirs.fileno()], env=env, cwd="/",
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
         )
         theirs.close()
         self.control = ours
-        self.lock = threading.Lock()
         self._info: dict | None = None
+
+    def _restart_if_dead(self) -> None:
+        """A warm parent that died (killed by a worker that kept root: a container where no
+        uid of its own could read Python) is replaced before the next worker starts."""
+        if self.process.poll() is not None:
+            self.control.close()
+            self.process.wait()
+            self._start()
+
+    def _ask(self, request: dict, fds: list[int] | None = None) -> dict:
+        send_control(self.control, request, fds)
+        reply, _ = recv_control(self.control)
+        return reply
 
     def _ready(self) -> dict:
         if self._info is None:
@@ -80,10 +97,10 @@ class WarmParent:
         out_r, out_w = os.pipe()
         try:
             with self.lock:
+                self._restart_if_dead()
                 self._ready()
-                send_control(self.control, {"op": "spawn", "spec": spec.to_wire()},
-                                    [theirs.fileno(), out_w])
-                reply, _ = recv_control(self.control)
+                reply = self._ask({"op": "spawn", "spec": spec.to_wire()},
+                                  [theirs.fileno(), out_w])
         finally:
             theirs.close()
             os.close(out_w)
@@ -98,15 +115,27 @@ class WarmParent:
         if pid <= 0:
             return "already stopped"
         with self.lock:
-            send_control(self.control, {"op": "reap", "pid": pid})
-            reply, _ = recv_control(self.control)
-        return describe_exit(reply)
+            try:
+                return describe_exit(self._ask({"op": "reap", "pid": pid}))
+            except (OSError, EOFError):
+                return self._orphaned(pid)
 
     def release(self, pid: int) -> None:
         """Kill worker ``pid`` and everything it started, without waiting for its status."""
         with self.lock:
-            send_control(self.control, {"op": "release", "pid": pid})
-            recv_control(self.control)
+            try:
+                self._ask({"op": "release", "pid": pid})
+            except (OSError, EOFError):
+                self._orphaned(pid)
+
+    @staticmethod
+    def _orphaned(pid: int) -> str:
+        """The warm parent is gone: kill what we can of the worker ourselves."""
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except OSError:
+            pass
+        return "the sandbox's warm parent died during the call (exit status unknown)"
 
     def close(self) -> None:
         try:
