@@ -361,6 +361,7 @@ def _parse_min_score(text: str | None, max_score: float) -> float | None:
               help="Write JUnit XML here (for CI test reports).")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the results JSON here.")
+@_worker_option
 @click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
 @click.pass_context
 @_handle_errors
@@ -482,6 +483,7 @@ def package(ctx, assignment, fmt, out_dir, debug) -> None:
 @click.option("--backend", type=click.Choice(["local", "dask"]), default="local", show_default=True)
 @click.option("--scheduler", metavar="ADDRESS",
               help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (with --backend dask).")
+@_worker_option
 @click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
 @click.pass_context
 @_handle_errors
@@ -667,6 +669,7 @@ def report(ctx, html_path, similarity_csv, threshold, db, debug) -> None:
 @main.command()
 @click.argument("assignment", required=False)
 @click.option("--all", "all_", is_flag=True, help="Validate every assignment.")
+@_worker_option
 @click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
 @click.pass_context
 @_handle_errors
