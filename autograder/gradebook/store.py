@@ -10,7 +10,6 @@ assignment's version, so a later run can skip what is unchanged.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import sqlite3
@@ -101,6 +100,8 @@ class Gradebook:
         Two batches writing one gradebook would grade the same submissions twice;
         the second one is refused with a clear message instead.
         """
+        import fcntl  # POSIX only; imported here, as every command loads this module
+
         lock_path = self.path.with_name(self.path.name + ".lock")
         fd = os.open(lock_path, os.O_CREAT | os.O_RDWR | os.O_CLOEXEC, 0o644)
         try:

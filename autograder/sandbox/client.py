@@ -1,9 +1,8 @@
-"""The trusted side of the sandbox: starting the warm parent, workers, and talking to them.
+"""The trusted side of the sandbox: talking to workers, whichever backend started them.
 
-- ``WarmParent`` starts the zygote (``python -m autograder.sandbox.zygote_start``) once (numpy and torch
-  imported, clean environment) and asks it to fork workers.
-- ``WorkerConnection`` is one live worker: framed requests over a socket pair,
-  a per-call deadline, the worker's stdout/stderr drained into a bounded buffer.
+- ``WorkerConnection`` is one live worker (``fork_backend`` or ``spawn_backend``): framed
+  requests over a stream socket, a per-call deadline, the worker's stdout/stderr drained
+  into a bounded buffer (``OutputBuffer``).
 - ``LocalConnection`` runs the same ``Dispatcher`` in this process for
   ``--isolation none``; values still make a codec round trip.
 - ``Handle`` is a proxy for an object that lives in the worker.
@@ -139,71 +138,168 @@ class Connection:
         raise WorkerCrashed(f"the worker sent a malformed reply to {label}")
 
 
+class OutputBuffer:
+    """A worker's stdout/stderr: a pipe drained by a thread into a bounded buffer.
+
+    A reused worker (``spawn_backend``) keeps one for its life and ``restart`` gives
+    each test an empty buffer. Portable: it waits on the pipe with ``poll`` where that
+    exists, ``select`` elsewhere on POSIX, and ``PeekNamedPipe`` on Windows.
+    """
+
+    def __init__(self, fd: int, max_output: int):
+        """``fd``: the read end of the pipe (closed here at end of file); ``max_output``: bytes kept."""
+        self._fd = fd
+        self._pipe = _PipeWaiter(fd)
+        self._lock = threading.Lock()  # held while reading and appending, and to close fd
+        self._closed = False
+        self._max = max_output
+        self._data = bytearray()
+        self._dropped = 0
+        self._thread = threading.Thread(target=self._drain, daemon=True)
+        self._thread.start()
+
+    def _append(self, chunk: bytes) -> None:
+        room = self._max - len(self._data)
+        if room > 0:
+            self._data += chunk[:room]
+        self._dropped += max(0, len(chunk) - max(room, 0))
+
+    def _drain(self) -> None:
+        # Wait for data without the lock, then read and append under it, reading only what
+        # is pending: whoever holds the lock and sees nothing pending knows every byte so
+        # far has been appended.
+        try:
+            while True:
+                self._pipe.wait()
+                with self._lock:
+                    if not self._pipe.pending():
+                        continue  # catch_up read it first
+                    chunk = self._pipe.read()
+                    if not chunk:
+                        break
+                    self._append(chunk)
+        finally:
+            with self._lock:
+                self._closed = True
+                os.close(self._fd)
+
+    def catch_up(self, timeout: float = 1.0) -> None:
+        """Append what is already in the pipe (for up to ``timeout`` seconds of reading).
+
+        The worker flushes its output before it replies, so after a reply the output of
+        that call is in the pipe, but the drain thread may not have read it yet.
+        """
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while not self._closed and time.monotonic() < deadline and self._pipe.pending():
+                chunk = self._pipe.read()
+                if not chunk:
+                    return  # end of file: the drain thread closes the pipe
+                self._append(chunk)
+
+    def text(self) -> str:
+        """What was kept since the start (or ``restart``), with a note on what was dropped."""
+        self.catch_up()
+        with self._lock:
+            text = self._data.decode("utf-8", "replace")
+            dropped = self._dropped
+        if dropped:
+            text += f"\n[... {dropped} more bytes of output truncated]"
+        return text
+
+    def restart(self, max_output: int) -> None:
+        """Forget what was kept (a reused worker's next test starts with empty output)."""
+        self.catch_up()
+        with self._lock:
+            self._data = bytearray()
+            self._dropped = 0
+            self._max = max_output
+
+    def join(self, timeout: float) -> None:
+        """Wait up to ``timeout`` seconds for the end of file (the worker has died)."""
+        self._thread.join(timeout)
+
+
+class _PipeWaiter:
+    """Waits for a pipe's read end to have data (or reach end of file), on any OS.
+
+    ``wait`` is for the drain thread only; ``pending`` and ``read`` are called with the
+    buffer's lock held. They use separate ``poll`` objects: one cannot be polled from
+    two threads at once.
+    """
+
+    def __init__(self, fd: int):
+        self.fd = fd
+        self.pollers = None
+        self.handle = None
+        if hasattr(select, "poll"):
+            self.pollers = (select.poll(), select.poll())
+            for poller in self.pollers:
+                poller.register(fd, select.POLLIN)
+        elif sys.platform == "win32":
+            import msvcrt
+
+            self.handle = msvcrt.get_osfhandle(fd)
+
+    def _peek(self) -> int | None:
+        """Windows: bytes waiting in the pipe; ``None`` once the writer has closed it."""
+        import _winapi
+
+        try:
+            return _winapi.PeekNamedPipe(self.handle, 0)[0]
+        except OSError:
+            return None
+
+    def wait(self) -> None:
+        """Block until a ``read`` would not block."""
+        if self.pollers is not None:
+            self.pollers[0].poll()
+        elif self.handle is None:
+            select.select([self.fd], [], [])
+        else:
+            while self._peek() == 0:  # Windows' anonymous pipes offer nothing to wait on
+                time.sleep(0.005)
+
+    def pending(self) -> bool:
+        """Whether a ``read`` would return at once (data, or end of file)."""
+        if self.pollers is not None:
+            return bool(self.pollers[1].poll(0))
+        if self.handle is None:
+            return bool(select.select([self.fd], [], [], 0)[0])
+        return self._peek() != 0
+
+    def read(self) -> bytes:
+        """Up to 64 KiB once ``pending``; ``b""`` at end of file."""
+        size = 65536
+        if self.handle is not None:
+            waiting = self._peek()
+            if not waiting:
+                return b""
+            size = min(size, waiting)
+        try:
+            return os.read(self.fd, size)
+        except OSError:
+            return b""
+
+
 class WorkerConnection(Connection):
     """A live sandboxed worker process."""
 
-    def __init__(self, parent: WorkerBackend, pid: int, sock: socket.socket, out_fd: int,
-                 max_output: int):
+    def __init__(self, parent: WorkerBackend, pid: int, sock: socket.socket,
+                 out: int | OutputBuffer, max_output: int, keep_channel: bool = False):
+        """``out``: the read end of the worker's output pipe, or an ``OutputBuffer`` the
+        backend keeps. ``keep_channel``: ``close`` leaves ``sock`` open for the backend to
+        reuse (it closes it in ``release``); a killed worker's channel is always closed."""
         self.parent = parent
         self.pid = pid
         self.sock = sock
         self.receiver = protocol.Receiver(sock, REPLY_LIMITS)
         self.dead_reason: str | None = None
-        self._output = bytearray()
-        self._output_dropped = 0
-        self._max_output = max_output
-        self._out_fd = out_fd
-        self._out_lock = threading.Lock()  # guards closing out_fd against _catch_up's poll
-        self._out_closed = False
-        self._drain = threading.Thread(target=self._drain_output, args=(out_fd,), daemon=True)
-        self._drain.start()
-
-    def _drain_output(self, fd: int) -> None:
-        # Wait for data without the lock, then read and append under it: whoever holds
-        # the lock and sees nothing pending knows every byte so far has been appended.
-        poller = select.poll()
-        poller.register(fd, select.POLLIN)
-        try:
-            while True:
-                poller.poll()
-                with self._out_lock:
-                    chunk = os.read(fd, 65536)
-                    if not chunk:
-                        break
-                    room = self._max_output - len(self._output)
-                    if room > 0:
-                        self._output += chunk[:room]
-                    self._output_dropped += max(0, len(chunk) - max(room, 0))
-        finally:
-            with self._out_lock:
-                self._out_closed = True
-                os.close(fd)
-
-    def _catch_up(self, timeout: float = 1.0) -> None:
-        """Wait until the drain thread has read what is already in the pipe.
-
-        The worker flushes its output before it replies, so after a reply the
-        output of that call is in the pipe, but the drain thread may not have
-        read it yet.
-        """
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self._out_lock:
-                if self._out_closed:
-                    return
-                poller = select.poll()
-                poller.register(self._out_fd, select.POLLIN)
-                pending = any(ev & select.POLLIN for _, ev in poller.poll(0))
-            if not pending:
-                return
-            time.sleep(0.001)
+        self._out = out if isinstance(out, OutputBuffer) else OutputBuffer(out, max_output)
+        self._keep_channel = keep_channel
 
     def output(self) -> str:
-        self._catch_up()
-        text = self._output.decode("utf-8", "replace")
-        if self._output_dropped:
-            text += f"\n[... {self._output_dropped} more bytes of output truncated]"
-        return text
+        return self._out.text()
 
     def request(self, message: dict, label: str) -> Any:
         if self.dead_reason:
@@ -227,7 +323,7 @@ class WorkerConnection(Connection):
                 raise WorkerTimeout(f"{label} timed out: the test's calls ran past their "
                                     f"total time limit ({allowed:.1f} s were left)") from None
             raise WorkerTimeout(f"{label} timed out after {allowed:.1f} s") from None
-        except (protocol.ChannelClosed, BrokenPipeError, ConnectionResetError):
+        except (protocol.ChannelClosed, ConnectionError):  # ConnectionAbortedError on Windows
             status = self._kill("the worker had already died")
             raise WorkerCrashed(f"{label}: the submission's process died ({status})",
                                 self._output_tail()) from None
@@ -245,14 +341,16 @@ class WorkerConnection(Connection):
         """True if bytes arrived that no request asked for: the protocol is strictly
         request/reply, so anything pending now would desynchronise later replies."""
         try:
-            return bool(self.sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT))
+            # the channel is non-blocking (``protocol.Receiver``): no MSG_DONTWAIT needed,
+            # which Windows lacks
+            return bool(self.sock.recv(1, socket.MSG_PEEK))
         except BlockingIOError:
             return False
         except OSError:
             return False
 
     def _output_tail(self) -> str:
-        self._drain.join(timeout=1.0)
+        self._out.join(timeout=1.0)
         out = self.output().strip()
         return out[-2000:] if out else ""
 
@@ -271,10 +369,11 @@ class WorkerConnection(Connection):
         """Stop the worker and everything it started (its exit status is not needed)."""
         if self.pid > 0:
             self.dead_reason = self.dead_reason or "closed"
-            try:
-                self.sock.close()
-            except OSError:
-                pass
+            if not self._keep_channel:
+                try:
+                    self.sock.close()
+                except OSError:
+                    pass
             self.parent.release(self.pid)
             self.pid = -1
         # The drain thread ends by itself when the worker's exit closes the pipe;

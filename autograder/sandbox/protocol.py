@@ -7,6 +7,9 @@ message being read are a protocol violation.
 Small messages (the common case: a call with a few scalars) are read with one
 ``recv`` into a reusable buffer; big ones are read into one preallocated
 ``bytearray``, so arrays decode as views without another copy.
+
+Deadlines wait in ``poll`` where the OS has it and in ``select`` elsewhere (Windows),
+so the same framing serves an AF_UNIX socket pair and a loopback TCP connection.
 """
 
 from __future__ import annotations
@@ -82,26 +85,28 @@ class Receiver:
         self.limits = limits
         self.max_bytes = max_bytes
         self.buffer = bytearray(_SMALL)
-        self.poller = select.poll() if deadlines else None
+        self.deadlines = deadlines
+        self.poller = select.poll() if deadlines and hasattr(select, "poll") else None
         if self.poller is not None:
             self.poller.register(sock, select.POLLIN)
-            sock.setblocking(False)
-        else:
-            sock.setblocking(True)
+        sock.setblocking(not deadlines)
 
     def _wait_readable(self, deadline: float | None) -> None:
         while True:
-            timeout_ms = None
+            timeout = None
             if deadline is not None:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     raise ChannelTimeout()
-                timeout_ms = max(1, int(remaining * 1000 + 0.999))
-            if self.poller.poll(timeout_ms):
+                timeout = max(0.001, remaining)
+            if self.poller is None:  # no poll() here (Windows): select() works on sockets
+                if select.select([self.sock], [], [], timeout)[0]:
+                    return
+            elif self.poller.poll(None if timeout is None else int(timeout * 1000 + 0.999)):
                 return
 
     def _recv_into(self, view: memoryview, deadline: float | None) -> int:
-        spin_until = time.perf_counter() + SPIN_SECONDS if self.poller is not None else 0.0
+        spin_until = time.perf_counter() + SPIN_SECONDS if self.deadlines else 0.0
         while True:
             try:
                 n = self.sock.recv_into(view)
@@ -112,7 +117,7 @@ class Receiver:
                     continue
                 self._wait_readable(deadline)
                 continue
-            except (ConnectionResetError, BrokenPipeError) as exc:
+            except ConnectionError as exc:  # reset, aborted (Windows), broken pipe
                 raise ChannelClosed() from exc
             if n == 0:
                 raise ChannelClosed()

@@ -240,7 +240,8 @@ def serve(sock: socket.socket, dispatcher: Dispatcher) -> None:
     into this loop exits at once.
     """
     pid = os.getpid()
-    os.register_at_fork(after_in_child=sock.close)
+    if hasattr(os, "register_at_fork"):  # POSIX; Windows has no fork to guard against
+        os.register_at_fork(after_in_child=sock.close)
     receiver = protocol.Receiver(sock, deadlines=False)
     while True:
         try:

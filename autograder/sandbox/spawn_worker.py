@@ -1,0 +1,216 @@
+"""The spawn backend's worker: ``python -m autograder.sandbox.spawn_worker numpy|torch|bare``.
+
+Started fresh by ``spawn_backend.SpawnBackend`` (no fork), with a scrubbed environment and
+the filesystem root as its working folder. Its stdin carries one line, ``PORT TOKEN``: it
+connects to ``127.0.0.1:PORT`` and presents the token (a one-time secret that only its
+stdin saw), then imports numpy (``torch``: and torch; ``bare``: nothing, for the backend's
+trial) while it waits to be given a submission. Messages, framed by ``protocol`` and
+encoded by the codec, in order:
+
+- worker -> backend: ``{"token": str}``
+- backend -> worker: ``{"spec": WorkerSpec.to_wire(), "plan": [protection names] | None}``
+  (``None``: a trial; confine with whatever works here and report it)
+- worker -> backend: ``{"ready": [protections in force]}``; a plan that cannot be applied
+  ends the worker with ``limits.CONFINEMENT_FAILED`` instead
+- then ``worker.serve``: the grader's requests, answered by ``WorkerDispatcher``, whose
+  ``reset`` op prepares a reused worker for the next test of the same submission.
+
+Nothing here needs ``fcntl``, ``resource``, ``pwd``, ``grp``, ``termios``, fork or
+SOCK_SEQPACKET: it runs on Windows and macOS as on Linux.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import importlib
+import os
+import socket
+import sys
+import tempfile
+import traceback
+import warnings
+
+from autograder.sandbox import banned, limits, protocol, worker
+from autograder.sandbox.seeding import seed_everything
+
+PR_SET_CHILD_SUBREAPER = 36
+PRELOAD = {
+    "bare": [],
+    "numpy": ["numpy", "numpy.linalg", "numpy.random"],
+    "torch": ["numpy", "numpy.linalg", "numpy.random", "torch", "torch.nn",
+              "torch.nn.functional", "torch.optim", "torch.utils.data",
+              "autograder.sandbox.probe"],
+}
+
+
+def read_invitation() -> tuple[int, str]:
+    """``(port, token)`` from the first line of stdin; stdin then reads from the null device."""
+    line = sys.stdin.buffer.readline().decode("ascii").split()
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    if len(line) != 2 or not line[0].isdigit():
+        raise SystemExit("spawn_worker: no invitation on stdin")
+    return int(line[0]), line[1]
+
+
+def become_subreaper() -> None:
+    """Linux: orphans of this worker's children are re-parented here, not to init, so the
+    backend finds a double-forked daemon among the worker's descendants and kills it too."""
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+
+
+def preload(kind: str) -> None:
+    """Import what every worker of this kind needs, before a submission is assigned."""
+    for name in PRELOAD[kind]:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            pass
+    if kind == "torch":
+        _warm_optimizers()
+
+
+def _warm_optimizers() -> None:
+    """Creating the first optimizer imports torch._dynamo (hundreds of modules): do it
+    while the worker is a spare, not inside a test's time budget."""
+    import torch
+
+    weight = torch.zeros(1, requires_grad=True)
+    weight.grad = torch.zeros(1)
+    torch.optim.Adam([weight]).step()
+
+
+def scratch_environment(scratch: str) -> dict[str, str]:
+    """The environment a worker's submission sees: no secrets, temporary files in scratch."""
+    tmp = os.path.join(scratch, ".tmp")
+    env = {"HOME": scratch, "TMPDIR": tmp, "TEMP": tmp, "TMP": tmp, "LANG": "C.UTF-8",
+           "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+    if sys.platform == "win32":  # what Windows itself needs to run Python and its DLLs
+        env["USERPROFILE"] = scratch
+        env.update({k: os.environ[k] for k in ("SYSTEMROOT", "SYSTEMDRIVE", "WINDIR", "PATH")
+                    if k in os.environ})
+    else:
+        env["PATH"] = "/usr/local/bin:/usr/bin:/bin"
+    return env
+
+
+def enter_scratch(spec: limits.WorkerSpec) -> None:
+    """Work in the submission's scratch folder, with ``scratch_environment``."""
+    os.chdir(spec.submission_dir)
+    env = scratch_environment(spec.submission_dir)
+    os.makedirs(env["TMPDIR"], exist_ok=True)
+    os.environ.clear()
+    os.environ.update(env)
+    tempfile.tempdir = None
+    sys.path.insert(0, spec.submission_dir)
+    sys.dont_write_bytecode = True
+
+
+class WorkerDispatcher(worker.Dispatcher):
+    """A ``Dispatcher`` that a reused worker resets between the tests of one submission.
+
+    ``reset`` forgets the student's modules and objects and restores what a test commonly
+    changes: working folder, environment, ``sys.path``, standard streams, warning filters,
+    numpy's error handling, torch's default dtype and grad mode, then reseeds. It cannot
+    undo everything (a monkeypatched library, a thread left running): that is why a
+    reused worker does not count as a fresh worker per test.
+    """
+
+    def __init__(self, submission_dir: str, module_files: list[str]):
+        super().__init__(submission_dir, module_files)
+        self._folders = tuple({os.path.join(submission_dir, ""), os.path.join(str(self.root), "")})
+        self._cwd = os.getcwd()
+        self._environ = dict(os.environ)
+        self._path = list(sys.path)
+        self._warnings = list(warnings.filters)
+        np = sys.modules.get("numpy")
+        self._numpy_errors = np.geterr() if np is not None else None
+
+    def op_reset(self, request: dict) -> None:
+        self.handles.clear()
+        self.modules.clear()
+        for name, module in list(sys.modules.items()):
+            file = getattr(module, "__file__", None)
+            if isinstance(file, str) and file.startswith(self._folders):
+                del sys.modules[name]
+        os.chdir(self._cwd)
+        os.environ.clear()
+        os.environ.update(self._environ)
+        sys.path[:] = self._path
+        sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
+        warnings.filters[:] = self._warnings
+        np = sys.modules.get("numpy")
+        if np is not None and self._numpy_errors is not None:
+            np.seterr(**self._numpy_errors)
+        torch = sys.modules.get("torch")
+        if torch is not None:
+            torch.set_default_dtype(torch.float32)
+            torch.set_grad_enabled(True)
+        _collect_children()
+        seed_everything(int(request["seed"]))
+
+
+def _collect_children() -> None:
+    """Reap children the backend killed after the last test (zombies count as processes)."""
+    if not hasattr(os, "waitpid") or sys.platform == "win32":
+        return
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def _fail(code: int) -> None:
+    try:
+        sys.stderr.write(traceback.format_exc()[-4000:])
+        sys.stderr.flush()
+    finally:
+        os._exit(code)
+
+
+def start(sock: socket.socket) -> limits.WorkerSpec:
+    """Wait for the submission, confine, enter its scratch folder, and report ready."""
+    order = protocol.Receiver(sock, deadlines=False).receive()
+    spec = limits.WorkerSpec.from_wire(order["spec"])
+    plan = None if order["plan"] is None else frozenset(order["plan"])
+    try:
+        active = limits.confine(spec, plan)
+    except limits.ConfinementError:
+        _fail(limits.CONFINEMENT_FAILED)
+    enter_scratch(spec)
+    seed_everything(spec.seed)
+    banned.install(banned.plan(spec.banned, spec.banned_per_file))
+    protocol.send_message(sock, {"ready": active})
+    return spec
+
+
+def main(argv: list[str]) -> None:
+    kind = argv[0] if argv and argv[0] in PRELOAD else "numpy"
+    port, token = read_invitation()
+    become_subreaper()
+    sock = socket.create_connection(("127.0.0.1", port))
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    protocol.send_message(sock, {"token": token})
+    preload(kind)
+    try:
+        spec = start(sock)
+    except (protocol.ChannelClosed, ConnectionError):
+        return  # a spare the backend never used
+    worker.serve(sock, WorkerDispatcher(spec.submission_dir, spec.modules))
+
+
+if __name__ == "__main__":
+    try:
+        main(sys.argv[1:])
+    except SystemExit:
+        raise
+    except BaseException:
+        _fail(70)
