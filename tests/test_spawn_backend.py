@@ -30,16 +30,16 @@ REPO = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="module")
 def fresh_backend():
-    """Numpy workers, a fresh one per test (the default without torch)."""
-    backend = SpawnBackend(with_torch=False)
+    """Numpy workers, a fresh one per test."""
+    backend = SpawnBackend(with_torch=False, reuse=False)
     yield backend
     backend.close()
 
 
 @pytest.fixture(scope="module")
 def reused_backend():
-    """Numpy workers, one reused across the tests of a submission (the default with torch)."""
-    backend = SpawnBackend(with_torch=False, reuse=True)
+    """Numpy workers, one reused across the tests of a submission (the default)."""
+    backend = SpawnBackend(with_torch=False)
     yield backend
     backend.close()
 
@@ -52,15 +52,16 @@ def course():
 # ------------------------------------------------------------------ whole assignments
 
 
-def test_02_reference_scores_100_and_its_starter_0_with_readable_reasons(fresh_backend, course):
+def test_02_reference_scores_100_and_its_starter_0_with_readable_reasons(reused_backend,
+                                                                          course):
     assignment = course.assignment("02-feedforward")
     reference = grade_submission(assignment, REPO / "solutions" / "02-feedforward",
-                                 parent=fresh_backend)
+                                 parent=reused_backend)
     assert reference.score == reference.max_score == 100
-    assert P.FRESH_WORKER_PER_TEST in reference.protections
+    assert P.FRESH_WORKER_PER_TEST not in reference.protections
 
     starter = grade_submission(assignment, REPO / "starter" / "02-feedforward",
-                               parent=fresh_backend)
+                               parent=reused_backend)
     assert starter.score == 0
     reasons = [t.reason for t in starter.tests]
     assert all(t.status == "failed" for t in starter.tests)
@@ -70,7 +71,7 @@ def test_02_reference_scores_100_and_its_starter_0_with_readable_reasons(fresh_b
 
 
 def test_a_torch_assignments_reference_gets_full_marks(course):
-    """A torch backend reuses one worker per submission, and says so."""
+    """Torch workers serve a whole submission each, and the backend says so."""
     with SpawnBackend(with_torch=True) as backend:
         assignment = course.assignment("08-transformers")
         result = grade_submission(assignment, REPO / "solutions" / "08-transformers",
@@ -141,6 +142,13 @@ def pid():
 
 def crash():
     os._exit(3)
+
+
+def burn(seconds):
+    end = time.process_time() + seconds
+    while time.process_time() < end:
+        pass
+    return os.getpid()
 
 
 import numpy as np
@@ -222,6 +230,24 @@ def test_a_reused_worker_that_crashed_is_replaced(reused_backend, tmp_path):
     replacement = reused_backend.spawn(spec)
     assert replacement.pid != worker and _module(replacement).bump() == 1
     replacement.close()
+
+
+def test_a_reused_worker_has_its_cpu_time_limit_per_test(reused_backend, tmp_path):
+    """Each test of a reused worker gets the whole CPU-time limit again: tests that together
+    use more than it still pass, and one test over it is stopped."""
+    spec = dataclasses.replace(_spec(tmp_path), cpu_seconds=2)
+    pids = set()
+    for _ in range(3):
+        conn = reused_backend.spawn(spec)
+        conn.call_timeout = 120.0
+        pids.add(_module(conn).burn(1.2))
+        conn.close()
+    assert len(pids) == 1
+    conn = reused_backend.spawn(spec)
+    conn.call_timeout = 120.0
+    with pytest.raises(WorkerCrashed, match="SIGXCPU"):
+        _module(conn).burn(5)
+    conn.close()
 
 
 def test_a_fresh_backend_gives_every_test_a_new_process(fresh_backend, tmp_path):

@@ -13,16 +13,19 @@ under way, that learn their submission only when they are handed out
 (``spawn_worker``'s ``{"spec", "plan"}``). A spare's start overlaps the tests that run
 meanwhile.
 
-**Fresh per test or reused, decided by measurement** (``benchmarks/sandbox_overhead.py``):
-without torch, a fresh worker per test, started ahead as a spare, keeps a whole submission
-of 02-feedforward within about twice the fork worker's time, so every test gets a fresh
-process and ``fresh-worker-per-test`` is in force. Importing torch takes seconds of CPU, so
-a fresh torch worker per test would multiply a torch assignment's time many times over;
-with torch, one worker serves all the tests of a submission (``WorkerDispatcher.reset``
-between tests: fresh student modules and handles, reseeded generators, torch's and
-numpy's defaults, working folder and environment restored, leftover child processes
-killed), ``fresh-worker-per-test`` is not claimed, and a worker that timed out, crashed or
-misbehaved is always replaced. ``SpawnBackend(reuse=...)`` overrides the choice.
+**One worker per submission, decided by measurement** (``benchmarks/sandbox_overhead.py``).
+A fresh spawned worker per test, even started ahead as a spare, costs a Python start and
+numpy's import for every test: a whole submission of 02-feedforward took well over twice
+the fork worker's time (the target), because those starts need more CPU than the tests
+themselves; with torch, seconds to import, it would take many times longer still. So by default one worker serves
+all the tests of a submission: between tests it is reset (``WorkerDispatcher.reset``: the
+student's modules imported anew, handles dropped, generators reseeded, torch's and numpy's
+defaults, working folder, environment and ``sys.path`` restored) and every process the
+test left running is killed. That keeps a submission near the fork worker's time, but it is
+not a fresh process, so ``fresh-worker-per-test`` is not claimed (a monkeypatched library or
+a thread left running would survive into the next test). A worker that timed out, crashed
+or misbehaved is always replaced. ``SpawnBackend(reuse=False)`` gives every test a fresh
+process (and claims the protection) where that matters more than time.
 
 **Confinement.** The plan is decided once per backend: on Linux with fork,
 ``limits.probe_plan`` (forked trial workers, as the fork backend does); elsewhere a spawned
@@ -110,17 +113,16 @@ class SpawnBackend:
 
     Args:
         with_torch: workers import torch ahead (else numpy only).
-        reuse: one worker serves all tests of a submission (default: ``with_torch``; see
-            the module's docstring for why).
-        spares: workers kept started ahead (default: 2 fresh per test, 1 reused).
+        reuse: one worker serves all tests of a submission (see the module's docstring for
+            why that is the default); ``False``: a fresh worker per test.
+        spares: workers kept started ahead (default: 1 reused, 2 fresh per test).
     """
 
     kind = "spawn"
 
-    def __init__(self, with_torch: bool = True, reuse: bool | None = None,
-                 spares: int | None = None):
+    def __init__(self, with_torch: bool = True, reuse: bool = True, spares: int | None = None):
         self.with_torch = with_torch
-        self.reuse = with_torch if reuse is None else reuse
+        self.reuse = reuse
         self.spares = (1 if self.reuse else 2) if spares is None else spares
         self._lock = threading.Lock()
         self._closed = False
@@ -230,7 +232,8 @@ class SpawnBackend:
         try:
             started.sock = self._accept(started, deadline)
             protocol.send_message(started.sock, {
-                "spec": spec.to_wire(), "plan": None if plan is None else sorted(plan)})
+                "spec": spec.to_wire(), "plan": None if plan is None else sorted(plan),
+                "reuse": self.reuse})
             reply = protocol.Receiver(started.sock, CONTROL_LIMITS).receive(deadline)
             if type(reply) is not dict or type(reply.get("ready")) is not list:
                 raise codec.CodecError("not a ready message")
@@ -277,9 +280,9 @@ class SpawnBackend:
         """Why protections were given up: the plan's notes, and reuse where it applies."""
         _, notes = self._decide()
         if self.reuse:
-            notes = [*notes, f"{P.FRESH_WORKER_PER_TEST} is off: a spawned worker imports torch "
-                     "in seconds, so one worker serves all the tests of a submission and is "
-                     "reset between them"]
+            notes = [*notes, f"{P.FRESH_WORKER_PER_TEST} is off: starting a spawned worker "
+                     "(Python, numpy, torch) for every test costs more than the tests, so one "
+                     "worker serves all the tests of a submission and is reset between them"]
         return list(notes)
 
     def alive(self) -> bool:

@@ -8,8 +8,10 @@ trial) while it waits to be given a submission. Messages, framed by ``protocol``
 encoded by the codec, in order:
 
 - worker -> backend: ``{"token": str}``
-- backend -> worker: ``{"spec": WorkerSpec.to_wire(), "plan": [protection names] | None}``
-  (``None``: a trial; confine with whatever works here and report it)
+- backend -> worker: ``{"spec": WorkerSpec.to_wire(), "plan": [protection names] | None,
+  "reuse": bool}`` (plan ``None``: a trial; confine with whatever works here and report
+  it. ``reuse``: the worker will serve every test of the submission, so its CPU-time
+  limit is counted per test, from each ``reset``)
 - worker -> backend: ``{"ready": [protections in force]}``; a plan that cannot be applied
   ends the worker with ``limits.CONFINEMENT_FAILED`` instead
 - then ``worker.serve``: the grader's requests, answered by ``WorkerDispatcher``, whose
@@ -22,6 +24,7 @@ SOCK_SEQPACKET: it runs on Windows and macOS as on Linux.
 from __future__ import annotations
 
 import ctypes
+import dataclasses
 import importlib
 import os
 import socket
@@ -31,9 +34,11 @@ import traceback
 import warnings
 
 from autograder.sandbox import banned, limits, protocol, worker
+from autograder.sandbox import protections as P
 from autograder.sandbox.seeding import seed_everything
 
 PR_SET_CHILD_SUBREAPER = 36
+REUSED_CPU_TESTS = 100  # a reused worker's hard CPU limit: this many tests' worth
 PRELOAD = {
     "bare": [],
     "numpy": ["numpy", "numpy.linalg", "numpy.random"],
@@ -121,8 +126,12 @@ class WorkerDispatcher(worker.Dispatcher):
     reused worker does not count as a fresh worker per test.
     """
 
-    def __init__(self, submission_dir: str, module_files: list[str]):
+    def __init__(self, submission_dir: str, module_files: list[str],
+                 cpu_seconds: int | None = None):
+        """``cpu_seconds``: each test's CPU-time limit, set anew at every reset (``None``:
+        no CPU limit here)."""
         super().__init__(submission_dir, module_files)
+        self._cpu_seconds = cpu_seconds
         self._folders = tuple({os.path.join(submission_dir, ""), os.path.join(str(self.root), "")})
         self._cwd = os.getcwd()
         self._environ = dict(os.environ)
@@ -152,7 +161,22 @@ class WorkerDispatcher(worker.Dispatcher):
             torch.set_default_dtype(torch.float32)
             torch.set_grad_enabled(True)
         _collect_children()
+        if self._cpu_seconds is not None:
+            limit_cpu_from_now(self._cpu_seconds)
         seed_everything(int(request["seed"]))
+
+
+def limit_cpu_from_now(seconds: int) -> None:
+    """Let this process use ``seconds`` more of CPU time (the soft RLIMIT_CPU: SIGXCPU), up to
+    the hard limit that confinement set. For a reused worker: each test's own budget."""
+    import resource  # only called where rlimits are in force, so the module exists
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    _soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    soft = int(usage.ru_utime + usage.ru_stime) + 1 + seconds
+    if hard != resource.RLIM_INFINITY:
+        soft = min(soft, hard)
+    resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
 
 
 def _collect_children() -> None:
@@ -176,20 +200,27 @@ def _fail(code: int) -> None:
         os._exit(code)
 
 
-def start(sock: socket.socket) -> limits.WorkerSpec:
+def start(sock: socket.socket) -> WorkerDispatcher:
     """Wait for the submission, confine, enter its scratch folder, and report ready."""
     order = protocol.Receiver(sock, deadlines=False).receive()
     spec = limits.WorkerSpec.from_wire(order["spec"])
     plan = None if order["plan"] is None else frozenset(order["plan"])
+    per_test_cpu = bool(order.get("reuse")) and plan is not None and P.RLIMITS in plan
+    confined = (dataclasses.replace(spec, cpu_seconds=spec.cpu_seconds * REUSED_CPU_TESTS)
+                if per_test_cpu else spec)
     try:
-        active = limits.confine(spec, plan)
+        active = limits.confine(confined, plan)
     except limits.ConfinementError:
         _fail(limits.CONFINEMENT_FAILED)
+    if per_test_cpu:
+        limit_cpu_from_now(spec.cpu_seconds)
     enter_scratch(spec)
     seed_everything(spec.seed)
     banned.install(banned.plan(spec.banned, spec.banned_per_file))
+    dispatcher = WorkerDispatcher(spec.submission_dir, spec.modules,
+                                  spec.cpu_seconds if per_test_cpu else None)
     protocol.send_message(sock, {"ready": active})
-    return spec
+    return dispatcher
 
 
 def main(argv: list[str]) -> None:
@@ -201,10 +232,10 @@ def main(argv: list[str]) -> None:
     protocol.send_message(sock, {"token": token})
     preload(kind)
     try:
-        spec = start(sock)
+        dispatcher = start(sock)
     except (protocol.ChannelClosed, ConnectionError):
         return  # a spare the backend never used
-    worker.serve(sock, WorkerDispatcher(spec.submission_dir, spec.modules))
+    worker.serve(sock, dispatcher)
 
 
 if __name__ == "__main__":
