@@ -14,6 +14,7 @@ Course layout (paths relative to the course root, the folder holding
 from __future__ import annotations
 
 import difflib
+import math
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -28,10 +29,16 @@ from autograder.sandbox import protections
 
 @dataclass(frozen=True)
 class Limits:
-    """Resource limits for the submission's code. Seconds and MiB."""
+    """Resource limits for the submission's code. Seconds and MiB.
+
+    ``run_budget`` bounds a whole sandboxed grading run (wall clock, from the start): a
+    test's calls get at most what is left of it, and once it is spent the remaining tests
+    are not run and score 0. The default stays well under Gradescope's 10 minutes.
+    """
 
     call_timeout: float = 20.0
     test_timeout: float = 60.0
+    run_budget: float = 480.0
     cpu_seconds: int = 120
     memory_mb: int = 2048
     max_processes: int = 16
@@ -126,8 +133,8 @@ def parse_assignment(path: Path, course: Course | None = None) -> Assignment:
     if data["total_points"] <= 0:
         raise ConfigError(f"{where}: 'total_points' must be positive")
     for key, value in limits_table.items():
-        if value <= 0:
-            raise ConfigError(f"{where} [limits]: {key!r} must be positive")
+        if not math.isfinite(value) or value <= 0:  # TOML has inf and nan
+            raise ConfigError(f"{where} [limits]: {key!r} must be positive and finite")
     apis = banned_table.get("apis", [])
     per_file = banned_table.get("modules", {})
     for file, names in per_file.items():

@@ -262,7 +262,7 @@ def grade_submission(
         SubmissionRejected: the archive or folder was refused before grading.
         GraderError: the graders could not be collected or run.
     """
-    started_at, t0 = _now(), time.perf_counter()
+    started_at, t0, run_start = _now(), time.perf_counter(), time.monotonic()
     prepared = prepare_submission(submission, assignment.modules)
     try:
         if isolation == "process" and parent is None:
@@ -272,7 +272,10 @@ def grade_submission(
         sandbox = SubmissionSandbox(assignment, prepared.directory, isolation, parent,
                                     prepared.problems)
         sandbox.probe_modules()
-        plugin = GradingPlugin(sandbox, assignment.root / "tests", assignment.limits.test_timeout)
+        # The whole run's budget bounds sandboxed grading; in-process debugging has no limits.
+        budget = assignment.limits.run_budget if isolation == "process" else None
+        plugin = GradingPlugin(sandbox, assignment.root / "tests", assignment.limits.test_timeout,
+                               run_budget=budget, started=run_start)
         args = pytest_arguments(assignment, include_hidden, pytest_args, tests)
         log = io.StringIO()
         _cache_assertion_rewrites()

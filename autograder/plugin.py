@@ -24,6 +24,7 @@ hidden tests, only value-free text is kept (see ``failure_reason``).
 from __future__ import annotations
 
 import sys
+import time
 import zlib
 from pathlib import Path
 
@@ -76,6 +77,11 @@ def failure_reason(exc: BaseException, hidden: bool) -> tuple[str, str]:
     return message, ""
 
 
+def not_run_reason(run_budget: float) -> str:
+    """The reason a test that the whole run's time budget left no time for gets."""
+    return f"not run: the whole run's time budget ({run_budget:g} s) was spent"
+
+
 class GradingPlugin:
     """Collects scores from one pytest run over an assignment's tests.
 
@@ -83,12 +89,20 @@ class GradingPlugin:
         sandbox: where the submission runs.
         tests_root: the assignment's ``tests/`` folder; test names are relative to it.
         test_timeout: seconds a test's calls into the submission may take in total.
+        run_budget: seconds the whole run may take, counted from ``started`` (a
+            ``time.monotonic()`` reading; default: now). A test's calls get at most what is
+            left of it; once it is spent, the remaining tests are not run and score 0.
+            ``None``: no whole-run budget.
     """
 
-    def __init__(self, sandbox: SubmissionSandbox, tests_root: Path, test_timeout: float):
+    def __init__(self, sandbox: SubmissionSandbox, tests_root: Path, test_timeout: float,
+                 run_budget: float | None = None, started: float | None = None):
         self.sandbox = sandbox
         self.tests_root = Path(tests_root).resolve()
         self.test_timeout = test_timeout
+        self.run_budget = run_budget
+        self.deadline = (None if run_budget is None
+                         else (time.monotonic() if started is None else started) + run_budget)
         self.results: dict[str, TestResult] = {}
         self.order: list[str] = []
         self.collection_errors: list[str] = []
@@ -131,6 +145,28 @@ class GradingPlugin:
                 name=name, description=doc.splitlines()[0] if doc else "",
                 max_score=points, visibility=self._visibility(item))
             self.order.append(item.nodeid)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None):
+        """Once the run's budget is spent, record the test as not run instead of running it.
+
+        Returning True tells pytest the test was handled; the fixtures of the tests that
+        did run are still torn down (pytest tears down what is left at the session's end).
+        """
+        if self.deadline is None or time.monotonic() < self.deadline:
+            return None
+        result = self.results.get(item.nodeid)
+        if result is not None:
+            result.status, result.score = "failed", 0.0
+            result.reason = not_run_reason(self.run_budget)
+        return True
+
+    def time_for_test(self) -> float:
+        """Seconds this test's calls into the submission may take: ``test_timeout``, capped
+        by what is left of the run's budget."""
+        if self.deadline is None:
+            return self.test_timeout
+        return max(0.0, min(self.test_timeout, self.deadline - time.monotonic()))
 
     @pytest.hookimpl
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
@@ -183,7 +219,7 @@ class GradingPlugin:
     @pytest.fixture
     def submission(self, request: pytest.FixtureRequest, seed: int):
         """The student's modules: ``submission.<module>.<function>(...)`` runs in the sandbox."""
-        sub = Submission(self.sandbox, seed, self.test_timeout)
+        sub = Submission(self.sandbox, seed, self.time_for_test())
         request.node.stash[_SUBMISSION_KEY] = sub
         try:
             yield sub

@@ -6,6 +6,11 @@ touched. Archives are checked *before* anything is extracted: absolute paths,
 ``..`` components, symlinks and devices, too many entries, or too many bytes
 uncompressed are refused. Folders are copied without following symlinks.
 
+Modules that sit one folder down are found: when none of the expected modules is at
+the top and exactly one folder there holds some of them (``hw2/layers.py``, as
+Gradescope stores an uploaded folder, or a zip of a folder), that folder becomes the
+submission.
+
 ``PreparedSubmission.problems`` maps a module name to a one-line reason when
 the module cannot even be offered to the worker (missing, not UTF-8); its tests
 score 0 with that reason.
@@ -110,10 +115,27 @@ def _flatten_single_folder(dest: Path) -> None:
     """A zip of one folder (``hw2/layers.py``) is treated as that folder's content."""
     entries = [p for p in dest.iterdir()]
     if len(entries) == 1 and entries[0].is_dir():
-        inner = entries[0]
-        for child in list(inner.iterdir()):
-            child.rename(dest / child.name)
-        inner.rmdir()
+        _promote(entries[0], dest)
+
+
+def _promote(inner: Path, dest: Path) -> None:
+    """Make ``inner``, a folder directly in ``dest``, the whole of ``dest``."""
+    staged = dest.parent / f".{dest.name}-inner"
+    inner.rename(staged)
+    shutil.rmtree(dest)
+    staged.rename(dest)
+
+
+def module_folder(directory: Path, modules: Sequence[str]) -> Path | None:
+    """The one folder directly in ``directory`` that holds the modules, when they are one
+    folder down: none of ``modules`` is a file in ``directory`` and exactly one of its
+    subfolders holds at least one of them. None otherwise (including when it is ambiguous)."""
+    if any((directory / m).is_file() for m in modules):
+        return None
+    holders = [d for d in sorted(directory.iterdir())
+               if d.is_dir() and not d.is_symlink() and d.name not in SKIP_NAMES
+               and any((d / m).is_file() and not (d / m).is_symlink() for m in modules)]
+    return holders[0] if len(holders) == 1 else None
 
 
 def _copy_folder(source: Path, dest: Path) -> None:
@@ -193,6 +215,9 @@ def prepare_submission(sources: Path | Sequence[Path], modules: Sequence[str]) -
                 if path.stat().st_size > MAX_UNCOMPRESSED:
                     raise SubmissionRejected(f"{path}: file too large")
                 shutil.copyfile(path, directory / path.name)
+        nested = module_folder(directory, modules)
+        if nested is not None:
+            _promote(nested, directory)
     except BaseException:
         tmp.cleanup()
         raise

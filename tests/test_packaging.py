@@ -21,6 +21,7 @@ import pytest
 import yaml
 
 from autograder.config import load_course
+from autograder.packaging.install import dlgrade_wheel
 from autograder.packaging.leakcheck import check_student_files
 from autograder.packaging.release import LeakError, build_release, public_points
 from autograder.packaging.workflow import CI_STEP, JUNIT_FILE, WORKFLOW_PATH
@@ -175,7 +176,7 @@ def test_release_contents(release_02):
     rel, _ = release_02
     assert sorted(rel.files) == sorted(f"02-feedforward/{p}" for p in [
         ".github/workflows/dlgrade.yml", "README.md", "course.toml", "walkthrough.ipynb",
-        "layers.py", "mlp.py", "train.py",
+        "layers.py", "mlp.py", "train.py", dlgrade_wheel().name,
         "assignments/02-feedforward/assignment.toml",
         "assignments/02-feedforward/tests/conftest.py",
         "assignments/02-feedforward/tests/public/test_layers.py",
@@ -401,8 +402,11 @@ def run_autograder(zip_path: Path, root: Path, submission: dict[str, str] | Path
             (sub / name).write_text(text)
     if metadata is not None:
         (root / "submission_metadata.json").write_text(json.dumps(metadata))
+    packaged = root / "packaged-dlgrade"  # the packaged dlgrade, not this checkout
+    with zipfile.ZipFile(next(source.glob("dlgrade-*.whl"))) as zf:
+        zf.extractall(packaged)
     env = {**os.environ, "DLGRADE_GRADESCOPE_ROOT": str(root), "DLGRADE_PYTHON": sys.executable,
-           "PYTHONPATH": str(source / "dlgrade")}  # the packaged dlgrade, not this checkout
+           "PYTHONPATH": str(packaged)}
     env.pop("DLGRADE_COURSE", None)
     proc = subprocess.run([str(source / "run_autograder")], cwd=root, env=env,
                           capture_output=True, text=True, timeout=600)
@@ -416,27 +420,24 @@ def test_gradescope_zip_layout(gradescope_02):
     with zipfile.ZipFile(gradescope_02) as zf:
         names = set(zf.namelist())
         modes = {i.filename: i.external_attr >> 16 for i in zf.infolist()}
-    assert {"setup.sh", "run_autograder", "dlgrade/pyproject.toml",
-            "dlgrade/autograder/cli.py", "course/course.toml",
+    assert {"setup.sh", "install.sh", "run_autograder", dlgrade_wheel().name, "course/course.toml",
             "course/assignments/02-feedforward/assignment.toml",
             "course/assignments/02-feedforward/tests/conftest.py",
             "course/assignments/02-feedforward/tests/hidden/test_mlp_hidden.py",
             "course/assignments/02-feedforward/tests/public/test_mlp.py"} <= names
     assert not any(n.startswith("solutions") or "/solutions/" in n for n in names)
-    assert modes["run_autograder"] & 0o111 and modes["setup.sh"] & 0o111
+    assert modes["run_autograder"] & modes["setup.sh"] & modes["install.sh"] & 0o111
 
 
-def test_gradescope_packaged_dlgrade_builds_a_wheel(gradescope_02, tmp_path):
-    """What setup.sh installs (`pip install ./dlgrade`) is a buildable project."""
+def test_gradescope_zip_holds_the_wheel_setup_installs(gradescope_02, tmp_path):
+    """setup.sh installs the bundled wheel (install.sh; tests/test_gradescope_run.py runs it)."""
     with zipfile.ZipFile(gradescope_02) as zf:
-        zf.extractall(tmp_path / "src")
-    proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps",
-                           "--no-build-isolation", "-q", "-w", str(tmp_path / "wheel"),
-                           str(tmp_path / "src" / "dlgrade")],
-                          capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    wheel = next((tmp_path / "wheel").glob("dlgrade-*.whl"))
-    with zipfile.ZipFile(wheel) as zf:
+        install = zf.read("install.sh").decode()
+        wheel = next(n for n in zf.namelist() if n.endswith(".whl"))
+        assert "bash ./install.sh" in zf.read("setup.sh").decode()
+        zf.extract(wheel, tmp_path)
+    assert f"-m pip install ./{wheel}" in install
+    with zipfile.ZipFile(tmp_path / wheel) as zf:
         assert "autograder/sandbox/zygote.py" in zf.namelist()
 
 

@@ -40,15 +40,14 @@ def copy_assignment(assignment: Assignment, course_dir: Path, *, include_hidden:
 
 
 def copy_dlgrade_source(dest: Path) -> Path:
-    """An installable copy of dlgrade (``pip install DEST``): pyproject.toml and the package."""
+    """A buildable copy of dlgrade's source tree: pyproject.toml, README.md and the package
+    (no caches, no build leftovers). Needs the source tree: dlgrade installed with ``-e``."""
     package = Path(autograder.__file__).resolve().parent
     project = package.parent
     dest.mkdir(parents=True, exist_ok=True)
     shutil.copytree(package, dest / "autograder", ignore=_SKIP)
-    shutil.copy2(project / "pyproject.toml", dest / "pyproject.toml")
-    (dest / "README.md").write_text(
-        f"dlgrade {autograder.__version__}, packaged with an assignment. "
-        "Install with `pip install .`\n", encoding="utf-8")
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(project / name, dest / name)
     return dest
 
 

@@ -2,29 +2,42 @@
 
 The zip's root (Gradescope unpacks it to ``/autograder/source``)::
 
-    setup.sh          run once when Gradescope builds the image: Python 3.11, torch (CPU), dlgrade
+    setup.sh          run once when Gradescope builds the image: Python 3.11 (apt), then
+                      install.sh
+    install.sh        the pip part, runnable alone: a venv with dlgrade from the wheel, and
+                      torch's CPU build only where the assignment's tests need torch
+    dlgrade-<version>-py3-none-any.whl
     run_autograder    run per submission: grades /autograder/submission into
                       /autograder/results/results.json
-    dlgrade/          dlgrade itself, installable with pip
     course/           course.toml + assignments/<id>/ (assignment.toml, public AND hidden tests)
 
-``DLGRADE_GRADESCOPE_ROOT`` replaces ``/autograder`` (tests simulate the layout
-in a temporary folder) and ``DLGRADE_PYTHON`` the interpreter. Whatever
-happens, ``run_autograder`` leaves a ``results.json``: a rejected submission
-gets score 0 and the reason, an internal failure a message.
+``DLGRADE_GRADESCOPE_ROOT`` replaces ``/autograder`` (tests simulate the layout in a
+temporary folder: ``install.sh`` then makes ``$DLGRADE_GRADESCOPE_ROOT/venv``),
+``DLGRADE_SETUP_PYTHON`` the Python that ``install.sh`` makes the venv with,
+``DLGRADE_TORCH_INDEX`` a mirror of PyTorch's CPU-only index, and
+``DLGRADE_PYTHON`` the interpreter that grades. Whatever happens, ``run_autograder``
+leaves a ``results.json``: a rejected submission gets score 0 and the reason, a run that
+fails or is killed a message. Grading stops itself at the assignment's ``run_budget``
+(the tests left are recorded as not run); ``run_autograder`` kills it
+:data:`RUN_SLACK_S` seconds after that, in case it does not.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import shlex
+import shutil
 import tempfile
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from autograder.config import Assignment
-from autograder.packaging.bundle import copy_assignment, copy_dlgrade_source, write_zip
+from autograder.packaging.bundle import copy_assignment, write_zip
+from autograder.packaging.install import TORCH_CPU_INDEX, dlgrade_wheel, install_commands
+
+RUN_SLACK_S = 20  # start-up (imports, the warm parent) and writing the results, past the budget
 
 SETUP_SH = """#!/usr/bin/env bash
 # Gradescope runs this once, as root, when it builds the autograder image.
@@ -36,9 +49,18 @@ apt-get install -y --no-install-recommends software-properties-common
 add-apt-repository -y ppa:deadsnakes/ppa || true
 apt-get update
 apt-get install -y --no-install-recommends python3.11 python3.11-venv
-python3.11 -m venv /autograder/venv
-/autograder/venv/bin/python -m pip install --upgrade pip
-{torch}/autograder/venv/bin/python -m pip install ./dlgrade
+bash ./install.sh
+"""
+
+INSTALL_SH = """#!/usr/bin/env bash
+# The pip part of setup.sh; it runs alone too. A virtual environment with dlgrade from the
+# wheel next to this script, and torch's CPU build only where this assignment needs torch
+# (from PyTorch's CPU-only index; $DLGRADE_TORCH_INDEX names a mirror).
+set -euo pipefail
+cd "$(dirname "$0")"
+VENV="${{DLGRADE_GRADESCOPE_ROOT:-/autograder}}/venv"
+"${{DLGRADE_SETUP_PYTHON:-python3.11}}" -m venv "$VENV"
+{commands}
 """
 
 RUN_AUTOGRADER = """#!/usr/bin/env bash
@@ -47,23 +69,34 @@ RUN_AUTOGRADER = """#!/usr/bin/env bash
 set -uo pipefail
 ROOT="${{DLGRADE_GRADESCOPE_ROOT:-/autograder}}"
 if [ -n "${{DLGRADE_PYTHON:-}}" ]; then PY="$DLGRADE_PYTHON"
-elif [ -x /autograder/venv/bin/python ]; then PY=/autograder/venv/bin/python
+elif [ -x "$ROOT/venv/bin/python" ]; then PY="$ROOT/venv/bin/python"
 else PY=python3; fi
 RESULTS="$ROOT/results/results.json"
+LIMIT={limit}  # the assignment's run_budget ({budget:g} s) and some slack
 mkdir -p "$ROOT/results"
 rm -f "$RESULTS"
 META=()
 if [ -f "$ROOT/submission_metadata.json" ]; then
   META=(--submission-metadata "$ROOT/submission_metadata.json")
 fi
-"$PY" -m autograder.cli --course "$ROOT/source/course" grade {assignment} "$ROOT/submission" \\
-  --format gradescope -o "$RESULTS" "${{META[@]}}"
+STOP=()
+if command -v timeout >/dev/null; then STOP=(timeout --kill-after=5 "$LIMIT"); fi
+START=$SECONDS
+"${{STOP[@]}}" "$PY" -m autograder.cli --course "$ROOT/source/course" grade {assignment} \\
+  "$ROOT/submission" --format gradescope -o "$RESULTS" "${{META[@]}}"
 status=$?
 if [ ! -s "$RESULTS" ]; then  # never leave Gradescope without a result
-  printf '{{"score": 0, "output": "The autograder could not grade this submission (dlgrade exit %s). Your instructor can see why.", "tests": []}}\\n' "$status" > "$RESULTS"
+  if [ "$status" -eq 124 ] || {{ [ "$status" -eq 137 ] && [ $((SECONDS - START)) -ge "$LIMIT" ]; }}
+  then why="it was stopped after $LIMIT s, past the time budget of the whole run"
+  elif [ "$status" -gt 128 ]; then why="it was killed (signal $((status - 128)))"
+  else why="dlgrade exit $status"; fi
+  printf '{{"score": 0, "execution_time": %s, "output": "The autograder could not grade this submission (%s). Your instructor can see why.", "visibility": "visible", "stdout_visibility": "hidden", "tests": []}}\\n' \\
+    "$((SECONDS - START))" "$why" > "$RESULTS"
 fi
 exit 0
 """
+
+EXECUTABLES = ("setup.sh", "install.sh", "run_autograder")
 
 
 def build_autograder_zip(assignment: Assignment, out_dir: Path, *,
@@ -71,24 +104,23 @@ def build_autograder_zip(assignment: Assignment, out_dir: Path, *,
     """Write ``<out_dir>/autograder.zip`` for ``assignment``; return its path."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    torch = ('/autograder/venv/bin/python -m pip install "torch>=2.1,<2.14" '
-             "--index-url https://download.pytorch.org/whl/cpu\n"
-             if assignment.students_use_torch or _graders_use_torch(assignment) else "")
+    wheel = dlgrade_wheel()
+    commands = install_commands(assignment, f"./{wheel.name}", python='"$VENV/bin/python"',
+                                index=f'"${{DLGRADE_TORCH_INDEX:-{TORCH_CPU_INDEX}}}"')
+    budget = assignment.limits.run_budget
     with tempfile.TemporaryDirectory(prefix="dlgrade-gradescope-") as tmp:
         root = Path(tmp)
-        (root / "setup.sh").write_text(SETUP_SH.format(torch=torch), encoding="utf-8")
-        (root / "run_autograder").write_text(
-            RUN_AUTOGRADER.format(assignment=shlex.quote(assignment.id)), encoding="utf-8")
-        copy_dlgrade_source(root / "dlgrade")
+        (root / "setup.sh").write_text(SETUP_SH, encoding="utf-8")
+        (root / "install.sh").write_text(
+            INSTALL_SH.format(commands="\n".join(commands)), encoding="utf-8")
+        (root / "run_autograder").write_text(RUN_AUTOGRADER.format(
+            assignment=shlex.quote(assignment.id), budget=budget,
+            limit=math.ceil(budget) + RUN_SLACK_S), encoding="utf-8")
+        shutil.copyfile(wheel, root / wheel.name)
         copy_assignment(assignment, root / "course", include_hidden=True, course_name=course_name)
         zip_path = out_dir / "autograder.zip"
-        write_zip(root, zip_path, executables=("setup.sh", "run_autograder"))
+        write_zip(root, zip_path, executables=EXECUTABLES)
     return zip_path
-
-
-def _graders_use_torch(assignment: Assignment) -> bool:
-    tests = assignment.root / "tests"
-    return any("import torch" in p.read_text(encoding="utf-8") for p in tests.rglob("*.py"))
 
 
 def _parse_time(value: Any) -> datetime | None:

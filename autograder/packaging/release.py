@@ -5,18 +5,22 @@ Layout (one top folder named after the assignment)::
     02-feedforward/
       README.md                       the handout + "How to check and submit"
       layers.py, mlp.py, ...          the starter modules: students edit these
-      walkthrough.ipynb               a notebook that walks through the assignment
+      dlgrade-<version>-py3-none-any.whl   dlgrade itself: what students pip-install
+      walkthrough.ipynb               a notebook that walks through the assignment; its first
+                                      cell installs the wheel (in Colab too)
       course.toml                     makes the folder a course: `dlgrade check` works here
       assignments/02-feedforward/     assignment.toml, tests/conftest.py, tests/public/, data/
       .github/workflows/dlgrade.yml   runs `dlgrade ci` on every push
 
 Nothing else: no solutions, no hidden tests. Before the zip is written every
-file goes through the leak check, and a release with a leak is refused.
+file goes through the leak check, and a release with a leak is refused. Torch is
+installed (its CPU build) only where the assignment's public tests need it.
 """
 
 from __future__ import annotations
 
 import ast
+import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +29,7 @@ from autograder.authoring import render_starter
 from autograder.config import Assignment
 from autograder.errors import UsageError
 from autograder.packaging.bundle import copy_assignment, write_zip
+from autograder.packaging.install import dlgrade_wheel, install_commands, needs_torch
 from autograder.packaging.leakcheck import Leak, check_student_files
 from autograder.packaging.notebooks import write_notebook
 from autograder.packaging.walkthrough import walkthrough_notebook
@@ -61,15 +66,32 @@ def public_points(assignment: Assignment) -> float:
     return total
 
 
-def how_to_check_and_submit(assignment: Assignment, points: float) -> str:
+def release_zip_name(assignment: Assignment) -> str:
+    """The file name students download: ``<id>-release.zip``."""
+    return f"{assignment.id}-release.zip"
+
+
+def how_to_check_and_submit(assignment: Assignment, points: float, wheel: str) -> str:
     modules = ", ".join(f"`{m}`" for m in assignment.modules)
+    commands = "\n".join(f"   {c}" for c in install_commands(assignment, f"./{wheel}",
+                                                             include_hidden=False))
+    torch = ("The first command installs PyTorch's CPU build, all this assignment needs (skip "
+             "it if you have torch 2.1 or newer)" if needs_torch(assignment, include_hidden=False)
+             else "This assignment does not use PyTorch: nothing else is needed")
     return f"""
 
 ---
 
 ## How to check and submit
 
-1. Install dlgrade once: `pip install dlgrade` (your course page gives the exact command).
+1. Install dlgrade once, from the wheel in this folder (Python 3.11 or newer; a virtual
+   environment keeps it apart from your other projects):
+
+   ```
+{commands}
+   ```
+
+   {torch}. In Jupyter or Colab, the first cell of `walkthrough.ipynb` does this for you.
 2. Work in this folder: implement the functions marked `TODO` in {modules}.
    `walkthrough.ipynb` walks through the assignment step by step.
 3. Check your work with the public tests ({points:g} of {assignment.total_points:g} points),
@@ -92,7 +114,7 @@ every push (`dlgrade ci`) and shows the table in the run's summary.
 """
 
 
-def _staged_files(assignment: Assignment, course_name: str, requirement: str,
+def _staged_files(assignment: Assignment, course_name: str, requirement: str | None,
                   stage: Path) -> Path:
     top = stage / assignment.id
     if not assignment.solutions_dir or not assignment.solutions_dir.is_dir():
@@ -101,21 +123,27 @@ def _staged_files(assignment: Assignment, course_name: str, requirement: str,
         (top / rel).parent.mkdir(parents=True, exist_ok=True)
         (top / rel).write_text(text, encoding="utf-8")
     points = public_points(assignment)
+    wheel = dlgrade_wheel()
+    shutil.copyfile(wheel, top / wheel.name)
     handout = assignment.root / "README.md"
     readme = handout.read_text(encoding="utf-8") if handout.is_file() else f"# {assignment.title}\n"
     (top / "README.md").write_text(readme.rstrip() + "\n" + how_to_check_and_submit(
-        assignment, points), encoding="utf-8")
+        assignment, points, wheel.name), encoding="utf-8")
     copy_assignment(assignment, top, include_hidden=False, course_name=course_name)
-    write_notebook(top / "walkthrough.ipynb", walkthrough_notebook(assignment))
+    write_notebook(top / "walkthrough.ipynb",
+                   walkthrough_notebook(assignment, wheel.name, release_zip_name(assignment)))
     workflow = top / WORKFLOW_PATH
     workflow.parent.mkdir(parents=True)
-    workflow.write_text(workflow_yaml(assignment, points, requirement), encoding="utf-8")
+    workflow.write_text(workflow_yaml(assignment, points, wheel.name, requirement), encoding="utf-8")
     return top
 
 
 def build_release(assignment: Assignment, out_dir: Path, *, course_name: str = "",
-                  requirement: str = "dlgrade") -> Release:
+                  requirement: str | None = None) -> Release:
     """Write ``<out_dir>/<id>-release.zip`` after the leak check.
+
+    ``requirement``: what the GitHub workflow pip-installs to get dlgrade (default: the
+    wheel in the release).
 
     Raises:
         LeakError: a file of the release holds solution code or hidden tests.
@@ -125,6 +153,6 @@ def build_release(assignment: Assignment, out_dir: Path, *, course_name: str = "
         leaks = check_student_files(assignment, top)
         if leaks:
             raise LeakError(leaks)
-        zip_path = Path(out_dir) / f"{assignment.id}-release.zip"
+        zip_path = Path(out_dir) / release_zip_name(assignment)
         names = write_zip(top, zip_path, base=top.parent)
         return Release(zip_path, names, public_points(assignment))

@@ -1,6 +1,8 @@
 """The student walkthrough notebook, generated from the assignment.
 
-Sections: the handout's introduction; a ``check()`` helper that runs the public
+Sections: a setup cell that installs dlgrade from the wheel shipped beside the notebook
+(and torch's CPU build where the assignment needs torch; in Colab it first unpacks the
+uploaded release zip); the handout's introduction; a ``check()`` helper that runs the public
 tests (``dlgrade check``) and returns their results; then one section per
 module listing what to implement (read from the starter: every function whose
 body raises ``NotImplementedError``) with a cell that checks that module and
@@ -17,11 +19,13 @@ from typing import Any
 
 from autograder.authoring import render_starter
 from autograder.config import Assignment
+from autograder.packaging.install import TORCH_CPU_INDEX, TORCH_REQUIREMENT, needs_torch
 from autograder.packaging.notebooks import code_cell, markdown_cell, notebook, percent_cells
 
 CHECK_HELPER = '''\
 import json
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -29,15 +33,15 @@ ASSIGNMENT = {assignment_id!r}
 
 
 def check(module=None, plot=True):
-    """Run the public tests (`dlgrade check`) on the files in this folder.
+    """Run the public tests (`dlgrade check`, with this notebook's Python) on the files here.
 
     module: a file name such as "layers.py" to show only its tests (all by default).
     Returns the list of test results (dicts with name, score, max_score, status, output).
     """
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "results.json"
-        run = subprocess.run(["dlgrade", "check", ASSIGNMENT, "--format", "json", "-o", str(out)],
-                             capture_output=True, text=True)
+        run = subprocess.run([sys.executable, "-m", "autograder.cli", "check", ASSIGNMENT,
+                              "--format", "json", "-o", str(out)], capture_output=True, text=True)
         if not out.exists():
             print(run.stdout, run.stderr)
             return []
@@ -69,6 +73,44 @@ def check(module=None, plot=True):
 '''
 
 
+SETUP = '''\
+# Setup, once per environment: installs dlgrade from the wheel that came with this assignment.
+# Colab: upload {zip_name} (Files pane, on the left), then run this cell.
+import os
+import zipfile
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+WHEEL = {wheel!r}
+if not Path(WHEEL).exists() and Path({zip_name!r}).exists():
+    zipfile.ZipFile({zip_name!r}).extractall()
+if not Path(WHEEL).exists() and Path({folder!r}, WHEEL).exists():
+    os.chdir({folder!r})  # the assignment's folder, where the .py files you edit are
+try:
+    installed = version("dlgrade")
+except PackageNotFoundError:
+    installed = None
+{torch}if installed != {version!r}:
+    %pip install -q ./{wheel}
+'''
+
+TORCH_SETUP = f'''\
+import importlib.util
+
+if importlib.util.find_spec("torch") is None:  # PyTorch's CPU build: all this assignment needs
+    %pip install -q "{TORCH_REQUIREMENT}" --index-url {TORCH_CPU_INDEX}
+'''
+
+
+def setup_cell(assignment: Assignment, wheel: str, zip_name: str) -> str:
+    """The notebook's first cell: install dlgrade from ``wheel`` (a file name beside the
+    notebook) unless this version is installed; in Colab, unpack ``zip_name`` first."""
+    version = wheel.split("-")[1]
+    torch = TORCH_SETUP if needs_torch(assignment, include_hidden=False) else ""
+    return SETUP.format(zip_name=zip_name, wheel=wheel, folder=assignment.id, version=version,
+                        torch=torch)
+
+
 def _intro(readme: str) -> str:
     """The handout's title and first paragraph."""
     blocks = [b.strip() for b in readme.split("\n\n") if b.strip()]
@@ -98,12 +140,14 @@ def _todo_functions(source: str) -> list[tuple[str, str]]:
     return out
 
 
-def walkthrough_notebook(assignment: Assignment) -> dict[str, Any]:
-    """The walkthrough notebook of ``assignment`` (nbformat 4.5 JSON)."""
+def walkthrough_notebook(assignment: Assignment, wheel: str, zip_name: str) -> dict[str, Any]:
+    """The walkthrough notebook of ``assignment`` (nbformat 4.5 JSON), for a release whose
+    folder holds the dlgrade wheel ``wheel`` and which students download as ``zip_name``."""
     readme_path = assignment.root / "README.md"
     readme = readme_path.read_text(encoding="utf-8") if readme_path.is_file() else ""
     starter = render_starter(assignment.solutions_dir)
     cells = [
+        code_cell(setup_cell(assignment, wheel, zip_name)),
         markdown_cell(f"{_intro(readme) or '# ' + assignment.title}\n\n"
                       "This notebook walks you through the assignment. Edit the `.py` files "
                       "next to it (not this notebook); the cells below import them and run the "
