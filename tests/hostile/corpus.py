@@ -12,8 +12,17 @@ Three kinds of case:
   then ``check()`` runs in the *next* test's fresh worker and must return
   ``after``: tampering never outlives its test.
 
-``run_case`` returns what was observed; ``judge`` says whether it is what the
-case expects. ``python -m tests.hostile`` prints the table.
+Every case also names the protections (``autograder/sandbox/protections.py``) it
+relies on, as alternatives: ``any_of(A, B)`` holds while A or B is on, ``all_of(A, B)``
+needs both. Where the machine grants less (a container, a non-root uid, macOS), a
+case may not hold; ``judge`` accepts that only when the run itself reported every
+alternative broken (a protection it relies on off), and says which. A case that relies
+only on what every backend always provides (``ALWAYS``: a separate process, the value
+codec, a fresh worker per test) is never excused: no environment excuses a forged score.
+
+``run_case`` returns what was observed (then grades an honest submission, which must
+get full marks); ``judge`` gives the ``Verdict``. ``python -m tests.hostile`` prints the
+table.
 """
 
 from __future__ import annotations
@@ -31,16 +40,19 @@ from typing import Any
 
 import numpy as np
 
-from autograder.config import load_course
+from autograder.config import Assignment, load_course
 from autograder.errors import SubmissionError, SubmissionRejected
 from autograder.grading import grade_submission
-from autograder.sandbox.fork_backend import WarmParent
+from autograder.sandbox import protections as P
+from autograder.sandbox.backend import WorkerBackend
 from autograder.sandbox.session import Submission, SubmissionSandbox
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURE_COURSE = REPO / "tests" / "fixtures" / "course"
 HIDDEN_TEST = FIXTURE_COURSE / "assignments" / "90-mini" / "tests" / "hidden" / "test_mini_hidden.py"
 SOLUTION = FIXTURE_COURSE / "solutions" / "90-mini" / "mini.py"
+#: where the write attacks aim (removed again after a case that reached them)
+ESCAPE_TARGETS = (REPO / "ESCAPED.txt", Path("/tmp/dlgrade-escaped.txt"))
 ALL = ("test_add", "test_scale", "test_add_negative", "test_counter")
 ADDS = ("test_add", "test_add_negative")
 
@@ -73,6 +85,23 @@ def with_add(body: str) -> str:
     return HONEST_MINI.replace("def add(a, b):\n    return a + b\n", body)
 
 
+#: Alternatives: a case holds while every protection of one alternative is on.
+Needs = tuple[frozenset[str], ...]
+
+#: What every backend provides on every machine; a case relying only on these is never excused.
+ALWAYS = frozenset({P.SEPARATE_PROCESS, P.VALUE_CODEC, P.FRESH_WORKER_PER_TEST})
+
+
+def any_of(*names: str) -> Needs:
+    """Any one of ``names`` is enough for the case to hold."""
+    return tuple(frozenset({name}) for name in names)
+
+
+def all_of(*names: str) -> Needs:
+    """The case holds only while all of ``names`` are on."""
+    return (frozenset(names),)
+
+
 @dataclass(frozen=True)
 class Case:
     id: str
@@ -85,6 +114,11 @@ class Case:
     source: str | None = None
     verify: Callable[[Any], bool] | None = None
     after: Any = _UNSET
+    needs: Needs = ()  # () for cases no sandbox protection decides (archives: checked before)
+
+    def __post_init__(self):
+        unknown = [n for alt in self.needs for n in alt if n not in P.ALL]
+        assert not unknown, f"{self.id}: not protections: {unknown}"
 
     @property
     def kind(self) -> str:
@@ -160,85 +194,106 @@ CASES: list[Case] = [
     # --- resource exhaustion
     Case("cpu-loop-at-import", "resources", "every test fails: import timed out",
          {"mini.py": HONEST_MINI + "\nwhile True:\n    pass\n"},
-         fail_all("importing mini.py failed: mini timed out")),
+         fail_all("importing mini.py failed: mini timed out"),
+         needs=any_of(P.SEPARATE_PROCESS)),
     Case("cpu-loop-in-function", "resources", "add's tests time out; the others pass",
          {"mini.py": with_add("def add(a, b):\n    while True:\n        pass\n")},
-         fail_adds("mini.add(...) timed out")),
+         fail_adds("mini.add(...) timed out"),
+         needs=any_of(P.SEPARATE_PROCESS)),
     Case("sleep-ignoring-sigterm", "resources", "add's tests time out (SIGKILL, not SIGTERM)",
          {"mini.py": with_add("def add(a, b):\n    import signal, time\n"
                               "    signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
                               "    time.sleep(600)\n")},
-         fail_adds("timed out")),
+         fail_adds("timed out"),
+         needs=any_of(P.SEPARATE_PROCESS)),
     Case("memory-growth", "resources", "MemoryError at the address-space limit",
          {"mini.py": with_add("def add(a, b):\n    hog = []\n    while True:\n"
                               "        hog.append(bytearray(16 * 2**20))\n")},
-         fail_adds("MemoryError")),
+         fail_adds("MemoryError"),
+         needs=any_of(P.RLIMITS)),
     Case("allocate-10-GB", "resources", "MemoryError at the address-space limit",
          {"mini.py": with_add("def add(a, b):\n    import numpy as np\n"
                               "    x = np.ones(10 * 2**30 // 8)\n    return a + b + x[0] - 1\n")},
-         fail_adds("MemoryError")),
+         fail_adds("MemoryError"),
+         needs=any_of(P.RLIMITS)),
     Case("bounded-fork-bomb", "resources", "fork fails at the process limit",
          {"mini.py": with_add("def add(a, b):\n    import os\n    while True:\n        os.fork()\n")},
-         fail_adds("BlockingIOError")),
+         fail_adds("BlockingIOError"),
+         needs=all_of(P.RLIMITS, P.UNPRIVILEGED_UID)),
     Case("thread-storm", "resources", "thread creation fails at the process limit",
          {"mini.py": with_add("def add(a, b):\n    import threading, time\n    while True:\n"
                               "        threading.Thread(target=time.sleep, args=(60,), "
                               "daemon=True).start()\n")},
-         fail_adds("RuntimeError: can't start new thread")),
+         fail_adds("RuntimeError: can't start new thread"),
+         needs=all_of(P.RLIMITS, P.UNPRIVILEGED_UID)),
     Case("disk-fill", "resources", "writes fail: no space (private tmpfs) or file too large",
          {"mini.py": with_add("def add(a, b):\n    i = 0\n    while True:\n"
                               "        with open(f'fill{i}.bin', 'wb') as fh:\n"
                               "            fh.write(b'x' * 2**20)\n        i += 1\n")},
-         fail_adds("No space left on device|File too large|Disk quota")),
+         fail_adds("No space left on device|File too large|Disk quota"),
+         needs=any_of(P.PRIVATE_SCRATCH)),
     Case("fd-exhaustion", "resources", "open fails: too many open files",
          {"mini.py": with_add("def add(a, b):\n    keep = []\n    while True:\n"
                               "        keep.append(open('/dev/null'))\n")},
-         fail_adds("Too many open files")),
+         fail_adds("Too many open files"),
+         needs=any_of(P.RLIMITS)),
     Case("print-100-MB-then-answer", "resources", "output truncated; the answer counts",
          {"mini.py": with_add("def add(a, b):\n    import sys\n    line = 'x' * 1023 + '\\n'\n"
                               "    for _ in range(100 * 1024):\n        sys.stdout.write(line)\n"
-                              "    return a + b\n")}),
+                              "    return a + b\n")},
+         needs=any_of(P.SEPARATE_PROCESS)),
     Case("print-1-GB", "resources", "output truncated; the answer counts (or the call times out)",
          {"mini.py": with_add("def add(a, b):\n    import os\n    chunk = b'y' * 2**20\n"
                               "    for _ in range(1024):\n        os.write(1, chunk)\n"
                               "    return a + b\n")},
-         {}),
+         {},
+         needs=any_of(P.SEPARATE_PROCESS)),
     Case("deep-recursion", "resources", "RecursionError",
          {"mini.py": with_add("def add(a, b):\n    return add(a, b) + 0\n")},
-         fail_adds("RecursionError")),
+         fail_adds("RecursionError"),
+         needs=any_of(P.SEPARATE_PROCESS)),
     Case("stack-overflow", "resources", "the worker dies (SIGSEGV); grading goes on",
          {"mini.py": with_add("def add(a, b):\n    import sys\n    sys.setrecursionlimit(10**8)\n"
                               "    nested = []\n    for _ in range(10**6):\n"
                               "        nested = [nested]\n"
                               "    return len(repr(nested))  # C recursion past the stack\n")},
-         fail_adds("killed by SIGSEGV")),
+         fail_adds("killed by SIGSEGV"),
+         needs=any_of(P.SEPARATE_PROCESS)),
     Case("os-exit-at-import", "crash", "every test fails: the process died (exit code 3)",
          {"mini.py": "import os\nos._exit(3)\n" + HONEST_MINI},
-         fail_all("the submission's process died (exit code 3)")),
+         fail_all("the submission's process died (exit code 3)"),
+         needs=any_of(P.SEPARATE_PROCESS)),
     Case("sys-exit-at-import", "crash", "every test fails: SystemExit at import",
          {"mini.py": "import sys\nsys.exit(0)\n" + HONEST_MINI},
-         fail_all("importing mini.py raised SystemExit: 0")),
+         fail_all("importing mini.py raised SystemExit: 0"),
+         needs=any_of(P.SEPARATE_PROCESS)),
     Case("os-exit-in-function", "crash", "add's tests fail: exit code 7",
          {"mini.py": with_add("def add(a, b):\n    import os\n    os._exit(7)\n")},
-         fail_adds("died (exit code 7)")),
+         fail_adds("died (exit code 7)"),
+         needs=any_of(P.SEPARATE_PROCESS)),
     Case("segfault-in-function", "crash", "add's tests fail: SIGSEGV",
          {"mini.py": with_add("def add(a, b):\n    import ctypes\n    return ctypes.string_at(0)\n")},
-         fail_adds("killed by SIGSEGV")),
+         fail_adds("killed by SIGSEGV"),
+         needs=any_of(P.SEPARATE_PROCESS)),
     # --- escapes
     Case("read-hidden-test", "escape", "denied or invisible",
          {"mini.py": with_add(f"def add(a, b):\n    return len(open({str(HIDDEN_TEST)!r}).read())\n")},
-         fail_adds("PermissionError|FileNotFoundError")),
+         fail_adds("PermissionError|FileNotFoundError"),
+         needs=any_of(P.LANDLOCK_FS, P.MOUNT_NAMESPACE)),
     Case("read-solution", "escape", "denied or invisible",
          {"mini.py": with_add(f"def add(a, b):\n    return len(open({str(SOLUTION)!r}).read())\n")},
-         fail_adds("PermissionError|FileNotFoundError")),
+         fail_adds("PermissionError|FileNotFoundError"),
+         needs=any_of(P.LANDLOCK_FS, P.MOUNT_NAMESPACE)),
     Case("read-grader-cwd-via-proc", "escape", "denied",
          {"mini.py": with_add("def add(a, b):\n    import os\n"
                               "    return len(os.listdir(f'/proc/{os.getppid()}/cwd'))\n")},
-         fail_adds("PermissionError|FileNotFoundError")),
+         fail_adds("PermissionError|FileNotFoundError"),
+         needs=any_of(P.UNPRIVILEGED_UID, P.LANDLOCK_FS)),
     Case("read-grader-memory-via-proc", "escape", "denied",
          {"mini.py": with_add("def add(a, b):\n    import os\n"
                               "    return len(open(f'/proc/{os.getppid()}/mem', 'rb').read(8))\n")},
-         fail_adds("PermissionError|FileNotFoundError|OSError")),
+         fail_adds("PermissionError|FileNotFoundError|OSError"),
+         needs=any_of(P.UNPRIVILEGED_UID, P.LANDLOCK_FS)),
     Case("secrets-in-environment", "escape", "nothing but a scrubbed environment: all pass",
          {"mini.py": with_add(
              "def add(a, b):\n    import os\n"
@@ -251,30 +306,36 @@ CASES: list[Case] = [
              "    if set(os.environ) - allowed or names - allowed - {'PYTHONHASHSEED', "
              "'PYTHONPATH'}:\n"
              "        raise RuntimeError('ESCAPED: ' + str(sorted(set(os.environ) | names)))\n"
-             "    return a + b\n")}),
+             "    return a + b\n")},
+         needs=any_of(P.SEPARATE_PROCESS)),
     Case("write-outside-scratch", "escape", "denied",
          {"mini.py": with_add(f"def add(a, b):\n    open({str(REPO / 'ESCAPED.txt')!r}, 'w')"
                               ".write('x')\n    return a + b\n")},
-         fail_adds("PermissionError|Read-only|OSError")),
+         fail_adds("PermissionError|Read-only|OSError"),
+         needs=any_of(P.LANDLOCK_FS, P.UNPRIVILEGED_UID)),
     Case("write-to-tmp", "escape", "denied (the worker's TMPDIR is inside its scratch)",
          {"mini.py": with_add("def add(a, b):\n    open('/tmp/dlgrade-escaped.txt', 'w')"
                               ".write('x')\n    return a + b\n")},
-         fail_adds("PermissionError|OSError")),
+         fail_adds("PermissionError|OSError"),
+         needs=any_of(P.LANDLOCK_FS)),
     Case("signal-the-parent", "escape", "denied",
          {"mini.py": with_add("def add(a, b):\n    import os, signal\n"
                               "    os.kill(os.getppid(), signal.SIGKILL)\n    return a + b\n")},
-         fail_adds("PermissionError")),
+         fail_adds("PermissionError"),
+         needs=any_of(P.UNPRIVILEGED_UID, P.LANDLOCK_SCOPE)),
     Case("tcp-loopback", "escape", "no network, loopback included",
          {"mini.py": with_add("def add(a, b):\n    import _socket\n"
                               "    s = _socket.socket(_socket.AF_INET, _socket.SOCK_STREAM)\n"
                               "    s.settimeout(1)\n    s.connect(('127.0.0.1', 22))\n"
                               "    return a + b\n")},
-         fail_adds("PermissionError|OSError|ConnectionRefused")),
+         fail_adds("PermissionError|OSError|ConnectionRefused"),
+         needs=any_of(P.NETWORK_NAMESPACE, P.LANDLOCK_NET)),
     Case("udp-send", "escape", "no network",
          {"mini.py": with_add("def add(a, b):\n    import _socket\n"
                               "    s = _socket.socket(_socket.AF_INET, _socket.SOCK_DGRAM)\n"
                               "    s.sendto(b'x', ('8.8.8.8', 53))\n    return a + b\n")},
-         fail_adds("PermissionError|OSError")),
+         fail_adds("PermissionError|OSError"),
+         needs=any_of(P.NETWORK_NAMESPACE)),
     # A forged reply can only claim a value the code could have returned anyway; what must
     # never happen is a reply landing on the wrong request. Forge a wrong value, return the
     # right one: either the forgery is judged (wrong) or the channel is declared broken.
@@ -282,7 +343,8 @@ CASES: list[Case] = [
          {"mini.py": with_add(FORGE_REPLY + "\ndef add(a, b):\n    _forge({'ok': 999})\n"
                               "    return a + b\n")},
          {"test_add": "999|reply|channel|more than one message",
-          "test_add_negative": "a check on your output failed|reply|channel|more than one"}),
+          "test_add_negative": "a check on your output failed|reply|channel|more than one"},
+         needs=any_of(P.VALUE_CODEC)),
     Case("monkeypatch-numpy-and-pytest", "escape",
          "patching the worker's numpy/pytest cannot change the trusted comparison",
          {"mini.py": "import numpy as np\nnp.allclose = lambda *a, **k: True\n"
@@ -290,78 +352,98 @@ CASES: list[Case] = [
                      "import pytest\npytest.approx = lambda *a, **k: True\n"
                      + HONEST_MINI.replace("return np.asarray(x) * factor",
                                            "return np.zeros_like(x)")},
-         {"test_scale": "value(s) differ"}),
+         {"test_scale": "value(s) differ"},
+         needs=any_of(P.SEPARATE_PROCESS)),
     # --- bad input
     Case("syntax-error", "bad input", "every test fails with the compiler's message",
          {"mini.py": HONEST_MINI + "\ndef broken(:\n    pass\n"},
-         fail_all("SyntaxError in mini.py")),
+         fail_all("SyntaxError in mini.py"),
+         needs=any_of(P.SEPARATE_PROCESS)),
     Case("non-utf8-source", "bad input", "every test fails: not valid UTF-8",
          {"mini.py": b"def add(a, b):\n    return a + b  # caf\xe9\n"},
-         fail_all("mini.py is not valid UTF-8")),
+         fail_all("mini.py is not valid UTF-8"),
+         needs=any_of(P.SEPARATE_PROCESS)),
     Case("missing-function", "bad input", "add's tests fail: not defined",
          {"mini.py": HONEST_MINI.replace("def add(a, b):\n    return a + b\n", "")},
-         fail_adds("add is not defined in mini.py")),
+         fail_adds("add is not defined in mini.py"),
+         needs=any_of(P.SEPARATE_PROCESS)),
     Case("missing-module", "bad input", "every test fails: mini.py not found",
-         {"other.py": HONEST_MINI}, fail_all("mini.py not found in the submission")),
+         {"other.py": HONEST_MINI}, fail_all("mini.py not found in the submission"),
+         needs=any_of(P.SEPARATE_PROCESS)),
     Case("banned-module", "bad input", "add's tests fail: torch is banned",
          {"mini.py": with_add("def add(a, b):\n    import torch\n"
                               "    return int(torch.tensor(a) + b)\n")},
-         fail_adds("torch is banned in this assignment")),
+         fail_adds("torch is banned in this assignment"),
+         needs=any_of(P.SEPARATE_PROCESS)),
     Case("banned-function", "bad input", "add's tests fail: numpy.linalg.solve is banned",
          {"mini.py": with_add("def add(a, b):\n    import numpy as np\n"
                               "    return float(np.linalg.solve([[1.0]], [a + b])[0])\n")},
-         fail_adds("numpy.linalg.solve is banned in this assignment")),
+         fail_adds("numpy.linalg.solve is banned in this assignment"),
+         needs=any_of(P.SEPARATE_PROCESS)),
     Case("wrong-return-type", "bad input", "scale fails: got None",
          {"mini.py": HONEST_MINI.replace("return np.asarray(x) * factor", "return None")},
-         {"test_scale": "got None"}),
+         {"test_scale": "got None"},
+         needs=any_of(P.VALUE_CODEC)),
     Case("nan-output", "bad input", "scale fails: NaN where finite values were expected",
          {"mini.py": HONEST_MINI.replace("return np.asarray(x) * factor",
                                          "return np.asarray(x) * np.nan")},
-         {"test_scale": "non-finite value(s) (NaN"}),
+         {"test_scale": "non-finite value(s) (NaN"},
+         needs=any_of(P.VALUE_CODEC)),
     Case("wrong-shape", "bad input", "scale fails: shape mismatch",
          {"mini.py": HONEST_MINI.replace("return np.asarray(x) * factor",
                                          "return (np.asarray(x) * factor).T")},
-         {"test_scale": "expected shape (3, 4) but got shape (4, 3)"}),
+         {"test_scale": "expected shape (3, 4) but got shape (4, 3)"},
+         needs=any_of(P.VALUE_CODEC)),
     Case("unsendable-return", "bad input", "a function comes back as a handle: not equal",
          {"mini.py": with_add("def add(a, b):\n    return lambda: a + b\n")},
          {"test_add": "assert <handle mini.add(...)> == 5",
-          "test_add_negative": "a check on your output failed"}),
+          "test_add_negative": "a check on your output failed"},
+         needs=any_of(P.VALUE_CODEC)),
     # --- codec attacks (call cases: what comes back, if anything)
     Case("object-dtype-array", "codec", "refused: dtype object cannot be sent",
          source="import numpy as np\ndef attack():\n    return np.array([object()], dtype=object)\n",
-         verify=lambda out: isinstance(out, str) and "dtype object cannot be sent" in out),
+         verify=lambda out: isinstance(out, str) and "dtype object cannot be sent" in out,
+         needs=any_of(P.VALUE_CODEC)),
     Case("structured-dtype-array", "codec", "refused: structured dtype cannot be sent",
          source="import numpy as np\ndef attack():\n"
                 "    return np.zeros(2, dtype=[('a', '<i4'), ('b', '<f8')])\n",
-         verify=lambda out: isinstance(out, str) and "cannot be sent" in out),
+         verify=lambda out: isinstance(out, str) and "cannot be sent" in out,
+         needs=any_of(P.VALUE_CODEC)),
     Case("1e5-deep-nesting", "codec", "refused: nested too deeply",
          source="def attack():\n    v = []\n    for _ in range(10**5):\n        v = [v]\n    return v\n",
-         verify=lambda out: isinstance(out, str) and "nested too deeply" in out),
+         verify=lambda out: isinstance(out, str) and "nested too deeply" in out,
+         needs=any_of(P.VALUE_CODEC)),
     Case("ndarray-subclass", "codec", "arrives as a plain ndarray with the same values",
          source="import numpy as np\nclass Sneaky(np.ndarray):\n"
                 "    def __eq__(self, other):\n        return True\n"
                 "def attack():\n    return np.arange(4.0).view(Sneaky)\n",
-         verify=lambda out: type(out) is np.ndarray and out.tolist() == [0.0, 1.0, 2.0, 3.0]),
+         verify=lambda out: type(out) is np.ndarray and out.tolist() == [0.0, 1.0, 2.0, 3.0],
+         needs=any_of(P.VALUE_CODEC)),
     Case("non-contiguous-view", "codec", "arrives as a contiguous copy with the same values",
          source="import numpy as np\ndef attack():\n    return np.arange(12.0).reshape(3, 4)[:, ::2].T\n",
          verify=lambda out: isinstance(out, np.ndarray) and out.shape == (2, 3)
-         and out.tolist() == [[0.0, 4.0, 8.0], [2.0, 6.0, 10.0]]),
+         and out.tolist() == [[0.0, 4.0, 8.0], [2.0, 6.0, 10.0]],
+         needs=any_of(P.VALUE_CODEC)),
     Case("zero-d-array", "codec", "arrives as a 0-d ndarray",
          source="import numpy as np\ndef attack():\n    return np.array(5.0)\n",
-         verify=lambda out: isinstance(out, np.ndarray) and out.shape == () and out == 5.0),
+         verify=lambda out: isinstance(out, np.ndarray) and out.shape == () and out == 5.0,
+         needs=any_of(P.VALUE_CODEC)),
     Case("nan-and-inf", "codec", "arrive as NaN and Inf",
          source="def attack():\n    return [float('nan'), float('inf'), -float('inf')]\n",
-         verify=lambda out: out[0] != out[0] and out[1:] == [float("inf"), -float("inf")]),
+         verify=lambda out: out[0] != out[0] and out[1:] == [float("inf"), -float("inf")],
+         needs=any_of(P.VALUE_CODEC)),
     Case("tensor-requiring-grad", "codec", "arrives detached (requires_grad False)",
          source="import torch\ndef attack():\n"
                 "    return torch.ones(3, requires_grad=True) * 2\n",
          verify=lambda out: type(out).__name__ == "Tensor" and not out.requires_grad
-         and out.tolist() == [2.0, 2.0, 2.0]),
+         and out.tolist() == [2.0, 2.0, 2.0],
+         needs=any_of(P.VALUE_CODEC)),
     Case("sparse-tensor", "codec", "arrives as a dense tensor",
          source="import torch\ndef attack():\n"
                 "    return torch.eye(3).to_sparse()\n",
          verify=lambda out: type(out).__name__ == "Tensor" and not out.is_sparse
-         and out.tolist() == [[1, 0, 0], [0, 1, 0], [0, 0, 1]]),
+         and out.tolist() == [[1, 0, 0], [0, 1, 0], [0, 0, 1]],
+         needs=any_of(P.VALUE_CODEC)),
     Case("forged-huge-length", "codec", "the worker's reply is rejected; the worker is stopped",
          source="import os, socket, stat, struct\ndef attack():\n"
                 "    for fd in map(int, os.listdir('/proc/self/fd')):\n"
@@ -371,30 +453,36 @@ CASES: list[Case] = [
                 "        except OSError:\n            pass\n"
                 "    import time\n    time.sleep(30)\n",
          verify=lambda out: isinstance(out, str) and ("over the limit" in out
-                                                     or "rejected" in out)),
+                                                     or "rejected" in out),
+         needs=any_of(P.VALUE_CODEC)),
     # --- state tampering (the next test's fresh worker must not see it)
     Case("set-default-dtype", "state", "the next test has float32 as the default dtype",
          source="import torch\ndef attack():\n    torch.set_default_dtype(torch.float64)\n"
                 "def check():\n    return str(torch.get_default_dtype())\n",
-         verify=lambda out: out is None, after="torch.float32"),
+         verify=lambda out: out is None, after="torch.float32",
+         needs=any_of(P.FRESH_WORKER_PER_TEST)),
     Case("set-num-threads", "state", "the next test runs torch on one thread",
          source="import torch\ndef attack():\n    torch.set_num_threads(2)\n"
                 "def check():\n    return torch.get_num_threads()\n",
-         verify=lambda out: out is None, after=1),
+         verify=lambda out: out is None, after=1,
+         needs=any_of(P.FRESH_WORKER_PER_TEST)),
     Case("reseed-global-rng", "state", "the next test's RNG is seeded for that test",
          source="import numpy as np\ndef attack():\n    np.random.seed(12345)\n"
                 "def check():\n    return float(np.random.rand())\n",
-         verify=lambda out: out is None, after=float(np.random.RandomState(1).rand())),
+         verify=lambda out: out is None, after=float(np.random.RandomState(1).rand()),
+         needs=any_of(P.FRESH_WORKER_PER_TEST)),
     Case("monkeypatch-numpy-for-later", "state", "the next test has the real numpy.sum",
          source="import numpy as np\ndef attack():\n    np.sum = lambda *a, **k: 42\n"
                 "def check():\n    return int(np.sum([1, 2]))\n",
-         verify=lambda out: out is None, after=3),
+         verify=lambda out: out is None, after=3,
+         needs=any_of(P.FRESH_WORKER_PER_TEST)),
     Case("rewrite-own-module", "state", "the next test imports the submitted file, not the rewrite",
          source="VALUE = 'original'\ndef attack():\n"
                 "    open('mini.py', 'w').write(\"VALUE = 'rewritten'\\ndef check():\\n"
                 "    return VALUE\\n\")\n"
                 "def check():\n    return VALUE\n",
-         verify=lambda out: out is None, after="original"),
+         verify=lambda out: out is None, after="original",
+         needs=any_of(P.PRIVATE_SCRATCH, P.UNPRIVILEGED_UID)),
     # --- archive attacks
     Case("zip-bomb", "archive", "refused: too large uncompressed",
          archive=_zip([("mini.py", b"0" * (60 * 2**20))], zipfile.ZIP_DEFLATED),
@@ -427,6 +515,8 @@ class Observed:
     summary: str  # one line for the table
     outcome: Any  # grade: {test: (status, reason)}; archive: message; call: (attack, check)
     seconds: float
+    protections: list[str] = field(default_factory=list)  # reported in force for the run
+    next_problem: str | None = None  # what went wrong grading an honest submission next
 
 
 def _call(sub: Submission, name: str) -> Any:
@@ -436,39 +526,71 @@ def _call(sub: Submission, name: str) -> Any:
         return exc.reason
 
 
-def run_case(case: Case, parent: WarmParent, workdir: Path) -> Observed:
-    """Run one case in ``workdir`` (a fresh folder) and describe what happened."""
-    course = load_course(FIXTURE_COURSE)
-    assignment = course.assignment("90-mini")
+def _write(folder: Path, files: dict[str, str | bytes]) -> Path:
+    folder.mkdir()
+    for name, content in files.items():
+        (folder / name).write_bytes(content if isinstance(content, bytes) else content.encode())
+    return folder
+
+
+def _remove_escaped_files() -> None:
+    for target in ESCAPE_TARGETS:
+        try:
+            target.unlink()
+        except OSError:
+            pass
+
+
+def run_case(case: Case, backend: WorkerBackend, workdir: Path,
+             honest_next: bool = True) -> Observed:
+    """Run one case in ``workdir`` (a fresh folder) and describe what happened; then, with
+    ``honest_next``, grade an honest submission on the same backend (it must get 4/4)."""
     t0 = time.perf_counter()
+    try:
+        observed = _run(case, backend, workdir)
+    finally:
+        _remove_escaped_files()
+    observed.seconds = time.perf_counter() - t0
+    if honest_next:
+        after = grade_submission(fixture_assignment(), _write(workdir / "next", {"mini.py": HONEST_MINI}),
+                                 parent=backend)
+        if after.score != after.max_score:
+            reasons = "; ".join(f"{t.name.split('::')[-1]}: {t.reason}"
+                                for t in after.tests if not t.passed)
+            observed.next_problem = (f"the next, honest submission scored "
+                                     f"{after.score:g}/{after.max_score:g}: {reasons}")
+    return observed
+
+
+def fixture_assignment() -> Assignment:
+    """90-mini of the fixture course: what every case is graded against."""
+    return load_course(FIXTURE_COURSE).assignment("90-mini")
+
+
+def _run(case: Case, backend: WorkerBackend, workdir: Path) -> Observed:
+    assignment = fixture_assignment()
     if case.kind == "grade":
-        folder = workdir / "submission"
-        folder.mkdir()
-        for name, content in case.files.items():
-            data = content if isinstance(content, bytes) else content.encode()
-            (folder / name).write_bytes(data)
-        result = grade_submission(assignment, folder, parent=parent)
+        result = grade_submission(assignment, _write(workdir / "submission", case.files),
+                                  parent=backend)
         outcome = {t.name.split("::")[-1]: (t.status, t.reason) for t in result.tests}
         failed = [f"{n}: {r}" for n, (s, r) in outcome.items() if s != "passed"]
         summary = f"{result.score:g}/{result.max_score:g}" + (
             f"; {failed[0][:70]}" if failed else "")
-        return Observed(summary, outcome, time.perf_counter() - t0)
+        return Observed(summary, outcome, 0.0, list(result.protections))
     if case.kind == "archive":
         path = case.archive(workdir)
         try:
-            result = grade_submission(assignment, path, parent=parent)
+            result = grade_submission(assignment, path, parent=backend)
         except SubmissionRejected as exc:
-            return Observed(f"rejected: {str(exc)[:70]}", str(exc), time.perf_counter() - t0)
-        return Observed(f"graded {result.score:g}/{result.max_score:g}", None,
-                        time.perf_counter() - t0)
-    folder = workdir / "submission"
-    folder.mkdir()
+            return Observed(f"rejected: {str(exc)[:70]}", str(exc), 0.0)
+        return Observed(f"graded {result.score:g}/{result.max_score:g}", None, 0.0,
+                        list(result.protections))
+    folder = _write(workdir / "submission", {"mini.py": case.source})
     os.chmod(workdir, 0o755)
-    (folder / "mini.py").write_text(case.source)
     relaxed = dataclasses.replace(
         assignment, banned=(),
         limits=dataclasses.replace(assignment.limits, call_timeout=10.0, test_timeout=20.0))
-    sandbox = SubmissionSandbox(relaxed, folder, "process", parent)
+    sandbox = SubmissionSandbox(relaxed, folder, "process", backend)
     first = Submission(sandbox, seed=1, test_timeout=20)
     try:
         attack = _call(first, "attack")
@@ -483,10 +605,65 @@ def run_case(case: Case, parent: WarmParent, workdir: Path) -> Observed:
             second.close()
     shown = attack if isinstance(attack, str) else type(attack).__name__
     summary = f"attack -> {str(shown)[:60]}" + ("" if check is _UNSET else f"; next test -> {check!r}")
-    return Observed(summary, (attack, check), time.perf_counter() - t0)
+    return Observed(summary, (attack, check), 0.0, list(sandbox.protections()))
 
 
-def judge(case: Case, observed: Observed) -> list[str]:
+# ----------------------------------------------------------------------------- judging
+
+
+@dataclass
+class Verdict:
+    """How a case's run compares with what the case expects.
+
+    ``held``: exactly the expected outcome. ``excused``: not, but the run reported every
+    alternative the case relies on broken (``off`` names the protections reported off), so
+    the result says why. Anything else is a failure."""
+
+    problems: list[str]
+    off: list[str]
+    excused: bool
+
+    @property
+    def held(self) -> bool:
+        return not self.problems
+
+    @property
+    def ok(self) -> bool:
+        return self.held or self.excused
+
+    def label(self) -> str:
+        """The table's "held" cell."""
+        if self.held:
+            return "yes"
+        if self.excused:
+            return f"no — {', '.join(self.off)} off (reported)"
+        return "MISMATCH"
+
+
+def protections_off(case: Case, protections: list[str]) -> tuple[list[str], bool]:
+    """The protections ``case`` relies on that ``protections`` lacks, and whether every
+    alternative of the case is broken by one of them (what ``ALWAYS`` holds never counts
+    as off: no run may excuse a failure of those)."""
+    active = set(protections)
+    off: set[str] = set()
+    broken = bool(case.needs)
+    for alternative in case.needs:
+        missing = alternative - active - ALWAYS
+        off |= missing
+        broken = broken and bool(missing)
+    return P.ordered(off), broken
+
+
+def judge(case: Case, observed: Observed) -> Verdict:
+    """Compare ``observed`` with what ``case`` expects (see ``Verdict``)."""
+    problems = _differences(case, observed)
+    if observed.next_problem:
+        problems.append(observed.next_problem)
+    off, broken = protections_off(case, observed.protections)
+    return Verdict(problems, off, bool(problems) and broken)
+
+
+def _differences(case: Case, observed: Observed) -> list[str]:
     """What differs from the case's expected outcome (empty when all is as expected)."""
     problems = []
     if case.kind == "grade":

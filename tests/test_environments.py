@@ -1,0 +1,135 @@
+"""dlgrade where the course runs, simulated on this machine (``tests/envsim.py``).
+
+Five environments: (a) ``root``, this machine: root with every capability; (b) ``container``:
+root with Docker's default capabilities (Gradescope, Colab, Docker CI); (c) ``seccomp``: (b)
+plus a filter like Docker's default seccomp profile (no namespaces, no mounts, no Landlock);
+(d) ``nonroot``: the uid ``nobody`` with a venv of Debian's Python 3.11; (e) ``spawn``: the
+portable worker forced on Linux.
+
+In each, after checking that the environment is what it claims to be:
+
+1. ``dlgrade validate`` (reference 100, starter 0, deterministic) exits 0. All nine
+   assignments in (b), the grading platforms' environment, and in (e), which the portable
+   worker must pass on every assignment; in (a), (c) and (d) one numpy assignment
+   (02-feedforward) and one torch assignment (08-transformers), to keep CI short (all nine
+   under (a) already run in-process in ``test_assignments.py``). On this 2-core machine a
+   full ``dlgrade validate --all`` takes about 2 min 40 s.
+2. the backend reports the protections the environment grants, and none it cannot;
+3. ``python -m tests.hostile`` exits 0: every case holds, or (outside (a)) does not hold
+   with every protection it relies on reported off; in (a) every case must hold.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Sequence
+
+import pytest
+
+from autograder.sandbox import protections as P
+from tests import envsim
+from tests.envsim import REPO
+
+ENVS = list(envsim.ENVIRONMENTS)
+FULL_VALIDATE = ("container", "spawn")
+SUBSET = ("02-feedforward", "08-transformers")
+VALIDATIONS = [(env, target) for env in ENVS
+               for target in (("--all",) if env in FULL_VALIDATE else SUBSET)]
+HANG_GUARD_S = 3600  # no run takes near this; it only stops a hung CI job
+
+EPERM, ENOSYS = 1, 38
+ALL_LANDLOCK = {P.LANDLOCK_FS, P.LANDLOCK_NET, P.LANDLOCK_SCOPE}
+#: what this kernel's Landlock ABI offers (filesystem from 1, TCP from 4, scoping from 6)
+LANDLOCK = {name for name, abi in ((P.LANDLOCK_FS, 1), (P.LANDLOCK_NET, 4),
+                                   (P.LANDLOCK_SCOPE, 6)) if envsim.landlock_abi() >= abi}
+#: (must be reported, must not be reported) in each environment
+EXPECTED_PROTECTIONS: dict[str, tuple[set[str], set[str]]] = {
+    "root": (set(P.ALL) - ALL_LANDLOCK | LANDLOCK, set()),
+    # CAP_SETUID stays; user namespaces are allowed, so a worker can still get a network one.
+    "container": ({P.RLIMITS, P.UNPRIVILEGED_UID, P.NO_NEW_PRIVS, P.NETWORK_NAMESPACE,
+                   *LANDLOCK}, set()),
+    "seccomp": ({P.RLIMITS, P.UNPRIVILEGED_UID, P.NO_NEW_PRIVS},
+                {P.NETWORK_NAMESPACE, P.MOUNT_NAMESPACE, P.PRIVATE_SCRATCH, *ALL_LANDLOCK}),
+    "nonroot": ({P.RLIMITS, P.NO_NEW_PRIVS, *LANDLOCK}, {P.UNPRIVILEGED_UID}),
+    "spawn": (set(P.BASELINE), set()),
+}
+
+
+@pytest.fixture(scope="module", params=ENVS)
+def env(request) -> str:
+    """An environment this machine can simulate (building the shared venv if needed)."""
+    envsim.prepare(request.param)
+    return request.param
+
+
+def run_in(env: str, argv: Sequence[str]) -> subprocess.CompletedProcess:
+    return subprocess.run(envsim.command(env, argv), cwd=REPO, capture_output=True, text=True,
+                          timeout=HANG_GUARD_S)
+
+
+def shown(done: subprocess.CompletedProcess, tail: int = 6000) -> str:
+    return f"exit {done.returncode}\n{done.stdout[-tail:]}\n{done.stderr[-tail:]}"
+
+
+def test_the_environment_is_what_it_claims(env):
+    done = run_in(env, ["python", "-m", "tests.envsim", "describe"])
+    assert done.returncode == 0, shown(done)
+    found = json.loads(done.stdout)
+    assert found["reads_the_course"] and found["home_writable"], found
+    assert found["fork"] == 0 and found["thread"] == 0, found
+    if env in ("root", "spawn"):
+        assert found["uid"] == 0 and int(found["CapEff"], 16) >> envsim.CAP_SYS_ADMIN & 1
+        assert found["unshare_net"] == 0 and found["landlock_abi"] == envsim.landlock_abi()
+        assert found["worker"] == ("spawn" if env == "spawn" else None)
+    if env in ("container", "seccomp"):
+        assert found["uid"] == 0 and found["worker"] is None
+        assert found["CapEff"] == found["CapPrm"] == found["CapBnd"] == "00000000a80425fb"
+        assert found["CapInh"] == "0000000000000000"
+        assert found["unshare_net"] == EPERM and found["clone_newnet"] in (EPERM, None), found
+    if env == "container":
+        assert found["seccomp"] == 0 and found["landlock_abi"] == envsim.landlock_abi(), found
+    if env == "seccomp":  # the filter refuses even what a user namespace would allow
+        assert found["seccomp"] == 2 and found["no_new_privs"] == 0, found
+        assert found["unshare_user"] == EPERM and found["landlock_abi"] == -ENOSYS, found
+    if env == "nonroot":
+        assert found["uid"] == found["euid"] == envsim.NONROOT_UID, found
+        assert found["CapEff"] == "0000000000000000" and found["groups"] == []
+        assert found["python"] == str(envsim.SHARED_VENV / "bin" / "python")
+        assert found["landlock_abi"] == envsim.landlock_abi(), found
+
+
+BACKEND_REPORT = ("import json; from autograder.sandbox.backend import start_backend; "
+                  "b = start_backend(); "
+                  "print(json.dumps({'kind': b.kind, 'protections': b.protections()})); "
+                  "b.close()")
+
+
+def test_the_backend_reports_what_the_environment_grants(env):
+    done = run_in(env, ["python", "-c", BACKEND_REPORT])
+    assert done.returncode == 0, shown(done)
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["kind"] == ("spawn" if env == "spawn" else "fork")
+    must, must_not = EXPECTED_PROTECTIONS[env]
+    reported = set(report["protections"])
+    assert set(P.BASELINE) <= reported
+    assert not must - reported, f"not applied in {env}: {sorted(must - reported)}"
+    assert not must_not & reported, f"claimed in {env}: {sorted(must_not & reported)}"
+
+
+@pytest.mark.parametrize(("env_name", "target"), VALIDATIONS,
+                         ids=[f"{e}-{t.lstrip('-')}" for e, t in VALIDATIONS])
+def test_validate(env_name, target):
+    envsim.prepare(env_name)
+    done = run_in(env_name, ["dlgrade", "validate", target])
+    assert done.returncode == 0, shown(done)
+    assert "INVALID" not in done.stdout and "VALID" in done.stdout, shown(done)
+
+
+def test_hostile_corpus(env):
+    argv = ["python", "-m", "tests.hostile"] + (["--strict"] if env == "root" else [])
+    done = run_in(env, argv)
+    assert done.returncode == 0, shown(done, tail=20000)
+    assert "0 mismatched" in done.stdout, shown(done, tail=20000)
+    if env == "root":
+        assert " 0 not held" in done.stdout, shown(done, tail=20000)
