@@ -6,8 +6,9 @@
   assignment's tests need torch (never a CUDA build, never torch for 01).
 - The student path from the release zip alone: a fresh venv, the handout's install commands as
   written, ``dlgrade check`` on the starter (0, with reasons) and on the reference's modules
-  (every public point). 01 installs no torch at all; 02's conftest compares against torch
-  autograd, so its handout installs torch's CPU build (here: the local 2.13.0 wheel).
+  (every public point). One student's venv: 01 first, which installs no torch at all; then
+  02, whose conftest compares against torch autograd, so its handout adds torch's CPU build
+  (here: the local 2.13.0 wheel).
 """
 
 from __future__ import annotations
@@ -173,23 +174,47 @@ def assert_starter_then_reference(venv: Path, folder: Path, ident: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def numpy_student(tmp_path_factory):
-    """01's release, and a fresh venv set up by its handout's commands, as written."""
+def student_venv(tmp_path_factory):
+    """A fresh venv: one student's, who does 01 and then 02 in it."""
+    venv = freshenv.make_venv(tmp_path_factory.mktemp("student") / "venv")
+    yield venv
+    freshenv.remove(venv)
+
+
+def follow_the_handout(venv: Path, folder: Path, expected: list[str], tmp: Path) -> None:
+    """Run the handout's install commands, as written but for PyTorch's index (see freshenv)."""
+    commands = handout_install_commands(folder)
+    assert commands == expected
+    local = freshenv.empty_index(tmp / "no-index")
+    for command in commands:
+        proc = freshenv.run_in(venv, freshenv.with_local_torch(command, local), folder)
+        assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+
+
+@pytest.fixture(scope="module")
+def numpy_student(student_venv, tmp_path_factory):
+    """01's release, installed by its handout's commands: no torch comes with it."""
     out = tmp_path_factory.mktemp("release01")
     folder = release_folder("01-classical", out)
-    venv = freshenv.make_venv(out / "venv")
-    commands = handout_install_commands(folder)
-    assert commands == [f"python -m pip install ./{WHEEL}"]
-    for command in commands:
-        proc = freshenv.run_in(venv, command, folder)
-        assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
-    yield venv, folder
-    freshenv.remove(venv)
+    follow_the_handout(student_venv, folder, [f"python -m pip install ./{WHEEL}"], out)
+    assert freshenv.module_location(student_venv, "torch") is None
+    return student_venv, folder
+
+
+@pytest.fixture(scope="module")
+def torch_student(numpy_student, tmp_path_factory):
+    """Then 02's release in the same venv: its handout adds torch's CPU build."""
+    venv, _ = numpy_student
+    out = tmp_path_factory.mktemp("release02")
+    folder = release_folder("02-feedforward", out)
+    follow_the_handout(venv, folder, [
+        f'python -m pip install "{TORCH_REQUIREMENT}" --index-url {TORCH_CPU_INDEX}',
+        f"python -m pip install ./{WHEEL}"], out)
+    return venv, folder
 
 
 def test_a_numpy_assignment_installs_and_checks_without_torch(numpy_student):
     venv, folder = numpy_student
-    assert freshenv.module_location(venv, "torch") is None
     installed = freshenv.module_location(venv, "autograder")
     assert installed and installed.startswith(str(venv)), installed  # the wheel, not this checkout
     assert_starter_then_reference(venv, folder, "01-classical")
@@ -214,20 +239,9 @@ def test_an_installed_dlgrade_packs_the_same_wheel_again(numpy_student, tmp_path
         assert original.read(meta) == again.read(meta)
 
 
-def test_a_torch_assignment_installs_the_cpu_torch_and_checks(tmp_path):
-    folder = release_folder("02-feedforward", tmp_path)
-    venv = freshenv.make_venv(tmp_path / "venv")
-    try:
-        commands = handout_install_commands(folder)
-        assert commands == [f'python -m pip install "{TORCH_REQUIREMENT}" --index-url '
-                            f"{TORCH_CPU_INDEX}", f"python -m pip install ./{WHEEL}"]
-        local = freshenv.empty_index(tmp_path / "no-index")
-        for command in commands:
-            proc = freshenv.run_in(venv, freshenv.with_local_torch(command, local), folder)
-            assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
-        torch = freshenv.run_in(venv, "python -c 'import torch; print(torch.__version__, "
-                                      "torch.version.cuda)'", tmp_path)
-        assert torch.stdout.split() == ["2.13.0+cpu", "None"], torch.stdout + torch.stderr
-        assert_starter_then_reference(venv, folder, "02-feedforward")
-    finally:
-        freshenv.remove(venv)
+def test_a_torch_assignment_installs_the_cpu_torch_and_checks(torch_student, tmp_path):
+    venv, folder = torch_student
+    torch = freshenv.run_in(venv, "python -c 'import torch; print(torch.__version__, "
+                                  "torch.version.cuda)'", tmp_path)
+    assert torch.stdout.split() == ["2.13.0+cpu", "None"], torch.stdout + torch.stderr
+    assert_starter_then_reference(venv, folder, "02-feedforward")
