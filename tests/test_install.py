@@ -36,7 +36,7 @@ from autograder.packaging.install import (
 from autograder.packaging.release import how_to_check_and_submit, public_points
 from autograder.packaging.walkthrough import setup_cell
 from autograder.packaging.workflow import workflow_yaml
-from tests import freshenv
+from tests import envsim, freshenv
 from tests.conftest import REPO
 
 COURSE = load_course(REPO)
@@ -245,3 +245,57 @@ def test_a_torch_assignment_installs_the_cpu_torch_and_checks(torch_student, tmp
                                   "torch.version.cuda)'", tmp_path)
     assert torch.stdout.split() == ["2.13.0+cpu", "None"], torch.stdout + torch.stderr
     assert_starter_then_reference(venv, folder, "02-feedforward")
+
+
+# ---------------------------------------------------------------- the notebook (Colab's way)
+RUN_NOTEBOOK = """
+import sys
+import nbformat
+from nbclient import NotebookClient
+nb = nbformat.read(sys.argv[1], as_version=4)
+if sys.argv[3:] == ["setup-and-check-all"]:  # the first cell, check()'s definition, the last
+    nb.cells = [nb.cells[0], next(c for c in nb.cells if "def check(" in c.source), nb.cells[-1]]
+NotebookClient(nb, timeout=600, kernel_name="python3",
+               resources={"metadata": {"path": sys.argv[2]}}).execute()
+print("".join(o.get("text", "") for c in nb.cells if c.cell_type == "code"
+              for o in c.get("outputs", [])))
+"""
+
+
+def test_the_walkthrough_installs_dlgrade_and_checks_in_its_own_kernel(tmp_path):
+    """As in Colab: the release zip uploaded into an empty folder, the notebook opened there,
+    in a fresh environment with a Jupyter kernel and no dlgrade, as root without
+    CAP_SYS_ADMIN (Docker's default capabilities). The first cell unpacks the zip, moves into
+    the assignment's folder and installs the wheel into the kernel's environment; the check
+    cells then grade the files there. Run again (a new session) after the student's work is in
+    place, the first cell leaves that work alone."""
+    folder = release_folder("01-classical", tmp_path / "dist")
+    content = tmp_path / "content"
+    content.mkdir()
+    shutil.copy(tmp_path / "dist" / "01-classical-release.zip", content)
+    venv = freshenv.make_venv(tmp_path / "venv")
+    try:
+        proc = freshenv.run_in(venv, "python -m pip install -q ipykernel nbclient nbformat",
+                               tmp_path)
+        assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+        assert freshenv.module_location(venv, "autograder") is None
+        envsim.prepare("container")
+
+        def run_notebook(*cells: str) -> str:
+            argv = envsim.command("container", [str(venv / "bin" / "python"), "-c",
+                                                RUN_NOTEBOOK, str(folder / "walkthrough.ipynb"),
+                                                str(content), *cells])
+            done = subprocess.run(argv, cwd=content, env=freshenv.pip_env(venv),
+                                  capture_output=True, text=True, timeout=freshenv.INSTALL_TIMEOUT)
+            assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+            return done.stdout
+
+        assert "0 / 40 public points" in run_notebook()
+        installed = freshenv.module_location(venv, "autograder")
+        assert installed and installed.startswith(str(venv)), installed
+        for module in COURSE.assignment("01-classical").modules:
+            shutil.copy(COURSE.assignment("01-classical").solutions_dir / module,
+                        content / "01-classical" / module)
+        assert "40 / 40 public points" in run_notebook("setup-and-check-all")
+    finally:
+        freshenv.remove(venv)

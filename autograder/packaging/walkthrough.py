@@ -82,8 +82,8 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 WHEEL = {wheel!r}
-if not Path(WHEEL).exists() and Path({zip_name!r}).exists():
-    zipfile.ZipFile({zip_name!r}).extractall()
+if not Path(WHEEL).exists() and not Path({folder!r}).is_dir() and Path({zip_name!r}).exists():
+    zipfile.ZipFile({zip_name!r}).extractall()  # once: never over the files you edited
 if not Path(WHEEL).exists() and Path({folder!r}, WHEEL).exists():
     os.chdir({folder!r})  # the assignment's folder, where the .py files you edit are
 try:
