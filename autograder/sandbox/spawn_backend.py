@@ -49,7 +49,7 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from autograder.errors import StudentException, WorkerCrashed, WorkerTimeout
 from autograder.sandbox import codec, limits, proctree, protocol
@@ -75,8 +75,7 @@ class _Process:
     token: str
     output: OutputBuffer
     sock: socket.socket | None = None
-    key: str = ""
-    last_used: float = field(default_factory=time.monotonic)
+    key: str = ""  # _spec_key of its submission, once bound
 
     @property
     def pid(self) -> int:
@@ -129,16 +128,16 @@ class SpawnBackend:
         self._spare: list[_Process] = []
         self._idle: list[_Process] = []  # reused workers between tests
         self._live: dict[int, _Process] = {}
-        self._discards: queue.SimpleQueue[_Process | None] = queue.SimpleQueue()
-        self._reaper = threading.Thread(target=self._reap_discarded, daemon=True)
-        self._reaper.start()
         self._plan: tuple[frozenset[str], list[str]] | None = None
         self._plan_lock = threading.Lock()
         self._trial: tuple[_Process, str] | None = None
         if sys.platform.startswith("linux") and hasattr(os, "fork"):
-            self._plan = limits.probe_plan(None, None)  # before any thread of ours forks
+            self._plan = limits.probe_plan(None, None)  # before this starts any thread
         else:
             self._trial = self._start_trial()
+        self._discards: queue.SimpleQueue[_Process | None] = queue.SimpleQueue()
+        self._reaper = threading.Thread(target=self._reap_discarded, daemon=True)
+        self._reaper.start()
         self._fill_spares()
 
     # ------------------------------------------------------------------ starting processes
@@ -189,8 +188,14 @@ class SpawnBackend:
                     self._spare.append(started)
 
     def _take_spare(self) -> _Process:
+        """The oldest live spare (the most likely to be ready), else a process started now."""
         with self._lock:
-            spare = self._spare.pop(0) if self._spare else None
+            spare = None
+            while self._spare and spare is None:
+                spare = self._spare.pop(0)
+                if spare.process.poll() is not None:  # died while waiting: start another
+                    self._discard(spare)
+                    spare = None
         if spare is None:
             spare = self._start("torch" if self.with_torch else "numpy")
         self._fill_spares()
@@ -325,7 +330,7 @@ class SpawnBackend:
         try:
             conn.request({"op": "reset", "seed": int(spec.seed)}, "reset")
         except (WorkerCrashed, WorkerTimeout, StudentException, RuntimeError):
-            conn._kill("it could not be reset")
+            self.reap(worker.pid)  # already done where it crashed or timed out
             return None
         conn.call_timeout = None
         return conn
@@ -346,9 +351,8 @@ class SpawnBackend:
             return
         if self.reuse and worker.process.poll() is None and not self._closed:
             proctree.kill_tree(pid, include_root=False)  # what the test left running
-            worker.last_used = time.monotonic()
             with self._lock:
-                self._idle.append(worker)
+                self._idle.append(worker)  # oldest first
                 while len(self._idle) > MAX_IDLE:
                     self._discard(self._idle.pop(0))
             return
