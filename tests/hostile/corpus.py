@@ -9,7 +9,7 @@ Three kinds of case:
 - **archive**: a zip that must be refused before anything is extracted.
 - **call**: ``attack()`` runs in one worker (no banned APIs, generous limits);
   ``verify`` judges what came back (a value, or the error's one-line reason);
-  then ``check()`` runs in the *next* test's fresh worker and must return
+  then ``check()`` runs in the *next* test's worker and must return
   ``after``: tampering never outlives its test.
 
 Every case also names the protections (``autograder/sandbox/protections.py``) it
@@ -17,8 +17,8 @@ relies on, as alternatives: ``any_of(A, B)`` holds while A or B is on, ``all_of(
 needs both. Where the machine grants less (a container, a non-root uid, macOS), a
 case may not hold; ``judge`` accepts that only when the run itself reported every
 alternative broken (a protection it relies on off), and says which. A case that relies
-only on what every backend always provides (``ALWAYS``: a separate process, the value
-codec, a fresh worker per test) is never excused: no environment excuses a forged score.
+only on what every backend always provides (``ALWAYS``: a separate process and the value
+codec) is never excused: no environment excuses a forged score.
 
 ``run_case`` returns what was observed (then grades an honest submission, which must
 get full marks); ``judge`` gives the ``Verdict``. ``python -m tests.hostile`` prints the
@@ -88,8 +88,9 @@ def with_add(body: str) -> str:
 #: Alternatives: a case holds while every protection of one alternative is on.
 Needs = tuple[frozenset[str], ...]
 
-#: What every backend provides on every machine; a case relying only on these is never excused.
-ALWAYS = frozenset({P.SEPARATE_PROCESS, P.VALUE_CODEC, P.FRESH_WORKER_PER_TEST})
+#: What every backend provides on every machine (``protections.BASELINE``: a separate process,
+#: the value codec); a case relying only on these is never excused, whatever a run reports.
+ALWAYS = frozenset(P.BASELINE)
 
 
 def any_of(*names: str) -> Needs:
@@ -297,7 +298,7 @@ CASES: list[Case] = [
     Case("secrets-in-environment", "escape", "nothing but a scrubbed environment: all pass",
          {"mini.py": with_add(
              "def add(a, b):\n    import os\n"
-             "    allowed = {'PATH', 'HOME', 'TMPDIR', 'LANG', 'OMP_NUM_THREADS', "
+             "    allowed = {'PATH', 'HOME', 'TMPDIR', 'TEMP', 'TMP', 'LANG', 'OMP_NUM_THREADS', "
              "'MKL_NUM_THREADS', 'OPENBLAS_NUM_THREADS'}\n"
              "    try:  # the original environment of the process, if readable at all\n"
              "        env = open('/proc/self/environ', 'rb').read().split(b'\\0')\n"
