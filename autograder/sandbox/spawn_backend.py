@@ -11,7 +11,10 @@ proxies and the autograd probe work unchanged (``client.WorkerConnection``).
 costs, so the backend keeps spares: processes started ahead, with their imports done or
 under way, that learn their submission only when they are handed out
 (``spawn_worker``'s ``{"spec", "plan"}``). A spare's start overlaps the tests that run
-meanwhile.
+meanwhile. A backend that reuses workers starts one spare at first and another only once
+it has handed out a second worker (a second submission, or a replacement for a worker that
+crashed or timed out): a one-shot ``dlgrade check`` needs one worker, and a spare it never
+used would only compete with grading for the CPU.
 
 **One worker per submission, decided by measurement** (``benchmarks/sandbox_overhead.py``).
 A fresh spawned worker per test, even started ahead as a spare, costs a Python start and
@@ -128,6 +131,7 @@ class SpawnBackend:
         self._spare: list[_Process] = []
         self._idle: list[_Process] = []  # reused workers between tests
         self._live: dict[int, _Process] = {}
+        self._taken = 0  # workers handed their first submission so far
         self._plan: tuple[frozenset[str], list[str]] | None = None
         self._plan_lock = threading.Lock()
         self._trial: tuple[_Process, str] | None = None
@@ -196,9 +200,12 @@ class SpawnBackend:
                 if spare.process.poll() is not None:  # died while waiting: start another
                     self._discard(spare)
                     spare = None
+            self._taken += 1
+            keep_spares = not self.reuse or self._taken > 1
         if spare is None:
             spare = self._start("torch" if self.with_torch else "numpy")
-        self._fill_spares()
+        if keep_spares:
+            self._fill_spares()
         return spare
 
     def _accept(self, started: _Process, deadline: float) -> socket.socket:
