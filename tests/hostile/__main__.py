@@ -20,7 +20,7 @@ from pathlib import Path
 from autograder.sandbox.backend import start_backend
 from tests.hostile.corpus import CASES, Observed, Verdict, fixture_assignment, judge, run_case
 
-WIDTHS = (28, 9, 50, 70, 44, 8)
+WIDTHS = (28, 9, 50, 70, 60, 8)
 HEADERS = ("case", "kind", "expected", "observed", "held", "time")
 
 
