@@ -57,3 +57,7 @@ class SubmissionRejected(UsageError):
 class ProtectionsMissing(UsageError):
     """Official grading was asked for protections this machine cannot give (course.toml's
     ``[grading] require_protections``): nothing is graded."""
+
+
+class MissingDependency(UsageError):
+    """Grading needs a package that is not installed here (torch for most assignments)."""

@@ -106,3 +106,36 @@ def uses_torch(assignment: Assignment) -> bool:
         answer = any(m.split(".")[0] == "torch" for m in grader_imports(assignment))
         cached = _torch_use[str(tests)] = (signature, answer)
     return cached[1]
+
+
+TORCH_REQUIREMENT = "torch>=2.1,<2.14"  # the same range as pyproject.toml's `torch` extra
+TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
+
+
+def needs_torch(assignment: Assignment, include_hidden: bool = True) -> bool:
+    """Whether running ``assignment``'s tests needs torch installed.
+
+    True when its students may use torch, or when a test file (read, never run) imports it;
+    ``include_hidden=False`` reads only what a student release ships (no ``tests/hidden``).
+    Unlike ``grader_imports.uses_torch`` this does not ask whether torch is installed here,
+    so a package built on a machine without torch still says what its users need.
+    """
+    if assignment.students_use_torch:
+        return True
+    tests = assignment.root / "tests"
+    for path in sorted(tests.rglob("*.py")):
+        if not include_hidden and path.relative_to(tests).parts[0] == "hidden":
+            continue
+        try:
+            source = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        if any(name.split(".")[0] == "torch" for name in imported_modules(source)):
+            return True
+    return False
+
+
+def torch_install_command(python: str = "python", index: str = TORCH_CPU_INDEX) -> str:
+    """The shell command that installs torch's CPU build (about 200 MB, not 2+ GB of CUDA)
+    from ``index`` (PyTorch's CPU-only index, or a mirror of it)."""
+    return f'{python} -m pip install "{TORCH_REQUIREMENT}" --index-url {index}'

@@ -9,6 +9,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import hashlib
+import importlib.util
 import io
 import os
 import sys
@@ -22,8 +23,8 @@ import pytest
 
 import autograder
 from autograder.config import Assignment
-from autograder.errors import ProtectionsMissing
-from autograder.grader_imports import uses_torch
+from autograder.errors import MissingDependency, ProtectionsMissing
+from autograder.grader_imports import needs_torch, torch_install_command, uses_torch
 from autograder.plugin import GradingPlugin
 from autograder.results import GradeResult, write_json_atomic
 from autograder.sandbox import protections
@@ -234,6 +235,13 @@ def _cache_assertion_rewrites() -> None:
     rewrite._rewrite_test = rewrite_test
 
 
+def _installed(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
 def grade_submission(
     assignment: Assignment,
     submission: Path | Sequence[Path],
@@ -260,9 +268,15 @@ def grade_submission(
 
     Raises:
         SubmissionRejected: the archive or folder was refused before grading.
+        MissingDependency: the tests need torch and it is not installed.
+        ProtectionsMissing: ``require`` names a protection this machine does not give.
         GraderError: the graders could not be collected or run.
     """
     started_at, t0, run_start = _now(), time.perf_counter(), time.monotonic()
+    if needs_torch(assignment, include_hidden) and not _installed("torch"):
+        raise MissingDependency(
+            f"{assignment.id}'s tests need torch, which is not installed here. Install its "
+            f"CPU build (about 200 MB): {torch_install_command()}")
     prepared = prepare_submission(submission, assignment.modules)
     try:
         if isolation == "process" and parent is None:

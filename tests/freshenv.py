@@ -14,7 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from autograder.packaging.install import TORCH_CPU_INDEX
+from autograder.grader_imports import TORCH_CPU_INDEX
 
 #: The interpreter the project's venv was made from (the venv itself is not one to copy).
 BASE_PYTHON = getattr(sys, "_base_executable", None) or sys.executable

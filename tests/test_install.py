@@ -26,13 +26,9 @@ import pytest
 
 import autograder
 from autograder.config import load_course
+from autograder.grader_imports import TORCH_CPU_INDEX, TORCH_REQUIREMENT, needs_torch
 from autograder.packaging.gradescope import build_autograder_zip
-from autograder.packaging.install import (
-    TORCH_CPU_INDEX,
-    TORCH_REQUIREMENT,
-    dlgrade_wheel,
-    needs_torch,
-)
+from autograder.packaging.install import dlgrade_wheel
 from autograder.packaging.release import how_to_check_and_submit, public_points
 from autograder.packaging.walkthrough import setup_cell
 from autograder.packaging.workflow import workflow_yaml

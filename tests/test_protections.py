@@ -176,3 +176,28 @@ def test_a_dead_warm_parent_is_replaced_and_grading_goes_on(tmp_path):
         first.close()  # the worker is killed by the grader itself
         result = grade_submission(assignment, folder, parent=parent)
         assert result.score == 4 and parent.process.pid != old
+
+
+def test_check_without_torch_says_how_to_install_its_cpu_build(tmp_path):
+    """02's graders import torch (their oracles use autograd): a student without torch gets
+    the command for torch's CPU build and exit 2, not an internal error."""
+    shim = tmp_path / "shim"
+    shim.mkdir()
+    (shim / "sitecustomize.py").write_text(
+        "import sys\n"
+        "class _NoTorch:\n"
+        "    @staticmethod\n"
+        "    def find_spec(name, path=None, target=None):\n"
+        "        if name.partition('.')[0] == 'torch':\n"
+        "            raise ModuleNotFoundError(f'No module named {name!r}', name=name)\n"
+        "sys.meta_path.insert(0, _NoTorch)\n")
+    repo = Path(__file__).resolve().parents[1]
+    files = [str(p) for p in sorted((repo / "solutions" / "02-feedforward").glob("*.py"))]
+    out = tmp_path / "results.json"
+    env = dict(os.environ, PYTHONPATH=str(shim))
+    done = subprocess.run([*DLGRADE, "check", "02-feedforward", *files, "--json", str(out)],
+                          cwd=repo, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2, done.stderr
+    assert "02-feedforward's tests need torch, which is not installed here" in done.stderr
+    assert "--index-url https://download.pytorch.org/whl/cpu" in done.stderr
+    assert not out.exists()

@@ -34,8 +34,9 @@ from pathlib import Path
 from typing import Any
 
 from autograder.config import Assignment
+from autograder.grader_imports import TORCH_CPU_INDEX
 from autograder.packaging.bundle import copy_assignment, write_zip
-from autograder.packaging.install import TORCH_CPU_INDEX, dlgrade_wheel, install_commands
+from autograder.packaging.install import dlgrade_wheel, install_commands
 
 RUN_SLACK_S = 20  # start-up (imports, the warm parent) and writing the results, past the budget
 

@@ -28,8 +28,9 @@ from pathlib import Path
 from autograder.authoring import render_starter
 from autograder.config import Assignment
 from autograder.errors import UsageError
+from autograder.grader_imports import needs_torch
 from autograder.packaging.bundle import copy_assignment, write_zip
-from autograder.packaging.install import dlgrade_wheel, install_commands, needs_torch
+from autograder.packaging.install import dlgrade_wheel, install_commands
 from autograder.packaging.leakcheck import Leak, check_student_files
 from autograder.packaging.notebooks import write_notebook
 from autograder.packaging.walkthrough import walkthrough_notebook

@@ -19,7 +19,7 @@ from typing import Any
 
 from autograder.authoring import render_starter
 from autograder.config import Assignment
-from autograder.packaging.install import TORCH_CPU_INDEX, TORCH_REQUIREMENT, needs_torch
+from autograder.grader_imports import TORCH_CPU_INDEX, TORCH_REQUIREMENT, needs_torch
 from autograder.packaging.notebooks import code_cell, markdown_cell, notebook, percent_cells
 
 CHECK_HELPER = '''\
