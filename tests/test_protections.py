@@ -201,3 +201,50 @@ def test_check_without_torch_says_how_to_install_its_cpu_build(tmp_path):
     assert "02-feedforward's tests need torch, which is not installed here" in done.stderr
     assert "--index-url https://download.pytorch.org/whl/cpu" in done.stderr
     assert not out.exists()
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("capsh"),
+                    reason="simulating a container needs root and capsh (libcap2-bin)")
+def test_a_course_folder_closed_to_others_hides_the_tests_where_nothing_else_can(tmp_path):
+    """A container whose seccomp profile refuses namespaces and Landlock: the worker's own uid
+    is all that is left, and a course folder others cannot enter (what the Gradescope
+    package's run_autograder makes of its source folder) keeps the hidden tests from it."""
+    from tests import envsim
+
+    envsim.prepare("seccomp")
+    closed = tmp_path / "closed"
+    closed.mkdir(mode=0o700)
+    root = closed / "course"
+    shutil.copytree(FIXTURE_COURSE, root)
+    hidden = root / "assignments" / "90-mini" / "tests" / "hidden" / "test_mini_hidden.py"
+    submission = tmp_path / "sub"
+    submission.mkdir()
+    (submission / "mini.py").write_text(HONEST_MINI.replace(
+        "return np.asarray(x) * factor", f"return len(open({str(hidden)!r}).read())"))
+    os.chmod(tmp_path, 0o755)
+    out = tmp_path / "results.json"
+    argv = envsim.command("seccomp", ["dlgrade", "--course", str(root), "grade", "90-mini",
+                                      str(submission), "--json", str(out)])
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    results = json.loads(out.read_text())
+    active = results["protections"]
+    assert P.COURSE_FILES_UNREADABLE in active and P.UNPRIVILEGED_UID in active
+    assert P.LANDLOCK_FS not in active and P.MOUNT_NAMESPACE not in active
+    scaled = [t for t in results["tests"] if t["name"].endswith("test_scale")][0]
+    assert scaled["status"] == "failed" and "PermissionError" in scaled["extra_data"]["reason"]
+    assert results["score"] == 3
+
+
+def test_course_files_are_closed_to_others_only_behind_a_folder_they_cannot_enter():
+    import tempfile
+
+    with tempfile.TemporaryDirectory(dir="/tmp") as top:  # pytest's own tmp is closed (700)
+        os.chmod(top, 0o755)
+        inner = Path(top) / "a" / "b"
+        inner.mkdir(parents=True)
+        os.chmod(inner.parent, 0o755)
+        assert not limits.closed_to_others(str(inner))
+        os.chmod(inner.parent, 0o750)
+        assert limits.closed_to_others(str(inner))
+        assert limits.closed_to_others(str(inner / "missing.py")) is False

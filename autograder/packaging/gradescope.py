@@ -76,6 +76,9 @@ RESULTS="$ROOT/results/results.json"
 LIMIT={limit}  # the assignment's run_budget ({budget:g} s) and some slack
 mkdir -p "$ROOT/results"
 rm -f "$RESULTS"
+# The tests and solutions stay readable by the grader (root) only: where the container
+# offers neither Landlock nor a mount namespace, a worker's own uid still cannot read them.
+chmod -R go-rwx "$ROOT/source" 2>/dev/null || true
 META=()
 if [ -f "$ROOT/submission_metadata.json" ]; then
   META=(--submission-metadata "$ROOT/submission_metadata.json")

@@ -179,6 +179,23 @@ def _expose_for_others(paths: list[str]) -> None:
             os.close(fd)
 
 
+def closed_to_others(path: str) -> bool:
+    """Whether a uid that neither owns nor shares a group with ``path`` and the folders above
+    it cannot reach it: some folder on the way (``path`` included) lacks ``o+x``."""
+    current = os.path.realpath(path)
+    while True:
+        try:
+            st = os.stat(current)
+        except OSError:
+            return False
+        if stat.S_ISDIR(st.st_mode) and not st.st_mode & stat.S_IXOTH:
+            return True
+        parent = os.path.dirname(current)
+        if parent == current:
+            return False
+        current = parent
+
+
 def _private_scratch(scratch: str, uid: int, size_mb: int) -> None:
     """Give this worker its own copy of the submission on a size-limited tmpfs.
 

@@ -15,6 +15,7 @@ PROCESS_TREE_KILL = "process-tree-kill"
 RLIMITS = "rlimits"
 NETWORK_NAMESPACE = "network-namespace"
 MOUNT_NAMESPACE = "mount-namespace"
+COURSE_FILES_UNREADABLE = "course-files-unreadable"
 PRIVATE_SCRATCH = "private-scratch"
 UNPRIVILEGED_UID = "unprivileged-uid"
 NO_NEW_PRIVS = "no-new-privs"
@@ -33,6 +34,8 @@ DESCRIPTIONS: dict[str, str] = {
     RLIMITS: "CPU time, memory, file size, open files and processes are bounded",
     NETWORK_NAMESPACE: "no network at all, loopback included (a new, empty network namespace)",
     MOUNT_NAMESPACE: "hidden tests, solutions and $HOME are covered by empty mounts",
+    COURSE_FILES_UNREADABLE: "the workers' uid has no permission to reach the hidden tests and "
+                             "solutions (file modes: a folder on the way others cannot enter)",
     PRIVATE_SCRATCH: "each worker writes only to its own size-limited copy of the submission",
     UNPRIVILEGED_UID: "workers run as an unprivileged per-worker uid: no signals to the grader, "
                       "exact process limits",

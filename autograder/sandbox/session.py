@@ -28,7 +28,7 @@ from autograder.errors import (
 from autograder.sandbox import protections as P
 from autograder.sandbox.backend import WorkerBackend
 from autograder.sandbox.client import Connection, Handle, LocalConnection
-from autograder.sandbox.limits import WorkerSpec
+from autograder.sandbox.limits import WorkerSpec, closed_to_others
 from autograder.sandbox.seeding import seed_everything
 
 ISOLATION_MODES = ("process", "none")
@@ -107,7 +107,11 @@ class SubmissionSandbox:
         """The protections in force for this submission's workers (``protections.py``)."""
         if self.isolation == "none":
             return [P.IN_PROCESS]
-        return self.parent.protections()
+        active = self.parent.protections()
+        hidden = [str(p) for p in self.assignment.hide_from_worker]
+        if P.UNPRIVILEGED_UID in active and hidden and all(map(closed_to_others, hidden)):
+            active = P.ordered([*active, P.COURSE_FILES_UNREADABLE])
+        return active
 
 
 class Submission:

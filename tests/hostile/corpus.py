@@ -280,11 +280,11 @@ CASES: list[Case] = [
     Case("read-hidden-test", "escape", "denied or invisible",
          {"mini.py": with_add(f"def add(a, b):\n    return len(open({str(HIDDEN_TEST)!r}).read())\n")},
          fail_adds("PermissionError|FileNotFoundError"),
-         needs=any_of(P.LANDLOCK_FS, P.MOUNT_NAMESPACE)),
+         needs=any_of(P.LANDLOCK_FS, P.MOUNT_NAMESPACE, P.COURSE_FILES_UNREADABLE)),
     Case("read-solution", "escape", "denied or invisible",
          {"mini.py": with_add(f"def add(a, b):\n    return len(open({str(SOLUTION)!r}).read())\n")},
          fail_adds("PermissionError|FileNotFoundError"),
-         needs=any_of(P.LANDLOCK_FS, P.MOUNT_NAMESPACE)),
+         needs=any_of(P.LANDLOCK_FS, P.MOUNT_NAMESPACE, P.COURSE_FILES_UNREADABLE)),
     Case("read-grader-cwd-via-proc", "escape", "denied",
          {"mini.py": with_add("def add(a, b):\n    import os\n"
                               "    return len(os.listdir(f'/proc/{os.getppid()}/cwd'))\n")},
