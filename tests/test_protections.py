@@ -247,4 +247,4 @@ def test_course_files_are_closed_to_others_only_behind_a_folder_they_cannot_ente
         assert not limits.closed_to_others(str(inner))
         os.chmod(inner.parent, 0o750)
         assert limits.closed_to_others(str(inner))
-        assert limits.closed_to_others(str(inner / "missing.py")) is False
+        assert limits.closed_to_others(str(inner / "missing.py"))

@@ -140,10 +140,11 @@ def _mount(source: str | None, target: str, fstype: str | None, flags: int, data
            f"mount {target}")
 
 
-def _first_blocked_ancestor(path: str) -> str | None:
-    """The highest folder above ``path`` that others cannot traverse, if any."""
+def _first_blocked_ancestor(path: str, include_self: bool = False) -> str | None:
+    """The highest folder above ``path`` (or ``path`` itself) that others cannot enter, if any."""
+    parts = Path(path).parts
     current = "/"
-    for part in Path(path).parts[1:-1]:
+    for part in parts[1:] if include_self else parts[1:-1]:
         current = os.path.join(current, part)
         try:
             st = os.stat(current)
@@ -182,18 +183,7 @@ def _expose_for_others(paths: list[str]) -> None:
 def closed_to_others(path: str) -> bool:
     """Whether a uid that neither owns nor shares a group with ``path`` and the folders above
     it cannot reach it: some folder on the way (``path`` included) lacks ``o+x``."""
-    current = os.path.realpath(path)
-    while True:
-        try:
-            st = os.stat(current)
-        except OSError:
-            return False
-        if stat.S_ISDIR(st.st_mode) and not st.st_mode & stat.S_IXOTH:
-            return True
-        parent = os.path.dirname(current)
-        if parent == current:
-            return False
-        current = parent
+    return _first_blocked_ancestor(os.path.realpath(path), include_self=True) is not None
 
 
 def _private_scratch(scratch: str, uid: int, size_mb: int) -> None:
