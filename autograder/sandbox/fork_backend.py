@@ -17,6 +17,7 @@ import threading
 from autograder.sandbox import protections as P
 from autograder.sandbox.client import WorkerConnection, describe_exit
 from autograder.sandbox.control import recv_control, send_control
+from autograder.sandbox.environment import worker_environment
 from autograder.sandbox.limits import WorkerSpec
 
 
@@ -34,15 +35,7 @@ class WarmParent:
 
     def _start(self) -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        env = {
-            "PATH": "/usr/local/bin:/usr/bin:/bin",
-            "LANG": "C.UTF-8",
-            "PYTHONHASHSEED": "0",
-            "OMP_NUM_THREADS": "1",
-            "MKL_NUM_THREADS": "1",
-            "OPENBLAS_NUM_THREADS": "1",
-            "PYTHONPATH": os.pathsep.join(p for p in sys.path if p),
-        }
+        env = worker_environment()
         args = [sys.executable, "-m", "autograder.sandbox.zygote_start", str(theirs.fileno()),
                 "torch" if self.with_torch else "notorch"]
         self.process = subprocess.Popen(

@@ -58,6 +58,7 @@ from autograder.errors import StudentException, WorkerCrashed, WorkerTimeout
 from autograder.sandbox import codec, limits, proctree, protocol
 from autograder.sandbox import protections as P
 from autograder.sandbox.client import OutputBuffer, WorkerConnection, describe_exit
+from autograder.sandbox.environment import worker_environment
 from autograder.sandbox.limits import WorkerSpec
 
 START_TIMEOUT = 180.0  # seconds for a worker to start: Python, numpy, torch on a busy machine
@@ -83,24 +84,6 @@ class _Process:
     @property
     def pid(self) -> int:
         return self.process.pid
-
-
-def worker_environment() -> dict[str, str]:
-    """The environment a worker starts with: nothing of the grader's but how to find Python."""
-    env = {
-        "LANG": "C.UTF-8",
-        "PYTHONHASHSEED": "0",
-        "OMP_NUM_THREADS": "1",
-        "MKL_NUM_THREADS": "1",
-        "OPENBLAS_NUM_THREADS": "1",
-        "PYTHONPATH": os.pathsep.join(p for p in sys.path if p),
-    }
-    if sys.platform == "win32":  # Python's sockets and DLL loading need these
-        env.update({k: os.environ[k] for k in ("SYSTEMROOT", "SYSTEMDRIVE", "WINDIR", "PATH")
-                    if k in os.environ})
-    else:
-        env["PATH"] = "/usr/local/bin:/usr/bin:/bin"
-    return env
 
 
 def _spec_key(spec: WorkerSpec) -> str:
