@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -248,3 +249,63 @@ def test_course_files_are_closed_to_others_only_behind_a_folder_they_cannot_ente
         os.chmod(inner.parent, 0o750)
         assert limits.closed_to_others(str(inner))
         assert limits.closed_to_others(str(inner / "missing.py"))
+
+
+def _processes_with(marker: str) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as fh:
+                if marker.encode() in fh.read():
+                    found.append(int(entry))
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("setpriv"),
+                    reason="running as another uid needs root and setpriv")
+def test_without_a_uid_of_its_own_an_escaped_orphan_still_dies_with_its_worker():
+    """Not root: no per-worker uid to sweep. A grandchild that left the worker's process group
+    (setsid) and was orphaned is adopted by the warm parent (a child subreaper) and killed."""
+    from tests import envsim
+
+    envsim.prepare("nonroot")
+    marker = f"61.{os.getpid()}{int(time.time() * 1000) % 100000}"
+    escaping = HONEST_MINI.replace("def add(a, b):\n    return a + b\n", (
+        "def add(a, b):\n"
+        "    import os\n"
+        "    pid = os.fork()\n"
+        "    if pid == 0:\n"
+        "        os.setsid()\n"
+        "        if os.fork() == 0:\n"
+        f"            os.execv('/bin/sleep', ['sleep', '{marker}'])\n"
+        "        os._exit(0)\n"
+        "    os.waitpid(pid, 0)\n"
+        "    return a + b\n"))
+    assert escaping != HONEST_MINI
+    import tempfile
+
+    top = Path(tempfile.mkdtemp(dir="/tmp"))  # pytest's own tmp is closed to other uids
+    os.chmod(top, 0o777)
+    folder = top / "sub"
+    folder.mkdir()
+    (folder / "mini.py").write_text(escaping)
+    out = top / "out"
+    argv = envsim.command("nonroot", ["dlgrade", "--course", str(FIXTURE_COURSE), "grade",
+                                      "90-mini", str(folder), "--json", str(out / "r.json")])
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        results = json.loads((out / "r.json").read_text())
+        assert P.PROCESS_TREE_KILL in results["protections"]
+        assert P.UNPRIVILEGED_UID not in results["protections"]
+        assert results["score"] == 4  # the escape itself costs nothing
+        deadline = time.monotonic() + 5
+        while _processes_with(marker) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _processes_with(marker) == []
+    finally:
+        for pid in _processes_with(marker):
+            os.kill(pid, 9)
+        shutil.rmtree(top, ignore_errors=True)

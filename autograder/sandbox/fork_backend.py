@@ -78,8 +78,7 @@ class WarmParent:
     def protections(self) -> list[str]:
         """The protections its workers run under (probed once by the warm parent)."""
         found = self.info()["protections"]
-        return P.ordered([P.SEPARATE_PROCESS, P.VALUE_CODEC, P.FRESH_WORKER_PER_TEST,
-                          P.PROCESS_TREE_KILL, *found])
+        return P.ordered([P.SEPARATE_PROCESS, P.VALUE_CODEC, P.FRESH_WORKER_PER_TEST, *found])
 
     def notes(self) -> list[str]:
         """Why protections this machine could offer in principle were given up."""

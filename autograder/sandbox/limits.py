@@ -414,6 +414,19 @@ class ConfinementError(OSError):
 CONFINEMENT_FAILED = 71  # a worker's exit code when its plan could not be applied
 
 
+PR_SET_CHILD_SUBREAPER = 36
+
+
+def become_child_subreaper() -> bool:
+    """Orphaned descendants of this process are reparented to it, not to init (Linux)."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        return _c().prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
 def set_no_new_privs() -> None:
     """No privileges through setuid programs; Landlock requires it of a non-root process."""
     _check(_c().prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl(NO_NEW_PRIVS)")

@@ -62,6 +62,13 @@ def _process_table() -> list[tuple[int, int, int]]:
     return table
 
 
+def children(pid: int) -> list[int]:
+    """The direct children of ``pid``."""
+    if _PROC_CHILDREN:
+        return _children_from_proc(pid)
+    return [child for child, parent, _group in _process_table() if parent == pid]
+
+
 def descendants(pid: int) -> set[int]:
     """The processes below ``pid``, and (without /proc's child lists) those in its group."""
     found: set[int] = set()

@@ -23,7 +23,6 @@ SOCK_SEQPACKET: it runs on Windows and macOS as on Linux.
 
 from __future__ import annotations
 
-import ctypes
 import dataclasses
 import importlib
 import os
@@ -37,7 +36,6 @@ from autograder.sandbox import banned, limits, protocol, worker
 from autograder.sandbox import protections as P
 from autograder.sandbox.seeding import seed_everything
 
-PR_SET_CHILD_SUBREAPER = 36
 REUSED_CPU_TESTS = 100  # a reused worker's hard CPU limit: this many tests' worth
 PRELOAD = {
     "bare": [],
@@ -57,16 +55,6 @@ def read_invitation() -> tuple[int, str]:
     if len(line) != 2 or not line[0].isdigit():
         raise SystemExit("spawn_worker: no invitation on stdin")
     return int(line[0]), line[1]
-
-
-def become_subreaper() -> None:
-    """Linux: orphans of this worker's children are re-parented here, not to init, so the
-    backend finds a double-forked daemon among the worker's descendants and kills it too."""
-    if sys.platform.startswith("linux"):
-        try:
-            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
-        except (OSError, AttributeError):
-            pass
 
 
 def preload(kind: str) -> None:
@@ -226,7 +214,7 @@ def start(sock: socket.socket) -> WorkerDispatcher:
 def main(argv: list[str]) -> None:
     kind = argv[0] if argv and argv[0] in PRELOAD else "numpy"
     port, token = read_invitation()
-    become_subreaper()
+    limits.become_child_subreaper()
     sock = socket.create_connection(("127.0.0.1", port))
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     protocol.send_message(sock, {"token": token})

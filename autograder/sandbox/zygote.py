@@ -26,7 +26,7 @@ import sys
 import tempfile
 import traceback
 
-from autograder.sandbox import banned, codec, limits, worker
+from autograder.sandbox import banned, codec, limits, proctree, worker
 from autograder.sandbox import protections as P
 from autograder.sandbox.control import recv_control, send_control
 from autograder.sandbox.seeding import seed_everything
@@ -48,6 +48,12 @@ class Zygote:
         if self.copy_parent:
             os.chmod(self.copy_parent, 0o711)
         self.plan, self.notes = self._probe()
+        # Without a uid of their own, a worker's processes that left its process group (setsid)
+        # and were orphaned are found as our children instead: we become their subreaper.
+        self.adopts_orphans = (P.UNPRIVILEGED_UID not in self.plan
+                               and limits.become_child_subreaper())
+        if P.UNPRIVILEGED_UID in self.plan or self.adopts_orphans:
+            self.plan |= {P.PROCESS_TREE_KILL}
 
     def _probe(self) -> tuple[frozenset[str], list[str]]:
         """The protections every worker of this warm parent gets (see ``limits.probe_plan``)."""
@@ -165,6 +171,24 @@ class Zygote:
             pass
         if uid is not None:
             self._release_uid(uid)
+        elif self.adopts_orphans:
+            self._kill_orphans()
+
+    def _kill_orphans(self) -> None:
+        """Kill our children that are neither a live worker nor the uid killer: processes a
+        worker left behind, adopted by us as their subreaper. Collected as zombies later."""
+        keep = set(self.workers) | self.zombies | {self.killer.pid}
+        for _ in range(3):  # an orphan may fork while we look
+            found = [pid for pid in proctree.children(os.getpid()) if pid not in keep]
+            for pid in found:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            self.zombies.update(found)
+            keep.update(found)
+            if not found:
+                break
 
     def release(self, pid: int) -> dict:
         """Kill a worker and everything it started; collect its exit status later."""
