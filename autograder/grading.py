@@ -285,9 +285,9 @@ def grade_submission(
             ensure_protections(parent, require)
         sandbox = SubmissionSandbox(assignment, prepared.directory, isolation, parent,
                                     prepared.problems)
-        sandbox.probe_modules()
         # The whole run's budget bounds sandboxed grading; in-process debugging has no limits.
         budget = assignment.limits.run_budget if isolation == "process" else None
+        sandbox.probe_modules(deadline=None if budget is None else run_start + budget)
         plugin = GradingPlugin(sandbox, assignment.root / "tests", assignment.limits.test_timeout,
                                run_budget=budget, started=run_start)
         args = pytest_arguments(assignment, include_hidden, pytest_args, tests)

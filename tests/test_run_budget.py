@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 import zipfile
 
 import pytest
@@ -88,6 +89,20 @@ def test_a_hang_uses_what_is_left_of_the_budget_and_the_rest_is_not_run(mini_cou
     for name in ("test_add_negative", "test_counter"):
         assert by_name[name].reason == not_run_reason(3.0)
     assert result.score == 1
+
+
+def test_an_import_that_hangs_uses_only_what_is_left_of_the_budget(mini_course, warm_parent,
+                                                                    tmp_path):
+    """The import probe runs before any test: a module that hangs at import stops at the run's
+    budget (below the call timeout), and every test is then not run or says why."""
+    assignment = with_budget(mini_course.assignment("90-mini"), 2.0)
+    assert assignment.limits.call_timeout > 2.0
+    started = time.monotonic()
+    result = grade_submission(assignment, write_mini(tmp_path / "s", "while True:\n    pass\n"),
+                              parent=warm_parent)
+    assert time.monotonic() - started < (2.0 + assignment.limits.call_timeout) / 2
+    assert result.score == 0
+    assert all(t.reason == not_run_reason(2.0) or "timed out" in t.reason for t in result.tests)
 
 
 def test_in_process_debugging_has_no_run_budget(mini_course, tmp_path):

@@ -14,6 +14,7 @@ of waiting out a timeout per test.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -81,8 +82,12 @@ class SubmissionSandbox:
         conn.call_timeout = limits.call_timeout
         return conn
 
-    def probe_modules(self) -> dict[str, str]:
-        """Import every module once; record the ones that cannot be imported."""
+    def probe_modules(self, deadline: float | None = None) -> dict[str, str]:
+        """Import every module once; record the ones that cannot be imported.
+
+        ``deadline`` (``time.monotonic()``): the whole run's budget ends then, so no import
+        may take longer than what is left of it.
+        """
         conn: Connection | None = None
         try:
             for name in self.assignment.module_names:
@@ -90,6 +95,8 @@ class SubmissionSandbox:
                     continue
                 if conn is None:
                     conn = self.connect(seed=0)
+                if deadline is not None and self.isolation == "process":
+                    conn.test_budget = max(0.0, deadline - time.monotonic())
                 try:
                     conn.request({"op": "import", "module": name}, name)
                 except StudentException as exc:
