@@ -309,3 +309,21 @@ def test_without_a_uid_of_its_own_an_escaped_orphan_still_dies_with_its_worker()
         for pid in _processes_with(marker):
             os.kill(pid, 9)
         shutil.rmtree(top, ignore_errors=True)
+
+
+def test_the_worker_backend_can_be_forced_from_the_command_line(tmp_path):
+    folder = tmp_path / "honest"
+    folder.mkdir()
+    (folder / "mini.py").write_text(HONEST_MINI)
+    env = {k: v for k, v in os.environ.items() if k != "DLGRADE_WORKER"}
+    for kind in ("spawn", "fork"):
+        done = subprocess.run([*DLGRADE, "--course", str(FIXTURE_COURSE), "grade", "90-mini",
+                               str(folder), "--worker", kind],
+                              capture_output=True, text=True, env=env, timeout=300)
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.startswith(f"sandbox: {kind} worker; in force: separate-process")
+        assert "total: 4 / 4 points" in done.stdout
+    done = subprocess.run([*DLGRADE, "--course", str(FIXTURE_COURSE), "grade", "90-mini",
+                           str(folder)], capture_output=True, text=True, timeout=300,
+                          env=dict(env, DLGRADE_WORKER="thread"))
+    assert done.returncode == 2 and "unknown worker backend 'thread'" in done.stderr
