@@ -232,7 +232,7 @@ def _run_grade(assignment, paths, include_hidden, isolation, outputs=(), show_ta
         raise
     if show_table:  # shown first: an output path that fails loses nothing
         if isolation == "process":
-            click.echo(_protections_header(backend))
+            click.echo(_protections_header(backend, result.protections))
         click.echo(render_table(result))
         if result.output:
             click.echo(result.output)
@@ -287,12 +287,11 @@ def _ensure_protections_here(required) -> None:
         backend.close()
 
 
-def _protections_header(backend) -> str:
-    """The table's first line: the worker backend and the protections in force."""
+def _protections_header(backend, active: list[str]) -> str:
+    """The table's first line: the worker backend and the protections that were in force."""
     from autograder.sandbox import protections as P
 
-    active = backend.protections()
-    off = [name for name in P.ALL if name not in active]
+    off = P.off(active)
     return (f"sandbox: {backend.kind} worker; in force: {', '.join(active)}"
             + (f"; off here: {', '.join(off)}" if off else ""))
 
@@ -301,7 +300,7 @@ def _say_protections_off(backend, official: bool) -> None:
     """On stderr, only where protections are off: which, and why."""
     from autograder.sandbox import protections as P
 
-    off = [name for name in P.ALL if name not in backend.protections()]
+    off = P.off(backend.protections(), per_submission=False)
     if not off:
         return
     why = "".join(f"\n  - {note}" for note in backend.notes())

@@ -327,3 +327,54 @@ def test_the_worker_backend_can_be_forced_from_the_command_line(tmp_path):
                            str(folder)], capture_output=True, text=True, timeout=300,
                           env=dict(env, DLGRADE_WORKER="thread"))
     assert done.returncode == 2 and "unknown worker backend 'thread'" in done.stderr
+
+
+NAMESPACE_PROBE = HONEST_MINI.replace("def add(a, b):\n    return a + b\n", (
+    "def add(a, b):\n"
+    "    import ctypes, os\n"
+    "    libc = ctypes.CDLL(None, use_errno=True)\n"
+    "    caps = [line.split()[1] for line in open('/proc/self/status')\n"
+    "            if line.startswith(('CapEff', 'CapBnd'))]\n"
+    "    if caps != ['0000000000000000'] * 2:\n"
+    "        raise RuntimeError(f'capabilities left: {caps}')\n"
+    "    if libc.unshare(0x10000000) == 0:\n"
+    "        raise RuntimeError('a nested user namespace was created')\n"
+    "    return a + b\n"))
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("setpriv"),
+                    reason="running as another uid needs root and setpriv")
+def test_a_worker_in_a_user_namespace_of_its_own_keeps_no_capability_there():
+    """Not root, the worker's network namespace comes with a user namespace of its own; the
+    capabilities that grants are given up, and no nested user namespace can be made."""
+    import tempfile
+
+    from tests import envsim
+
+    envsim.prepare("nonroot")
+    top = Path(tempfile.mkdtemp(dir="/tmp"))
+    os.chmod(top, 0o777)
+    try:
+        (top / "sub").mkdir()
+        (top / "sub" / "mini.py").write_text(NAMESPACE_PROBE)
+        argv = envsim.command("nonroot", ["dlgrade", "--course", str(FIXTURE_COURSE), "grade",
+                                          "90-mini", str(top / "sub"), "--json",
+                                          str(top / "r.json")])
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        results = json.loads((top / "r.json").read_text())
+        assert P.NETWORK_NAMESPACE in results["protections"]
+        assert results["score"] == 4, [t["extra_data"] for t in results["tests"]]
+    finally:
+        shutil.rmtree(top, ignore_errors=True)
+
+
+def test_a_fallback_is_not_missed_where_what_it_stands_in_for_is_on():
+    everything = [n for n in P.ALL if n != P.COURSE_FILES_UNREADABLE]
+    assert P.off(everything) == []
+    without_landlock_and_mounts = [n for n in everything
+                                   if n not in (P.LANDLOCK_FS, P.MOUNT_NAMESPACE)]
+    assert P.off(without_landlock_and_mounts) == [P.MOUNT_NAMESPACE,
+                                                  P.COURSE_FILES_UNREADABLE, P.LANDLOCK_FS]
+    assert P.COURSE_FILES_UNREADABLE not in P.off(without_landlock_and_mounts,
+                                                  per_submission=False)

@@ -65,7 +65,7 @@ def protections_line(results: dict) -> str:
     active = results.get("protections") or []
     if not active:
         return "Protections in force: not recorded."
-    off = [n for n in P.ALL if n not in active]
+    off = P.off(active)
     return (f"Protections in force: {', '.join(active)}."
             + (f" Off: {', '.join(off)}." if off else ""))
 

@@ -135,7 +135,7 @@ def protections_table(seen: dict[tuple[str, ...], int]) -> str:
         return ""
     rows = []
     for names, count in sorted(seen.items(), key=lambda item: -item[1]):
-        off = [n for n in P.ALL if n not in names]
+        off = P.off(names)
         rows.append(f"<tr><td>{count}</td><td>{_esc(', '.join(names) or 'not recorded')}</td>"
                     f"<td>{_esc(', '.join(off) if names else '')}</td></tr>")
     return ("<h3>Protections in force while grading</h3><table><tr><th>submissions</th>"

@@ -5,16 +5,21 @@
 the container and the user allow (``confine`` with no plan tries each and keeps what
 works); every worker then applies exactly that plan. In order:
 
-1. new network and mount namespaces (root only): no network at all (the warm
+1. new network and mount namespaces (CAP_SYS_ADMIN): no network at all (the warm
    parent's own empty network namespace, see ``isolate_network``); the course's
-   hidden folders and $HOME are covered by empty tmpfs mounts;
+   hidden folders and $HOME are covered by empty tmpfs mounts; a private tmpfs copy
+   of the submission (without it, a worker that drops to its own uid gets its own
+   on-disk copy);
 2. resource limits: CPU seconds, address space, processes, file size, open files;
-3. Landlock: read-only access to the Python installation and the platform,
+   no_new_privs;
+3. dropping to an unprivileged per-worker uid (CAP_SETUID), so that RLIMIT_NPROC
+   counts exactly this worker's processes and they can all be killed at once;
+4. without CAP_SYS_ADMIN: a user namespace of the worker's own owning a new network
+   namespace, whose capabilities are then given up;
+5. Landlock: read-only access to the Python installation and the platform,
    read-write to the scratch copy of the submission, nothing else; no TCP
    bind/connect; no signals to processes outside the sandbox;
-4. dropping to an unprivileged per-worker uid (root only), so that RLIMIT_NPROC
-   counts exactly this worker's processes and they can all be killed at once;
-5. a Python-level socket block as the last fallback.
+6. a Python-level socket block as the last fallback.
 
 It returns the names (``protections.py``) of the protections that are active, so
 results, ``dlgrade check`` and the report say which ones were off.
@@ -446,6 +451,46 @@ def _own_scratch_copy(scratch: str, uid: int, parent: str) -> str:
     return target
 
 
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32),
+                ("inheritable", ctypes.c_uint32)]
+
+
+_LINUX_CAPABILITY_VERSION_3 = 0x20080522
+PR_CAPBSET_DROP = 24
+
+
+def _drop_all_capabilities() -> None:
+    """No capability left, in any set (the bounding set too, so no exec brings one back)."""
+    c = _c()
+    try:
+        with open("/proc/sys/kernel/cap_last_cap") as fh:
+            last = int(fh.read())
+    except (OSError, ValueError):
+        last = 40
+    for cap in range(last + 1):
+        c.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0)
+    header, data = _CapHeader(_LINUX_CAPABILITY_VERSION_3, 0), (_CapData * 2)()
+    _check(c.capset(ctypes.byref(header), data), "capset")
+
+
+def _own_network_namespace() -> None:
+    """Enter a new user namespace owning a new, empty network namespace, then give up what
+    that user namespace grants: no nested user namespaces, no capability in it (so the
+    loopback stays down and no namespace or netfilter code is reachable)."""
+    _unshare(CLONE_NEWUSER | CLONE_NEWNET)
+    try:
+        with open("/proc/sys/user/max_user_namespaces", "w") as fh:
+            fh.write("0")
+    except OSError:
+        pass  # older kernels: nested ones stay possible, but without any capability
+    _drop_all_capabilities()
+
+
 def _drop_to(uid: int) -> None:
     os.setgroups([])
     os.setresgid(uid, uid, uid)
@@ -509,19 +554,20 @@ def confine(spec: WorkerSpec, plan: frozenset[str] | None = None,
     attempt(P.RLIMITS, lambda: _apply_rlimits(spec, exact_uid=dropping))
     if linux:
         attempt(P.NO_NEW_PRIVS, set_no_new_privs)
+    if dropping:
+        attempt(P.UNPRIVILEGED_UID, lambda: _drop_to(spec.uid))
+    if network_later:
+        # As the worker's own uid: a user namespace of its own owning a new network namespace
+        # (no capability needed where unprivileged user namespaces are allowed). Before
+        # Landlock, which would refuse the write to /proc/sys.
+        attempt(P.NETWORK_NAMESPACE, _own_network_namespace)
+    if linux:
         abi = landlock_abi()
         if abi >= 1:
             landlock: list[str] = []
             if attempt(P.LANDLOCK_FS, lambda: landlock.extend(
                     apply_landlock(SYSTEM_READ_PATHS + read_paths, [scratch], abi))):
                 active += [n for n in landlock if n != P.LANDLOCK_FS]
-    if dropping:
-        attempt(P.UNPRIVILEGED_UID, lambda: _drop_to(spec.uid))
-    if network_later:
-        # Last, as the worker's own uid: a new user namespace owning a new network namespace
-        # (no capability needed where unprivileged user namespaces are allowed). Landlock
-        # still binds it, and its capabilities there reach nothing outside.
-        attempt(P.NETWORK_NAMESPACE, lambda: _unshare(CLONE_NEWUSER | CLONE_NEWNET))
     block_python_sockets()
     active.append(P.PYTHON_SOCKET_BLOCK)
     return active

@@ -60,6 +60,23 @@ def ordered(names: set[str] | list[str]) -> list[str]:
     return known + sorted(set(names) - set(ALL))
 
 
+#: fallbacks that matter only where none of the stronger protections named is in force
+FALLBACK_FOR: dict[str, tuple[str, ...]] = {
+    COURSE_FILES_UNREADABLE: (MOUNT_NAMESPACE, LANDLOCK_FS),
+}
+#: decided per submission (from the course folder), so a backend never reports them
+PER_SUBMISSION: tuple[str, ...] = (COURSE_FILES_UNREADABLE,)
+
+
+def off(active: list[str] | tuple[str, ...], per_submission: bool = True) -> list[str]:
+    """The protections not in ``active`` that matter: a fallback is not missed where a
+    stronger protection it stands in for is on; ``per_submission=False`` (a backend's own
+    report, before any submission) leaves out those decided per submission."""
+    return [name for name in ALL if name not in active
+            and not any(strong in active for strong in FALLBACK_FOR.get(name, ()))
+            and (per_submission or name not in PER_SUBMISSION)]
+
+
 def unknown(names: list[str]) -> list[str]:
     """The names in ``names`` that are not protections (for config validation)."""
     return [n for n in names if n not in ALL]
