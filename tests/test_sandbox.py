@@ -318,8 +318,9 @@ def test_workers_start_in_the_warm_parents_empty_network_namespace(make_submissi
 def test_environment_is_scrubbed_and_cwd_is_a_scratch_copy(make_submission, monkeypatch):
     mini = make_submission().mini
     env = mini.environment()
-    assert set(env) <= {"PATH", "HOME", "TMPDIR", "LANG", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
-                        "OPENBLAS_NUM_THREADS"}
+    assert set(env) <= {"PATH", "HOME", "TMPDIR", "TEMP", "TMP", "LANG", "OMP_NUM_THREADS",
+                        "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"}
+    assert env["TEMP"] == env["TMP"] == env["TMPDIR"] == os.path.join(env["HOME"], ".tmp")
     info = mini.whoami()
     assert info["files"] == ["mini.py"] or set(info["files"]) <= {"mini.py", ".tmp"}
     if os.geteuid() == 0:

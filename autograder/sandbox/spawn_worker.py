@@ -28,12 +28,12 @@ import importlib
 import os
 import socket
 import sys
-import tempfile
 import traceback
 import warnings
 
 from autograder.sandbox import banned, limits, protocol, worker
 from autograder.sandbox import protections as P
+from autograder.sandbox.environment import enter_scratch, warm_torch
 from autograder.sandbox.seeding import seed_everything
 
 REUSED_CPU_TESTS = 100  # a reused worker's hard CPU limit: this many tests' worth
@@ -65,43 +65,7 @@ def preload(kind: str) -> None:
         except ImportError:
             pass
     if kind == "torch":
-        _warm_optimizers()
-
-
-def _warm_optimizers() -> None:
-    """Creating the first optimizer imports torch._dynamo (hundreds of modules): do it
-    while the worker is a spare, not inside a test's time budget."""
-    import torch
-
-    weight = torch.zeros(1, requires_grad=True)
-    weight.grad = torch.zeros(1)
-    torch.optim.Adam([weight]).step()
-
-
-def scratch_environment(scratch: str) -> dict[str, str]:
-    """The environment a worker's submission sees: no secrets, temporary files in scratch."""
-    tmp = os.path.join(scratch, ".tmp")
-    env = {"HOME": scratch, "TMPDIR": tmp, "TEMP": tmp, "TMP": tmp, "LANG": "C.UTF-8",
-           "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
-    if sys.platform == "win32":  # what Windows itself needs to run Python and its DLLs
-        env["USERPROFILE"] = scratch
-        env.update({k: os.environ[k] for k in ("SYSTEMROOT", "SYSTEMDRIVE", "WINDIR", "PATH")
-                    if k in os.environ})
-    else:
-        env["PATH"] = "/usr/local/bin:/usr/bin:/bin"
-    return env
-
-
-def enter_scratch(spec: limits.WorkerSpec) -> None:
-    """Work in the submission's scratch folder, with ``scratch_environment``."""
-    os.chdir(spec.submission_dir)
-    env = scratch_environment(spec.submission_dir)
-    os.makedirs(env["TMPDIR"], exist_ok=True)
-    os.environ.clear()
-    os.environ.update(env)
-    tempfile.tempdir = None
-    sys.path.insert(0, spec.submission_dir)
-    sys.dont_write_bytecode = True
+        warm_torch()
 
 
 class WorkerDispatcher(worker.Dispatcher):
@@ -202,7 +166,7 @@ def start(sock: socket.socket) -> WorkerDispatcher:
         _fail(limits.CONFINEMENT_FAILED)
     if per_test_cpu:
         limit_cpu_from_now(spec.cpu_seconds)
-    enter_scratch(spec)
+    enter_scratch(spec.submission_dir)
     seed_everything(spec.seed)
     banned.install(banned.plan(spec.banned, spec.banned_per_file))
     dispatcher = WorkerDispatcher(spec.submission_dir, spec.modules,

@@ -29,6 +29,7 @@ import traceback
 from autograder.sandbox import banned, codec, limits, proctree, worker
 from autograder.sandbox import protections as P
 from autograder.sandbox.control import recv_control, send_control
+from autograder.sandbox.environment import enter_scratch, warm_torch
 from autograder.sandbox.seeding import seed_everything
 from autograder.sandbox.uidkill import UidKiller
 
@@ -296,22 +297,7 @@ def _worker_main(spec: limits.WorkerSpec, ban_plan: banned.BanPlan, channel_fd: 
     os.closerange(3, channel_fd)  # a forked child inherits every fd: keep only the channel
     os.closerange(channel_fd + 1, 65536)
     limits.confine(spec, plan, copy_parent=copy_parent)
-    os.chdir(spec.submission_dir)
-    scratch_tmp = os.path.join(spec.submission_dir, ".tmp")
-    os.makedirs(scratch_tmp, exist_ok=True)
-    os.environ.clear()
-    os.environ.update({
-        "PATH": "/usr/local/bin:/usr/bin:/bin",
-        "HOME": spec.submission_dir,
-        "TMPDIR": scratch_tmp,
-        "LANG": "C.UTF-8",
-        "OMP_NUM_THREADS": "1",
-        "MKL_NUM_THREADS": "1",
-        "OPENBLAS_NUM_THREADS": "1",
-    })
-    tempfile.tempdir = None
-    sys.path.insert(0, spec.submission_dir)
-    sys.dont_write_bytecode = True
+    enter_scratch(spec.submission_dir)
     seed_everything(spec.seed)
     banned.install(ban_plan)
     sock = socket.socket(fileno=channel_fd)
@@ -329,17 +315,6 @@ PRELOAD_TORCH = [
 ]
 
 
-def _warm_torch() -> None:
-    """Run torch's lazy imports once here: creating the first optimizer imports
-    torch._dynamo and ~800 modules (1.5 s), which every worker would pay again."""
-    import torch
-
-    param = torch.zeros(1, requires_grad=True)
-    for optimizer in (torch.optim.SGD([param], lr=0.1), torch.optim.Adam([param])):
-        param.grad = torch.zeros(1)
-        optimizer.step()
-
-
 def main(argv: list[str], killer: UidKiller) -> None:
     """``zygote_start FD [torch|notorch]``: serve the control socket FD; preload torch or not.
 
@@ -353,7 +328,7 @@ def main(argv: list[str], killer: UidKiller) -> None:
         except ImportError:
             pass
     if with_torch:
-        _warm_torch()
+        warm_torch()
     codec._torch()  # keep the torch reference for workers that ban it
     seed_everything(0)  # run the seeding's lazy imports once here, not in every worker
     limits.default_read_paths()  # computed once, inherited by every worker
