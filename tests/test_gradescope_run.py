@@ -102,6 +102,8 @@ def test_the_reference_nested_one_folder_down_gets_full_marks(installed):
     data = run_autograder(installed)
     assert data["score"] == 100, [t["output"] for t in data["tests"] if t["status"] != "passed"]
     assert len(data["tests"]) == 45
+    # the tests and solutions are closed to a worker's own uid (course-files-unreadable)
+    assert (installed / "source").stat().st_mode & 0o077 == 0
 
 
 def test_the_reference_gets_full_marks_under_dockers_default_capabilities(installed):
