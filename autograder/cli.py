@@ -33,11 +33,12 @@ def _handle_errors(func):
     def wrapper(*args, **kwargs):
         from autograder.gradebook.store import GradebookError
         from autograder.grading import GraderError
+        from autograder.student_text import clean
 
         try:
             return func(*args, **kwargs)
-        except UsageError as exc:
-            click.echo(f"dlgrade: error: {exc}", err=True)
+        except UsageError as exc:  # a rejection may quote the submission's file names
+            click.echo(f"dlgrade: error: {clean(str(exc))}", err=True)
             sys.exit(EXIT_USAGE)
         except GraderError as exc:
             click.echo(f"dlgrade: internal error: {exc}", err=True)
@@ -48,7 +49,8 @@ def _handle_errors(func):
         except (click.ClickException, click.exceptions.Exit, SystemExit, KeyboardInterrupt):
             raise
         except Exception as exc:  # a platform bug: say so, keep the traceback for the report
-            click.echo(f"dlgrade: internal error: {type(exc).__name__}: {exc}", err=True)
+            click.echo(f"dlgrade: internal error: {type(exc).__name__}: "
+                       f"{clean(str(exc))}", err=True)
             if kwargs.get("debug") or "--debug" in sys.argv:
                 traceback.print_exc()
             else:
@@ -62,6 +64,15 @@ def _course(ctx: click.Context):
     from autograder.config import find_course_root, load_course
 
     return load_course(find_course_root(ctx.obj.get("course")))
+
+
+def _course_secret(course) -> None:
+    """Official grading draws hidden inputs from the course secret: create it on first need."""
+    from autograder.secret import ensure_course_secret, secret_path
+
+    if ensure_course_secret(course.assignments_dir)[1]:
+        click.echo(f"created the course secret {secret_path(course.assignments_dir)} (hidden "
+                   f"tests' inputs derive from it; never give it to students)", err=True)
 
 
 @click.group()
@@ -233,9 +244,9 @@ def _run_grade(assignment, paths, include_hidden, isolation, outputs=(), show_ta
     if show_table:  # shown first: an output path that fails loses nothing
         if isolation == "process":
             click.echo(_protections_header(backend, result.protections))
+        if result.output:  # the student's import errors: cleaned, and never after the table,
+            click.echo(result.output)  # whose total line is the last thing printed
         click.echo(render_table(result))
-        if result.output:
-            click.echo(result.output)
     for fmt, path in outputs:
         text = render(result, fmt, metadata=metadata)
         if path is None:
@@ -332,6 +343,8 @@ def grade(ctx, assignment, submission, isolation, fmt, output, json_path, public
     from autograder.packaging.gradescope import read_submission_metadata
 
     a = _course(ctx).assignment(assignment)
+    if not public_only:
+        _course_secret(_course(ctx))
     metadata = read_submission_metadata(submission_metadata) if submission_metadata else None
     _run_grade(a, list(submission), not public_only, isolation, _outputs(fmt, output, json_path),
                show_table=fmt == "table" or output is not None, metadata=metadata,
@@ -458,6 +471,8 @@ def package(ctx, assignment, fmt, out_dir, debug) -> None:
                         "nbgrader": ("nbgrader", "build_course"),
                         "otter": ("otter", "build_master")}[fmt]
     writer = getattr(importlib.import_module(f"autograder.packaging.{module}"), function)
+    if fmt == "gradescope":  # the package carries the secret its hidden tests derive from
+        _course_secret(course)
     try:
         written = writer(a, out_dir, course_name=course.name)
     except OSError as exc:
@@ -502,6 +517,7 @@ def grade_batch_cmd(ctx, assignment, submissions, jobs, pin_cpus, db, force, bac
 
     course = _course(ctx)
     a = course.assignment(assignment)
+    _course_secret(course)
     found = discover(submissions, a.id)
     if backend == "dask":
         from autograder.batch.dask_backend import DaskBackend
@@ -666,13 +682,29 @@ def report(ctx, html_path, similarity_csv, threshold, db, debug) -> None:
 
 
 @main.command()
+@click.option("--show", is_flag=True, help="Print the secret itself (for $DLGRADE_SECRET in the "
+                                           "course staff's CI); never give it to students.")
+@click.pass_context
+@_handle_errors
+def secret(ctx, show) -> None:
+    """The course secret that hidden tests' inputs derive from: create it if there is none,
+    then say where it is and its fingerprint. $DLGRADE_SECRET replaces it."""
+    from autograder.secret import describe_course_secret
+
+    click.echo(describe_course_secret(_course(ctx).assignments_dir, show))
+
+
+@main.command()
 @click.argument("assignment", required=False)
 @click.option("--all", "all_", is_flag=True, help="Validate every assignment.")
+@click.option("--secrets", type=click.IntRange(0, 100), default=0, show_default=True,
+              help="Also grade the reference's hidden tests under N random course secrets "
+                   "(their inputs derive from the secret); any test failing under one fails.")
 @_worker_option
 @click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
 @click.pass_context
 @_handle_errors
-def validate(ctx, assignment, all_, debug) -> None:
+def validate(ctx, assignment, all_, secrets, debug) -> None:
     """Prove an assignment is sound: reference full marks, starter zero, deterministic,
     points matching assignment.toml. Exit status 1 if any check fails."""
     from autograder.validate import validate_assignment
@@ -681,9 +713,10 @@ def validate(ctx, assignment, all_, debug) -> None:
     if bool(assignment) == all_:
         raise UsageError("give one ASSIGNMENT or --all")
     targets = course.assignments() if all_ else [course.assignment(assignment)]
+    _course_secret(course)
     ok = True
     for a in targets:
-        report = validate_assignment(a)
+        report = validate_assignment(a, secrets=secrets)
         click.echo(report.render())
         ok = ok and report.ok
     if not ok:

@@ -16,8 +16,10 @@ import sys
 import threading
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,11 +28,16 @@ from autograder.config import Assignment
 from autograder.errors import MissingDependency, ProtectionsMissing
 from autograder.grader_imports import needs_torch, torch_install_command, uses_torch
 from autograder.plugin import GradingPlugin
-from autograder.results import GradeResult, write_json_atomic
+from autograder.results import VISIBLE, GradeResult, write_json_atomic
 from autograder.sandbox import protections
 from autograder.sandbox.backend import WorkerBackend, choose_kind, start_backend
 from autograder.sandbox.session import SubmissionSandbox
+from autograder.secret import assignment_secret, secret_id
 from autograder.submission import prepare_submission
+
+#: ``grade_submission(secret=...)``'s default: the course's secret ($DLGRADE_SECRET, else the
+#: file beside the assignments), read (never created) when hidden tests run.
+COURSE_SECRET: Any = object()
 
 
 class GraderError(RuntimeError):
@@ -254,6 +261,7 @@ def grade_submission(
     pytest_args: Sequence[str] = (),
     show_pytest_output: bool = False,
     tests: Sequence[Path | str] | None = None,
+    secret: bytes | None = COURSE_SECRET,
 ) -> GradeResult:
     """Grade a submission (folder, .zip, or .py files) against an assignment's tests.
 
@@ -265,6 +273,8 @@ def grade_submission(
         json_path: also write the results JSON there, atomically.
         tests: run these test files (under the assignment's ``tests/``) instead of
             the public (and hidden) folders.
+        secret: the key hidden tests' inputs are derived from, per submission
+            (``autograder.secret``); by default the course's; ``None``: fixed per-test seeds.
 
     Raises:
         SubmissionRejected: the archive or folder was refused before grading.
@@ -277,6 +287,8 @@ def grade_submission(
         raise MissingDependency(
             f"{assignment.id}'s tests need torch, which is not installed here. Install its "
             f"CPU build (about 200 MB): {torch_install_command()}")
+    if secret is COURSE_SECRET:
+        secret = assignment_secret(assignment) if include_hidden else None
     prepared = prepare_submission(submission, assignment.modules)
     try:
         if isolation == "process" and parent is None:
@@ -289,7 +301,8 @@ def grade_submission(
         budget = assignment.limits.run_budget if isolation == "process" else None
         sandbox.probe_modules(deadline=None if budget is None else run_start + budget)
         plugin = GradingPlugin(sandbox, assignment.root / "tests", assignment.limits.test_timeout,
-                               run_budget=budget, started=run_start)
+                               run_budget=budget, started=run_start, secret=secret,
+                               submission_sha256=prepared.sha256)
         args = pytest_arguments(assignment, include_hidden, pytest_args, tests)
         log = io.StringIO()
         _cache_assertion_rewrites()
@@ -309,14 +322,39 @@ def grade_submission(
                               f"(pytest exit {int(exit_code)}):\n{detail}")
         tests = plugin.ordered_results()
         notes = list(sandbox.module_problems.values())
+        hidden = any(t.visibility != VISIBLE for t in tests)
         return _finish(assignment, prepared.sha256, started_at, t0, tests, notes, isolation,
-                       sandbox.protections(), json_path)
+                       sandbox.protections(), json_path,
+                       hidden_inputs(secret) if hidden else None)
     finally:
         prepared.cleanup()
 
 
-def _finish(assignment, sha256, started_at, t0, tests, notes, isolation, protections, json_path):
-    result = GradeResult(
+def hidden_inputs(secret: bytes | None) -> dict[str, Any]:
+    """What a result records about its hidden tests' inputs: drawn per submission from the
+    course secret (named by a fingerprint, never the secret), or fixed per test."""
+    if secret is None:
+        return {"per_submission": False, "source": "fixed per test"}
+    return {"per_submission": True, "source": "course secret", "secret_id": secret_id(secret)}
+
+
+@dataclass
+class GradedResult(GradeResult):
+    """A ``GradeResult`` that also records how its hidden tests' inputs were drawn
+    (``hidden_inputs`` in the results JSON; absent where no hidden test ran)."""
+
+    hidden_inputs: dict[str, Any] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data = super().to_json()
+        if self.hidden_inputs is not None:
+            data["hidden_inputs"] = self.hidden_inputs
+        return data
+
+
+def _finish(assignment, sha256, started_at, t0, tests, notes, isolation, protections, json_path,
+            hidden=None):
+    result = GradedResult(
         assignment=assignment.id,
         assignment_version=assignment.version,
         platform_version=autograder.__version__,
@@ -328,6 +366,7 @@ def _finish(assignment, sha256, started_at, t0, tests, notes, isolation, protect
         output="\n".join(notes),
         isolation=isolation,
         protections=protections,
+        hidden_inputs=hidden,
     )
     if json_path is not None:
         write_json_atomic(Path(json_path), result.to_json())

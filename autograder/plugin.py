@@ -4,7 +4,10 @@ It runs in the trusted process. Graders get these fixtures:
 
 - ``submission``: the student's modules, run in a fresh sandboxed worker per test
   (see ``autograder.sandbox.session.Submission``);
-- ``seed``: an int derived from the test's id (stable across runs and machines);
+- ``seed``: an int derived from the test's id (stable across runs and machines); for a
+  hidden test graded with the course secret, derived from the secret, the test's id and
+  the submission's content instead (``autograder.secret.hidden_seed``), so a recording of
+  one submission's hidden inputs is useless for the next;
 - ``rng``: ``np.random.default_rng(seed)``.
 
 and this marker:
@@ -35,6 +38,7 @@ from autograder.errors import SubmissionError
 from autograder.results import AFTER_DUE_DATE, VISIBLE, TestResult
 from autograder.sandbox.seeding import seed_torch
 from autograder.sandbox.session import Submission, SubmissionSandbox
+from autograder.secret import hidden_seed
 from autograder.testing import AssertCloseError
 
 _FIRST_LINE_MAX = 300
@@ -93,11 +97,16 @@ class GradingPlugin:
             ``time.monotonic()`` reading; default: now). A test's calls get at most what is
             left of it; once it is spent, the remaining tests are not run and score 0.
             ``None``: no whole-run budget.
+        secret: the course secret; with it, hidden tests' seeds are derived from it, their
+            node id and ``submission_sha256``. ``None``: every test gets ``test_seed``.
     """
 
     def __init__(self, sandbox: SubmissionSandbox, tests_root: Path, test_timeout: float,
-                 run_budget: float | None = None, started: float | None = None):
+                 run_budget: float | None = None, started: float | None = None,
+                 secret: bytes | None = None, submission_sha256: str = ""):
         self.sandbox = sandbox
+        self.secret = secret
+        self.submission_sha256 = submission_sha256
         self.tests_root = Path(tests_root).resolve()
         self.test_timeout = test_timeout
         self.run_budget = run_budget
@@ -199,8 +208,15 @@ class GradingPlugin:
     # ---------------------------------------------------------------- fixtures
     @pytest.fixture
     def seed(self, request: pytest.FixtureRequest) -> int:
-        """A stable per-test seed."""
-        return test_seed(request.node.nodeid)
+        """A stable per-test seed; a hidden test's is per submission where there is a secret."""
+        return self.seed_for(request.node)
+
+    def seed_for(self, item: pytest.Item) -> int:
+        """``test_seed(node id)``, or for a hidden test graded with the course secret
+        ``hidden_seed(secret, node id, submission sha256)``."""
+        if self.secret is not None and self._visibility(item) != VISIBLE:
+            return hidden_seed(self.secret, item.nodeid, self.submission_sha256)
+        return test_seed(item.nodeid)
 
     @pytest.fixture
     def rng(self, seed: int) -> np.random.Generator:

@@ -9,8 +9,12 @@ Checks, each reported as one line:
 5. the test points add up to ``total_points`` in assignment.toml;
 6. every test carries points;
 7. the student release (staged as ``dlgrade release`` does) passes the leak check;
+8. with ``secrets=N``: the reference's hidden tests pass under N random course secrets
+   (hidden inputs are drawn per secret and submission: ``autograder.secret``), each test
+   failing under some secret named with how many;
 
-and reports the wall time of one full grade of the reference.
+and reports the wall time of one full grade of the reference. Checks 2 to 4 grade under the
+course's own secret.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from autograder.config import Assignment
 from autograder.grading import grade_submission, shared_backend
 from autograder.results import GradeResult
 from autograder.sandbox.fork_backend import WarmParent
+from autograder.secret import new_secret
 
 
 @dataclass
@@ -41,6 +46,8 @@ class ValidationReport:
     starter: GradeResult | None = None
     grade_seconds: float = 0.0  # the first grade: includes importing the graders' dependencies
     warm_grade_seconds: float = 0.0  # a second grade in the same process
+    # one per random secret of ``secrets=N``: (hidden score, hidden max score, failed names)
+    secret_runs: list[tuple[float, float, list[str]]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -62,8 +69,12 @@ def _listing(names: list[str], limit: int = 6) -> str:
     return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
 
 
-def validate_assignment(assignment: Assignment, parent: WarmParent | None = None) -> ValidationReport:
-    """Run every check on ``assignment`` (it must belong to a course with solutions/ and starter/)."""
+def validate_assignment(assignment: Assignment, parent: WarmParent | None = None,
+                        secrets: int = 0) -> ValidationReport:
+    """Run every check on ``assignment`` (it must belong to a course with solutions/ and starter/).
+
+    ``secrets``: also grade the reference's hidden tests under this many random secrets.
+    """
     report = ValidationReport(assignment.id)
     checks = report.checks
     if assignment.solutions_dir is None or not assignment.solutions_dir.is_dir():
@@ -110,7 +121,37 @@ def validate_assignment(assignment: Assignment, parent: WarmParent | None = None
     checks.append(Check("every test carries points", not unscored,
                         f"no @pytest.mark.points: {_listing(unscored)}" if unscored else ""))
     checks.append(_leak_check(assignment))
+    if secrets > 0:
+        checks.append(_secrets_check(assignment, parent, secrets, report))
     return report
+
+
+def _secrets_check(assignment: Assignment, parent, count: int,
+                   report: ValidationReport) -> Check:
+    """The reference's hidden tests under ``count`` random secrets: every test must pass
+    under every one (a test that needs luck with its inputs fails some students for nothing)."""
+    name = f"reference passes every hidden test under {count} random secrets"
+    if not assignment.hidden_tests.is_dir():
+        return Check(name, True, "no hidden tests")
+    failures: dict[str, int] = {}
+    reasons: dict[str, str] = {}
+    for _ in range(count):
+        result = grade_submission(assignment, assignment.solutions_dir, parent=parent,
+                                  tests=[assignment.hidden_tests],
+                                  secret=new_secret().encode("ascii"))
+        failed = [t.name for t in result.tests if not t.passed]
+        report.secret_runs.append((result.score, result.max_score, failed))
+        for test in result.tests:
+            if not test.passed:
+                failures[test.name] = failures.get(test.name, 0) + 1
+                reasons.setdefault(test.name, test.reason)
+    scores = ", ".join(f"{score:g}" for score, _, _ in report.secret_runs)
+    maximum = report.secret_runs[0][1] if report.secret_runs else 0
+    detail = f"hidden scores {scores} of {maximum:g}"
+    if failures:
+        detail += "; failing: " + "; ".join(f"{test} under {n}/{count} ({reasons[test]})"
+                                           for test, n in sorted(failures.items()))
+    return Check(name, not failures, detail)
 
 
 def _leak_check(assignment: Assignment) -> Check:

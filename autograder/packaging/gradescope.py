@@ -10,6 +10,8 @@ The zip's root (Gradescope unpacks it to ``/autograder/source``)::
     run_autograder    run per submission: grades /autograder/submission into
                       /autograder/results/results.json
     course/           course.toml + assignments/<id>/ (assignment.toml, public AND hidden tests)
+                      + assignments/.dlgrade-secret: the course secret hidden inputs derive
+                      from (``autograder.secret``; created here if the course has none)
 
 ``DLGRADE_GRADESCOPE_ROOT`` replaces ``/autograder`` (tests simulate the layout in a
 temporary folder: ``install.sh`` then makes ``$DLGRADE_GRADESCOPE_ROOT/venv``),
@@ -37,6 +39,7 @@ from autograder.config import Assignment
 from autograder.grader_imports import TORCH_CPU_INDEX
 from autograder.packaging.bundle import copy_assignment, write_zip
 from autograder.packaging.install import dlgrade_wheel, install_commands
+from autograder.secret import ensure_course_secret, secret_path
 
 RUN_SLACK_S = 20  # start-up (imports, the warm parent) and writing the results, past the budget
 
@@ -122,6 +125,10 @@ def build_autograder_zip(assignment: Assignment, out_dir: Path, *,
             limit=math.ceil(budget) + RUN_SLACK_S), encoding="utf-8")
         shutil.copyfile(wheel, root / wheel.name)
         copy_assignment(assignment, root / "course", include_hidden=True, course_name=course_name)
+        secret, _ = ensure_course_secret(assignment.root.parent)
+        packaged = secret_path(root / "course" / "assignments")
+        packaged.write_bytes(secret + b"\n")
+        packaged.chmod(0o600)
         zip_path = out_dir / "autograder.zip"
         write_zip(root, zip_path, executables=EXECUTABLES)
     return zip_path

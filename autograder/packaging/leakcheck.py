@@ -23,6 +23,9 @@ Two kinds of secret:
   ``HIDDEN_COVERAGE`` of its n-grams (public tests share idioms with
   hidden ones, at most 64% of a test in this course); and any n-gram of a hidden file that no
   public material contains (an expected value, a hidden helper) is a leak too.
+
+And the **course secret** (``autograder.secret``) that hidden inputs derive from: a file
+named ``.dlgrade-secret``, or any file holding the secret's value, is a leak.
 """
 
 from __future__ import annotations
@@ -36,6 +39,8 @@ from pathlib import Path
 
 from autograder.authoring import BEGIN, END, strip_solutions
 from autograder.config import Assignment
+from autograder.errors import UsageError
+from autograder.secret import SECRET_FILE, assignment_secret
 
 N = 10
 HIDDEN_COVERAGE = 0.85
@@ -248,4 +253,31 @@ def check_student_files(assignment: Assignment, root: Path,
             if authored and authored_checker is None:
                 authored_checker = LeakChecker(assignment, AUTHORED_N)
             leaks += (authored_checker if authored else strict).check_text(text, label)
+    return leaks + secret_leaks(assignment, root, paths)
+
+
+def secret_leaks(assignment: Assignment, root: Path, paths: Iterable[Path]) -> list[Leak]:
+    """The course secret in student-facing files: a secret file by its name, or the secret's
+    value ($DLGRADE_SECRET or the course's file) anywhere in a file's bytes."""
+    try:
+        secret = assignment_secret(assignment)
+    except UsageError:  # an unreadable secret file: its name is still refused below
+        secret = None
+    what = "the course secret (hidden tests' inputs derive from it)"
+    leaks = []
+    for path in paths:
+        label = _rel(path, root)
+        if path.name == SECRET_FILE or path.name.startswith(SECRET_FILE + "."):
+            leaks.append(Leak(label, 1, what, f"a {SECRET_FILE} file"))
+            continue
+        if secret is None:
+            continue
+        try:
+            data = path.read_bytes()
+        except OSError:
+            continue
+        at = data.find(secret)
+        if at >= 0:
+            leaks.append(Leak(label, data.count(b"\n", 0, at) + 1, what,
+                              "its value (not shown)"))
     return leaks
