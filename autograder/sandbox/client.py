@@ -286,14 +286,18 @@ class WorkerConnection(Connection):
     """A live sandboxed worker process."""
 
     def __init__(self, parent: WorkerBackend, pid: int, sock: socket.socket,
-                 out: int | OutputBuffer, max_output: int, keep_channel: bool = False):
+                 out: int | OutputBuffer, max_output: int, keep_channel: bool = False,
+                 max_reply_bytes: int = protocol.MAX_MESSAGE_BYTES):
         """``out``: the read end of the worker's output pipe, or an ``OutputBuffer`` the
         backend keeps. ``keep_channel``: ``close`` leaves ``sock`` open for the backend to
-        reuse (it closes it in ``release``); a killed worker's channel is always closed."""
+        reuse (it closes it in ``release``); a killed worker's channel is always closed.
+        ``max_reply_bytes``: the largest reply accepted (the worker's memory limit: it
+        cannot have built a bigger one honestly)."""
         self.parent = parent
         self.pid = pid
         self.sock = sock
-        self.receiver = protocol.Receiver(sock, REPLY_LIMITS)
+        self.receiver = protocol.Receiver(sock, REPLY_LIMITS,
+                                          min(max_reply_bytes, protocol.MAX_MESSAGE_BYTES))
         self.dead_reason: str | None = None
         self._out = out if isinstance(out, OutputBuffer) else OutputBuffer(out, max_output)
         self._keep_channel = keep_channel
@@ -313,12 +317,19 @@ class WorkerConnection(Connection):
         allowed = min(limits) if limits else None
         by_test = self.test_budget is not None and allowed == self.test_budget and (
             self.call_timeout is None or self.test_budget < self.call_timeout)
+        deadline = None if allowed is None else now + allowed
+        sent = False
         try:
-            protocol.send_message(self.sock, message, on_unknown=self._encode_handle)
-            reply = self.receiver.receive(None if allowed is None else now + allowed,
-                                          lambda hid: Handle(self, hid, label))
+            # A worker that stops reading must not hold the grader past the call's deadline.
+            protocol.send_message(self.sock, message, on_unknown=self._encode_handle,
+                                  deadline=deadline)
+            sent = True
+            reply = self.receiver.receive(deadline, lambda hid: Handle(self, hid, label))
         except protocol.ChannelTimeout:
             self._kill(f"stopped after the previous call timed out ({label})")
+            if not sent:
+                raise WorkerTimeout(f"{label} timed out after {allowed:.1f} s: the submission's "
+                                    "process stopped reading the grader's requests") from None
             if by_test:
                 raise WorkerTimeout(f"{label} timed out: the test's calls ran past their "
                                     f"total time limit ({allowed:.1f} s were left)") from None

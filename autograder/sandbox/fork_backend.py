@@ -36,8 +36,11 @@ class WarmParent:
     def _start(self) -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         env = worker_environment()
+        # The kernel's parent-death signal follows the thread that started the child: only
+        # a warm parent started from the main thread can safely die with the grader.
+        grader = os.getpid() if threading.current_thread() is threading.main_thread() else 0
         args = [sys.executable, "-m", "autograder.sandbox.zygote_start", str(theirs.fileno()),
-                "torch" if self.with_torch else "notorch"]
+                "torch" if self.with_torch else "notorch", str(grader)]
         self.process = subprocess.Popen(
             args, pass_fds=[theirs.fileno()], env=env, cwd="/",
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
@@ -100,7 +103,8 @@ class WarmParent:
             os.close(out_r)
             ours.close()
             raise RuntimeError(f"the sandbox could not start a worker: {reply['error']}")
-        return WorkerConnection(self, reply["pid"], ours, out_r, max_output)
+        return WorkerConnection(self, reply["pid"], ours, out_r, max_output,
+                                max_reply_bytes=spec.memory_mb * 2**20)
 
     def reap(self, pid: int) -> str:
         """Kill worker ``pid`` and everything it started; return how it ended."""

@@ -50,7 +50,8 @@ except ImportError:  # Windows: no rlimits
 CLONE_NEWNS = 0x00020000
 CLONE_NEWNET = 0x40000000
 CLONE_NEWUSER = 0x10000000
-MS_RDONLY, MS_NOSUID, MS_NODEV = 1, 2, 4
+CLONE_NEWIPC = 0x08000000
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_BIND, MS_REC, MS_PRIVATE = 4096, 16384, 1 << 18
 
 # Landlock (linux/landlock.h)
@@ -217,6 +218,15 @@ def _private_scratch(scratch: str, uid: int, size_mb: int) -> None:
             with open(target, "wb") as fh:
                 fh.write(data)
         os.lchown(target, uid, uid)
+
+
+def _hide_other_processes() -> None:
+    """A procfs of this mount namespace's own that shows only the caller's uid's processes
+    (``hidepid=invisible``), and a private, empty /dev/shm (POSIX shared memory)."""
+    _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "hidepid=invisible")
+    if os.path.isdir("/dev/shm"):
+        _mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+               "mode=1777,size=16m,nr_inodes=256")
 
 
 def _hide(paths: list[str]) -> None:
@@ -432,6 +442,20 @@ def become_child_subreaper() -> bool:
         return False
 
 
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent(parent_pid: int, signum: int = signal.SIGKILL) -> None:
+    """Have the kernel send ``signum`` to this process when its parent dies (Linux), and
+    exit now if the parent ``parent_pid`` already has. The setting is cleared by a uid
+    change, so call it after dropping privileges."""
+    if not sys.platform.startswith("linux"):
+        return
+    _c().prctl(PR_SET_PDEATHSIG, signum, 0, 0, 0)
+    if os.getppid() != parent_pid:
+        os._exit(1)
+
+
 def set_no_new_privs() -> None:
     """No privileges through setuid programs; Landlock requires it of a non-root process."""
     _check(_c().prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl(NO_NEW_PRIVS)")
@@ -479,10 +503,11 @@ def _drop_all_capabilities() -> None:
 
 
 def _own_network_namespace() -> None:
-    """Enter a new user namespace owning a new, empty network namespace, then give up what
+    """Enter a new user namespace owning a new, empty network namespace (and a new IPC
+    namespace: the worker's SysV objects die with it), then give up what
     that user namespace grants: no nested user namespaces, no capability in it (so the
     loopback stays down and no namespace or netfilter code is reachable)."""
-    _unshare(CLONE_NEWUSER | CLONE_NEWNET)
+    _unshare(CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWIPC)
     try:
         with open("/proc/sys/user/max_user_namespaces", "w") as fh:
             fh.write("0")
@@ -540,11 +565,15 @@ def confine(spec: WorkerSpec, plan: frozenset[str] | None = None,
             _mount(None, "/", None, MS_REC | MS_PRIVATE, None)
             _hide([p for p in spec.hide_paths if not scratch.startswith(os.path.realpath(p))])
 
-        if attempt(P.MOUNT_NAMESPACE, mount_namespace) and spec.uid is not None:
-            def private_scratch() -> None:
-                _expose_for_others(read_paths + [scratch])
-                _private_scratch(scratch, spec.uid, spec.max_disk_mb)
-            attempt(P.PRIVATE_SCRATCH, private_scratch)
+        if not network_later:  # else the worker's own user namespace brings one
+            attempt(P.IPC_NAMESPACE, lambda: _unshare(CLONE_NEWIPC))
+        if attempt(P.MOUNT_NAMESPACE, mount_namespace):
+            attempt(P.PROCESSES_HIDDEN, _hide_other_processes)
+            if spec.uid is not None:
+                def private_scratch() -> None:
+                    _expose_for_others(read_paths + [scratch])
+                    _private_scratch(scratch, spec.uid, spec.max_disk_mb)
+                attempt(P.PRIVATE_SCRATCH, private_scratch)
     dropping = (linux and spec.uid is not None and P.UNPRIVILEGED_UID not in exclude
                 and (plan is None or P.UNPRIVILEGED_UID in plan))
     if dropping and P.PRIVATE_SCRATCH not in active:
@@ -560,7 +589,9 @@ def confine(spec: WorkerSpec, plan: frozenset[str] | None = None,
         # As the worker's own uid: a user namespace of its own owning a new network namespace
         # (no capability needed where unprivileged user namespaces are allowed). Before
         # Landlock, which would refuse the write to /proc/sys.
-        attempt(P.NETWORK_NAMESPACE, _own_network_namespace)
+        if attempt(P.NETWORK_NAMESPACE, _own_network_namespace) and (
+                P.IPC_NAMESPACE not in active and P.IPC_NAMESPACE not in exclude):
+            active.append(P.IPC_NAMESPACE)
     if linux:
         abi = landlock_abi()
         if abi >= 1:

@@ -13,12 +13,17 @@ VALUE_CODEC = "value-codec"
 FRESH_WORKER_PER_TEST = "fresh-worker-per-test"
 PROCESS_TREE_KILL = "process-tree-kill"
 RLIMITS = "rlimits"
+WORKER_CGROUP = "worker-cgroup"
+SINGLE_PROCESS = "single-process-worker"
 NETWORK_NAMESPACE = "network-namespace"
 MOUNT_NAMESPACE = "mount-namespace"
+IPC_NAMESPACE = "ipc-namespace"
+PROCESSES_HIDDEN = "other-processes-hidden"
 COURSE_FILES_UNREADABLE = "course-files-unreadable"
 PRIVATE_SCRATCH = "private-scratch"
 UNPRIVILEGED_UID = "unprivileged-uid"
 NO_NEW_PRIVS = "no-new-privs"
+SYSCALL_FILTER = "syscall-filter"
 LANDLOCK_FS = "landlock-fs"
 LANDLOCK_NET = "landlock-net"
 LANDLOCK_SCOPE = "landlock-scope"
@@ -31,15 +36,23 @@ DESCRIPTIONS: dict[str, str] = {
     VALUE_CODEC: "values cross as plain data (never unpickled), so a result cannot be forged",
     FRESH_WORKER_PER_TEST: "nothing a test does (globals, monkeypatches, files) reaches the next",
     PROCESS_TREE_KILL: "every process a worker started is killed at the end of its test",
-    RLIMITS: "CPU time, memory, file size, open files and processes are bounded",
+    RLIMITS: "CPU time, memory, file size, open files and processes are bounded (per process)",
+    WORKER_CGROUP: "memory and processes are bounded for a worker and everything it starts "
+                   "together, on its own CPUs (a control group per worker)",
+    SINGLE_PROCESS: "a worker cannot start other processes, so its memory limit is the whole "
+                    "worker's (where no control group is available)",
     NETWORK_NAMESPACE: "no network at all, loopback included (a new, empty network namespace)",
     MOUNT_NAMESPACE: "hidden tests, solutions and $HOME are covered by empty mounts",
+    IPC_NAMESPACE: "SysV IPC objects and message queues are the worker's own and die with it",
+    PROCESSES_HIDDEN: "other users' processes (the grader's, other workers') are invisible in /proc",
     COURSE_FILES_UNREADABLE: "the workers' uid has no permission to reach the hidden tests and "
                              "solutions (file modes: a folder on the way others cannot enter)",
     PRIVATE_SCRATCH: "each worker writes only to its own size-limited copy of the submission",
     UNPRIVILEGED_UID: "workers run as an unprivileged per-worker uid: no signals to the grader, "
                       "exact process limits",
     NO_NEW_PRIVS: "no privileges gained through setuid programs",
+    SYSCALL_FILTER: "no SysV IPC, kernel keyrings, namespaces, CPU affinity or new sessions "
+                    "(seccomp): no channel to later submissions, no moving onto another job's CPU",
     LANDLOCK_FS: "files outside the Python installation and the scratch copy are out of reach",
     LANDLOCK_NET: "no TCP connect or bind",
     LANDLOCK_SCOPE: "no signals or abstract sockets outside the sandbox",
@@ -63,6 +76,8 @@ def ordered(names: set[str] | list[str]) -> list[str]:
 #: fallbacks that matter only where none of the stronger protections named is in force
 FALLBACK_FOR: dict[str, tuple[str, ...]] = {
     COURSE_FILES_UNREADABLE: (MOUNT_NAMESPACE, LANDLOCK_FS),
+    SINGLE_PROCESS: (WORKER_CGROUP,),
+    IPC_NAMESPACE: (SYSCALL_FILTER,),
 }
 #: decided per submission (from the course folder), so a backend never reports them
 PER_SUBMISSION: tuple[str, ...] = (COURSE_FILES_UNREADABLE,)

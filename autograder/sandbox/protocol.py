@@ -40,12 +40,18 @@ class ProtocolError(codec.CodecError):
     """The peer sent bytes that are not one well-formed message."""
 
 
-def send_message(sock: socket.socket, value: Any, on_unknown=None) -> None:
-    """Encode ``value`` and write it as one framed message."""
+def send_message(sock: socket.socket, value: Any, on_unknown=None,
+                 deadline: float | None = None) -> None:
+    """Encode ``value`` and write it as one framed message.
+
+    ``deadline`` (a ``time.monotonic()`` value; for a non-blocking socket) bounds the wait
+    for a peer that stops reading: past it, ``ChannelTimeout``. Without it a peer that never
+    reads blocks the sender once the socket's buffer is full.
+    """
     chunks = codec.encode(value, on_unknown)
     if len(chunks) < 64 and all(type(c) is bytes for c in chunks):  # the common small case
         body = b"".join(chunks)
-        _send_all(sock, _HEADER.pack(len(body)) + body)
+        _send_all(sock, _HEADER.pack(len(body)) + body, deadline)
         return
     total = sum(len(c) for c in chunks)
     if total > MAX_MESSAGE_BYTES:
@@ -57,21 +63,28 @@ def send_message(sock: socket.socket, value: Any, on_unknown=None) -> None:
             pending += chunk
         else:
             if pending:
-                _send_all(sock, pending)
+                _send_all(sock, pending, deadline)
                 pending = bytearray()
-            _send_all(sock, chunk)
+            _send_all(sock, chunk, deadline)
     if pending:
-        _send_all(sock, pending)
+        _send_all(sock, pending, deadline)
 
 
-def _send_all(sock: socket.socket, data) -> None:
+def _send_all(sock: socket.socket, data, deadline: float | None) -> None:
     view = memoryview(data).cast("B")
     while view:
         try:
             sent = sock.send(view)
         except BlockingIOError:
-            select.select([], [sock], [])
+            timeout = None
+            if deadline is not None:
+                timeout = deadline - time.monotonic()
+                if timeout <= 0:
+                    raise ChannelTimeout() from None
+            select.select([], [sock], [], timeout)
             continue
+        except ConnectionError as exc:  # reset, broken pipe: the peer is gone
+            raise ChannelClosed() from exc
         view = view[sent:]
 
 

@@ -228,7 +228,7 @@ class SpawnBackend:
             started.sock = self._accept(started, deadline)
             protocol.send_message(started.sock, {
                 "spec": spec.to_wire(), "plan": None if plan is None else sorted(plan),
-                "reuse": self.reuse})
+                "reuse": self.reuse}, deadline=deadline)
             reply = protocol.Receiver(started.sock, CONTROL_LIMITS).receive(deadline)
             if type(reply) is not dict or type(reply.get("ready")) is not list:
                 raise codec.CodecError("not a ready message")
@@ -292,14 +292,14 @@ class SpawnBackend:
                 return conn
         started = self._take_spare()
         self._bind(started, spec, plan)
-        return self._hand_out(started, max_output)
+        return self._hand_out(started, spec, max_output)
 
-    def _hand_out(self, worker: _Process, max_output: int) -> WorkerConnection:
+    def _hand_out(self, worker: _Process, spec: WorkerSpec, max_output: int) -> WorkerConnection:
         worker.output.restart(max_output)
         with self._lock:
             self._live[worker.pid] = worker
         return WorkerConnection(self, worker.pid, worker.sock, worker.output, max_output,
-                                keep_channel=self.reuse)
+                                keep_channel=self.reuse, max_reply_bytes=spec.memory_mb * 2**20)
 
     def _reuse(self, spec: WorkerSpec, max_output: int) -> WorkerConnection | None:
         """An idle worker of this submission, reset for the test; ``None`` if there is none."""
@@ -315,7 +315,7 @@ class SpawnBackend:
                 self._idle.remove(worker)
         if worker is None:
             return None
-        conn = self._hand_out(worker, max_output)
+        conn = self._hand_out(worker, spec, max_output)
         conn.call_timeout = RESET_TIMEOUT
         try:
             conn.request({"op": "reset", "seed": int(spec.seed)}, "reset")

@@ -256,11 +256,14 @@ def serve(sock: socket.socket, dispatcher: Dispatcher) -> None:
             os._exit(0)
         _flush_std()
         try:
-            protocol.send_message(sock, reply, on_unknown=dispatcher.store)
-        except codec.CodecError as exc:
-            protocol.send_message(
-                sock, Dispatcher._error("codec", f"the result cannot be returned: {exc}")
-            )
+            try:
+                protocol.send_message(sock, reply, on_unknown=dispatcher.store)
+            except codec.CodecError as exc:
+                protocol.send_message(
+                    sock, Dispatcher._error("codec", f"the result cannot be returned: {exc}")
+                )
+        except protocol.ChannelClosed:  # the grader hung up while we answered
+            return
 
 
 def _flush_std() -> None:

@@ -31,7 +31,7 @@ from autograder.sandbox import protections as P
 from autograder.sandbox.control import recv_control, send_control
 from autograder.sandbox.environment import enter_scratch, warm_torch
 from autograder.sandbox.seeding import seed_everything
-from autograder.sandbox.uidkill import UidKiller
+from autograder.sandbox.uidkill import UidKiller, sweep_abandoned_uids, uid_lock_dir
 
 
 class Zygote:
@@ -43,6 +43,8 @@ class Zygote:
         self.ban_plans: dict[tuple, banned.BanPlan] = {}
         self.root = limits.is_root() and sys.platform.startswith("linux")
         self.uids = UidPool() if self.root else None
+        if self.uids is not None:  # what a grader that crashed before us left behind
+            sweep_abandoned_uids(self.uids.dir, self._kill_uid)
         # Workers that drop to their uid without a private tmpfs get a copy of the
         # submission here (root-owned, 711: no worker can create anything in it).
         self.copy_parent = tempfile.mkdtemp(prefix="dlgrade-workers-") if self.root else None
@@ -97,6 +99,14 @@ class Zygote:
             "protections": sorted(self.plan),
             "notes": self.notes,
         })
+        try:
+            self._serve_requests()
+        except _Terminated:
+            pass
+        finally:
+            self.shut_down()
+
+    def _serve_requests(self) -> None:
         while True:
             try:
                 request, fds = recv_control(self.control, maxfds=2)
@@ -119,6 +129,10 @@ class Zygote:
             for task in after:
                 task()
             self.collect_zombies()
+
+    def shut_down(self) -> None:
+        """Kill every worker and all they started, wait for them, remove their copies."""
+        signal.pthread_sigmask(signal.SIG_BLOCK, TERMINATING)  # finish cleaning up first
         for pid in list(self.workers):
             self.reap(pid)
         if self.copy_parent:
@@ -140,13 +154,15 @@ class Zygote:
             self.ban_plans[key] = banned.plan(spec.banned, spec.banned_per_file)
         ban_plan = self.ban_plans[key]
         alone = not self.workers  # no other live worker: this one may share our network namespace
+        zygote_pid = os.getpid()
         pid = os.fork()
         if pid == 0:
             code = 70
             try:
                 if not alone:
                     limits.need_own_network_namespace()
-                _worker_main(spec, ban_plan, fds[0], fds[1], self.plan, self.copy_parent)
+                _worker_main(spec, ban_plan, fds[0], fds[1], self.plan, self.copy_parent,
+                             zygote_pid)
                 code = 0
             except limits.ConfinementError:
                 code = limits.CONFINEMENT_FAILED
@@ -222,6 +238,18 @@ class Zygote:
         return {"exitcode": os.WEXITSTATUS(status), "signal": None}
 
 
+class _Terminated(BaseException):
+    """A termination signal arrived: stop serving and clean up."""
+
+
+#: signals that stop the warm parent (after it killed its workers); SIGINT is the grader's
+TERMINATING = (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
+
+
+def _terminate(signum, frame) -> None:
+    raise _Terminated(signum)
+
+
 class UidPool:
     """Per-worker uids that are unique across every warm parent on this machine.
 
@@ -234,7 +262,7 @@ class UidPool:
     """
 
     def __init__(self, lock_dir: str | None = None):
-        self.dir = lock_dir or _uid_lock_dir()
+        self.dir = lock_dir or uid_lock_dir()
         self.held: dict[int, int] = {}  # uid -> locked fd
         self.next = os.getpid() % limits.UID_SLOTS  # spread warm parents over the range
 
@@ -273,22 +301,12 @@ class UidPool:
             os.close(fd)
 
 
-def _uid_lock_dir() -> str:
-    for base in ("/run", tempfile.gettempdir()):
-        path = os.path.join(base, "dlgrade-uids")
-        try:
-            os.makedirs(path, mode=0o700, exist_ok=True)
-        except OSError:
-            continue
-        st = os.lstat(path)
-        if st.st_uid == os.getuid() and not os.path.islink(path):
-            return path
-    raise RuntimeError("no private folder for worker uid locks")
-
-
 def _worker_main(spec: limits.WorkerSpec, ban_plan: banned.BanPlan, channel_fd: int,
-                 output_fd: int, plan: frozenset[str], copy_parent: str | None) -> None:
+                 output_fd: int, plan: frozenset[str], copy_parent: str | None,
+                 zygote_pid: int) -> None:
     """Runs in the forked worker: confine, then serve the grader until it hangs up."""
+    for signum in TERMINATING:
+        signal.signal(signum, signal.SIG_DFL)
     os.setsid()
     os.dup2(output_fd, 1)
     os.dup2(output_fd, 2)
@@ -297,6 +315,7 @@ def _worker_main(spec: limits.WorkerSpec, ban_plan: banned.BanPlan, channel_fd: 
     os.closerange(3, channel_fd)  # a forked child inherits every fd: keep only the channel
     os.closerange(channel_fd + 1, 65536)
     limits.confine(spec, plan, copy_parent=copy_parent)
+    limits.die_with_parent(zygote_pid)  # after the uid drop, which would clear it
     enter_scratch(spec.submission_dir)
     seed_everything(spec.seed)
     banned.install(ban_plan)
@@ -334,9 +353,11 @@ def main(argv: list[str], killer: UidKiller) -> None:
     limits.default_read_paths()  # computed once, inherited by every worker
     limits.isolate_network()  # one empty network namespace, inherited by every worker
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the grader decides when we stop
+    for signum in TERMINATING:  # ... or a signal to the whole group: kill the workers first
+        signal.signal(signum, _terminate)
     gc.collect()
     gc.freeze()  # keep the preloaded heap out of every worker's collections (copy-on-write)
     try:
         Zygote(control, killer).serve()
-    except (BrokenPipeError, ConnectionError, EOFError):
+    except (BrokenPipeError, ConnectionError, EOFError, _Terminated):
         pass  # the grader went away (e.g. it exited before we were ready): nothing to do
