@@ -41,13 +41,14 @@ def test_q_sample_statistics_and_ends(submission, oracle, rng):
     betas = oracle.linear_betas(30, 1e-3, 0.2)
     ab = oracle.alpha_bars(betas)
     x0 = torch.full((20000, 1), 1.5, dtype=torch.float64)
-    noise = torch.from_numpy(np.random.default_rng(0).standard_normal((20000, 1)))
+    noise = torch.from_numpy(rng.standard_normal((20000, 1)))
     for t in (0, 29):
         xt = submission.diffusion.q_sample(x0, torch.full((20000,), t), noise, torch.tensor(ab))
         assert_close(xt[:3], np.sqrt(ab[t]) * x0[:3] + np.sqrt(1 - ab[t]) * noise[:3], rtol=1e-9,
                      name=f"q_sample at t={t}")
-        assert abs(float(xt.mean()) - 1.5 * np.sqrt(ab[t])) < 0.03, f"the mean of x_t at t={t} is off"
-        assert abs(float(xt.var()) - (1 - ab[t])) < 0.03, f"the variance of x_t at t={t} is off"
+        # 0.05: over 5 standard errors of 20000 draws, so no draw of the noise fails the reference
+        assert abs(float(xt.mean()) - 1.5 * np.sqrt(ab[t])) < 0.05, f"the mean of x_t at t={t} is off"
+        assert abs(float(xt.var()) - (1 - ab[t])) < 0.05, f"the variance of x_t at t={t} is off"
 
 
 @pytest.mark.points(2)
@@ -104,13 +105,13 @@ def test_p_sample_step_last_step_is_deterministic(submission, oracle, rng):
 
 
 @pytest.mark.points(3)
-def test_sample_loop_with_pinned_draws(submission, oracle, weights, rng):
+def test_sample_loop_with_pinned_draws(submission, oracle, weights, seed):
     """sample runs t = T - 1 .. 0 from x ~ N(0, I) with the handout's order of draws, calling the model at each t."""
     model = submission.diffusion.DenoiserMLP(2, 16, 8)
     sd = weights.load(model, scale=0.5, dtype=torch.float32)
     betas = oracle.linear_betas(12, 1e-3, 0.3)
-    got = submission.diffusion.sample(model, 6, 2, torch.tensor(betas), seed=9)
-    g = torch.Generator().manual_seed(9)
+    got = submission.diffusion.sample(model, 6, 2, torch.tensor(betas), seed=seed)
+    g = torch.Generator().manual_seed(seed)
     x = torch.randn(6, 2, generator=g).double().numpy()
     sd64 = {k: v.double() for k, v in sd.items()}
     for t in range(11, -1, -1):
