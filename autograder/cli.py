@@ -33,11 +33,12 @@ def _handle_errors(func):
     def wrapper(*args, **kwargs):
         from autograder.gradebook.store import GradebookError
         from autograder.grading import GraderError
+        from autograder.student_text import clean
 
         try:
             return func(*args, **kwargs)
-        except UsageError as exc:
-            click.echo(f"dlgrade: error: {exc}", err=True)
+        except UsageError as exc:  # a rejection may quote the submission's file names
+            click.echo(f"dlgrade: error: {clean(str(exc))}", err=True)
             sys.exit(EXIT_USAGE)
         except GraderError as exc:
             click.echo(f"dlgrade: internal error: {exc}", err=True)
@@ -48,7 +49,8 @@ def _handle_errors(func):
         except (click.ClickException, click.exceptions.Exit, SystemExit, KeyboardInterrupt):
             raise
         except Exception as exc:  # a platform bug: say so, keep the traceback for the report
-            click.echo(f"dlgrade: internal error: {type(exc).__name__}: {exc}", err=True)
+            click.echo(f"dlgrade: internal error: {type(exc).__name__}: "
+                       f"{clean(str(exc))}", err=True)
             if kwargs.get("debug") or "--debug" in sys.argv:
                 traceback.print_exc()
             else:
@@ -242,9 +244,9 @@ def _run_grade(assignment, paths, include_hidden, isolation, outputs=(), show_ta
     if show_table:  # shown first: an output path that fails loses nothing
         if isolation == "process":
             click.echo(_protections_header(backend, result.protections))
+        if result.output:  # the student's import errors: cleaned, and never after the table,
+            click.echo(result.output)  # whose total line is the last thing printed
         click.echo(render_table(result))
-        if result.output:
-            click.echo(result.output)
     for fmt, path in outputs:
         text = render(result, fmt, metadata=metadata)
         if path is None:

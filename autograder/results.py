@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from autograder import student_text
+
 VISIBLE = "visible"
 AFTER_DUE_DATE = "after_due_date"
 
@@ -42,6 +44,15 @@ class TestResult:
     output: str = ""  # longer feedback: details, student traceback, captured stdout
     visibility: str = VISIBLE
     duration: float = 0.0
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # The choke point for student text: the plugin sets ``reason`` and ``output`` from
+        # the worker's exceptions and output (at construction or later), and every renderer
+        # reads them from here, so each is bounded and cleaned once, whoever sets it.
+        bound = _TEXT_FIELDS.get(name)
+        if bound is not None:
+            value = student_text.clean(value, bound[0], multiline=bound[1])
+        object.__setattr__(self, name, value)
 
     @property
     def passed(self) -> bool:
@@ -64,6 +75,23 @@ class TestResult:
         }
 
 
+#: TestResult's text fields: (cap, multi-line); names and docstrings come from the graders
+_TEXT_FIELDS = {"reason": (student_text.REASON_MAX, False),
+                "output": (student_text.OUTPUT_MAX, True),
+                "name": (student_text.REASON_MAX, False),
+                "description": (student_text.REASON_MAX, False)}
+
+
+def bound_tests(tests: list[TestResult], budget: int = student_text.RESULT_TEXT_MAX) -> None:
+    """Cut the tests' outputs so that together they hold at most ``budget`` characters; the
+    first tests keep theirs. (Each reason is within its own cap and always kept.)"""
+    left = budget
+    for t in tests:
+        if len(t.output) > left:
+            t.output = student_text.clean(t.output, left)  # at least the cut marker
+        left = max(0, left - len(t.output))
+
+
 @dataclass
 class GradeResult:
     """A graded submission."""
@@ -79,6 +107,14 @@ class GradeResult:
     output: str = ""
     isolation: str = "process"
     protections: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        bound_tests(self.tests)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == "output":  # notes: module problems, from the student's import errors
+            value = student_text.clean(value, student_text.NOTES_MAX)
+        object.__setattr__(self, name, value)
 
     @property
     def score(self) -> float:
@@ -99,6 +135,7 @@ class GradeResult:
         return [t.name for t in self.tests if not t.passed]
 
     def to_json(self) -> dict[str, Any]:
+        bound_tests(self.tests)  # tests may have been added or changed since construction
         return {
             "score": self.score,
             "max_score": self.max_score,
@@ -155,6 +192,47 @@ def render_table(result: GradeResult, width: int | None = None, show_hidden_reas
     lines.append(f"total: {_fmt_points(result.score)} / {_fmt_points(result.max_score)} points "
                  f"({passed}/{len(result.tests)} tests passed) in {result.execution_time:.1f} s")
     return "\n".join(lines)
+
+
+#: a results JSON test's ``output``: its description, "Failed: " and reason, and its output
+_JSON_OUTPUT_MAX = student_text.OUTPUT_MAX + 2 * student_text.REASON_MAX + 16
+_JSON_CAPS = {"output": _JSON_OUTPUT_MAX, "error": student_text.ERROR_MAX,
+              "rejected": student_text.ERROR_MAX}
+_MULTILINE_KEYS = {"output", "error", "rejected", "message"}
+
+
+def _clean_json_value(value: Any, key: str) -> Any:
+    if isinstance(value, str):
+        return student_text.clean(value, _JSON_CAPS.get(key, student_text.REASON_MAX),
+                                  multiline=key in _MULTILINE_KEYS)
+    if isinstance(value, dict):
+        return {student_text.clean_line(k, 200): _clean_json_value(v, str(k))
+                for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clean_json_value(v, key) for v in value]
+    return value
+
+
+def clean_results_json(data: Any) -> Any:
+    """A results JSON (``GradeResult.to_json``) with every string bounded and cleaned, the
+    tests' outputs together within the result's budget.
+
+    For results that did not come through ``TestResult`` here: from a grading process or a
+    Dask worker, and gradebook rows written before results were cleaned where they are built.
+    Cleaning clean results changes nothing.
+    """
+    if not isinstance(data, dict):
+        return data
+    data = _clean_json_value(data, "")
+    tests = data.get("tests")
+    if isinstance(tests, list):
+        left = student_text.RESULT_TEXT_MAX + len(tests) * (2 * student_text.REASON_MAX + 16)
+        for test in tests:
+            if isinstance(test, dict) and isinstance(test.get("output"), str):
+                if len(test["output"]) > left:
+                    test["output"] = student_text.clean(test["output"], left)
+                left = max(0, left - len(test["output"]))
+    return data
 
 
 def result_from_json(data: dict[str, Any]) -> GradeResult:
@@ -234,7 +312,9 @@ def to_junit_xml(result: GradeResult) -> str:
 
 
 def _md_cell(text: str) -> str:
-    return " ".join(text.split()).replace("|", "\\|")
+    """One table cell: one line, ``|`` escaped, and no HTML (a reason may hold ``<script>``)."""
+    return (" ".join(text.split()).replace("&", "&amp;").replace("<", "&lt;")
+            .replace(">", "&gt;").replace("|", "\\|"))
 
 
 def to_markdown(result: GradeResult, *, title: str | None = None) -> str:

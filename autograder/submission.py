@@ -18,20 +18,43 @@ score 0 with that reason.
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import os
 import shutil
 import stat
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from autograder.errors import SubmissionRejected
+from autograder.student_text import FILE_NAME_MAX, clean_line
 
 MAX_UNCOMPRESSED = 50 * 2**20
 MAX_ENTRIES = 2000
 SKIP_NAMES = {"__pycache__", ".git", ".ipynb_checkpoints", "__MACOSX", ".DS_Store"}
+#: the longest file name (one path component, in UTF-8 bytes) most file systems accept
+MAX_NAME_BYTES = 255
+
+
+def _quoted(name: str) -> str:
+    """A file name from the submission, as a rejection quotes it: cleaned and short."""
+    return repr(clean_line(name, FILE_NAME_MAX))
+
+
+def _os_error_reason(exc: OSError) -> str:
+    """Why the submission could not be copied or unpacked, in the student's terms."""
+    name = os.path.basename(str(exc.filename or ""))
+    where = f" at {_quoted(name)}" if name else ""
+    if exc.errno == errno.ENAMETOOLONG:
+        return f"a file name is too long{where}; use shorter names"
+    if exc.errno in (errno.EEXIST, errno.ENOTDIR, errno.EISDIR):
+        return (f"it holds a file and a folder of the same name{where}; "
+                "submit each file once")
+    return f"{exc.strerror or type(exc).__name__}{where}"
 
 
 @dataclass
@@ -57,31 +80,46 @@ def _check_zip(archive: zipfile.ZipFile, name: str) -> list[zipfile.ZipInfo]:
         raise SubmissionRejected(f"{name}: {len(infos)} entries is over the limit of {MAX_ENTRIES}")
     total = 0
     seen: set[str] = set()
+    files: set[str] = set()
     for info in infos:
         if not info.flag_bits & 0x800 and not info.filename.isascii():
             raise SubmissionRejected(
-                f"{name}: entry {info.filename!r} has a file name that is not UTF-8; "
+                f"{name}: entry {_quoted(info.filename)} has a file name that is not UTF-8; "
                 "rename it or re-create the zip")
         if any(ord(c) < 32 for c in info.filename):
-            raise SubmissionRejected(f"{name}: entry {info.filename!r} has control characters")
+            raise SubmissionRejected(f"{name}: entry {_quoted(info.filename)} has control characters")
         normalized = "/".join(p for p in info.filename.replace("\\", "/").split("/")
                               if p not in ("", "."))
         if normalized in seen:
-            raise SubmissionRejected(f"{name}: {normalized!r} appears twice in the archive")
+            raise SubmissionRejected(f"{name}: {_quoted(normalized)} appears twice in the archive")
         seen.add(normalized)
+        if not info.is_dir():
+            files.add(normalized)
+        if any(len(part.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES
+               for part in normalized.split("/")):
+            raise SubmissionRejected(
+                f"{name}: entry {_quoted(info.filename)} has a file name longer than "
+                f"{MAX_NAME_BYTES} bytes; use shorter names")
         path = PurePosixPath(info.filename.replace("\\", "/"))
         if info.filename.startswith(("/", "\\")) or (path.parts and ":" in path.parts[0]):
-            raise SubmissionRejected(f"{name}: absolute path {info.filename!r} in the archive")
+            raise SubmissionRejected(f"{name}: absolute path {_quoted(info.filename)} in the archive")
         if ".." in path.parts:
-            raise SubmissionRejected(f"{name}: path {info.filename!r} escapes the archive")
+            raise SubmissionRejected(f"{name}: path {_quoted(info.filename)} escapes the archive")
         file_type = stat.S_IFMT(info.external_attr >> 16)  # 0 when the archiver stored none
         if file_type and file_type not in (stat.S_IFREG, stat.S_IFDIR):
             kind = "symlink" if file_type == stat.S_IFLNK else "special file"
-            raise SubmissionRejected(f"{name}: {kind} {info.filename!r} in the archive")
+            raise SubmissionRejected(f"{name}: {kind} {_quoted(info.filename)} in the archive")
         total += info.file_size
         if total > MAX_UNCOMPRESSED:
             raise SubmissionRejected(
                 f"{name}: more than {MAX_UNCOMPRESSED // 2**20} MiB uncompressed")
+    for entry in sorted(seen):  # a file that is also a folder of another entry ("x" and "x/mini.py")
+        parts = entry.split("/")
+        for i in range(1, len(parts)):
+            if "/".join(parts[:i]) in files:
+                raise SubmissionRejected(
+                    f"{name}: {_quoted('/'.join(parts[:i]))} is both a file and a folder "
+                    "in the archive; submit each file once")
     return infos
 
 
@@ -104,10 +142,15 @@ def _extract_zip(source: Path, dest: Path) -> None:
                     while chunk := src.read(1 << 20):
                         written += len(chunk)
                         if written > info.file_size:  # a lying header: stop at the declared size
-                            raise SubmissionRejected(f"{source.name}: {info.filename} is corrupt")
+                            raise SubmissionRejected(
+                                f"{source.name}: {_quoted(info.filename)} is corrupt")
                         out.write(chunk)
     except zipfile.BadZipFile as exc:
         raise SubmissionRejected(f"{source.name}: not a valid zip file ({exc})") from None
+    except (zlib.error, EOFError, NotImplementedError, RuntimeError, ValueError) as exc:
+        # corrupt compressed data, an unsupported compression method, an encrypted entry
+        raise SubmissionRejected(f"{source.name}: the archive could not be unpacked "
+                                 f"({clean_line(exc, 200)})") from None
     _flatten_single_folder(dest)
 
 
@@ -120,10 +163,11 @@ def _flatten_single_folder(dest: Path) -> None:
 
 def _promote(inner: Path, dest: Path) -> None:
     """Make ``inner``, a folder directly in ``dest``, the whole of ``dest``."""
-    staged = dest.parent / f".{dest.name}-inner"
+    staged = Path(tempfile.mkdtemp(prefix=f".{dest.name}-inner-", dir=dest.parent)) / "inner"
     inner.rename(staged)
     shutil.rmtree(dest)
     staged.rename(dest)
+    staged.parent.rmdir()
 
 
 def module_folder(directory: Path, modules: Sequence[str]) -> Path | None:
@@ -196,7 +240,11 @@ def prepare_submission(sources: Path | Sequence[Path], modules: Sequence[str]) -
     if not paths:
         raise SubmissionRejected("no submission given")
     for path in paths:
-        if not path.exists():
+        try:
+            found = path.exists()
+        except OSError as exc:  # a name too long for this system, ...
+            raise SubmissionRejected(f"{_quoted(str(path))}: {_os_error_reason(exc)}") from None
+        if not found:
             raise SubmissionRejected(f"{path}: no such file or folder")
     tmp = tempfile.TemporaryDirectory(prefix="dlgrade-")
     Path(tmp.name).chmod(0o711)  # a worker running as another uid must traverse it
@@ -218,8 +266,13 @@ def prepare_submission(sources: Path | Sequence[Path], modules: Sequence[str]) -
         nested = module_folder(directory, modules)
         if nested is not None:
             _promote(nested, directory)
+        return PreparedSubmission(directory, _tree_sha256(directory),
+                                  _module_problems(directory, modules), tmp)
+    except OSError as exc:  # a name too long, a file and a folder of one name, ...: the
+        tmp.cleanup()       # student's to fix, never a crash of grading or of a batch
+        source = paths[0].name if len(paths) == 1 else "the submission"
+        raise SubmissionRejected(f"{source}: could not be copied or unpacked: "
+                                 f"{_os_error_reason(exc)}") from None
     except BaseException:
         tmp.cleanup()
         raise
-    return PreparedSubmission(directory, _tree_sha256(directory),
-                              _module_problems(directory, modules), tmp)

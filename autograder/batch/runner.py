@@ -32,6 +32,8 @@ from autograder.batch.preload import PLATFORM_PRELOAD, preload_for
 from autograder.config import Assignment
 from autograder.errors import SubmissionRejected
 from autograder.gradebook.store import Gradebook
+from autograder.results import clean_results_json
+from autograder.student_text import ERROR_MAX, clean
 from autograder.submission import prepare_submission
 
 
@@ -61,6 +63,10 @@ class BatchSummary:
 
 # ------------------------------------------------------------------- the task (any process)
 
+#: what the main process reads from a result before it writes the row
+_RESULT_KEYS = ("score", "max_score", "execution_time", "submission_sha256", "platform_version",
+                "assignment_version")
+
 _course_cache: dict[str, object] = {}
 
 
@@ -81,10 +87,11 @@ def grade_task(course_root: str, assignment_id: str, source: str) -> str:
         result = grade_submission(assignment, Path(source),
                                   require=course.grading.require_protections)
         return json.dumps({"results": result.to_json()})
-    except UsageError as exc:
-        return json.dumps({"error": str(exc)})
+    except UsageError as exc:  # a rejection: its reason may quote the submission's file names
+        return json.dumps({"error": clean(str(exc), ERROR_MAX)})
     except Exception as exc:  # an internal error must not stop the batch
-        return json.dumps({"error": f"internal error: {type(exc).__name__}: {exc}"})
+        return json.dumps({"error": clean(f"internal error: {type(exc).__name__}: {exc}",
+                                          ERROR_MAX)})
 
 
 def cpu_plan(jobs: int, pin: bool | None = None) -> list[int] | None:
@@ -245,6 +252,7 @@ def grade_batch(
     todo: dict[str, tuple[FoundSubmission, str]] = {}
 
     def record_error(sub: FoundSubmission, sha: str, message: str) -> None:
+        message = clean(message, ERROR_MAX)
         gradebook.add(student=sub.student, assignment=assignment.id, sha256=sha, status="error",
                       platform_version=platform, assignment_version=assignment.version,
                       submitted_at=sub.submitted_at, error=message, source=str(sub.path))
@@ -259,6 +267,9 @@ def grade_batch(
         except SubmissionRejected as exc:
             record_error(sub, "", str(exc))
             continue
+        except Exception as exc:  # never let one submission stop the batch before grading
+            record_error(sub, "", f"internal error: {type(exc).__name__}: {exc}")
+            continue
         sha = prepared.sha256
         prepared.cleanup()
         if not force and gradebook.is_current(sub.student, assignment.id, sha, assignment.version,
@@ -271,11 +282,18 @@ def grade_batch(
 
     def on_result(source: str, text: str) -> None:
         sub, sha = todo[source]
-        data = json.loads(text)
-        if "error" in data:
-            record_error(sub, sha, data["error"])
+        try:  # from a grading process or a Dask worker: bounded and cleaned here again
+            data = json.loads(text)
+            results = None if "error" in data else clean_results_json(data["results"])
+            if results is not None and not all(k in results for k in _RESULT_KEYS):
+                raise KeyError(", ".join(k for k in _RESULT_KEYS if k not in results))
+        except (ValueError, TypeError, KeyError) as exc:
+            record_error(sub, sha, f"internal error: the grading process sent a malformed "
+                                   f"result ({type(exc).__name__}: {exc})")
             return
-        results = data["results"]
+        if results is None:
+            record_error(sub, sha, str(data["error"]))
+            return
         gradebook.add(student=sub.student, assignment=assignment.id,
                       sha256=results["submission_sha256"], status="graded",
                       platform_version=results["platform_version"],

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from autograder.errors import ConfigError
 from autograder.gradebook.policy import StudentGrade
+from autograder.student_text import clean_line
 
 ROSTER_COLUMNS = ("id", "name", "sis_id", "login_id", "section")
 
@@ -31,6 +32,12 @@ def load_roster(path: Path | None) -> dict[str, dict[str, str]]:
             return {row["id"]: {k: row.get(k) or "" for k in ROSTER_COLUMNS} for row in reader}
     except FileNotFoundError:
         raise ConfigError(f"{path}: roster not found") from None
+
+
+def _cells(values: list) -> list[str]:
+    """A CSV or table row's cells as one-line, clean text (ids and names may come from files
+    students named)."""
+    return [clean_line(v, 1000) for v in values]
 
 
 def _fmt(value: float) -> str:
@@ -57,7 +64,7 @@ def render_table(grades: list[StudentGrade], assignments: list[str], component: 
                 cell += " (dropped)"
             cells.append(cell)
         cells.append(_fmt(grade.total))
-        rows.append(cells)
+        rows.append(_cells(cells))
     widths = [max(len(str(r[i])) for r in [headers, *rows]) for i in range(len(headers))]
     lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))]
     lines.append("  ".join("-" * w for w in widths))
@@ -75,13 +82,13 @@ def render_csv(grades: list[StudentGrade], component: float) -> str:
                      "contribution", "dropped", f"total_out_of_{component:g}"])
     for grade in grades:
         for entry in grade.assignments.values():
-            writer.writerow([
+            writer.writerow(_cells([
                 grade.student, entry.assignment, entry.status, _fmt(entry.raw_score),
                 _fmt(entry.max_score),
                 entry.submitted_at.isoformat() if entry.submitted_at else "",
                 f"{entry.late_seconds / 3600:.2f}", _fmt(entry.penalty_percent),
                 _fmt(entry.final_score), f"{entry.weight_share:.4f}", _fmt(entry.contribution),
-                "yes" if entry.dropped else "no", _fmt(grade.total)])
+                "yes" if entry.dropped else "no", _fmt(grade.total)]))
     return out.getvalue()
 
 
@@ -98,8 +105,8 @@ def render_canvas(grades: list[StudentGrade], assignments: list[str], titles: di
                      *[_fmt(max_scores[a]) for a in assignments], _fmt(component)])
     for grade in grades:
         person = roster.get(grade.student, {})
-        writer.writerow([
+        writer.writerow(_cells([
             person.get("name") or grade.student, grade.student, person.get("sis_id", ""),
             person.get("login_id", ""), person.get("section", ""),
-            *[_fmt(grade.assignments[a].final_score) for a in assignments], _fmt(grade.total)])
+            *[_fmt(grade.assignments[a].final_score) for a in assignments], _fmt(grade.total)]))
     return out.getvalue()

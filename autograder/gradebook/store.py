@@ -19,6 +19,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from autograder.results import clean_results_json
+from autograder.student_text import ERROR_MAX, clean
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS results (
     id                 INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -67,7 +70,9 @@ class Row:
 
     @property
     def results(self) -> dict[str, Any] | None:
-        return json.loads(self.results_json) if self.results_json else None
+        """The results JSON, cleaned: rows written before results were cleaned where they are
+        built may hold raw student text (control characters, escapes, lone surrogates)."""
+        return clean_results_json(json.loads(self.results_json)) if self.results_json else None
 
 
 def _dt(text: str | None) -> datetime | None:
@@ -141,6 +146,10 @@ class Gradebook:
             GradebookError: the row could not be written (e.g. the disk is full); the
                 gradebook is left as it was before the call.
         """
+        if error is not None:  # a rejection's reason, an exception's message: student text
+            error = clean(error, ERROR_MAX)
+        if results is not None:
+            results = clean_results_json(results)
         try:
             return self._insert(student, assignment, sha256, status, platform_version,
                                 assignment_version, submitted_at, results, error, source)
@@ -168,7 +177,8 @@ class Gradebook:
             (rid, student, assignment, sha, submitted, graded, status, score, max_score, exec_time,
              pv, av, error, source, results_json) = values
             yield Row(rid, student, assignment, sha, _dt(submitted), _dt(graded), status, score,
-                      max_score, exec_time, pv, av, error, source, results_json)
+                      max_score, exec_time, pv, av, None if error is None else
+                      clean(error, ERROR_MAX), source, results_json)
 
     def latest(self, assignment: str | None = None) -> list[Row]:
         """The current row of every (student, assignment), or of one assignment."""

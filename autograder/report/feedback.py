@@ -11,6 +11,8 @@ import html
 from pathlib import Path
 
 from autograder.gradebook.policy import AssignmentGrade
+from autograder.results import clean_results_json
+from autograder.student_text import ERROR_MAX, clean
 
 HIDDEN = "after_due_date"
 
@@ -19,17 +21,25 @@ def _points(value: float) -> str:
     return f"{value:g}"
 
 
+def _md(text: str) -> str:
+    """Student text in the Markdown: no raw HTML (a Markdown viewer would render a
+    ``<script>``); ``markdown_to_html`` turns the entities back before escaping."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def feedback_markdown(student: str, title: str, assignment: str, grade: AssignmentGrade,
                       results: dict | None, error: str | None, staff: bool = False) -> str:
     """The feedback for one student on one assignment, as Markdown.
 
     ``staff``: also say which sandbox protections were in force (and which were off).
     """
-    lines = [f"# {title} ({assignment})", "", f"Student: `{student}`", ""]
+    results = clean_results_json(results)  # a gradebook row may predate cleaning at the source
+    error = clean(error, ERROR_MAX) if error else error
+    lines = [f"# {title} ({assignment})", "", f"Student: `{clean(student, 200)}`", ""]
     if grade.status == "missing":
         return "\n".join(lines + ["No submission was received. Score: 0.", ""])
     if error:
-        lines += [f"Your submission could not be graded: {error}", ""]
+        lines += [f"Your submission could not be graded: {_md(error)}", ""]
     lines.append(f"Autograder score: **{_points(grade.raw_score)} / {_points(grade.max_score)}**")
     if grade.penalty_percent:
         lines.append(f"Late by {grade.late_days:.2f} day(s): penalty "
@@ -48,11 +58,13 @@ def feedback_markdown(student: str, title: str, assignment: str, grade: Assignme
                 reason = test.get("extra_data", {}).get("reason", "")
                 feedback = hint + (f" — {reason}" if test["status"] != "passed" and reason else "")
             mark = "pass" if test["status"] == "passed" else "FAIL"
-            cell = feedback.replace("|", "\\|").replace("\n", " ")
+            cell = _md(feedback).replace("|", "\\|").replace("\n", " ")
+            name = _md(name).replace("|", "\\|").replace("`", "'")
             lines.append(f"| `{name}` | {_points(test['score'])}/{_points(test['max_score'])} "
                          f"| {mark} | {cell} |")
         if results.get("output"):
-            lines += ["", results["output"]]
+            # indented (a Markdown code block): a line of it never becomes a heading or a row
+            lines += ["", *("    " + line for line in _md(results["output"]).splitlines())]
         if staff:
             lines += ["", protections_line(results)]
     return "\n".join(lines) + "\n"
@@ -70,6 +82,11 @@ def protections_line(results: dict) -> str:
             + (f" Off: {', '.join(off)}." if off else ""))
 
 
+def _html(markdown_text: str) -> str:
+    """Markdown text (entities already escaped by ``_md``) as HTML text, escaped once."""
+    return html.escape(html.unescape(markdown_text))
+
+
 def markdown_to_html(markdown: str, title: str) -> str:
     """A minimal, dependency-free rendering of the feedback Markdown (headings, tables, text)."""
     body = []
@@ -80,20 +97,20 @@ def markdown_to_html(markdown: str, title: str) -> str:
             if set(line) <= {"|", "-"}:
                 continue
             if not table_open:
-                body.append("<table><tr>" + "".join(f"<th>{html.escape(c)}</th>" for c in cells)
+                body.append("<table><tr>" + "".join(f"<th>{_html(c)}</th>" for c in cells)
                             + "</tr>")
                 table_open = True
             else:
-                body.append("<tr>" + "".join(f"<td>{html.escape(c.strip('`'))}</td>"
+                body.append("<tr>" + "".join(f"<td>{_html(c.strip('`'))}</td>"
                                              for c in cells) + "</tr>")
             continue
         if table_open:
             body.append("</table>")
             table_open = False
         if line.startswith("# "):
-            body.append(f"<h1>{html.escape(line[2:])}</h1>")
+            body.append(f"<h1>{_html(line[2:])}</h1>")
         elif line.strip():
-            text = html.escape(line).replace("**", "")
+            text = _html(line).replace("**", "")
             body.append(f"<p>{text}</p>")
     if table_open:
         body.append("</table>")

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from autograder.gradebook.policy import CourseGrades
 from autograder.gradebook.store import Row
 from autograder.report.similarity import SimilarPair
+from autograder.student_text import clean_line
 
 _CSS = """
 body{font-family:system-ui,sans-serif;max-width:72em;margin:2em auto;color:#222}
@@ -26,7 +27,8 @@ text-align:left}svg{display:block;margin:0.5em 0}.note{color:#666;font-size:0.9e
 
 
 def _esc(text: object) -> str:
-    return html.escape(str(text))
+    """Escaped for HTML, and cleaned: test names and ids come from gradebook rows."""
+    return html.escape(clean_line(text, 4000))
 
 
 def svg_histogram(values: Sequence[float], bins: Sequence[float], title: str, unit: str = "",
