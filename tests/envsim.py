@@ -5,7 +5,8 @@ places that grant less; this module simulates them here:
 
 ============== =================================================================================
 ``root``        (a) this machine as it is: root with every capability
-``container``   (b) root with Docker's default capability set only (``capsh``, libcap2-bin)
+``container``   (b) root with Docker's default capability set only (``capsh``, libcap2-bin),
+                and the control-group filesystems read-only, as Docker mounts them
 ``seccomp``     (c) (b) plus a seccomp filter like Docker's default profile: unshare, mount,
                 umount2, setns, pivot_root, the new mount API and clone with namespace flags
                 fail with EPERM; clone3 and the three Landlock calls with ENOSYS
@@ -303,6 +304,17 @@ def _drop_capabilities(argv: list[str]) -> list[str]:
             "--", *argv[1:]]
 
 
+READ_ONLY_CGROUPS = ("for m in $(awk '$3 ~ /^cgroup/ {print $2}' /proc/self/mounts); do "
+                     'mount -o remount,bind,ro "$m" || exit 97; done; exec "$@"')
+
+
+def _read_only_cgroups(argv: list[str]) -> list[str]:
+    """``argv`` in a mount namespace of its own where every cgroup filesystem is read-only
+    (Docker mounts /sys/fs/cgroup read-only in a container without --privileged)."""
+    return ["unshare", "--mount", "--propagation", "private", "--", "sh", "-c",
+            READ_ONLY_CGROUPS, "sh", *argv]
+
+
 def command(env: str, argv: Sequence[str]) -> list[str]:
     """The argv that runs ``argv`` in environment ``env`` (see the module's docstring)."""
     if env not in ENVIRONMENTS:
@@ -311,10 +323,10 @@ def command(env: str, argv: Sequence[str]) -> list[str]:
     if env == "root":
         return argv
     if env == "container":
-        return _drop_capabilities(argv)
+        return _read_only_cgroups(_drop_capabilities(argv))
     if env == "seccomp":
-        return [sys.executable, str(Path(__file__).resolve()), "seccomp", "--",
-                *_drop_capabilities(argv)]
+        return _read_only_cgroups([sys.executable, str(Path(__file__).resolve()), "seccomp",
+                                   "--", *_drop_capabilities(argv)])
     if env == "spawn":
         return ["env", "DLGRADE_WORKER=spawn", *argv]
     home = str(_nonroot_home())

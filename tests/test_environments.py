@@ -47,15 +47,22 @@ LANDLOCK = {name for name, abi in ((P.LANDLOCK_FS, 1), (P.LANDLOCK_NET, 4),
 EXPECTED_PROTECTIONS: dict[str, tuple[set[str], set[str]]] = {
     # course-files-unreadable depends on the course folder's modes: results say it, per
     # submission, never the backend
-    "root": (set(P.ALL) - ALL_LANDLOCK - {P.COURSE_FILES_UNREADABLE} | LANDLOCK, set()),
-    # CAP_SETUID stays; user namespaces are allowed, so a worker can still get a network one.
+    # (a control group per worker, so no single-process fallback)
+    "root": (set(P.ALL) - ALL_LANDLOCK - {P.COURSE_FILES_UNREADABLE, P.SINGLE_PROCESS}
+             | LANDLOCK, {P.SINGLE_PROCESS}),
+    # CAP_SETUID stays; user namespaces are allowed, so a worker can still get a network (and
+    # IPC) one. The cgroup filesystems are read-only: one process per worker instead.
     "container": ({P.RLIMITS, P.UNPRIVILEGED_UID, P.NO_NEW_PRIVS, P.NETWORK_NAMESPACE,
-                   *LANDLOCK}, set()),
-    "seccomp": ({P.RLIMITS, P.UNPRIVILEGED_UID, P.NO_NEW_PRIVS},
-                {P.NETWORK_NAMESPACE, P.MOUNT_NAMESPACE, P.PRIVATE_SCRATCH, *ALL_LANDLOCK}),
+                   P.IPC_NAMESPACE, P.SYSCALL_FILTER, P.SINGLE_PROCESS, *LANDLOCK},
+                  {P.WORKER_CGROUP}),
+    "seccomp": ({P.RLIMITS, P.UNPRIVILEGED_UID, P.NO_NEW_PRIVS, P.SYSCALL_FILTER,
+                 P.SINGLE_PROCESS},
+                {P.NETWORK_NAMESPACE, P.MOUNT_NAMESPACE, P.IPC_NAMESPACE, P.PRIVATE_SCRATCH,
+                 P.WORKER_CGROUP, *ALL_LANDLOCK}),
     # the warm parent adopts what a worker leaves behind (a child subreaper)
-    "nonroot": ({P.RLIMITS, P.NO_NEW_PRIVS, P.PROCESS_TREE_KILL, *LANDLOCK},
-                {P.UNPRIVILEGED_UID}),
+    "nonroot": ({P.RLIMITS, P.NO_NEW_PRIVS, P.PROCESS_TREE_KILL, P.SYSCALL_FILTER,
+                 P.SINGLE_PROCESS, *LANDLOCK},
+                {P.UNPRIVILEGED_UID, P.WORKER_CGROUP}),
     "spawn": (set(P.BASELINE), set()),
 }
 

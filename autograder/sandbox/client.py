@@ -395,6 +395,9 @@ def describe_exit(status: dict) -> str:
     """A one-line reason for how a worker ended, e.g. "killed by SIGSEGV"."""
     sig = status.get("signal")
     code = status.get("exitcode")
+    if status.get("out_of_memory"):
+        return ("killed: over the memory limit (the worker and every process it started, "
+                "together)")
     if sig is not None:
         name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
         hint = {

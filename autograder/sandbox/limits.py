@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.sandbox import protections as P
+from autograder.sandbox import seccomp
 
 try:
     import resource
@@ -523,13 +524,17 @@ def _drop_to(uid: int) -> None:
 
 
 def confine(spec: WorkerSpec, plan: frozenset[str] | None = None,
-            exclude: frozenset[str] = frozenset(), copy_parent: str | None = None) -> list[str]:
+            exclude: frozenset[str] = frozenset(), copy_parent: str | None = None,
+            in_cgroup: bool = False) -> list[str]:
     """Confine the current (fresh worker) process. Returns the active protections.
 
     ``plan``: exactly the protections to apply (from ``probe_plan``); one that fails raises
     ``ConfinementError``. ``None`` is the trial: try each (but those in ``exclude``) and keep
     what works. ``spec.submission_dir`` becomes the worker's own copy where the worker drops
-    to its uid without a private tmpfs (``copy_parent`` holds it).
+    to its uid without a private tmpfs (``copy_parent`` holds it). ``in_cgroup``: the worker
+    is in a control group of its own, which bounds the memory of all its processes together;
+    without one the syscall filter refuses new processes, so that the address-space limit
+    is the whole worker's.
     """
     active: list[str] = []
 
@@ -590,7 +595,8 @@ def confine(spec: WorkerSpec, plan: frozenset[str] | None = None,
         # (no capability needed where unprivileged user namespaces are allowed). Before
         # Landlock, which would refuse the write to /proc/sys.
         if attempt(P.NETWORK_NAMESPACE, _own_network_namespace) and (
-                P.IPC_NAMESPACE not in active and P.IPC_NAMESPACE not in exclude):
+                P.IPC_NAMESPACE not in active and P.IPC_NAMESPACE not in exclude
+                and (plan is None or P.IPC_NAMESPACE in plan)):
             active.append(P.IPC_NAMESPACE)
     if linux:
         abi = landlock_abi()
@@ -599,6 +605,10 @@ def confine(spec: WorkerSpec, plan: frozenset[str] | None = None,
             if attempt(P.LANDLOCK_FS, lambda: landlock.extend(
                     apply_landlock(SYSTEM_READ_PATHS + read_paths, [scratch], abi))):
                 active += [n for n in landlock if n != P.LANDLOCK_FS]
+        # Last: the filter refuses the namespace calls made above.
+        if attempt(P.SYSCALL_FILTER, lambda: seccomp.install(
+                seccomp.Policy(no_new_processes=not in_cgroup))) and not in_cgroup:
+            active.append(P.SINGLE_PROCESS)
     block_python_sockets()
     active.append(P.PYTHON_SOCKET_BLOCK)
     return active
@@ -628,8 +638,8 @@ def _trial_works(scratch: str, read_paths: list[str]) -> str | None:
     return None
 
 
-def _run_trial(spec: WorkerSpec, exclude: frozenset[str],
-               copy_parent: str | None) -> tuple[list[str], str | None]:
+def _run_trial(spec: WorkerSpec, exclude: frozenset[str], copy_parent: str | None,
+               in_cgroup: bool = False) -> tuple[list[str], str | None]:
     """Fork a trial worker that confines itself as a worker would; its protections and
     what it could not do (``None`` when it could do everything)."""
     import json
@@ -640,7 +650,7 @@ def _run_trial(spec: WorkerSpec, exclude: frozenset[str],
         code = 0
         try:
             os.close(read_fd)
-            active = confine(spec, None, exclude, copy_parent)
+            active = confine(spec, None, exclude, copy_parent, in_cgroup)
             problem = _trial_works(spec.submission_dir,
                                    [os.path.realpath(p) for p in spec.read_paths]
                                    or default_read_paths())
@@ -665,7 +675,8 @@ def _run_trial(spec: WorkerSpec, exclude: frozenset[str],
     return list(active), problem
 
 
-def probe_plan(uid: int | None, copy_parent: str | None) -> tuple[frozenset[str], list[str]]:
+def probe_plan(uid: int | None, copy_parent: str | None,
+               in_cgroup: bool = False) -> tuple[frozenset[str], list[str]]:
     """Which protections workers get here, found by trial workers (forked, then discarded).
 
     Returns the plan and notes on what was given up and why (e.g. an unprivileged uid
@@ -678,14 +689,14 @@ def probe_plan(uid: int | None, copy_parent: str | None) -> tuple[frozenset[str]
         spec = WorkerSpec(submission_dir=scratch, modules=[], uid=uid)
         exclude: frozenset[str] = frozenset()
         for give_up in (P.UNPRIVILEGED_UID, P.LANDLOCK_FS, P.MOUNT_NAMESPACE):
-            active, problem = _run_trial(spec, exclude, copy_parent)
+            active, problem = _run_trial(spec, exclude, copy_parent, in_cgroup)
             if copy_parent and uid is not None:
                 shutil.rmtree(os.path.join(copy_parent, str(uid)), ignore_errors=True)
             if problem is None:
                 return frozenset(active), notes
             notes.append(f"{give_up} is off: with it on, {problem}")
             exclude |= {give_up}
-        active, problem = _run_trial(spec, exclude, copy_parent)
+        active, problem = _run_trial(spec, exclude, copy_parent, in_cgroup)
         if problem is not None:
             notes.append(f"workers may not work here: {problem}")
         return frozenset(active), notes

@@ -26,7 +26,7 @@ import sys
 import tempfile
 import traceback
 
-from autograder.sandbox import banned, codec, limits, proctree, worker
+from autograder.sandbox import banned, cgroups, codec, limits, proctree, worker
 from autograder.sandbox import protections as P
 from autograder.sandbox.control import recv_control, send_control
 from autograder.sandbox.environment import enter_scratch, warm_torch
@@ -39,6 +39,8 @@ class Zygote:
         self.control = control
         self.killer = killer
         self.workers: dict[int, int | None] = {}  # pid -> uid
+        self.worker_cgroups: dict[int, cgroups.WorkerCgroup] = {}  # pid -> its control group
+        self.spawned = 0
         self.zombies: set[int] = set()  # released workers not yet waited for
         self.ban_plans: dict[tuple, banned.BanPlan] = {}
         self.root = limits.is_root() and sys.platform.startswith("linux")
@@ -50,7 +52,12 @@ class Zygote:
         self.copy_parent = tempfile.mkdtemp(prefix="dlgrade-workers-") if self.root else None
         if self.copy_parent:
             os.chmod(self.copy_parent, 0o711)
+        self.cgroups, cgroup_note = _cgroup_tree()
         self.plan, self.notes = self._probe()
+        if self.cgroups is not None:
+            self.plan |= {P.WORKER_CGROUP}
+        else:
+            self.notes.append(cgroup_note)
         # Without a uid of their own, a worker's processes that left its process group (setsid)
         # and were orphaned are found as our children instead: we become their subreaper.
         self.adopts_orphans = (P.UNPRIVILEGED_UID not in self.plan
@@ -62,7 +69,7 @@ class Zygote:
         """The protections every worker of this warm parent gets (see ``limits.probe_plan``)."""
         uid = self.allocate_uid() if self.uids is not None else None
         try:
-            return limits.probe_plan(uid, self.copy_parent)
+            return limits.probe_plan(uid, self.copy_parent, in_cgroup=self.cgroups is not None)
         finally:
             if uid is not None:
                 self._release_uid(uid)
@@ -135,6 +142,8 @@ class Zygote:
         signal.pthread_sigmask(signal.SIG_BLOCK, TERMINATING)  # finish cleaning up first
         for pid in list(self.workers):
             self.reap(pid)
+        if self.cgroups is not None:
+            self.cgroups.close()
         if self.copy_parent:
             shutil.rmtree(self.copy_parent, ignore_errors=True)
         for pid in list(self.zombies):
@@ -155,14 +164,22 @@ class Zygote:
         ban_plan = self.ban_plans[key]
         alone = not self.workers  # no other live worker: this one may share our network namespace
         zygote_pid = os.getpid()
+        try:
+            group = self._worker_cgroup(spec)
+        except OSError as exc:
+            if spec.uid is not None:
+                self._release_uid(spec.uid)
+            return {"error": f"no control group for the worker: {exc}"}
         pid = os.fork()
         if pid == 0:
             code = 70
             try:
                 if not alone:
                     limits.need_own_network_namespace()
+                if group is not None:
+                    group.enter()  # first: everything the worker does is counted
                 _worker_main(spec, ban_plan, fds[0], fds[1], self.plan, self.copy_parent,
-                             zygote_pid)
+                             zygote_pid, in_cgroup=group is not None)
                 code = 0
             except limits.ConfinementError:
                 code = limits.CONFINEMENT_FAILED
@@ -178,18 +195,43 @@ class Zygote:
             finally:
                 os._exit(code)
         self.workers[pid] = spec.uid
+        if group is not None:
+            self.worker_cgroups[pid] = group
         return {"pid": pid, "uid": spec.uid}
 
-    def _kill(self, pid: int) -> None:
+    def _worker_cgroup(self, spec: limits.WorkerSpec) -> cgroups.WorkerCgroup | None:
+        """A control group for the next worker: its memory and processes with all it starts,
+        on this warm parent's CPUs (a batch job's CPU)."""
+        if self.cgroups is None:
+            return None
+        self.spawned += 1
+        cpus = None
+        if "cpuset" in self.cgroups.controllers and hasattr(os, "sched_getaffinity"):
+            cpus = frozenset(os.sched_getaffinity(0))
+        return self.cgroups.worker(f"w{self.spawned}", cgroups.WorkerLimits(
+            memory_bytes=spec.memory_mb * 2**20, max_pids=spec.max_processes, cpus=cpus))
+
+    def _kill(self, pid: int) -> bool:
+        """Kill worker ``pid`` and all it started; whether its control group saw it run out
+        of memory."""
         uid = self.workers.pop(pid, None)
         try:
             os.killpg(pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
+        out_of_memory = False
+        group = self.worker_cgroups.pop(pid, None)
+        if group is not None:
+            try:
+                out_of_memory = group.memory_events().get("oom_kill", 0) > 0
+                group.remove()
+            except (OSError, TimeoutError):
+                pass  # left for the tree's close() or the next sweep
         if uid is not None:
             self._release_uid(uid)
         elif self.adopts_orphans:
             self._kill_orphans()
+        return out_of_memory
 
     def _kill_orphans(self) -> None:
         """Kill our children that are neither a live worker nor the uid killer: processes a
@@ -228,14 +270,32 @@ class Zygote:
         """Kill a worker and everything it started, and report how it ended."""
         if pid not in self.workers:
             return {"error": "not a live worker"}
-        self._kill(pid)
+        out_of_memory = self._kill(pid)
         try:
             _, status = os.waitpid(pid, 0)
         except ChildProcessError:
-            return {"exitcode": None, "signal": None}
+            return {"exitcode": None, "signal": None, "out_of_memory": out_of_memory}
         if os.WIFSIGNALED(status):
-            return {"exitcode": None, "signal": os.WTERMSIG(status)}
-        return {"exitcode": os.WEXITSTATUS(status), "signal": None}
+            return {"exitcode": None, "signal": os.WTERMSIG(status),
+                    "out_of_memory": out_of_memory}
+        return {"exitcode": os.WEXITSTATUS(status), "signal": None,
+                "out_of_memory": out_of_memory}
+
+
+def _cgroup_tree() -> tuple[cgroups.CgroupTree | None, str]:
+    """This warm parent's tree of worker control groups (after removing what a crashed
+    one left), or ``None`` and why not."""
+    if not sys.platform.startswith("linux"):
+        return None, f"{P.WORKER_CGROUP} is off: control groups are Linux's"
+    try:
+        tree = cgroups.CgroupTree.create("dlgrade")
+    except (cgroups.CgroupUnavailable, OSError) as exc:
+        return None, f"{P.WORKER_CGROUP} is off: {exc}"
+    try:
+        tree.sweep_stale()
+    except OSError:
+        pass
+    return tree, ""
 
 
 class _Terminated(BaseException):
@@ -303,7 +363,7 @@ class UidPool:
 
 def _worker_main(spec: limits.WorkerSpec, ban_plan: banned.BanPlan, channel_fd: int,
                  output_fd: int, plan: frozenset[str], copy_parent: str | None,
-                 zygote_pid: int) -> None:
+                 zygote_pid: int, in_cgroup: bool) -> None:
     """Runs in the forked worker: confine, then serve the grader until it hangs up."""
     for signum in TERMINATING:
         signal.signal(signum, signal.SIG_DFL)
@@ -314,7 +374,7 @@ def _worker_main(spec: limits.WorkerSpec, ban_plan: banned.BanPlan, channel_fd: 
     os.dup2(devnull, 0)
     os.closerange(3, channel_fd)  # a forked child inherits every fd: keep only the channel
     os.closerange(channel_fd + 1, 65536)
-    limits.confine(spec, plan, copy_parent=copy_parent)
+    limits.confine(spec, plan, copy_parent=copy_parent, in_cgroup=in_cgroup)
     limits.die_with_parent(zygote_pid)  # after the uid drop, which would clear it
     enter_scratch(spec.submission_dir)
     seed_everything(spec.seed)

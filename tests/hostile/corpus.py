@@ -191,6 +191,65 @@ def _forge(payload):
             pass
 '''
 
+SYSV_IPC = '''
+import ctypes
+libc = ctypes.CDLL(None, use_errno=True)
+KEY = 0x44470021
+
+
+def attack():
+    created = 0o1666  # IPC_CREAT, readable and writable by every uid
+    return [libc.shmget(KEY, 4096, created), libc.msgget(KEY, created),
+            libc.semget(KEY, 1, created)]
+
+
+def check():
+    return [libc.shmget(KEY, 0, 0) >= 0, libc.msgget(KEY, 0) >= 0, libc.semget(KEY, 0, 0) >= 0]
+'''
+
+ADD_KEY = '''
+import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype = ctypes.c_long
+
+
+def attack():
+    number = {"x86_64": 248, "aarch64": 217}[os.uname().machine]
+    key = libc.syscall(number, b"user", b"dlgrade-leak", b"hidden inputs", 13, -4)  # @u
+    return "refused" if key < 0 else "stored"
+'''
+
+OTHER_PROCESSES = '''
+import os
+
+
+def attack():
+    me, others = os.getuid(), 0
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                others += os.stat(f"/proc/{entry}").st_uid != me
+            except OSError:
+                pass
+    return others
+'''
+
+MEMORY_IN_CHILDREN = '''def add(a, b):
+    import os, time
+    children = []
+    for _ in range(4):  # 4 x 600 MB: each under the per-process limit, together over it
+        pid = os.fork()
+        if pid == 0:
+            block = b"x" * (600 * 2**20)
+            time.sleep(1)
+            os._exit(len(block) > 0 and 0)
+        children.append(pid)
+    if any(os.waitpid(pid, 0)[1] != 0 for pid in children):
+        raise MemoryError("a child was stopped")
+    return a + b
+'''
+
+
 CASES: list[Case] = [
     # --- resource exhaustion
     Case("cpu-loop-at-import", "resources", "every test fails: import timed out",
@@ -456,6 +515,38 @@ CASES: list[Case] = [
          verify=lambda out: isinstance(out, str) and ("over the limit" in out
                                                      or "rejected" in out),
          needs=any_of(P.VALUE_CODEC)),
+    # --- channels between submissions, and interference with other jobs (issue 21)
+    Case("sysv-ipc-left-for-later", "channel", "the next worker finds no SysV object",
+         source=SYSV_IPC, verify=lambda out: isinstance(out, list), after=[False, False, False],
+         needs=any_of(P.IPC_NAMESPACE, P.SYSCALL_FILTER, P.UNPRIVILEGED_UID)),
+    Case("keyring-left-for-later", "channel", "refused: no kernel keyring",
+         source=ADD_KEY, verify=lambda out: out == "refused",
+         needs=any_of(P.SYSCALL_FILTER)),
+    Case("see-other-processes", "channel", "no other uid's process is visible in /proc",
+         source=OTHER_PROCESSES, verify=lambda out: out == 0,
+         needs=any_of(P.PROCESSES_HIDDEN)),
+    Case("make-a-user-namespace", "escape", "refused",
+         source=("import ctypes\ndef attack():\n"
+                 "    libc = ctypes.CDLL(None, use_errno=True)\n"
+                 "    return 'refused' if libc.unshare(0x10000000) != 0 else 'created'\n"),
+         verify=lambda out: out == "refused",
+         needs=any_of(P.SYSCALL_FILTER)),
+    Case("move-to-another-cpu", "resources", "refused: a worker keeps its CPUs",
+         source=("import os\ndef attack():\n    try:\n"
+                 "        os.sched_setaffinity(0, os.sched_getaffinity(0))\n"
+                 "    except OSError:\n        return 'refused'\n    return 'moved'\n"),
+         verify=lambda out: out == "refused",
+         needs=any_of(P.SYSCALL_FILTER)),
+    Case("new-session-per-child", "resources", "refused: no scheduler autogroup of its own",
+         source=("import os\ndef attack():\n    try:\n        os.setsid()\n"
+                 "    except OSError:\n        return 'refused'\n    return 'new session'\n"),
+         verify=lambda out: out == "refused",
+         needs=any_of(P.SYSCALL_FILTER)),
+    Case("memory-in-children", "resources",
+         "the worker and its children share one memory limit (or cannot fork)",
+         {"mini.py": with_add(MEMORY_IN_CHILDREN)},
+         fail_adds("over the memory limit|BlockingIOError|MemoryError"),
+         needs=any_of(P.WORKER_CGROUP, P.SINGLE_PROCESS)),
     # --- state tampering (the next test's fresh worker must not see it)
     Case("set-default-dtype", "state", "the next test has float32 as the default dtype",
          source="import torch\ndef attack():\n    torch.set_default_dtype(torch.float64)\n"

@@ -53,14 +53,18 @@ def _pids_of_uid(uid: int) -> list[int]:
 
 
 def _processes_with(marker: str) -> list[int]:
+    """Processes whose name or command line holds ``marker``."""
     found = []
     for entry in os.listdir("/proc"):
         try:
             with open(f"/proc/{entry}/cmdline", "rb") as fh:
-                if marker.encode() in fh.read():
-                    found.append(int(entry))
-        except (OSError, ValueError):
+                cmdline = fh.read()
+            with open(f"/proc/{entry}/comm", "rb") as fh:
+                comm = fh.read()
+        except OSError:
             continue
+        if marker.encode() in cmdline + comm:
+            found.append(int(entry))
     return found
 
 
@@ -98,13 +102,17 @@ def test_a_worker_that_stops_reading_cannot_hold_the_grader(warm_parent, tmp_pat
 
 HANGS_WITH_AN_ESCAPED_CHILD = HONEST_MINI.replace("def add(a, b):\n    return a + b\n", '''
 def add(a, b):
-    import os, signal, time
-    if os.fork() == 0:
-        try:
-            os.setsid()  # leave the worker's session, if allowed
-        except OSError:
-            pass
-        os.execv("/bin/sleep", ["sleep", "MARKER"])
+    import ctypes, os, signal, time
+    ctypes.CDLL(None).prctl(15, b"MARKER", 0, 0, 0)  # PR_SET_NAME: the worker, findable
+    try:
+        if os.fork() == 0:
+            try:
+                os.setsid()  # leave the worker's session, if allowed
+            except OSError:
+                pass
+            os.execv("/bin/sleep", ["sleep", "MARKER"])
+    except OSError:
+        pass  # no new processes here (a single-process worker)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     time.sleep(600)
     return a + b
@@ -113,7 +121,7 @@ def add(a, b):
 
 @pytest.mark.parametrize("how", ["sigterm-to-group", "sigkill-grader"])
 def test_nothing_a_worker_started_outlives_a_killed_grader(tmp_path, how):
-    marker = f"3{os.getpid() % 1000}.{int(time.time() * 1000) % 100000}{len(how)}"
+    marker = f"dl{os.getpid() % 1000}.{int(time.time() * 1000) % 100000}{len(how)}"
     folder = tmp_path / "sub"
     folder.mkdir()
     (folder / "mini.py").write_text(HANGS_WITH_AN_ESCAPED_CHILD.replace("MARKER", marker))
@@ -125,7 +133,7 @@ def test_nothing_a_worker_started_outlives_a_killed_grader(tmp_path, how):
         deadline = time.monotonic() + 60
         while not _processes_with(marker) and time.monotonic() < deadline:
             time.sleep(0.1)
-        assert _processes_with(marker), "the submission never started its child"
+        assert _processes_with(marker), "the submission's worker never started"
         if how == "sigterm-to-group":
             os.killpg(grader.pid, signal.SIGTERM)
         else:
