@@ -34,10 +34,25 @@ class FoundSubmission:
     layout: str  # "gradescope" | "nbgrader" | "folders"
 
 
-def _mtime(path: Path) -> datetime:
-    files = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()] or [path]
-    newest = max(p.stat().st_mtime for p in files)
+def _mtime(path: Path) -> datetime | None:
+    """The newest file's modification time; None when the folder cannot be read (the
+    submission then gets its own error row when it is copied, not a failed batch)."""
+    try:
+        files = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()] or [path]
+        newest = max(p.stat().st_mtime for p in files)
+    except OSError:
+        return None
     return datetime.fromtimestamp(newest, UTC)
+
+
+def _read_stamp(stamp: Path) -> datetime | None:
+    """nbgrader's ``timestamp.txt``, which the student's own ``nbgrader submit`` wrote: any
+    bytes, any size; unreadable means unknown."""
+    try:
+        with open(stamp, "rb") as fh:
+            return _parse_time(fh.read(200).decode("utf-8", "replace"))
+    except OSError:
+        return None
 
 
 def _parse_time(text: str) -> datetime | None:
@@ -96,7 +111,7 @@ def _nbgrader(submitted: Path, assignment: str) -> list[FoundSubmission]:
         if not folder.is_dir():
             continue
         stamp = folder / "timestamp.txt"
-        when = _parse_time(stamp.read_text(encoding="utf-8")) if stamp.is_file() else None
+        when = _read_stamp(stamp) if stamp.is_file() else None
         found.append(FoundSubmission(student_dir.name, folder, when or _mtime(folder), "nbgrader"))
     return found
 

@@ -239,3 +239,18 @@ def test_an_unexpected_error_while_hashing_still_gets_a_row(tmp_path, monkeypatc
     assert summary.errors == 2
     assert latest == {"a": "internal error: MemoryError: the hashing ran out of memory ",
                       "b": "not graded here \ufffd"}
+
+
+def test_a_garbage_nbgrader_timestamp_does_not_stop_discovery(tmp_path):
+    """``timestamp.txt`` is written by the student's own ``nbgrader submit``: any bytes."""
+    from autograder.batch.discover import discover
+
+    for student, stamp in {"ann": b"\xff\xfe\x00\x1b[2J" * 10_000,
+                           "ben": b"2026-10-01 12:00:00.000000 UTC\n"}.items():
+        folder = tmp_path / "submitted" / student / "90-mini"
+        folder.mkdir(parents=True)
+        (folder / "mini.py").write_text(HONEST_MINI)
+        (folder / "timestamp.txt").write_bytes(stamp)
+    found = {s.student: s.submitted_at for s in discover(tmp_path, "90-mini")}
+    assert found["ben"].isoformat() == "2026-10-01T12:00:00+00:00"
+    assert found["ann"] is not None  # the files' time instead
