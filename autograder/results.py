@@ -25,6 +25,8 @@ from typing import Any
 
 from autograder import student_text
 
+#: a failure reason that cleaning left empty (escapes and control characters only)
+EMPTY_REASON = "the message held only control characters and escape sequences (removed)"
 VISIBLE = "visible"
 AFTER_DUE_DATE = "after_due_date"
 
@@ -51,7 +53,10 @@ class TestResult:
         # reads them from here, so each is bounded and cleaned once, whoever sets it.
         bound = _TEXT_FIELDS.get(name)
         if bound is not None:
-            value = student_text.clean(value, bound[0], multiline=bound[1])
+            cleaned = student_text.clean(value, bound[0], multiline=bound[1])
+            if name == "reason" and value and not cleaned.strip("… "):
+                cleaned = EMPTY_REASON  # nothing left to show
+            value = cleaned
         object.__setattr__(self, name, value)
 
     @property

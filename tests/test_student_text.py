@@ -29,6 +29,7 @@ from autograder.gradebook.store import Gradebook
 from autograder.report.feedback import feedback_markdown, write_feedback
 from autograder.report.html import render_report
 from autograder.results import (
+    EMPTY_REASON,
     GradeResult,
     TestResult,
     bound_tests,
@@ -163,6 +164,14 @@ def test_test_results_are_bounded_where_they_are_built(result):
     assert_safe(result.output, st.NOTES_MAX)
     assert by_key  # every hostile case is there
     assert len(result.tests) == len(HOSTILE) + 1
+
+
+def test_a_reason_that_cleaning_empties_says_so():
+    t = TestResult(name="t::test_x", description="", max_score=1)
+    t.reason = "\x1b[2J\x01" * 100 + "…"  # as the plugin cuts a long first line
+    assert t.reason == EMPTY_REASON
+    t.reason = ""
+    assert t.reason == ""
 
 
 def test_a_results_text_in_total_is_bounded():
