@@ -68,7 +68,8 @@ def _strip(text: str, multiline: bool) -> str:
 
 
 def clean(text: object, limit: int = OUTPUT_MAX, *, multiline: bool = True) -> str:
-    """``text`` made safe for any output and at most ``limit`` characters long.
+    """``text`` made safe for any output and at most ``limit`` characters long (the cut
+    marker alone when ``limit`` is shorter than it).
 
     ``bytes`` are decoded as UTF-8 (undecodable bytes become U+FFFD); anything else
     that is not a ``str`` is converted with ``str()``. ``multiline=False`` also turns
