@@ -90,7 +90,9 @@ def test_linear_autoencoder_subspace_offset_data(submission, oracle, check, rng)
     variances = [5.0, 3.0, 0.2, 0.1, 0.1, 0.05]
     X = oracle.low_rank_data(rng, 300, variances, offset=1.0)
     model = submission.aann.LinearAutoencoder(6, 2)
-    submission.aann.train_autoencoder(model, X, 60, 1e-2, 32, seed=3)
+    # 100 epochs: the reference's largest angle was 1.2 degrees over 300 draws of X (60 epochs
+    # left 1 draw in 200 above 3 degrees, which `dlgrade validate --secrets 5` found)
+    submission.aann.train_autoencoder(model, X, 100, 1e-2, 32, seed=3)
     W = check.state_of(model)["decoder.weight"]
     angles = oracle.principal_angles_deg(W.numpy(), X, 2)
     assert np.max(angles) < 3.0, "the decoder's columns are not close to PCA's principal subspace"
