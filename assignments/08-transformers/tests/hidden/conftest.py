@@ -27,8 +27,10 @@ class Oracle(ExtendedOracle):
     Attributes it lacks come from the public oracle."""
 
     @staticmethod
-    def greedy_decode(model, src, max_len, bos_id=BOS, eos_id=EOS, pad_id=PAD):
-        """Greedy decoding as the handout specifies, calling the student's model(src, prefix)."""
+    def greedy_decode(model, src, max_len, bos_id=BOS, eos_id=EOS, pad_id=PAD,
+                      pad_after_eos=True):
+        """Greedy decoding as the handout specifies, calling the student's model(src, prefix)
+        (``pad_after_eos=False``: the classic mistake of decoding on after EOS)."""
         B = src.shape[0]
         out = torch.full((B, max_len + 1), pad_id, dtype=torch.long)
         out[:, 0] = bos_id
@@ -36,7 +38,8 @@ class Oracle(ExtendedOracle):
         for t in range(1, max_len + 1):
             logits = model(src, out[:, :t])
             nxt = logits[:, -1].argmax(-1)
-            nxt[done] = pad_id
+            if pad_after_eos:
+                nxt[done] = pad_id
             out[:, t] = nxt
             done |= nxt == eos_id
             if bool(done.all()):

@@ -101,10 +101,23 @@ def test_seq2seq_forward_matches_torch(submission, oracle, weights, reversal_dat
 def test_greedy_decode_matches_reference_loop(submission, oracle, weights, reversal_data):
     """greedy_decode takes the argmax at every step and pads after EOS (random untrained model)."""
     model, sd = _random_seq2seq(submission, weights, num_layers=1)
-    bias = sd["generator.bias"].clone()
-    bias[2] += 2.0                       # EOS likely enough that rows finish at different steps
-    model.load_state_dict({**sd, "generator.bias": bias}, strict=False)
     src, _ = reversal_data(12, 3, 6, seed=8)
-    expected = oracle.greedy_decode(model, src, 8)
+    # The EOS logit (token 2) is raised so that some rows finish at the first step and others
+    # go on, and decoding on after EOS would give other tokens than padding. The weights are
+    # random per submission, so the raise is chosen from the first step's logits: between two
+    # rows' margins of EOS to their best other token, the middle ones first.
+    first = model(src, torch.ones((src.shape[0], 1), dtype=torch.long))[:, -1].double()
+    others = first.clone()
+    others[:, 2] = -float("inf")
+    margins = sorted(set((others.max(1).values - first[:, 2]).tolist()))
+    cuts = [(a + b) / 2 for a, b in zip(margins, margins[1:], strict=False)] or [2.0]
+    cuts.sort(key=lambda c: abs(c - margins[len(margins) // 2]))
+    for boost in cuts:
+        bias = sd["generator.bias"].clone()
+        bias[2] += boost
+        model.load_state_dict({**sd, "generator.bias": bias}, strict=False)
+        expected = oracle.greedy_decode(model, src, 8)
+        if not torch.equal(expected, oracle.greedy_decode(model, src, 8, pad_after_eos=False)):
+            break
     out = submission.transformer.greedy_decode(model, src, 8)
     assert_close(out, expected, name="greedy_decode(model, src, 8)")
