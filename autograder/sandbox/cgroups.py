@@ -45,6 +45,7 @@ V1_OPTIONAL = ("cpuset", "cpu", "freezer")
 V2_OPTIONAL = ("cpuset", "cpu")
 CPU_PERIOD_US = 100_000
 MIN_QUOTA_US = 1_000  # the kernel refuses a smaller cfs quota
+PIDS_UNLIMITED = 4194304  # the kernel's PID_MAX_LIMIT: no bound of the group's own
 DRAIN_SECONDS = 2.0  # how long kill() and remove() wait for a group to empty
 SUPERVISOR = "supervisor"  # v2: the leaf holding the warm parent when it had to leave its cgroup
 _NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}")
@@ -287,6 +288,23 @@ class WorkerCgroup:
         for folder in self.folders.values():
             _rmdir_when_empty(folder, deadline)
 
+    def signal_all(self) -> None:
+        """SIGKILL every process in it now, without waiting for them to die."""
+        _sigkill_members(self.folders.values())
+
+    def try_remove(self) -> bool:
+        """Delete its folders if it is empty, without waiting; whether it is gone. A worker
+        killed a moment ago may still be tearing down its memory: try again later."""
+        for controller, folder in list(self.folders.items()):
+            try:
+                _rmdir(folder)
+            except FileNotFoundError:
+                pass
+            except OSError:
+                return False
+            del self.folders[controller]
+        return True
+
     def _strike_all_at_once(self) -> None:
         """Kill in one step where the kernel can: v2 cgroup.kill, v1 the freezer."""
         if self.version == 2 and (self.folders[""] / "cgroup.kill").exists():
@@ -377,22 +395,26 @@ class CgroupTree:
         self._workers: dict[str, WorkerCgroup] = {}
 
     @classmethod
-    def create(cls, name: str, *, layout: _V2Layout | _V1Layout | None = None) -> CgroupTree:
+    def create(cls, name: str, *, layout: _V2Layout | _V1Layout | None = None,
+               optional: Iterable[str] | None = None) -> CgroupTree:
         """Make the tree ``<name>-<pid>`` below this process's cgroup (v2 if usable, else v1).
 
-        Raises CgroupUnavailable (why, and what to do) when memory and pids cannot be
-        delegated here; then nothing is left behind. ``layout`` is for tests.
+        ``optional``: the optional controllers to use where available (default: all of
+        them); each costs every worker a little (one more folder, in v1 one more hierarchy
+        to join). Raises CgroupUnavailable (why, and what to do) when memory and pids cannot
+        be delegated here; then nothing is left behind. ``layout`` is for tests.
         """
         _check_name(name, "tree name")
+        keep = None if optional is None else set(REQUIRED) | set(optional)
         if isinstance(layout, _V2Layout):
-            return _create_v2(name, layout)
+            return _create_v2(name, layout, keep)
         if isinstance(layout, _V1Layout):
-            return _create_v1(name, layout)
+            return _create_v1(name, layout, keep)
         v2, v1 = _detect()
         if v2 and set(REQUIRED) <= _v2_controllers(v2.own):
-            return _create_v2(name, v2)
+            return _create_v2(name, v2, keep)
         try:
-            return _create_v1(name, v1)
+            return _create_v1(name, v1, keep)
         except CgroupUnavailable as exc:
             if v2 is None:
                 raise
@@ -433,6 +455,29 @@ class CgroupTree:
                 parents = {c: f.parent for c, f in self.folders.items()}
                 removed += _remove_tree(self.version, _existing(parents, tree))
         return removed
+
+    def configure(self, worker: WorkerCgroup, limits: WorkerLimits) -> None:
+        """Set ``worker``'s limits again (e.g. for a group made before its limits were known)."""
+        self._check_wanted(limits)
+        if self.version == 2:
+            _configure_v2(worker.folders[""], self.folders[""], limits)
+        else:
+            _configure_v1(worker.folders, self.folders, limits)
+
+    def return_home(self) -> None:
+        """Move the calling process back to where it was when the tree was made (after it
+        entered a worker's group to fork the worker inside it)."""
+        if self.version == 2:
+            tree = self.folders[""]
+            home = tree / SUPERVISOR if self._own_v2 is not None else tree.parent
+            _write(home / "cgroup.procs", str(os.getpid()))
+            return
+        for folder in self.folders.values():
+            _write(folder.parent / "cgroup.procs", str(os.getpid()))
+
+    def forget(self, worker: WorkerCgroup) -> None:
+        """Stop tracking ``worker`` (its folders are gone: ``try_remove`` returned True)."""
+        self._workers = {name: w for name, w in self._workers.items() if w is not worker}
 
     def close(self) -> None:
         """Kill everything left in the tree and remove it (and put this process back).
@@ -500,9 +545,11 @@ def _remove_tree(version: int, folders: Mapping[str, Path]) -> int:
 
 # ---- cgroup v2 --------------------------------------------------------------------------------
 
-def _create_v2(prefix: str, layout: _V2Layout) -> CgroupTree:
+def _create_v2(prefix: str, layout: _V2Layout, keep: set[str] | None) -> CgroupTree:
     own = layout.own
     available = _v2_controllers(own)
+    if keep is not None:
+        available = {c for c in available if c in keep}
     if missing := [c for c in REQUIRED if c not in available]:
         raise CgroupUnavailable(f"cgroup v2: {own} lacks {', '.join(missing)} in "
                                 f"cgroup.controllers; {_DELEGATE_HINT}")
@@ -577,7 +624,9 @@ def _configure_v2(folder: Path, tree: Path, limits: WorkerLimits) -> None:
 
 # ---- cgroup v1 --------------------------------------------------------------------------------
 
-def _create_v1(prefix: str, layout: _V1Layout) -> CgroupTree:
+def _create_v1(prefix: str, layout: _V1Layout, keep: set[str] | None) -> CgroupTree:
+    if keep is not None:
+        layout = _V1Layout(own={c: p for c, p in layout.own.items() if c in keep})
     if missing := [c for c in REQUIRED if c not in layout.own]:
         raise CgroupUnavailable(f"cgroup v1: no {' or '.join(missing)} hierarchy is mounted for "
                                 "this process (/proc/self/cgroup, /proc/self/mountinfo)")
@@ -611,9 +660,14 @@ def _prepare_v1_tree(folders: Mapping[str, Path], own: Mapping[str, Path]) -> No
 def _configure_v1(folders: Mapping[str, Path], tree: Mapping[str, Path],
                   limits: WorkerLimits) -> None:
     memory = folders["memory"]
-    _write(memory / "memory.limit_in_bytes", str(limits.memory_bytes))
-    if (memory / "memory.memsw.limit_in_bytes").exists():  # memory + swap: no swap beyond it
-        _write(memory / "memory.memsw.limit_in_bytes", str(limits.memory_bytes))
+    # memory + swap: no swap beyond the limit. The kernel wants memsw >= memory at every
+    # moment: raise memsw first, lower it last.
+    files = ["memory.limit_in_bytes"]
+    if (memory / "memory.memsw.limit_in_bytes").exists():
+        raising = limits.memory_bytes > int(_read(memory / "memory.limit_in_bytes"))
+        files.insert(0 if raising else 1, "memory.memsw.limit_in_bytes")
+    for name in files:
+        _write(memory / name, str(limits.memory_bytes))
     if (memory / "memory.swappiness").exists():
         _write(memory / "memory.swappiness", "0")
     _write(memory / "memory.oom_control", "0")  # the OOM killer acts (not: the group waits)

@@ -258,6 +258,7 @@ class SockFprog(ctypes.Structure):
 
 
 @functools.cache
+@functools.lru_cache(maxsize=1)
 def _libc() -> ctypes.CDLL:
     libc = ctypes.CDLL(None, use_errno=True)
     libc.syscall.restype = ctypes.c_long
@@ -299,6 +300,23 @@ def _load_filter(fprog: SockFprog, seccomp_nr: int) -> None:
         _raise_errno("prctl(PR_SET_SECCOMP)")
 
 
+@functools.lru_cache(maxsize=8)
+def _compiled(policy: Policy, arch: str) -> SockFprog:
+    program = build_program(policy, arch)
+    filters = (SockFilter * len(program))(*program)
+    fprog = SockFprog(len(program), filters)
+    fprog._keep = filters  # the array must live as long as the program that points at it
+    return fprog
+
+
+def prepare(policy: Policy) -> None:
+    """Build ``policy``'s program now (in a warm parent), so that a forked worker's ``install``
+    only makes the system calls: Python work in a fresh fork copies the pages it touches."""
+    if supported() is None:
+        _compiled(policy, _machine())
+        _libc()
+
+
 def install(policy: Policy) -> None:
     """Set no_new_privs and install ``policy``'s filter on the calling process, all its threads
     and (by inheritance) every process it starts. Irreversible; filters stack, so a second
@@ -307,9 +325,7 @@ def install(policy: Policy) -> None:
     if reason:
         raise OSError(errno.ENOSYS, reason)
     arch = _machine()
-    program = build_program(policy, arch)
-    filters = (SockFilter * len(program))(*program)
-    fprog = SockFprog(len(program), filters)
+    fprog = _compiled(policy, arch)
     if _libc().prctl(PR_SET_NO_NEW_PRIVS, ctypes.c_ulong(1), ctypes.c_ulong(0),
                      ctypes.c_ulong(0), ctypes.c_ulong(0)) != 0:
         _raise_errno("prctl(PR_SET_NO_NEW_PRIVS)")

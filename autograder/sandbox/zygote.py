@@ -26,7 +26,7 @@ import sys
 import tempfile
 import traceback
 
-from autograder.sandbox import banned, cgroups, codec, limits, proctree, worker
+from autograder.sandbox import banned, cgroups, codec, limits, proctree, seccomp, worker
 from autograder.sandbox import protections as P
 from autograder.sandbox.control import recv_control, send_control
 from autograder.sandbox.environment import enter_scratch, warm_torch
@@ -40,6 +40,7 @@ class Zygote:
         self.killer = killer
         self.workers: dict[int, int | None] = {}  # pid -> uid
         self.worker_cgroups: dict[int, cgroups.WorkerCgroup] = {}  # pid -> its control group
+        self.dead_cgroups: list[cgroups.WorkerCgroup] = []  # killed workers', removed when empty
         self.spawned = 0
         self.zombies: set[int] = set()  # released workers not yet waited for
         self.ban_plans: dict[tuple, banned.BanPlan] = {}
@@ -58,6 +59,15 @@ class Zygote:
             self.plan |= {P.WORKER_CGROUP}
         else:
             self.notes.append(cgroup_note)
+        if P.SYSCALL_FILTER in self.plan:  # built once here, not in every worker
+            seccomp.prepare(seccomp.Policy(no_new_processes=self.cgroups is None))
+        # Moving a process into a control group waits for the kernel (milliseconds under
+        # load). So this process lives in one worker group, and a worker forked while no other
+        # is alive (a grading process runs one test at a time) is born there: that group holds
+        # one worker at a time, and this process, whose pages stay charged where they were.
+        # A worker forked beside a live one gets a group of its own and moves into it.
+        self.home_group = self._enter_home_group()
+        self.oom_kills_seen = 0  # the home group's out-of-memory kill count so far
         # Without a uid of their own, a worker's processes that left its process group (setsid)
         # and were orphaned are found as our children instead: we become their subreaper.
         self.adopts_orphans = (P.UNPRIVILEGED_UID not in self.plan
@@ -143,7 +153,11 @@ class Zygote:
         for pid in list(self.workers):
             self.reap(pid)
         if self.cgroups is not None:
-            self.cgroups.close()
+            try:
+                self.cgroups.return_home()
+                self.cgroups.close()
+            except OSError:
+                pass
         if self.copy_parent:
             shutil.rmtree(self.copy_parent, ignore_errors=True)
         for pid in list(self.zombies):
@@ -165,18 +179,25 @@ class Zygote:
         alone = not self.workers  # no other live worker: this one may share our network namespace
         zygote_pid = os.getpid()
         try:
-            group = self._worker_cgroup(spec)
+            group, move = self._worker_cgroup(spec)
         except OSError as exc:
             if spec.uid is not None:
                 self._release_uid(spec.uid)
             return {"error": f"no control group for the worker: {exc}"}
-        pid = os.fork()
+        try:
+            pid = os.fork()
+        except OSError as exc:
+            if spec.uid is not None:
+                self._release_uid(spec.uid)
+            if move:
+                self.dead_cgroups.append(group)
+            return {"error": f"the worker could not be forked: {exc}"}
         if pid == 0:
             code = 70
             try:
                 if not alone:
                     limits.need_own_network_namespace()
-                if group is not None:
+                if move:
                     group.enter()  # first: everything the worker does is counted
                 _worker_main(spec, ban_plan, fds[0], fds[1], self.plan, self.copy_parent,
                              zygote_pid, in_cgroup=group is not None)
@@ -199,17 +220,47 @@ class Zygote:
             self.worker_cgroups[pid] = group
         return {"pid": pid, "uid": spec.uid}
 
-    def _worker_cgroup(self, spec: limits.WorkerSpec) -> cgroups.WorkerCgroup | None:
-        """A control group for the next worker: its memory and processes with all it starts,
-        on this warm parent's CPUs (a batch job's CPU)."""
-        if self.cgroups is None:
-            return None
-        self.spawned += 1
+    def _worker_limits(self, memory_mb: int, max_processes: int | None) -> cgroups.WorkerLimits:
+        """A worker's memory and processes with all it starts, on this warm parent's CPUs (a
+        batch job's CPU). ``max_processes=None``: the home group, where this process forks
+        while the last worker's killed processes may not be reaped yet; the worker's uid bounds
+        its processes exactly there (RLIMIT_NPROC)."""
         cpus = None
         if "cpuset" in self.cgroups.controllers and hasattr(os, "sched_getaffinity"):
             cpus = frozenset(os.sched_getaffinity(0))
-        return self.cgroups.worker(f"w{self.spawned}", cgroups.WorkerLimits(
-            memory_bytes=spec.memory_mb * 2**20, max_pids=spec.max_processes, cpus=cpus))
+        return cgroups.WorkerLimits(memory_bytes=memory_mb * 2**20, cpus=cpus,
+                                    max_pids=max_processes or cgroups.PIDS_UNLIMITED)
+
+    def _enter_home_group(self) -> cgroups.WorkerCgroup | None:
+        if self.cgroups is None:
+            return None
+        # An out-of-memory kill in the group must pick the worker, never this process
+        # (workers set theirs back to 0).
+        _set_oom_score_adj(-1000)
+        try:
+            group = self.cgroups.worker("home", self._worker_limits(2048, None))
+            group.enter()
+        except OSError as exc:
+            self.notes.append(f"workers move into their control groups: {exc}")
+            return None
+        return group
+
+    def _worker_cgroup(self, spec: limits.WorkerSpec) -> tuple[cgroups.WorkerCgroup | None, bool]:
+        """The worker's group, with its limits set, and whether the worker must move into it
+        (a group of its own, where another worker is alive in the home group)."""
+        if self.cgroups is None:
+            return None, False
+        # free: no live worker in it, and nothing left of the last one (still dying)
+        home_free = self.home_group is not None and not any(
+            g is self.home_group for g in self.worker_cgroups.values()) and (
+            self.home_group.pids() == [os.getpid()])
+        if home_free:
+            self.cgroups.configure(self.home_group, self._worker_limits(spec.memory_mb, None))
+            self.oom_kills_seen = self.home_group.memory_events().get("oom_kill", 0)
+            return self.home_group, False
+        self.spawned += 1
+        own = self._worker_limits(spec.memory_mb, spec.max_processes)
+        return self.cgroups.worker(f"w{self.spawned}", own), True
 
     def _kill(self, pid: int) -> bool:
         """Kill worker ``pid`` and all it started; whether its control group saw it run out
@@ -222,11 +273,18 @@ class Zygote:
         out_of_memory = False
         group = self.worker_cgroups.pop(pid, None)
         if group is not None:
+            home = group is self.home_group
             try:
-                out_of_memory = group.memory_events().get("oom_kill", 0) > 0
-                group.remove()
-            except (OSError, TimeoutError):
-                pass  # left for the tree's close() or the next sweep
+                kills = group.memory_events().get("oom_kill", 0)
+                out_of_memory = kills > (self.oom_kills_seen if home else 0)
+                if uid is None and not home:  # no uid to sweep: the group knows the rest
+                    group.signal_all()
+            except OSError:
+                pass
+            if not home:
+                # Removed once empty (collect_zombies): waiting here would add the kernel's
+                # teardown of the worker's memory to every test.
+                self.dead_cgroups.append(group)
         if uid is not None:
             self._release_uid(uid)
         elif self.adopts_orphans:
@@ -258,6 +316,10 @@ class Zygote:
         return {}
 
     def collect_zombies(self) -> None:
+        if self.dead_cgroups:
+            for group in [g for g in self.dead_cgroups if g.try_remove()]:
+                self.dead_cgroups.remove(group)
+                self.cgroups.forget(group)
         for pid in list(self.zombies):
             try:
                 done, _ = os.waitpid(pid, os.WNOHANG)
@@ -282,13 +344,24 @@ class Zygote:
                 "out_of_memory": out_of_memory}
 
 
+def _set_oom_score_adj(value: int) -> None:
+    try:
+        with open("/proc/self/oom_score_adj", "w") as fh:
+            fh.write(str(value))
+    except OSError:
+        pass
+
+
 def _cgroup_tree() -> tuple[cgroups.CgroupTree | None, str]:
     """This warm parent's tree of worker control groups (after removing what a crashed
     one left), or ``None`` and why not."""
     if not sys.platform.startswith("linux"):
         return None, f"{P.WORKER_CGROUP} is off: control groups are Linux's"
+    # cpuset only where this warm parent is pinned (a batch job's CPU): its workers stay there
+    pinned = hasattr(os, "sched_getaffinity") and (
+        len(os.sched_getaffinity(0)) < (os.cpu_count() or 1))
     try:
-        tree = cgroups.CgroupTree.create("dlgrade")
+        tree = cgroups.CgroupTree.create("dlgrade", optional=["cpuset"] if pinned else [])
     except (cgroups.CgroupUnavailable, OSError) as exc:
         return None, f"{P.WORKER_CGROUP} is off: {exc}"
     try:
@@ -367,6 +440,8 @@ def _worker_main(spec: limits.WorkerSpec, ban_plan: banned.BanPlan, channel_fd: 
     """Runs in the forked worker: confine, then serve the grader until it hangs up."""
     for signum in TERMINATING:
         signal.signal(signum, signal.SIG_DFL)
+    if in_cgroup:
+        _set_oom_score_adj(0)
     os.setsid()
     os.dup2(output_fd, 1)
     os.dup2(output_fd, 2)
