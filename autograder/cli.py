@@ -70,9 +70,20 @@ def _course_secret(course) -> None:
     """Official grading draws hidden inputs from the course secret: create it on first need."""
     from autograder.secret import ensure_course_secret, secret_path
 
-    if ensure_course_secret(course.assignments_dir)[1]:
-        click.echo(f"created the course secret {secret_path(course.assignments_dir)} (hidden "
-                   f"tests' inputs derive from it; never give it to students)", err=True)
+    path = secret_path(course.assignments_dir)
+    try:
+        created = ensure_course_secret(course.assignments_dir)[1]
+    except UsageError as exc:
+        if path.exists():  # there is one this user cannot read: grading would differ
+            raise
+        # a read-only course folder (a TA's checkout, a student's copy): grade, and say so
+        click.echo(f"note: {exc}; hidden tests draw their fixed inputs (`dlgrade secret` where "
+                   "the course folder is writable, or $DLGRADE_SECRET, makes them per "
+                   "submission)", err=True)
+        return
+    if created:
+        click.echo(f"created the course secret {path} (hidden tests' inputs derive from it; "
+                   "never give it to students)", err=True)
 
 
 @click.group()

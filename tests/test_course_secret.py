@@ -194,3 +194,38 @@ def test_gradescope_carries_the_secret_and_a_release_refuses_it(course, tmp_path
     leaks = check_student_files(assignment, staged)
     assert sorted(leak.file for leak in leaks) == sorted(["config.py", SECRET_FILE])
     assert all(secret.decode() not in str(leak) for leak in leaks)  # never shown
+
+
+
+def test_grading_where_no_secret_can_be_created_goes_on_with_fixed_inputs(tmp_path, monkeypatch,
+                                                                          capsys):
+    """A read-only course folder (a TA's checkout): `grade` says why the hidden inputs are the
+    fixed ones, and goes on; a secret that exists but cannot be read stops it."""
+    import shutil
+    import types
+
+    import pytest
+
+    from autograder import cli, secret
+    from autograder.errors import UsageError
+    from tests.hostile.corpus import FIXTURE_COURSE
+
+    course = tmp_path / "course"
+    shutil.copytree(FIXTURE_COURSE, course, ignore=shutil.ignore_patterns(".dlgrade-secret*"))
+    monkeypatch.delenv("DLGRADE_SECRET", raising=False)
+    folder = types.SimpleNamespace(assignments_dir=course / "assignments")
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(secret.os, "open", refuse)
+    cli._course_secret(folder)  # no exception: grading goes on
+    assert "hidden tests draw their fixed inputs" in capsys.readouterr().err
+    assert secret.course_secret(folder.assignments_dir) is None
+    monkeypatch.undo()
+    monkeypatch.delenv("DLGRADE_SECRET", raising=False)
+    path = secret.secret_path(folder.assignments_dir)
+    path.write_text("x" * 64)
+    monkeypatch.setattr(type(path), "read_text", refuse)
+    with pytest.raises(UsageError, match="cannot read the course secret"):
+        cli._course_secret(folder)
