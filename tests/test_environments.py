@@ -48,8 +48,9 @@ EXPECTED_PROTECTIONS: dict[str, tuple[set[str], set[str]]] = {
     # course-files-unreadable depends on the course folder's modes: results say it, per
     # submission, never the backend
     # (a control group per worker, so no single-process fallback)
-    "root": (set(P.ALL) - ALL_LANDLOCK - {P.COURSE_FILES_UNREADABLE, P.SINGLE_PROCESS}
-             | LANDLOCK, {P.SINGLE_PROCESS}),
+    # (the syscall filter refuses every IPC call: no IPC namespace needed on top)
+    "root": (set(P.ALL) - ALL_LANDLOCK - {P.COURSE_FILES_UNREADABLE, P.SINGLE_PROCESS,
+                                          P.IPC_NAMESPACE} | LANDLOCK, {P.SINGLE_PROCESS}),
     # CAP_SETUID stays; user namespaces are allowed, so a worker can still get a network (and
     # IPC) one. The cgroup filesystems are read-only: one process per worker instead.
     "container": ({P.RLIMITS, P.UNPRIVILEGED_UID, P.NO_NEW_PRIVS, P.NETWORK_NAMESPACE,

@@ -43,6 +43,8 @@ PROBES: dict[str, tuple[int, ...]] = {
     "msgget": (0x7FD1E0, 0), "msgsnd": (-1, 0, 0, 0), "msgrcv": (-1, 0, 0, 0, 0),
     "msgctl": (-1, IPC_STAT, 0), "semget": (IPC_PRIVATE, -1, 0), "semop": (-1, 0, 0),
     "semtimedop": (-1, 0, 0, 0), "semctl": (-1, 0, IPC_STAT, 0),
+    "mq_open": (0, 0, 0, 0), "mq_unlink": (0,), "mq_timedsend": (-1, 0, 0, 0, 0),
+    "mq_timedreceive": (-1, 0, 0, 0, 0), "mq_notify": (-1, 0), "mq_getsetattr": (-1, 0, 0),
     "add_key": (0, 0, 0, 0, 0), "request_key": (0, 0, 0, 0), "keyctl": (-1, 0, 0, 0, 0),
     "unshare": (CLONE_NEWUSER | 1,), "setns": (-1, 0),
     "clone": (CLONE_NEWUSER | CLONE_THREAD, 0, 0, 0, 0), "clone3": (0, 0),

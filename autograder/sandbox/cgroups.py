@@ -249,6 +249,11 @@ class WorkerCgroup:
         """The processes now in it (zombies excluded)."""
         return sorted(_members(self.folders.values()))
 
+    def memory_bytes(self) -> int:
+        """The memory (bytes) charged to it now."""
+        name = "memory.current" if self.version == 2 else "memory.usage_in_bytes"
+        return int(_read(self.folders["" if self.version == 2 else "memory"] / name))
+
     def peak_memory_bytes(self) -> int | None:
         """The most memory (bytes) it was charged at once; None where the kernel does not say."""
         name = "memory.peak" if self.version == 2 else "memory.max_usage_in_bytes"

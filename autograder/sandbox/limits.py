@@ -555,6 +555,8 @@ def confine(spec: WorkerSpec, plan: frozenset[str] | None = None,
     scratch = os.path.realpath(spec.submission_dir)
     read_paths = [os.path.realpath(p) for p in spec.read_paths] or default_read_paths()
     network_later = False
+    filter_coming = (linux and seccomp.supported() is None and P.SYSCALL_FILTER not in exclude
+                     and (plan is None or P.SYSCALL_FILTER in plan))
     if linux:
         if _network_isolated and (plan is None or P.NETWORK_NAMESPACE in plan):
             active.append(P.NETWORK_NAMESPACE)
@@ -570,7 +572,9 @@ def confine(spec: WorkerSpec, plan: frozenset[str] | None = None,
             _mount(None, "/", None, MS_REC | MS_PRIVATE, None)
             _hide([p for p in spec.hide_paths if not scratch.startswith(os.path.realpath(p))])
 
-        if not network_later:  # else the worker's own user namespace brings one
+        # Where the syscall filter will refuse every IPC call, a namespace adds nothing but
+        # its cost; without CAP_SYS_ADMIN the worker's own user namespace brings one.
+        if not network_later and not filter_coming:
             attempt(P.IPC_NAMESPACE, lambda: _unshare(CLONE_NEWIPC))
         if attempt(P.MOUNT_NAMESPACE, mount_namespace):
             attempt(P.PROCESSES_HIDDEN, _hide_other_processes)

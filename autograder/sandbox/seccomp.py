@@ -5,7 +5,8 @@ irreversibly: the kernel answers the refused system calls with an error instead 
 them. What is refused, and why:
 
 - ``sysv_ipc``: SysV shared memory, message queues and semaphores (``shmget`` ... ``semctl``)
-  outlive the process on the host, so one submission could leave a message for another.
+  and POSIX message queues (``mq_*``) outlive the process on the host, so one submission
+  could leave a message for another.
   Neither x86_64 nor aarch64 has the ``ipc`` multiplexer, so there is nothing more to refuse.
 - ``keyrings``: ``add_key``, ``request_key``, ``keyctl``: kernel keyrings are shared state
   and kernel attack surface.
@@ -83,6 +84,8 @@ SYSCALLS: dict[str, dict[str, int]] = {
         "shmget": 29, "shmat": 30, "shmctl": 31, "shmdt": 67,
         "msgget": 68, "msgsnd": 69, "msgrcv": 70, "msgctl": 71,
         "semget": 64, "semop": 65, "semctl": 66, "semtimedop": 220,
+        "mq_open": 240, "mq_unlink": 241, "mq_timedsend": 242, "mq_timedreceive": 243,
+        "mq_notify": 244, "mq_getsetattr": 245,
         "add_key": 248, "request_key": 249, "keyctl": 250,
         "unshare": 272, "setns": 308, "clone": 56, "clone3": 435, "fork": 57, "vfork": 58,
         "sched_setaffinity": 203, "setsid": 112, "setpgid": 109,
@@ -99,6 +102,8 @@ SYSCALLS: dict[str, dict[str, int]] = {
         "shmget": 194, "shmctl": 195, "shmat": 196, "shmdt": 197,
         "msgget": 186, "msgctl": 187, "msgrcv": 188, "msgsnd": 189,
         "semget": 190, "semctl": 191, "semtimedop": 192, "semop": 193,
+        "mq_open": 180, "mq_unlink": 181, "mq_timedsend": 182, "mq_timedreceive": 183,
+        "mq_notify": 184, "mq_getsetattr": 185,
         "add_key": 217, "request_key": 218, "keyctl": 219,
         "unshare": 97, "setns": 268, "clone": 220, "clone3": 435,
         "sched_setaffinity": 122, "setsid": 157, "setpgid": 154,
@@ -114,7 +119,9 @@ SYSCALLS: dict[str, dict[str, int]] = {
 }
 
 SYSV_IPC = ("shmget", "shmat", "shmdt", "shmctl", "msgget", "msgsnd", "msgrcv", "msgctl",
-            "semget", "semop", "semtimedop", "semctl")
+            "semget", "semop", "semtimedop", "semctl",
+            "mq_open", "mq_unlink", "mq_timedsend", "mq_timedreceive", "mq_notify",
+            "mq_getsetattr")
 KEYRINGS = ("add_key", "request_key", "keyctl")
 AFFINITY_AND_SESSIONS = ("sched_setaffinity", "setsid", "setpgid")
 ATTACK_SURFACE = ("bpf", "perf_event_open", "userfaultfd", "io_uring_setup", "io_uring_enter",

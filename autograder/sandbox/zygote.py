@@ -220,7 +220,8 @@ class Zygote:
             self.worker_cgroups[pid] = group
         return {"pid": pid, "uid": spec.uid}
 
-    def _worker_limits(self, memory_mb: int, max_processes: int | None) -> cgroups.WorkerLimits:
+    def _worker_limits(self, memory_mb: int, max_processes: int | None,
+                       charged: int = 0) -> cgroups.WorkerLimits:
         """A worker's memory and processes with all it starts, on this warm parent's CPUs (a
         batch job's CPU). ``max_processes=None``: the home group, where this process forks
         while the last worker's killed processes may not be reaped yet; the worker's uid bounds
@@ -228,7 +229,10 @@ class Zygote:
         cpus = None
         if "cpuset" in self.cgroups.controllers and hasattr(os, "sched_getaffinity"):
             cpus = frozenset(os.sched_getaffinity(0))
-        return cgroups.WorkerLimits(memory_bytes=memory_mb * 2**20, cpus=cpus,
+        # on top of what the group holds already (``charged``: this process's pages there),
+        # room for the worker's copies of this process's pages, which rlimits do not count
+        memory = memory_mb * 2**20 + charged + COPIED_PAGES_BYTES
+        return cgroups.WorkerLimits(memory_bytes=memory, cpus=cpus,
                                     max_pids=max_processes or cgroups.PIDS_UNLIMITED)
 
     def _enter_home_group(self) -> cgroups.WorkerCgroup | None:
@@ -255,7 +259,8 @@ class Zygote:
             g is self.home_group for g in self.worker_cgroups.values()) and (
             self.home_group.pids() == [os.getpid()])
         if home_free:
-            self.cgroups.configure(self.home_group, self._worker_limits(spec.memory_mb, None))
+            self.cgroups.configure(self.home_group, self._worker_limits(
+                spec.memory_mb, None, charged=self.home_group.memory_bytes()))
             self.oom_kills_seen = self.home_group.memory_events().get("oom_kill", 0)
             return self.home_group, False
         self.spawned += 1
@@ -369,6 +374,11 @@ def _cgroup_tree() -> tuple[cgroups.CgroupTree | None, str]:
     except OSError:
         pass
     return tree, ""
+
+
+#: what a worker's own copies of the warm parent's pages may take beyond ``memory_mb`` (its
+#: address-space limit does not count them: they were mapped before it was set)
+COPIED_PAGES_BYTES = 64 * 2**20
 
 
 class _Terminated(BaseException):

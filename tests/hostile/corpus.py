@@ -197,14 +197,18 @@ libc = ctypes.CDLL(None, use_errno=True)
 KEY = 0x44470021
 
 
+QUEUE = b"/dlgrade-left-for-later"
+
+
 def attack():
     created = 0o1666  # IPC_CREAT, readable and writable by every uid
     return [libc.shmget(KEY, 4096, created), libc.msgget(KEY, created),
-            libc.semget(KEY, 1, created)]
+            libc.semget(KEY, 1, created), libc.mq_open(QUEUE, 0o102, 0o666, None)]  # O_CREAT|O_RDWR
 
 
 def check():
-    return [libc.shmget(KEY, 0, 0) >= 0, libc.msgget(KEY, 0) >= 0, libc.semget(KEY, 0, 0) >= 0]
+    return [libc.shmget(KEY, 0, 0) >= 0, libc.msgget(KEY, 0) >= 0, libc.semget(KEY, 0, 0) >= 0,
+            libc.mq_open(QUEUE, 0o2, 0, None) >= 0]
 '''
 
 ADD_KEY = '''
@@ -516,8 +520,9 @@ CASES: list[Case] = [
                                                      or "rejected" in out),
          needs=any_of(P.VALUE_CODEC)),
     # --- channels between submissions, and interference with other jobs (issue 21)
-    Case("sysv-ipc-left-for-later", "channel", "the next worker finds no SysV object",
-         source=SYSV_IPC, verify=lambda out: isinstance(out, list), after=[False, False, False],
+    Case("sysv-ipc-left-for-later", "channel",
+         "the next worker finds no SysV object or POSIX message queue",
+         source=SYSV_IPC, verify=lambda out: isinstance(out, list), after=[False] * 4,
          needs=any_of(P.IPC_NAMESPACE, P.SYSCALL_FILTER, P.UNPRIVILEGED_UID)),
     Case("keyring-left-for-later", "channel", "refused: no kernel keyring",
          source=ADD_KEY, verify=lambda out: out == "refused",
