@@ -30,16 +30,22 @@ REPO = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="module")
 def fresh_backend():
-    """Numpy workers, a fresh one per test."""
-    backend = SpawnBackend(with_torch=False, reuse=False)
+    """Numpy workers, a fresh one per test. Without the syscall filter, as on macOS and
+    Windows (where the spawn worker is the default): their processes may start others, which
+    the tree kill must then find."""
+    backend = SpawnBackend(with_torch=False, reuse=False, exclude=NO_FILTER)
     yield backend
     backend.close()
 
 
+NO_FILTER = frozenset({P.SYSCALL_FILTER})
+
+
 @pytest.fixture(scope="module")
 def reused_backend():
-    """Numpy workers, one reused across the tests of a submission (the default)."""
-    backend = SpawnBackend(with_torch=False)
+    """Numpy workers, one reused across the tests of a submission (the default); without the
+    syscall filter, as above."""
+    backend = SpawnBackend(with_torch=False, exclude=NO_FILTER)
     yield backend
     backend.close()
 

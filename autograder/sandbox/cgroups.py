@@ -232,9 +232,11 @@ def _v2_controllers(folder: Path) -> set[str]:
 class WorkerCgroup:
     """One worker's cgroup: v2 one folder, v1 one folder per hierarchy (``folders``)."""
 
-    def __init__(self, version: int, folders: Mapping[str, Path]) -> None:
+    def __init__(self, version: int, folders: Mapping[str, Path],
+                 limits: WorkerLimits | None = None) -> None:
         self.version = version
         self.folders = dict(folders)  # controller ('' for v2) -> folder
+        self.limits = limits  # as last written
 
     def enter(self) -> None:
         """Move the calling process in (in the fresh worker, while it is still root)."""
@@ -248,6 +250,16 @@ class WorkerCgroup:
     def pids(self) -> list[int]:
         """The processes now in it (zombies excluded)."""
         return sorted(_members(self.folders.values()))
+
+    def oom_kills(self) -> int:
+        """How many of its processes the out-of-memory killer has killed so far."""
+        if self.version == 2:
+            return _key_values(self.folders[""] / "memory.events").get("oom_kill", 0)
+        return _key_values(self.folders["memory"] / "memory.oom_control").get("oom_kill", 0)
+
+    def only(self, pid: int) -> bool:
+        """Whether ``pid`` is the only process in it (one hierarchy read: all hold the same)."""
+        return _members([self.folders["" if self.version == 2 else "memory"]]) == {pid}
 
     def memory_bytes(self) -> int:
         """The memory (bytes) charged to it now."""
@@ -441,7 +453,7 @@ class CgroupTree:
             else:
                 _configure_v1(folders, self.folders, limits)
             undo.pop_all()
-        self._workers[name] = WorkerCgroup(self.version, folders)
+        self._workers[name] = WorkerCgroup(self.version, folders, limits)
         return self._workers[name]
 
     def sweep_stale(self) -> int:
@@ -462,12 +474,16 @@ class CgroupTree:
         return removed
 
     def configure(self, worker: WorkerCgroup, limits: WorkerLimits) -> None:
-        """Set ``worker``'s limits again (e.g. for a group made before its limits were known)."""
+        """Set ``worker``'s limits again (e.g. for a group made before its limits were known);
+        nothing is written when they are the ones it has."""
+        if worker.limits == limits:
+            return
         self._check_wanted(limits)
         if self.version == 2:
             _configure_v2(worker.folders[""], self.folders[""], limits)
         else:
             _configure_v1(worker.folders, self.folders, limits)
+        worker.limits = limits
 
     def return_home(self) -> None:
         """Move the calling process back to where it was when the tree was made (after it

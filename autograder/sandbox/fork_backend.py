@@ -20,6 +20,11 @@ from autograder.sandbox.control import recv_control, send_control
 from autograder.sandbox.environment import worker_environment
 from autograder.sandbox.limits import WorkerSpec
 
+#: seconds the warm parent has to answer a control request (it only forks, kills and waits;
+#: one that does not answer is stuck: it is killed and replaced) and to start (imports torch)
+CONTROL_TIMEOUT = 60.0
+START_TIMEOUT = 300.0
+
 
 class WarmParent:
     """The trusted grader's link to one zygote process (the fork backend). Thread-safe."""
@@ -58,14 +63,27 @@ class WarmParent:
             self._start()
 
     def _ask(self, request: dict, fds: list[int] | None = None) -> dict:
-        send_control(self.control, request, fds)
-        reply, _ = recv_control(self.control)
+        """Send a control request and wait (``CONTROL_TIMEOUT`` at most) for the reply; a warm
+        parent that does not answer in time is killed (the next request starts a new one)."""
+        self.control.settimeout(CONTROL_TIMEOUT)
+        try:
+            send_control(self.control, request, fds)
+            reply, _ = recv_control(self.control)
+        except TimeoutError:
+            self.process.kill()
+            self.process.wait()  # so that the next request sees it dead and starts another
+            raise
         return reply
 
     def _ready(self) -> dict:
         if self._info is None:
+            self.control.settimeout(START_TIMEOUT)
             try:
                 self._info, _ = recv_control(self.control)
+            except TimeoutError as exc:
+                self.process.kill()
+                raise RuntimeError(f"the sandbox's warm parent did not start within "
+                                   f"{START_TIMEOUT:.0f} s") from exc
             except (EOFError, ConnectionError) as exc:
                 raise RuntimeError("the sandbox's warm parent failed to start") from exc
         return self._info
@@ -94,8 +112,11 @@ class WarmParent:
             with self.lock:
                 self._restart_if_dead()
                 self._ready()
-                reply = self._ask({"op": "spawn", "spec": spec.to_wire()},
-                                  [theirs.fileno(), out_w])
+                try:
+                    reply = self._ask({"op": "spawn", "spec": spec.to_wire()},
+                                      [theirs.fileno(), out_w])
+                except OSError as exc:  # it died or hung (and was killed): a platform problem
+                    reply = {"error": f"the warm parent did not answer ({exc})"}
         finally:
             theirs.close()
             os.close(out_w)

@@ -679,8 +679,8 @@ def _run_trial(spec: WorkerSpec, exclude: frozenset[str], copy_parent: str | Non
     return list(active), problem
 
 
-def probe_plan(uid: int | None, copy_parent: str | None,
-               in_cgroup: bool = False) -> tuple[frozenset[str], list[str]]:
+def probe_plan(uid: int | None, copy_parent: str | None, in_cgroup: bool = False,
+               exclude: frozenset[str] = frozenset()) -> tuple[frozenset[str], list[str]]:
     """Which protections workers get here, found by trial workers (forked, then discarded).
 
     Returns the plan and notes on what was given up and why (e.g. an unprivileged uid
@@ -691,7 +691,6 @@ def probe_plan(uid: int | None, copy_parent: str | None,
         with open(os.path.join(scratch, "probe.txt"), "w") as fh:
             fh.write("probe")
         spec = WorkerSpec(submission_dir=scratch, modules=[], uid=uid)
-        exclude: frozenset[str] = frozenset()
         for give_up in (P.UNPRIVILEGED_UID, P.LANDLOCK_FS, P.MOUNT_NAMESPACE):
             active, problem = _run_trial(spec, exclude, copy_parent, in_cgroup)
             if copy_parent and uid is not None:

@@ -105,7 +105,10 @@ class SpawnBackend:
 
     kind = "spawn"
 
-    def __init__(self, with_torch: bool = True, reuse: bool = True, spares: int | None = None):
+    def __init__(self, with_torch: bool = True, reuse: bool = True, spares: int | None = None,
+                 exclude: frozenset[str] = frozenset()):
+        """``exclude``: protections its workers go without even where the machine has them
+        (a test that runs workers on Linux as they run on macOS, with no syscall filter)."""
         self.with_torch = with_torch
         self.reuse = reuse
         self.spares = (1 if self.reuse else 2) if spares is None else spares
@@ -119,7 +122,7 @@ class SpawnBackend:
         self._plan_lock = threading.Lock()
         self._trial: tuple[_Process, str] | None = None
         if sys.platform.startswith("linux") and hasattr(os, "fork"):
-            self._plan = limits.probe_plan(None, None)  # before this starts any thread
+            self._plan = limits.probe_plan(None, None, exclude=exclude)  # before any thread
         else:
             self._trial = self._start_trial()
         self._discards: queue.SimpleQueue[_Process | None] = queue.SimpleQueue()

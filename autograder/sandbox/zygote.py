@@ -257,11 +257,11 @@ class Zygote:
         # free: no live worker in it, and nothing left of the last one (still dying)
         home_free = self.home_group is not None and not any(
             g is self.home_group for g in self.worker_cgroups.values()) and (
-            self.home_group.pids() == [os.getpid()])
+            self.home_group.only(os.getpid()))
         if home_free:
+            charged = -(-self.home_group.memory_bytes() // CHARGE_STEP) * CHARGE_STEP
             self.cgroups.configure(self.home_group, self._worker_limits(
-                spec.memory_mb, None, charged=self.home_group.memory_bytes()))
-            self.oom_kills_seen = self.home_group.memory_events().get("oom_kill", 0)
+                spec.memory_mb, None, charged=charged))
             return self.home_group, False
         self.spawned += 1
         own = self._worker_limits(spec.memory_mb, spec.max_processes)
@@ -280,8 +280,10 @@ class Zygote:
         if group is not None:
             home = group is self.home_group
             try:
-                kills = group.memory_events().get("oom_kill", 0)
+                kills = group.oom_kills()
                 out_of_memory = kills > (self.oom_kills_seen if home else 0)
+                if home:
+                    self.oom_kills_seen = kills
                 if uid is None and not home:  # no uid to sweep: the group knows the rest
                     group.signal_all()
             except OSError:
@@ -379,6 +381,8 @@ def _cgroup_tree() -> tuple[cgroups.CgroupTree | None, str]:
 #: what a worker's own copies of the warm parent's pages may take beyond ``memory_mb`` (its
 #: address-space limit does not count them: they were mapped before it was set)
 COPIED_PAGES_BYTES = 64 * 2**20
+#: the home group's charge is rounded up to this, so its limit is rarely rewritten
+CHARGE_STEP = 32 * 2**20
 
 
 class _Terminated(BaseException):

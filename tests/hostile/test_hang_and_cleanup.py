@@ -145,3 +145,30 @@ def test_nothing_a_worker_started_outlives_a_killed_grader(tmp_path, how):
             os.kill(pid, signal.SIGKILL)
         if grader.poll() is None:
             grader.kill()
+
+
+def test_a_warm_parent_that_stops_answering_is_replaced(monkeypatch, tmp_path):
+    """The grader's control requests have a deadline too: a stuck warm parent (stopped here)
+    is killed, the request fails as a platform problem, and the next one gets a new parent."""
+    from autograder.sandbox import fork_backend
+    from autograder.sandbox.limits import WorkerSpec
+
+    monkeypatch.setattr(fork_backend, "CONTROL_TIMEOUT", 2.0)
+    folder = tmp_path / "submission"
+    folder.mkdir()
+    (folder / "mini.py").write_text(HONEST_MINI)
+    spec = WorkerSpec(submission_dir=str(folder), modules=["mini"])
+    with fork_backend.WarmParent(with_torch=False) as parent:
+        parent.spawn(spec).close()
+        stuck = parent.process.pid
+        os.kill(stuck, signal.SIGSTOP)
+        t0 = time.monotonic()
+        with pytest.raises(RuntimeError, match="did not answer"):
+            parent.spawn(spec)
+        assert time.monotonic() - t0 < 5
+        conn = parent.spawn(spec)  # a new warm parent
+        try:
+            assert parent.process.pid != stuck
+            conn.request({"op": "seed", "seed": 1}, "seed")  # it answers
+        finally:
+            conn.close()
