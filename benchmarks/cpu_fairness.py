@@ -3,9 +3,10 @@
 Run:  .venv/bin/python benchmarks/cpu_fairness.py [--rounds 5] [--assignment 02-feedforward]
 
 Each round runs ``dlgrade grade-batch ASSIGNMENT FOLDER --jobs 2 --force`` over two
-submissions: the reference solution (honest) and the reference with a module that, in every
-worker, starts 15 children that each try to move onto every CPU (``sched_setaffinity``),
-start a session of their own (``setsid``, a scheduler autogroup each) and spin. On 2 CPUs
+submissions: the reference solution (honest) and the reference whose ``train_digits`` (the
+long test, which both jobs reach at about the same time) first starts 15 children that each
+try to move onto every CPU (``sched_setaffinity``), start a session of their own
+(``setsid``, a scheduler autogroup each) and spin. On 2 CPUs
 with ``--jobs 2``, each job is pinned to one CPU. Prints both scores, the honest one's
 failed tests, the protections in force and the round's time; asserts nothing.
 
@@ -29,11 +30,13 @@ REPO = Path(__file__).resolve().parents[1]
 DLGRADE = [sys.executable, "-m", "autograder.cli"]
 
 STARVER = '''
+
 import os as _os
 import time as _time
 
 
-def _starve(children=15, seconds=120):
+def _starve(children=15, seconds=60):
+    """Children that leave for every CPU in sessions of their own, and spin."""
     for _ in range(children):
         try:
             if _os.fork() == 0:
@@ -51,7 +54,12 @@ def _starve(children=15, seconds=120):
             return
 
 
-_starve()
+_honest_train_digits = train_digits
+
+
+def train_digits(*args, **kwargs):  # the long test: starve the other job while it runs
+    _starve()
+    return _honest_train_digits(*args, **kwargs)
 '''
 
 
@@ -61,12 +69,14 @@ def build(assignment: str, folder: Path) -> None:
     for student in ("honest", "starver"):
         shutil.copytree(reference, folder / student,
                         ignore=shutil.ignore_patterns("__pycache__"))
-    first = sorted((folder / "starver").glob("*.py"))[0]
-    first.write_text(first.read_text() + STARVER)
+    target = next(p for p in sorted((folder / "starver").glob("*.py"))
+                  if "def train_digits" in p.read_text())
+    target.write_text(target.read_text() + STARVER)
 
 
-def scores(db: Path, assignment: str) -> dict[str, tuple[float, list[str], list[str]]]:
-    """student -> (score, failed tests, protections) from the gradebook's latest rows."""
+def scores(db: Path, assignment: str) -> dict[str, tuple[float, list[str], list[str], float]]:
+    """student -> (score, failed tests, protections, seconds of its longest test) from the
+    gradebook's latest rows."""
     found = {}
     with sqlite3.connect(db) as conn:
         rows = conn.execute("SELECT student, results_json FROM results WHERE assignment = ? "
@@ -75,7 +85,9 @@ def scores(db: Path, assignment: str) -> dict[str, tuple[float, list[str], list[
         results = json.loads(text or "{}")
         failed = [t["name"].split("::")[-1] for t in results.get("tests", [])
                   if t.get("status") != "passed"]
-        found[student] = (results.get("score"), failed, results.get("protections", []))
+        longest = max((t.get("extra_data", {}).get("duration") or 0.0
+                       for t in results.get("tests", [])), default=0.0)
+        found[student] = (results.get("score"), failed, results.get("protections", []), longest)
     return found
 
 
@@ -99,8 +111,8 @@ def main() -> None:
                 continue
             found = scores(db, args.assignment)
             honest, starver = found.get("honest"), found.get("starver")
-            print(f"round {round_}: honest {honest[0]} (failed: {honest[1] or 'none'}), "
-                  f"starver {starver[0]}, {seconds:.0f} s")
+            print(f"round {round_}: honest {honest[0]} (failed: {honest[1] or 'none'}; its "
+                  f"longest test {honest[3]:.1f} s), starver {starver[0]}, batch {seconds:.0f} s")
         print("in force:", ", ".join(honest[2]) if honest else "?")
 
 
