@@ -175,8 +175,8 @@ def test_check_as_a_non_root_student_still_confines(tmp_path):
         ["unshare", "--user", "--map-user=1000", "--map-group=1000", *DLGRADE, "check", "90"],
         capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300)
     assert result.returncode == 0, result.stderr
-    assert "note: protections off here: mount-namespace, private-scratch, unprivileged-uid" \
-        in result.stderr
+    assert ("note: protections off here: worker-cgroup, mount-namespace, own-processes-only, "
+            "private-scratch, unprivileged-uid") in result.stderr
     in_force = result.stdout.split("in force:")[1].split(";")[0]
     # a user namespace of the worker's own gives it an empty network namespace, unprivileged
     assert "landlock-fs" in in_force and "network-namespace" in in_force

@@ -577,7 +577,10 @@ def confine(spec: WorkerSpec, plan: frozenset[str] | None = None,
         if not network_later and not filter_coming:
             attempt(P.IPC_NAMESPACE, lambda: _unshare(CLONE_NEWIPC))
         if attempt(P.MOUNT_NAMESPACE, mount_namespace):
-            attempt(P.PROCESSES_HIDDEN, _hide_other_processes)
+            # hidepid hides nothing from root (CAP_SYS_PTRACE): only for a worker that drops
+            if spec.uid is not None and P.UNPRIVILEGED_UID not in exclude and (
+                    plan is None or P.UNPRIVILEGED_UID in plan):
+                attempt(P.PROCESSES_HIDDEN, _hide_other_processes)
             if spec.uid is not None:
                 def private_scratch() -> None:
                     _expose_for_others(read_paths + [scratch])
