@@ -353,13 +353,3 @@ def find_course_root(start: Path | None = None) -> Path:
     if (source_tree / "assignments").is_dir():
         return source_tree
     raise UsageError("no course found: run inside a course folder or set DLGRADE_COURSE")
-
-
-def load_assignment(path: Path) -> Assignment:
-    """Load an assignment from its folder (``assignments/<id>``), inside its course."""
-    path = Path(path).resolve()
-    toml_path = path / "assignment.toml" if path.is_dir() else path
-    course_root = toml_path.parent.parent.parent
-    course = load_course(course_root) if (course_root / "solutions").exists() or (
-        course_root / "course.toml").exists() else None
-    return parse_assignment(toml_path, course)

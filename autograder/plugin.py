@@ -115,7 +115,6 @@ class GradingPlugin:
         self.results: dict[str, TestResult] = {}
         self.order: list[str] = []
         self.collection_errors: list[str] = []
-        self.grader_errors: list[str] = []
 
     # ---------------------------------------------------------------- naming
     def _name(self, item: pytest.Item) -> str:
@@ -194,8 +193,6 @@ class GradingPlugin:
         if call.excinfo is not None and not result.reason:
             exc = call.excinfo.value
             hidden = result.visibility != VISIBLE
-            if call.when == "teardown" and not isinstance(exc, SubmissionError):
-                self.grader_errors.append(f"{result.name}: teardown failed: {exc!r}")
             result.reason, details = failure_reason(exc, hidden)
             output = _captured_submission_output(item)
             result.output = "\n".join(p for p in (details, output) if p)

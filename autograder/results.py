@@ -136,9 +136,6 @@ class GradeResult:
                 return t
         raise KeyError(name)
 
-    def failed_names(self) -> list[str]:
-        return [t.name for t in self.tests if not t.passed]
-
     def to_json(self) -> dict[str, Any]:
         bound_tests(self.tests)  # tests may have been added or changed since construction
         return {

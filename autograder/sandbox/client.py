@@ -81,10 +81,6 @@ class Handle:
             raise SubmissionError(f"{self._label} could not be iterated")
         return iter(items)
 
-    def remote_repr(self) -> str:
-        """``repr()`` of the object, computed in the worker (bounded to 2000 characters)."""
-        return self._req("repr", f"repr({self._label})")
-
     def remote_type(self) -> str:
         """The qualified type name of the object, e.g. ``"mlp.MLP"``."""
         return self._req("isinstance_of", f"type({self._label})")

@@ -157,10 +157,3 @@ class Receiver:
         while filled < length:
             filled += self._recv_into(body_view[filled:], deadline)
         return codec.decode(body, on_handle, self.limits)
-
-
-def recv_message(sock: socket.socket, deadline: float | None = None, on_handle=None,
-                 limits: codec.Limits = codec.DEFAULT_LIMITS,
-                 max_bytes: int = MAX_MESSAGE_BYTES) -> Any:
-    """Read one framed message (a one-off ``Receiver``; use a ``Receiver`` for many)."""
-    return Receiver(sock, limits, max_bytes).receive(deadline, on_handle)

@@ -123,11 +123,6 @@ class Dispatcher:
         last = frames[-1]
         return f" (called in {os.path.relpath(last.filename, self.root)}, line {last.lineno})"
 
-    # -- values ------------------------------------------------------------------------------
-    def export(self, value: Any) -> Any:
-        """Values go out as-is; the codec turns unknown objects into handles via ``store``."""
-        return value
-
     # -- ops ---------------------------------------------------------------------------------
     def op_ping(self, request: dict) -> str:
         return "pong"
@@ -186,10 +181,6 @@ class Dispatcher:
     def op_call(self, request: dict) -> Any:
         return request["target"](*request.get("args", ()), **request.get("kwargs", {}))
 
-    def op_callmethod(self, request: dict) -> Any:
-        method = self._getattr(request["target"], request["name"])
-        return method(*request.get("args", ()), **request.get("kwargs", {}))
-
     def op_getitem(self, request: dict) -> Any:
         return request["target"][request["key"]]
 
@@ -202,9 +193,6 @@ class Dispatcher:
     def op_list(self, request: dict) -> list:
         return list(request["target"])
 
-    def op_repr(self, request: dict) -> str:
-        return repr(request["target"])[:2000]
-
     def op_seed(self, request: dict) -> None:
         """Reseed the worker's random generators (Python, numpy, torch)."""
         from autograder.sandbox.seeding import seed_everything
@@ -215,10 +203,6 @@ class Dispatcher:
         """The qualified type name of the target, e.g. ``"mlp.MLP"``."""
         cls = type(request["target"])
         return f"{cls.__module__}.{cls.__qualname__}"
-
-    def op_release(self, request: dict) -> None:
-        for hid in request["ids"]:
-            self.handles.pop(hid, None)
 
     def op_probe(self, request: dict) -> dict:
         from autograder.sandbox.probe import autograd_probe
