@@ -29,7 +29,9 @@ from autograder.sandbox import protections
 
 @dataclass(frozen=True)
 class Limits:
-    """Resource limits for the submission's code. Seconds and MiB.
+    """An assignment's resource limits for the submission's code (its ``[limits]``), s and MiB.
+
+    Not the codec's size bounds per message: those are ``sandbox.codec.CodecLimits``.
 
     ``run_budget`` bounds a whole sandboxed grading run (wall clock, from the start): a
     test's calls get at most what is left of it, and once it is spent the remaining tests

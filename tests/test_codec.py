@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from autograder.sandbox import codec
-from autograder.sandbox.codec import CodecError, HandleRef, Limits
+from autograder.sandbox.codec import CodecError, CodecLimits, HandleRef
 
 
 def roundtrip(value, **kwargs):
@@ -122,7 +122,7 @@ def _array_payload(dtype_id, shape, nbytes, data=b""):
 ])
 def test_hostile_payloads_are_rejected_cleanly(payload, message):
     with pytest.raises(CodecError, match=message):
-        codec.decode(bytearray(payload), limits=Limits(max_items=10_000))
+        codec.decode(bytearray(payload), limits=CodecLimits(max_items=10_000))
 
 
 def test_big_array_is_not_copied_on_encode():

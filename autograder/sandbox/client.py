@@ -31,8 +31,8 @@ if TYPE_CHECKING:
     from autograder.sandbox.backend import WorkerBackend
 
 # What a worker may send back in one reply.
-REPLY_LIMITS = codec.Limits(max_depth=100, max_items=1_000_000, max_str_bytes=16 * 2**20,
-                            max_array_bytes=1 * 2**30)
+REPLY_LIMITS = codec.CodecLimits(max_depth=100, max_items=1_000_000, max_str_bytes=16 * 2**20,
+                                 max_array_bytes=1 * 2**30)
 
 
 class Handle:

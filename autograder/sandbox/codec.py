@@ -16,7 +16,7 @@ Wire format (little-endian), one tag byte then a payload:
     p torch tensor (same as ndarray, dtype id from the torch table)
     h handle (u64 id)
 
-Bounds (``Limits``) are checked while decoding, before any allocation that
+Bounds (``CodecLimits``) are checked while decoding, before any allocation that
 depends on the payload: nesting depth, container items, string/bytes length,
 array elements and total size.
 """
@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["CodecError", "Limits", "HandleRef", "encode", "decode"]
+__all__ = ["CodecError", "CodecLimits", "HandleRef", "encode", "decode"]
 
 
 class CodecError(ValueError):
@@ -40,8 +40,11 @@ class CodecError(ValueError):
 
 
 @dataclass(frozen=True)
-class Limits:
-    """Upper bounds applied to every decoded payload."""
+class CodecLimits:
+    """The codec's size bounds, applied to every decoded payload (bytes, items, levels).
+
+    Not an assignment's resource limits for the submission: those are ``config.Limits``.
+    """
 
     max_depth: int = 100
     max_items: int = 1_000_000  # container entries in one message, all containers together
@@ -50,7 +53,7 @@ class Limits:
     max_ndim: int = 16
 
 
-DEFAULT_LIMITS = Limits()
+DEFAULT_LIMITS = CodecLimits()
 
 
 @dataclass(frozen=True)
@@ -237,7 +240,7 @@ def _encode_raw(tag: bytes, dtype_id: int, shape: tuple, arr: np.ndarray, out: l
 def decode(
     buf: bytes | bytearray | memoryview,
     on_handle: Callable[[int], Any] | None = None,
-    limits: Limits = DEFAULT_LIMITS,
+    limits: CodecLimits = DEFAULT_LIMITS,
 ) -> Any:
     """Decode one value from ``buf``; the whole buffer must be consumed.
 
@@ -259,7 +262,7 @@ _TAG_s, _TAG_b, _TAG_l, _TAG_t, _TAG_d, _TAG_a, _TAG_p, _TAG_h = (ord(c) for c i
 class _Decoder:
     """A recursive-descent decoder over one buffer; every read is bounds-checked."""
 
-    def __init__(self, buf: memoryview, on_handle, limits: Limits):
+    def __init__(self, buf: memoryview, on_handle, limits: CodecLimits):
         self.buf = buf
         self.end = len(buf)
         self.pos = 0

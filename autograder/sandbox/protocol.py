@@ -91,7 +91,7 @@ def _send_all(sock: socket.socket, data, deadline: float | None) -> None:
 class Receiver:
     """Reads framed messages from one socket, with an optional deadline per message."""
 
-    def __init__(self, sock: socket.socket, limits: codec.Limits = codec.DEFAULT_LIMITS,
+    def __init__(self, sock: socket.socket, limits: codec.CodecLimits = codec.DEFAULT_LIMITS,
                  max_bytes: int = MAX_MESSAGE_BYTES, deadlines: bool = True):
         """``deadlines=False`` (the worker's side) blocks in ``recv`` without polling."""
         self.sock = sock

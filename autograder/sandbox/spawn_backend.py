@@ -65,8 +65,8 @@ START_TIMEOUT = 180.0  # seconds for a worker to start: Python, numpy, torch on 
 RESET_TIMEOUT = 30.0  # seconds for a reused worker to reset between tests
 HELLO_TIMEOUT = 10.0  # seconds for a connection to present its token
 MAX_IDLE = 2  # reused workers kept between tests, least recently used dropped first
-CONTROL_LIMITS = codec.Limits(max_depth=10, max_items=10_000, max_str_bytes=1 << 16,
-                              max_array_bytes=0)
+CONTROL_LIMITS = codec.CodecLimits(max_depth=10, max_items=10_000, max_str_bytes=1 << 16,
+                                   max_array_bytes=0)
 PRELOAD_OUTPUT = 64 * 1024  # bytes of a spare's start-up output kept for a failure message
 
 
