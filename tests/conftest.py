@@ -22,6 +22,8 @@ FIXTURE_COURSE = REPO / "tests" / "fixtures" / "course"
 # secret file; `dlgrade validate --secrets N` is what checks the graders under other secrets.
 os.environ.setdefault(ENV_VAR, "dlgrade's own test suite")
 
+# $DLGRADE_STRICT_SKIPS=1 (set by .ci/run) turns every skip into a failure.
+pytest_plugins = ["tests.strict_skips"]
 
 
 @pytest.fixture(scope="session")
