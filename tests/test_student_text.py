@@ -14,7 +14,6 @@ import io
 import json
 import re
 import sqlite3
-import time
 from datetime import UTC, datetime
 from xml.etree import ElementTree as ET
 
@@ -87,11 +86,10 @@ def test_long_text_is_cut_to_the_limit_with_a_marker():
     assert st.clean("x" * 8000, 8000) == "x" * 8000  # exactly the limit: untouched
 
 
-def test_16_mib_of_control_characters_costs_milliseconds_and_leaves_the_marker():
-    start = time.perf_counter()
+def test_16_mib_of_control_characters_leaves_only_the_marker():
+    # what it costs: benchmarks/student_text_cost.py
     out = st.clean(CONTROLS_16MIB, st.OUTPUT_MAX)
     line = st.clean_line(CONTROLS_16MIB, st.REASON_MAX)
-    assert time.perf_counter() - start < 0.5
     # only 4 * limit + 64 characters are looked at; the rest is counted as cut
     assert out == f"… [{MIB16 - (4 * st.OUTPUT_MAX + 64)} characters cut]"
     assert line == f"… [{MIB16 - (4 * st.REASON_MAX + 64)} characters cut]"
@@ -344,10 +342,9 @@ def test_class_report_and_exports_are_clean(hostile_grades):
     assert canvas[4][:2] == ["New bad \ufffd text <script>alert('x')</script>", "new"]
 
 
-def test_old_gradebook_row_is_read_in_bounded_time(hostile_book):
-    start = time.perf_counter()
+def test_old_gradebook_row_is_read_clean(hostile_book):
+    # what it costs: benchmarks/student_text_cost.py
     assert_safe(json.dumps(hostile_book.latest_for("old", "90-mini").results))
-    assert time.perf_counter() - start < 10
 
 
 def test_sqlite_of_the_cleaned_row_is_sound(hostile_book):
