@@ -77,11 +77,11 @@ def test_platform_imports_have_no_cycle():
 
 
 def test_the_sandbox_does_not_reach_into_the_warm_parent():
-    """Only the fork backend's own modules import the zygote (issue 20: worker, client,
+    """Only the fork backend's own modules import the warm parent (issue 20: worker, client,
     session and the plugin used to import it for seeding and control helpers)."""
     graph = import_graph()
-    users = {name for name, deps in graph.items() if "autograder.sandbox.zygote" in deps}
-    assert users <= {"autograder.sandbox.zygote_start"}
+    users = {name for name, deps in graph.items() if "autograder.sandbox.warm_parent" in deps}
+    assert users == {"autograder.sandbox.warm_parent_start"}
 
 
 def test_every_module_is_in_the_architecture_table():

@@ -62,7 +62,7 @@ def test_python_m_build_makes_a_wheel_and_an_sdist(tmp_path):
     torch = [line for line in meta.splitlines() if line.startswith("Requires-Dist: torch")]
     assert len(torch) == 1 and torch[0].endswith('; extra == "torch"'), torch
     assert "Provides-Extra: torch" in meta
-    assert {"autograder/cli.py", "autograder/sandbox/zygote.py",
+    assert {"autograder/cli.py", "autograder/sandbox/warm_parent.py",
             "autograder/packaging/install.py"} <= set(names)
 
 

@@ -438,7 +438,7 @@ def test_gradescope_zip_holds_the_wheel_setup_installs(gradescope_02, tmp_path):
         zf.extract(wheel, tmp_path)
     assert f"-m pip install ./{wheel}" in install
     with zipfile.ZipFile(tmp_path / wheel) as zf:
-        assert "autograder/sandbox/zygote.py" in zf.namelist()
+        assert "autograder/sandbox/warm_parent.py" in zf.namelist()
 
 
 def test_gradescope_reference_scores_full_marks_on_time(gradescope_02, tmp_path):

@@ -402,7 +402,7 @@ def test_worker_rngs_are_seeded_per_test_and_single_threaded(make_submission):
 
 
 def test_uid_locks_are_exclusive_across_warm_parents(tmp_path):
-    from autograder.sandbox.zygote import UidPool
+    from autograder.sandbox.warm_parent import UidPool
 
     first, second = UidPool(str(tmp_path)), UidPool(str(tmp_path))
     second.next = first.next  # both would start at the same slot
@@ -421,7 +421,7 @@ def test_uid_locks_are_exclusive_across_warm_parents(tmp_path):
 
 def test_an_abandoned_uid_stays_dirty_for_its_next_owner(tmp_path):
     """A uid whose processes could not be confirmed dead is given up, not released."""
-    from autograder.sandbox.zygote import UidPool
+    from autograder.sandbox.warm_parent import UidPool
 
     pool = UidPool(str(tmp_path))
     uid, _ = pool.acquire()

@@ -12,7 +12,7 @@ forks* together, and a process cannot leave it without privileges the worker dro
 - cpuset: the CPUs the worker may run on (``sched_setaffinity`` cannot leave them);
 - cpu: a quota of CPU time per period, however many processes or sessions share it.
 
-The warm parent (``zygote.py``) makes one ``CgroupTree`` below its own cgroup and one
+The warm parent (``warm_parent.py``) makes one ``CgroupTree`` below its own cgroup and one
 ``WorkerCgroup`` per worker; the forked worker calls ``enter()`` while still root.
 The host's or container's own limits still apply above the tree. Memory the worker
 shares with the warm parent (pages it inherited by fork) stays charged to the parent;

@@ -1,7 +1,7 @@
 """The fork backend's control channel: one codec message per SOCK_SEQPACKET datagram.
 
 File descriptors (a worker's channel and output pipe) travel with SCM_RIGHTS. Used by
-the warm parent (``zygote``) and its trusted side (``fork_backend.WarmParent``).
+the warm parent (``warm_parent``) and its trusted side (``fork_backend.WarmParent``).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The fork worker backend (Linux): a warm parent that has loaded numpy/torch forks each worker.
 
-``WarmParent`` starts ``python -m autograder.sandbox.zygote_start`` once with a scrubbed
+``WarmParent`` starts ``python -m autograder.sandbox.warm_parent_start`` once with a scrubbed
 environment and asks it, over a SOCK_SEQPACKET control socket, to fork, reap and
 release workers. Each worker is a ``client.WorkerConnection``.
 """
@@ -27,7 +27,7 @@ START_TIMEOUT = 300.0
 
 
 class WarmParent:
-    """The trusted grader's link to one zygote process (the fork backend). Thread-safe."""
+    """The trusted grader's link to one warm parent process (the fork backend). Thread-safe."""
 
     kind = "fork"
 
@@ -44,7 +44,7 @@ class WarmParent:
         # The kernel's parent-death signal follows the thread that started the child: only
         # a warm parent started from the main thread can safely die with the grader.
         grader = os.getpid() if threading.current_thread() is threading.main_thread() else 0
-        args = [sys.executable, "-m", "autograder.sandbox.zygote_start", str(theirs.fileno()),
+        args = [sys.executable, "-m", "autograder.sandbox.warm_parent_start", str(theirs.fileno()),
                 "torch" if self.with_torch else "notorch", str(grader)]
         self.process = subprocess.Popen(
             args, pass_fds=[theirs.fileno()], env=env, cwd="/",

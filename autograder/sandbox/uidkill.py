@@ -23,7 +23,7 @@ The helper is also the guardian of the warm parent's uids: when the warm parent 
 (``sweep_abandoned_uids``) before it exits, so nothing a worker started outlives a
 killed grader.
 
-Only the standard library is imported here: ``zygote_start`` starts the helper
+Only the standard library is imported here: ``warm_parent_start`` starts the helper
 before numpy is imported, so it stays a few MB.
 """
 
@@ -165,7 +165,7 @@ def _kill_all_of_uid(uid: int) -> None:
     """kill(-1) as ``uid`` (real and effective), then back to root (kept as the saved uid).
 
     If taking root back fails, this process must not go on: it exits, and the
-    zygote replaces it.
+    warm parent replaces it.
     """
     os.setresuid(uid, uid, 0)
     try:

@@ -1,6 +1,6 @@
-"""The warm parent ("zygote"): a clean Python that has imported numpy and torch and forks workers.
+"""The warm parent: a clean Python that has imported numpy and torch and forks workers.
 
-It is started by the trusted grader with ``python -m autograder.sandbox.zygote_start FD``
+It is started by the trusted grader with ``python -m autograder.sandbox.warm_parent_start FD``
 and a scrubbed environment, so it never holds grader state, test code or
 solutions: a worker forked from it inherits nothing worth stealing.
 
@@ -34,7 +34,10 @@ from autograder.sandbox.seeding import seed_everything
 from autograder.sandbox.uidkill import UidKiller, sweep_abandoned_uids, uid_lock_dir
 
 
-class Zygote:
+class WarmParentServer:
+    """The warm parent process's side of the control socket (``fork_backend.WarmParent`` is
+    the grader's): forks, confines, reaps and releases workers on request."""
+
     def __init__(self, control: socket.socket, killer: UidKiller):
         self.control = control
         self.killer = killer
@@ -177,7 +180,7 @@ class Zygote:
             self.ban_plans[key] = banned.plan(spec.banned, spec.banned_per_file)
         ban_plan = self.ban_plans[key]
         alone = not self.workers  # no other live worker: this one may share our network namespace
-        zygote_pid = os.getpid()
+        warm_parent_pid = os.getpid()
         try:
             group, move = self._worker_cgroup(spec)
         except OSError as exc:
@@ -200,7 +203,7 @@ class Zygote:
                 if move:
                     group.enter()  # first: everything the worker does is counted
                 _worker_main(spec, ban_plan, fds[0], fds[1], self.plan, self.copy_parent,
-                             zygote_pid, in_cgroup=group is not None)
+                             warm_parent_pid, in_cgroup=group is not None)
                 code = 0
             except limits.ConfinementError:
                 code = limits.CONFINEMENT_FAILED
@@ -450,7 +453,7 @@ class UidPool:
 
 def _worker_main(spec: limits.WorkerSpec, ban_plan: banned.BanPlan, channel_fd: int,
                  output_fd: int, plan: frozenset[str], copy_parent: str | None,
-                 zygote_pid: int, in_cgroup: bool) -> None:
+                 warm_parent_pid: int, in_cgroup: bool) -> None:
     """Runs in the forked worker: confine, then serve the grader until it hangs up."""
     for signum in TERMINATING:
         signal.signal(signum, signal.SIG_DFL)
@@ -464,7 +467,7 @@ def _worker_main(spec: limits.WorkerSpec, ban_plan: banned.BanPlan, channel_fd: 
     os.closerange(3, channel_fd)  # a forked child inherits every fd: keep only the channel
     os.closerange(channel_fd + 1, 65536)
     limits.confine(spec, plan, copy_parent=copy_parent, in_cgroup=in_cgroup)
-    limits.die_with_parent(zygote_pid)  # after the uid drop, which would clear it
+    limits.die_with_parent(warm_parent_pid)  # after the uid drop, which would clear it
     enter_scratch(spec.submission_dir)
     seed_everything(spec.seed)
     banned.install(ban_plan)
@@ -484,9 +487,9 @@ PRELOAD_TORCH = [
 
 
 def main(argv: list[str], killer: UidKiller) -> None:
-    """``zygote_start FD [torch|notorch]``: serve the control socket FD; preload torch or not.
+    """``warm_parent_start FD [torch|notorch]``: serve the control socket FD; preload torch or not.
 
-    ``killer`` was forked by ``zygote_start`` before this module (and numpy) was imported.
+    ``killer`` was forked by ``warm_parent_start`` before this module (and numpy) was imported.
     """
     control = socket.socket(fileno=int(argv[0]))
     with_torch = len(argv) < 2 or argv[1] != "notorch"
@@ -507,6 +510,6 @@ def main(argv: list[str], killer: UidKiller) -> None:
     gc.collect()
     gc.freeze()  # keep the preloaded heap out of every worker's collections (copy-on-write)
     try:
-        Zygote(control, killer).serve()
+        WarmParentServer(control, killer).serve()
     except (BrokenPipeError, ConnectionError, EOFError, _Terminated):
         pass  # the grader went away (e.g. it exited before we were ready): nothing to do

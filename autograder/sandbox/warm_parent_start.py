@@ -1,10 +1,10 @@
 """Entry point of the warm parent:
-``python -m autograder.sandbox.zygote_start FD torch|notorch [GRADER_PID]``.
+``python -m autograder.sandbox.warm_parent_start FD torch|notorch [GRADER_PID]``.
 
 With ``GRADER_PID`` (the grader started it from its main thread) it dies with the grader:
 the kernel sends it SIGTERM when the grader's process ends, and it kills its workers
 first. It forks the uid killer first, while this process has imported only the standard
-library, then imports the zygote (numpy, and torch unless ``notorch``) and serves.
+library, then imports ``warm_parent`` (numpy, and torch unless ``notorch``) and serves.
 """
 
 from __future__ import annotations
@@ -31,9 +31,9 @@ def main(argv: list[str]) -> None:
         _die_with(int(argv[2]))
     root = sys.platform.startswith("linux") and os.geteuid() == 0
     killer = UidKiller(uid_lock_dir() if root else None)
-    from autograder.sandbox import zygote
+    from autograder.sandbox import warm_parent
 
-    zygote.main(argv, killer)
+    warm_parent.main(argv, killer)
 
 
 if __name__ == "__main__":
