@@ -32,8 +32,8 @@ from autograder.errors import UsageError
 ASSIGNMENT_ID = re.compile(r"(?P<topic>[0-9]{2})-(?P<slug>[a-z0-9]+(?:-[a-z0-9]+)*)")
 
 MODULE = "layers.py"
-PUBLIC_POINTS = 4
-HIDDEN_POINTS = 6
+PUBLIC_POINTS = 40  # the course habit: about 40 of 100 points public
+HIDDEN_POINTS = 60
 
 _ASSIGNMENT_TOML = Template('''\
 # Written by `dlgrade new $id`; see docs/writing-graders.md. Unknown keys are errors.
@@ -178,9 +178,10 @@ def test_affine_forward_flattens_each_example(submission, rng):
     assert_close(out, expected, name="affine_forward(x, w, b) for x of shape (3, 2, 4)")
 ''')
 
-_MISTAKES = Template('''\
+_MISTAKES = Template("""\
 # Planted mistakes: `dlgrade validate $id` applies each one to a copy of the reference and
-# checks that every test in must_fail loses points. Add one per mistake students often make.
+# checks that every test in must_fail fails. Add one per mistake students often make. For
+# authors only: it quotes the reference and is never copied into a release or a package.
 
 [[mistake]]
 id = "bias-forgotten"
@@ -188,12 +189,14 @@ module = "$module"
 must_fail = ["test_affine_forward", "test_affine_forward_flattens_each_example"]
 why = "the bias b is never added"
 
-[[mistake.replace]]
-old = """    out = np.dot(x.reshape(x.shape[0], -1), w) + b
-"""
-new = """    out = np.dot(x.reshape(x.shape[0], -1), w)
-"""
-''')
+[[mistake.replace]]  # exact text, found once in the module; ''' keeps backslashes as they are
+old = '''
+    out = np.dot(x.reshape(x.shape[0], -1), w) + b
+'''
+new = '''
+    out = np.dot(x.reshape(x.shape[0], -1), w)
+'''
+""")
 
 
 def _title(slug: str, topic: str | None) -> str:

@@ -70,7 +70,7 @@ def test_the_scaffolded_assignment_validates(course_root):
                  "points add up to total_points",
                  "the student release holds no solution code or hidden test"):
         assert core in names, report.render()
-    assert (report.reference.score, report.starter.score) == (10, 0)
+    assert (report.reference.score, report.starter.score) == (100, 0)
     visibility = {t.name.split("::")[-1]: t.visibility for t in report.reference.tests}
     assert visibility == {"test_affine_forward": "visible",
                           "test_affine_forward_flattens_each_example": "after_due_date"}
