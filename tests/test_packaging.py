@@ -541,8 +541,8 @@ def test_a_hidden_conftest_travels_in_hidden_cells_only(course_copy, tmp_path):
     """tests/hidden/conftest.py (oracles only hidden tests may see) is carried by each hidden
     test cell, which the tools strip for students, never by the setup cell or a public cell;
     the grading server loads it for the hidden test and not for a public one."""
-    from autograder.packaging.nbgrade import NotebookGrader
     from autograder.packaging.notebook_export import collect_tests, setup_source
+    from autograder.packaging.notebook_grading import NotebookGrader
 
     hidden = course_copy / "assignments" / "02-feedforward" / "tests" / "hidden"
     (hidden / "conftest.py").write_text(HIDDEN_CONFTEST)

@@ -1,7 +1,7 @@
 """What an nbgrader or otter notebook holds, independent of the tool.
 
 * :func:`setup_source`: the first code cell; it creates ``dlgrader``, a
-  :class:`~autograder.packaging.nbgrade.NotebookGrader`, from public material.
+  :class:`~autograder.packaging.notebook_grading.NotebookGrader`, from public material.
 * :func:`solution_cells`: one ``%%writefile`` cell per module, its solution
   regions marked in the tool's syntax (the tool strips them for students).
 * :func:`collect_tests`: one :class:`TestCell` per collected test (a
@@ -70,7 +70,7 @@ def setup_source(assignment: Assignment, grader: str = "dlgrader") -> str:
     return (f"{SETUP_MARK}\n"
             "# dlgrade runs this assignment's tests in a separate grading process:\n"
             "# see the test cells below. Do not edit this cell.\n"
-            "from autograder.packaging.nbgrade import NotebookGrader\n\n"
+            "from autograder.packaging.notebook_grading import NotebookGrader\n\n"
             f"ASSIGNMENT_TOML = {_string_literal(toml)}\n\n"
             f"CONFTEST = {_string_literal(conftest_text)}\n\n"
             f"{grader} = NotebookGrader({assignment.id!r}, ASSIGNMENT_TOML, CONFTEST)\n")

@@ -9,12 +9,12 @@ function); a hidden test cell adds ``conftest=``, the hidden tests' own
 stripped) and add up the points; dlgrade runs the test.
 
 The test does not run in the notebook's kernel, where the student's cells run:
-``check`` hands it to a grading server (``python -m autograder.packaging.nbgrade``),
-a separate process started once per kernel, which grades the module files the
-solution cells wrote (``%%writefile``) in sandboxed workers, as ``dlgrade
-grade`` does, and answers pass or fail with the reason. ``check`` prints
-nothing on success (otter compares a test's output) and raises
-``AssertionError`` with the student-safe reason on failure.
+``check`` hands it to a grading server
+(``python -m autograder.packaging.notebook_grading``), a separate process started
+once per kernel, which grades the module files the solution cells wrote
+(``%%writefile``) in sandboxed workers, as ``dlgrade grade`` does, and answers pass
+or fail with the reason. ``check`` prints nothing on success (otter compares a
+test's output) and raises ``AssertionError`` with the student-safe reason on failure.
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ class NotebookGrader:
         if self._server is None or self._server.poll() is not None:
             log = open(self.course / "server.log", "ab")  # noqa: SIM115 (the server keeps it)
             self._server = subprocess.Popen(
-                [sys.executable, "-m", "autograder.packaging.nbgrade", str(self.course),
+                [sys.executable, "-m", "autograder.packaging.notebook_grading", str(self.course),
                  self.assignment_id, str(self.submission_dir)],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True,
                 cwd=self.course)
