@@ -9,25 +9,32 @@ Checks, each reported as one line:
 5. the test points add up to ``total_points`` in assignment.toml;
 6. every test carries points;
 7. the student release (staged as ``dlgrade release`` does) passes the leak check;
-8. with ``secrets=N``: the reference's hidden tests pass under N random course secrets
+8. every planted mistake of ``assignments/<id>/mistakes.toml`` (``autograder.mistakes``) is
+   caught: each test it names exists and fails, and the score drops. Every assignment must
+   plant mistakes: one without a ``mistakes.toml`` (or with a malformed one) fails this check.
+   ``mistakes=False`` skips it (it grades the reference once per mistake, the slowest check);
+9. with ``secrets=N``: the reference's hidden tests pass under N random course secrets
    (hidden inputs are drawn per secret and submission: ``autograder.secret``), each test
    failing under some secret named with how many;
 
-and reports the wall time of one full grade of the reference. Checks 2 to 4 grade under the
-course's own secret.
+and reports the wall time of one full grade of the reference. Checks 2 to 4 and 8 grade under
+the course's own secret.
 """
 
 from __future__ import annotations
 
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.authoring import stale_files
 from autograder.config import Assignment
+from autograder.errors import ConfigError
 from autograder.grading import grade_submission, shared_backend
+from autograder.mistakes import grade_mistake, load_mistakes, mistake_problems
 from autograder.results import GradeResult
-from autograder.sandbox.fork_backend import WarmParent
+from autograder.sandbox.backend import WorkerBackend
 from autograder.secret import new_secret
 
 
@@ -48,6 +55,7 @@ class ValidationReport:
     warm_grade_seconds: float = 0.0  # a second grade in the same process
     # one per random secret of ``secrets=N``: (hidden score, hidden max score, failed names)
     secret_runs: list[tuple[float, float, list[str]]] = field(default_factory=list)
+    mistakes_skipped: bool = False  # ``mistakes=False``: the planted mistakes were not graded
 
     @property
     def ok(self) -> bool:
@@ -58,22 +66,30 @@ class ValidationReport:
         for check in self.checks:
             mark = "ok  " if check.ok else "FAIL"
             lines.append(f"  [{mark}] {check.name}" + (f": {check.detail}" if check.detail else ""))
+        if self.mistakes_skipped:
+            lines.append("  [skip] mistakes: not graded")
         lines.append(f"  full grade of the reference: {self.grade_seconds:.2f} s wall "
                      f"(first in this process), {self.warm_grade_seconds:.2f} s (again)")
         lines.append("  VALID" if self.ok else "  INVALID")
         return "\n".join(lines)
 
 
+def _capped(items: list[str], limit: int = 6, sep: str = ", ") -> str:
+    shown = sep.join(items[:limit])
+    return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
+
+
 def _listing(names: list[str], limit: int = 6) -> str:
-    shown = ", ".join(n.split("::")[-1] for n in names[:limit])
-    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+    return _capped([n.split("::")[-1] for n in names], limit)
 
 
-def validate_assignment(assignment: Assignment, parent: WarmParent | None = None,
-                        secrets: int = 0) -> ValidationReport:
+def validate_assignment(assignment: Assignment, parent: WorkerBackend | None = None,
+                        secrets: int = 0, *, mistakes: bool = True) -> ValidationReport:
     """Run every check on ``assignment`` (it must belong to a course with solutions/ and starter/).
 
     ``secrets``: also grade the reference's hidden tests under this many random secrets.
+    ``mistakes``: grade the planted mistakes (False for a quick run: the check is left out and
+    the report says so).
     """
     report = ValidationReport(assignment.id)
     checks = report.checks
@@ -121,6 +137,9 @@ def validate_assignment(assignment: Assignment, parent: WarmParent | None = None
     checks.append(Check("every test carries points", not unscored,
                         f"no @pytest.mark.points: {_listing(unscored)}" if unscored else ""))
     checks.append(_leak_check(assignment))
+    if mistakes:
+        checks.append(_mistakes_check(assignment, parent))
+    report.mistakes_skipped = not mistakes
     if secrets > 0:
         checks.append(_secrets_check(assignment, parent, secrets, report))
     return report
@@ -154,10 +173,33 @@ def _secrets_check(assignment: Assignment, parent, count: int,
     return Check(name, not failures, detail)
 
 
+def _mistakes_check(assignment: Assignment, parent: WorkerBackend) -> Check:
+    """Grade every planted mistake, each on the tests it names: all must be caught."""
+    name = "mistakes"
+    if not assignment.mistakes_path.is_file():
+        return Check(name, False, f"no {assignment.mistakes_path.name} in {assignment.root}: "
+                                  "every assignment plants classic mistakes its graders catch")
+    try:
+        planted = load_mistakes(assignment)
+    except ConfigError as exc:
+        return Check(name, False, str(exc))
+    missed: list[str] = []  # one line per problem
+    caught = 0
+    with tempfile.TemporaryDirectory(prefix="dlgrade-mistakes-") as tmp:
+        for number, mistake in enumerate(planted):
+            try:
+                problems = mistake_problems(grade_mistake(
+                    assignment, mistake, Path(tmp) / str(number), parent=parent), mistake)
+            except ValueError as exc:  # a replacement no longer applies to the reference
+                problems = [str(exc)]
+            caught += not problems
+            missed.extend(problems)
+    detail = f"{caught} of {len(planted)} caught"
+    return Check(name, not missed, detail + (f"; {_capped(missed, sep='; ')}" if missed else ""))
+
+
 def _leak_check(assignment: Assignment) -> Check:
     """The student release, staged and leak-checked as `dlgrade release` does."""
-    import tempfile
-
     from autograder.packaging.release import LeakError, build_release
 
     name = "the student release holds no solution code or hidden test"

@@ -1,8 +1,8 @@
 """Every assignment of the course: validate passes, the points split, isolation parity.
 
 Parametrized over the course's assignments, so a new assignment is checked as
-soon as its folder exists. Each assignment also has its own
-``test_assignment_NN_mistakes.py`` showing that classic mistakes lose points.
+soon as its folder exists. Validate's slowest check, the planted mistakes, is left to
+``test_mistakes.py``, where each mistake is a test of its own.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ def assignment(request):
 @pytest.fixture(scope="module")
 def report(assignment):
     """``dlgrade validate`` on the assignment (its gradings are reused by the tests below)."""
-    return validate_assignment(assignment)
+    return validate_assignment(assignment, mistakes=False)
 
 
 def test_validate(report):
