@@ -1,17 +1,12 @@
-"""The ``dlgrade`` command line. Click commands only: the work happens in the library.
+"""The ``dlgrade`` command line: each command's body is a call into the package that does
+the work, and each command's ``--help`` is its manual.
 
-Exit codes (every command):
-
-\b
-  0  success; for check/grade: the submission was graded, whatever its score
-  1  a check failed: validate found a problem, generate --check found stale files
-  2  usage error: unknown assignment, bad option, rejected submission, invalid config
-  3  internal error: the graders or the platform failed (a bug to report)
+A platform exception ends a command with one line on stderr and the exit code the exception
+carries (the table is in ``autograder.errors``); ``dlgrade --debug`` adds the traceback.
 """
 
 from __future__ import annotations
 
-import functools
 import os
 import sys
 import traceback
@@ -20,50 +15,49 @@ from pathlib import Path
 import click
 
 import autograder
-from autograder.errors import UsageError
+from autograder.errors import EXIT_INTERNAL, CheckFailed, DlgradeError, UsageError
 from autograder.results import FORMATS
 
-EXIT_OK, EXIT_CHECK_FAILED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+
+def report_error(exc: Exception, debug: bool = False) -> int:
+    """Say on stderr what went wrong, in one line; return the exit code.
+
+    A platform exception carries its ``label`` and ``exit_code``; any other exception is a
+    bug (exit 3), shown with its type, and the traceback is offered through ``--debug``.
+    """
+    from autograder.student_text import clean  # a rejection may quote the submission's files
+
+    expected = isinstance(exc, DlgradeError)
+    label = exc.label if expected else "internal error"
+    message = str(exc) if expected else f"{type(exc).__name__}: {exc}"
+    click.echo(f"dlgrade: {label + ': ' if label else ''}{clean(message)}", err=True)
+    if debug:
+        traceback.print_exception(exc)
+    elif not expected:
+        click.echo("(run again as `dlgrade --debug ...` for the traceback)", err=True)
+    return exc.exit_code if expected else EXIT_INTERNAL
 
 
-def _handle_errors(func):
-    """Turn platform exceptions into one clear line and a documented exit code."""
+class _Dlgrade(click.Group):
+    """The command group: every command's errors end in ``report_error``."""
 
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        from autograder.gradebook.store import GradebookError
-        from autograder.grading import GraderError
-        from autograder.student_text import clean
-
+    def invoke(self, ctx: click.Context):
         try:
-            return func(*args, **kwargs)
-        except UsageError as exc:  # a rejection may quote the submission's file names
-            click.echo(f"dlgrade: error: {clean(str(exc))}", err=True)
-            sys.exit(EXIT_USAGE)
-        except GraderError as exc:
-            click.echo(f"dlgrade: internal error: {exc}", err=True)
-            sys.exit(EXIT_INTERNAL)
-        except GradebookError as exc:
-            click.echo(f"dlgrade: error: {exc}", err=True)
-            sys.exit(EXIT_INTERNAL if "cannot write" in str(exc) else EXIT_USAGE)
-        except (click.ClickException, click.exceptions.Exit, SystemExit, KeyboardInterrupt):
-            raise
-        except Exception as exc:  # a platform bug: say so, keep the traceback for the report
-            click.echo(f"dlgrade: internal error: {type(exc).__name__}: "
-                       f"{clean(str(exc))}", err=True)
-            if kwargs.get("debug") or "--debug" in sys.argv:
-                traceback.print_exc()
-            else:
-                click.echo("(run again with --debug for the traceback)", err=True)
-            sys.exit(EXIT_INTERNAL)
-
-    return wrapper
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise  # click's own: --help, usage errors (exit 2), Ctrl-C
+        except Exception as exc:
+            ctx.exit(report_error(exc, debug=ctx.params.get("debug", False)))
 
 
 def _course(ctx: click.Context):
+    """The course: ``--course`` (or $DLGRADE_COURSE), else the one found from the current
+    folder; loaded once per command."""
     from autograder.config import find_course_root, load_course
 
-    return load_course(find_course_root(ctx.obj.get("course")))
+    if "loaded" not in ctx.obj:
+        ctx.obj["loaded"] = load_course(ctx.obj["course"] or find_course_root())
+    return ctx.obj["loaded"]
 
 
 def _course_secret(course) -> None:
@@ -86,13 +80,25 @@ def _course_secret(course) -> None:
                    "never give it to students)", err=True)
 
 
-@click.group()
+def _write(path: Path, text: str, what: str) -> None:
+    """Write an output file the user asked for (atomically) and say so on stderr."""
+    from autograder.output import write_output
+
+    write_output(path, text, what)
+    click.echo(f"{what} written to {path}", err=True)
+
+
+@click.group(cls=_Dlgrade)
 @click.version_option(autograder.__version__, prog_name="dlgrade")
 @click.option("--course", type=click.Path(file_okay=False, path_type=Path),
-              help="Course folder (default: $DLGRADE_COURSE, or the nearest folder above the "
-                   "current one with course.toml or assignments/).")
+              envvar="DLGRADE_COURSE", show_envvar=True,
+              help="The course folder (course.toml, assignments/); beats $DLGRADE_COURSE. "
+                   "Without either: the nearest folder above the current one with course.toml "
+                   "or assignments/.")
+@click.option("--debug", is_flag=True,
+              help="Show the traceback of any error, for a bug report (dlgrade --debug CMD ...).")
 @click.pass_context
-def main(ctx: click.Context, course: Path | None) -> None:
+def main(ctx: click.Context, course: Path | None, debug: bool) -> None:
     """dlgrade: grade deep-learning assignments with the student's code kept out of the scoring.
 
     \b
@@ -106,17 +112,19 @@ def main(ctx: click.Context, course: Path | None) -> None:
     CI:           dlgrade ci 02-feedforward --min-score 40 --junit results.xml
 
     \b
-    Exit codes: 0 success (a graded submission, whatever its score);
-    1 a check failed (validate, generate --check); 2 usage error (unknown
-    assignment, rejected submission, invalid config); 3 internal error.
+    Exit codes (every command):
+      0  success; check, grade, ci: the submission was graded, whatever its score
+      1  a check failed: validate, generate --check, ci --min-score, a leak in a release
+      2  usage error: unknown assignment, bad option, rejected submission, invalid
+         config, a required protection missing, an output file that cannot be written
+      3  internal error: the graders or the platform failed (a bug to report; run
+         again with --debug), or the gradebook could not be written (disk full)
     """
-    ctx.ensure_object(dict)
-    ctx.obj["course"] = course
+    ctx.obj = {"course": course}
 
 
 @main.command("list")
 @click.pass_context
-@_handle_errors
 def list_cmd(ctx: click.Context) -> None:
     """List the course's assignments: id, topic, points, modules."""
     course = _course(ctx)
@@ -133,12 +141,13 @@ def list_cmd(ctx: click.Context) -> None:
 @click.argument("assignment", required=False)
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 if starter/ is stale.")
 @click.pass_context
-@_handle_errors
 def generate(ctx: click.Context, assignment: str | None, check: bool) -> None:
-    """Generate starter/ASSIGNMENT from solutions/ASSIGNMENT (all assignments by default).
+    """Generate starter code from the reference solutions.
 
-    Every `# BEGIN SOLUTION` ... `# END SOLUTION` region becomes a stub that raises
-    NotImplementedError with the region's hint; everything else is copied.
+    Writes starter/ASSIGNMENT from solutions/ASSIGNMENT (every assignment by
+    default). Every `# BEGIN SOLUTION` ... `# END SOLUTION` region becomes a stub
+    that raises NotImplementedError with the region's hint; everything else is
+    copied.
     """
     from autograder.authoring import stale_files, write_starter
 
@@ -159,8 +168,7 @@ def generate(ctx: click.Context, assignment: str | None, check: bool) -> None:
             written = write_starter(a.solutions_dir, a.starter_dir)
             click.echo(f"{a.id}: wrote {len(written)} file(s) to {a.starter_dir}")
     if check and stale_total:
-        click.echo("starter/ is stale: run `dlgrade generate`", err=True)
-        sys.exit(EXIT_CHECK_FAILED)
+        raise CheckFailed("starter/ is stale: run `dlgrade generate`")
 
 
 def _isolation_option(func):
@@ -186,6 +194,14 @@ def _worker_option(func):
         callback=_use_worker, is_eager=True,
         help="How workers start: 'fork' from a warm parent (Linux; the default there) or "
              "'spawn' fresh (any OS; the default on macOS and Windows). Also $DLGRADE_WORKER.")(func)
+
+
+def _db_option(func):
+    """``--db``, for the commands that read or write the gradebook."""
+    return click.option(
+        "--db", type=click.Path(dir_okay=False, path_type=Path),
+        help="The SQLite gradebook [default: the course's, gradebook.sqlite in the course folder "
+             "or course.toml's `gradebook`].")(func)
 
 
 def _submission_paths(paths: tuple[Path, ...], assignment) -> list[Path]:
@@ -217,16 +233,6 @@ _OUTPUT_NAMES = {"json": "results JSON", "gradescope": "Gradescope results.json"
                  "junit": "JUnit XML", "markdown": "Markdown summary"}
 
 
-def _write_output(path: Path, text: str, what: str) -> None:
-    from autograder.results import write_text_atomic
-
-    try:
-        write_text_atomic(path, text)
-    except OSError as exc:
-        raise UsageError(f"cannot write the {what} to {path}: {exc.strerror or exc}") from None
-    click.echo(f"{what} written to {path}", err=True)
-
-
 def _run_grade(assignment, paths, include_hidden, isolation, outputs=(), show_table=True,
                metadata=None, require=()):
     """Grade, show the table, write each ``(format, path)`` of ``outputs``; return the result.
@@ -249,8 +255,8 @@ def _run_grade(assignment, paths, include_hidden, isolation, outputs=(), show_ta
     except SubmissionRejected as exc:
         for fmt, path in outputs:
             if fmt == "gradescope" and path is not None:
-                _write_output(path, rejected_gradescope(assignment, str(exc)),
-                              _OUTPUT_NAMES["gradescope"])
+                _write(path, rejected_gradescope(assignment, str(exc)),
+                       _OUTPUT_NAMES["gradescope"])
         raise
     if show_table:  # shown first: an output path that fails loses nothing
         if isolation == "process":
@@ -263,7 +269,7 @@ def _run_grade(assignment, paths, include_hidden, isolation, outputs=(), show_ta
         if path is None:
             click.echo(text, nl=False)
         else:
-            _write_output(path, text, _OUTPUT_NAMES[fmt])
+            _write(path, text, _OUTPUT_NAMES[fmt])
     return result
 
 
@@ -281,10 +287,8 @@ def _outputs(fmt: str, output: Path | None, json_path: Path | None) -> list:
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @_isolation_option
 @_output_options
-@click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
 @click.pass_context
-@_handle_errors
-def check(ctx, assignment, paths, isolation, fmt, output, json_path, debug) -> None:
+def check(ctx, assignment, paths, isolation, fmt, output, json_path) -> None:
     """Run the public tests on your work (students).
 
     PATHS: a folder, a .zip, or .py files; by default the assignment's module
@@ -342,24 +346,24 @@ def _say_protections_off(backend, official: bool) -> None:
 @click.option("--submission-metadata", type=click.Path(dir_okay=False, path_type=Path),
               help="Gradescope's submission_metadata.json: its due date and submission time "
                    "are recorded with the result (lateness). Ignored when absent.")
-@click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
 @click.pass_context
-@_handle_errors
 def grade(ctx, assignment, submission, isolation, fmt, output, json_path, public_only,
-          submission_metadata, debug) -> None:
-    """Grade SUBMISSION (a folder, a .zip, or .py files) with public and hidden tests.
+          submission_metadata) -> None:
+    """Grade a submission with the public and hidden tests.
 
-    Exit status 0 whenever the submission was graded, whatever its score.
+    SUBMISSION: a folder, a .zip, or .py files. Exit status 0 whenever the
+    submission was graded, whatever its score.
     """
     from autograder.packaging.gradescope import read_submission_metadata
 
-    a = _course(ctx).assignment(assignment)
+    course = _course(ctx)
+    a = course.assignment(assignment)
     if not public_only:
-        _course_secret(_course(ctx))
+        _course_secret(course)
     metadata = read_submission_metadata(submission_metadata) if submission_metadata else None
     _run_grade(a, list(submission), not public_only, isolation, _outputs(fmt, output, json_path),
                show_table=fmt == "table" or output is not None, metadata=metadata,
-               require=_course(ctx).grading.require_protections if isolation == "process" else ())
+               require=course.grading.require_protections if isolation == "process" else ())
 
 
 def _parse_min_score(text: str | None, max_score: float) -> float | None:
@@ -385,11 +389,9 @@ def _parse_min_score(text: str | None, max_score: float) -> float | None:
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the results JSON here.")
 @_worker_option
-@click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
 @click.pass_context
-@_handle_errors
-def ci(ctx, assignment, path, min_score, junit_path, json_path, debug) -> None:
-    """Score the public tests in CI: JUnit XML, a job summary, an exit code.
+def ci(ctx, assignment, path, min_score, junit_path, json_path) -> None:
+    """Score the public tests in CI: JUnit XML, an exit code.
 
     PATH: a folder, a .zip or a .py file (default: the assignment's modules in
     the current folder). Where GITHUB_STEP_SUMMARY is set (GitHub Actions), a
@@ -399,8 +401,6 @@ def ci(ctx, assignment, path, min_score, junit_path, json_path, debug) -> None:
     Exit status: 0 graded and at or above --min-score; 1 below it;
     2 usage error (e.g. no submission found); 3 internal error.
     """
-    import os
-
     from autograder.results import to_markdown
 
     a = _course(ctx).assignment(assignment)
@@ -419,8 +419,7 @@ def ci(ctx, assignment, path, min_score, junit_path, json_path, debug) -> None:
                        f"{exc.strerror or exc}", err=True)
     threshold = _parse_min_score(min_score, result.max_score)
     if threshold is not None and result.score < threshold - 1e-9:
-        click.echo(f"score {result.score:g} is below the minimum {threshold:g}", err=True)
-        sys.exit(EXIT_CHECK_FAILED)
+        raise CheckFailed(f"score {result.score:g} is below the minimum {threshold:g}")
 
 
 @main.command()
@@ -430,27 +429,22 @@ def ci(ctx, assignment, path, min_score, junit_path, json_path, debug) -> None:
 @click.option("--requirement", default=None,
               help="What the release's GitHub workflow pip-installs to get dlgrade "
                    "[default: the dlgrade wheel in the release].")
-@click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
 @click.pass_context
-@_handle_errors
-def release(ctx, assignment, out_dir, requirement, debug) -> None:
-    """Write the student release zip: starter, public tests, handout, notebook, CI workflow.
+def release(ctx, assignment, out_dir, requirement) -> None:
+    """Write the student release zip, leak-checked.
 
-    Every file is leak-checked first (normalised token n-grams against the
-    solution regions and the hidden tests); a release with a leak is refused
-    (exit 1) and each leak is listed.
+    The zip holds the starter code, the public tests, the handout, the
+    walkthrough notebook and the CI workflow. Every file is leak-checked first
+    (normalised token n-grams against the solution regions and the hidden
+    tests); a release with a leak is refused (exit 1) and each leak is listed.
     """
-    from autograder.packaging.release import LeakError, build_release
+    from autograder.output import writing
+    from autograder.packaging.release import build_release
 
     course = _course(ctx)
     a = course.assignment(assignment)
-    try:
+    with writing("release", out_dir):
         rel = build_release(a, out_dir, course_name=course.name, requirement=requirement)
-    except LeakError as exc:
-        click.echo(f"dlgrade: {exc}", err=True)
-        sys.exit(EXIT_CHECK_FAILED)
-    except OSError as exc:
-        raise UsageError(f"cannot write the release to {out_dir}: {exc.strerror or exc}") from None
     click.echo(f"{a.id}: wrote {rel.zip_path} ({len(rel.files)} files, no leaks; public tests "
                f"worth {rel.public_points:g} of {a.total_points:g} points)")
 
@@ -462,11 +456,9 @@ def release(ctx, assignment, out_dir, requirement, debug) -> None:
                                   "source/. otter: an otter-assign master notebook.")
 @click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               default=Path("dist"), show_default=True, help="Folder to write into.")
-@click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
 @click.pass_context
-@_handle_errors
-def package(ctx, assignment, fmt, out_dir, debug) -> None:
-    """Package an assignment for Gradescope, nbgrader or otter-grader.
+def package(ctx, assignment, fmt, out_dir) -> None:
+    """Package an assignment for Gradescope, nbgrader or otter.
 
     \b
     gradescope  OUT/autograder.zip: setup.sh, run_autograder, all tests, dlgrade itself
@@ -476,6 +468,8 @@ def package(ctx, assignment, fmt, out_dir, debug) -> None:
     """
     import importlib
 
+    from autograder.output import writing
+
     course = _course(ctx)
     a = course.assignment(assignment)
     module, function = {"gradescope": ("gradescope", "build_autograder_zip"),
@@ -484,11 +478,8 @@ def package(ctx, assignment, fmt, out_dir, debug) -> None:
     writer = getattr(importlib.import_module(f"autograder.packaging.{module}"), function)
     if fmt == "gradescope":  # the package carries the secret its hidden tests derive from
         _course_secret(course)
-    try:
+    with writing(f"{fmt} package", out_dir):
         written = writer(a, out_dir, course_name=course.name)
-    except OSError as exc:
-        raise UsageError(f"cannot write the {fmt} package to {out_dir}: "
-                         f"{exc.strerror or exc}") from None
     click.echo(f"{a.id}: wrote {written}")
 
 
@@ -502,28 +493,27 @@ def package(ctx, assignment, fmt, out_dir, debug) -> None:
                    "jobs spread over the CPUs [default: pin when --jobs is at least the "
                    "number of CPUs: 2 jobs on 2 CPUs then grade about 10% more per minute "
                    "on an otherwise idle machine].")
-@click.option("--db", type=click.Path(dir_okay=False, path_type=Path),
-              help="The SQLite gradebook (default: gradebook.sqlite in the course folder).")
+@_db_option
 @click.option("--force", is_flag=True, help="Regrade submissions even when unchanged.")
 @click.option("--backend", type=click.Choice(["local", "dask"]), default="local", show_default=True)
 @click.option("--scheduler", metavar="ADDRESS",
               help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (with --backend dask).")
 @_worker_option
-@click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
 @click.pass_context
-@_handle_errors
-def grade_batch_cmd(ctx, assignment, submissions, jobs, pin_cpus, db, force, backend, scheduler,
-                    debug):
-    """Grade a whole class into the gradebook: parallel, resumable, history kept.
+def grade_batch_cmd(ctx, assignment, submissions, jobs, pin_cpus, db, force, backend,
+                    scheduler) -> None:
+    """Grade a whole class into the gradebook (parallel, resumable).
 
     SUBMISSIONS is one folder or .zip per student (named by student id), a
     Gradescope "export submissions" folder, or an nbgrader course folder
     (submitted/<student>/<assignment>/). Unchanged submissions are skipped, so an
     interrupted batch resumes where it stopped; --force regrades everything.
+    Every grading is a new row: earlier ones stay as history.
     Exit status 0 when the batch ran, even if some submissions could not be graded.
     """
     from autograder.batch.discover import discover
     from autograder.batch.runner import LocalBackend, grade_batch
+    from autograder.gradebook.snapshot import gradebook_path
     from autograder.gradebook.store import Gradebook
 
     course = _course(ctx)
@@ -539,7 +529,7 @@ def grade_batch_cmd(ctx, assignment, submissions, jobs, pin_cpus, db, force, bac
     else:
         runner_backend = LocalBackend(jobs, pin_cpus=pin_cpus)
         _ensure_protections_here(course.grading.require_protections)
-    db_path = db or course.gradebook_path
+    db_path = gradebook_path(course, db)
     click.echo(f"grading {len(found)} submission(s) of {a.id} ({found[0].layout} layout) "
                f"into {db_path} with {backend} backend" + (f", {jobs} job(s)" if backend == "local"
                                                           else f" at {scheduler}"))
@@ -554,50 +544,29 @@ def grade_batch_cmd(ctx, assignment, submissions, jobs, pin_cpus, db, force, bac
 
 @main.command()
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "canvas"]), default="table",
-              show_default=True, help="canvas: a CSV that Canvas's gradebook import accepts.")
+              show_default=True, help="table: for the terminal. csv: one line per student and "
+                                      "assignment. canvas: a CSV that Canvas's gradebook "
+                                      "import accepts.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write to this file instead of the terminal.")
-@click.option("--db", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="The SQLite gradebook (default: the course's).")
-@click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
+              help="Write to this file (atomically) instead of the terminal.")
+@_db_option
 @click.pass_context
-@_handle_errors
-def gradebook(ctx, fmt, output, db, debug) -> None:
-    """The programming-assignment component of the course grade, per student.
+def gradebook(ctx, fmt, output, db) -> None:
+    """Course grades per student: a table, a CSV or a Canvas import.
 
     For every student and assignment: the raw score, lateness and its penalty, the
     weighted contribution, and the total out of the component's weight (30). Late
     policy, weights, extensions and drop-lowest come from [grading] in course.toml.
     """
-    from autograder.gradebook.export import load_roster, render_canvas, render_csv, render_table
-    from autograder.gradebook.policy import course_grades
+    from autograder.gradebook.export import render_export
+    from autograder.gradebook.snapshot import open_course_gradebook
 
-    course = _course(ctx)
-    roster = load_roster(course.roster_path)
-    with _open_gradebook(course, db) as book:
-        cg = course_grades(course, book, list(roster))
-    if fmt == "table":
-        text = render_table(cg.grades, cg.assignments, cg.component) + "\n"
-    elif fmt == "csv":
-        text = render_csv(cg.grades, cg.component)
-    else:
-        text = render_canvas(cg.grades, cg.assignments, cg.titles, cg.max_scores, cg.component,
-                             roster)
+    snapshot = open_course_gradebook(_course(ctx), db)
+    text = render_export(fmt, snapshot.grades, snapshot.roster)
     if output:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(text, encoding="utf-8")
-        click.echo(f"wrote {output}")
+        _write(output, text, f"gradebook {fmt}")
     else:
         click.echo(text, nl=False)
-
-
-def _open_gradebook(course, db: Path | None):
-    from autograder.gradebook.store import Gradebook
-
-    path = db or course.gradebook_path
-    if not path.is_file():
-        raise UsageError(f"no gradebook at {path}: run `dlgrade grade-batch` first")
-    return Gradebook(path)
 
 
 @main.command()
@@ -606,88 +575,56 @@ def _open_gradebook(course, db: Path | None):
               default=Path("feedback"), show_default=True, help="Folder for the feedback files.")
 @click.option("--format", "fmt", type=click.Choice(["md", "html"]), default="md",
               show_default=True)
-@click.option("--db", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="The SQLite gradebook (default: the course's).")
+@_db_option
 @click.option("--staff", is_flag=True,
               help="Staff copies: also say which sandbox protections were in force.")
-@click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
 @click.pass_context
-@_handle_errors
-def feedback(ctx, assignment, out_dir, fmt, db, staff, debug) -> None:
-    """Write one feedback file per student and assignment: every test's result, the
-    hints from the tests' docstrings, the late penalty. Hidden tests show pass or fail only."""
-    from autograder.gradebook.export import load_roster
-    from autograder.gradebook.policy import course_grades
-    from autograder.report.feedback import feedback_markdown, write_feedback
+def feedback(ctx, assignment, out_dir, fmt, db, staff) -> None:
+    """Write a feedback file per student and assignment.
+
+    Each file (OUT/ASSIGNMENT/STUDENT.md or .html) gives every test's result,
+    the hints from the tests' docstrings and the late penalty. Hidden tests show
+    pass or fail only. ASSIGNMENT: only that one (default: every graded one).
+    """
+    from autograder.gradebook.snapshot import open_course_gradebook
+    from autograder.output import writing
+    from autograder.report.feedback import write_class_feedback
 
     course = _course(ctx)
-    roster = load_roster(course.roster_path)
-    with _open_gradebook(course, db) as book:
-        cg = course_grades(course, book, list(roster))
-        rows = {(r.student, r.assignment): r for r in book.latest()}
-    idents = [course.assignment(assignment).id] if assignment else cg.assignments
-    count = 0
-    for grade in cg.grades:
-        for ident in idents:
-            entry = grade.assignments.get(ident)
-            if entry is None:
-                continue
-            row = rows.get((grade.student, ident))
-            text = feedback_markdown(grade.student, cg.titles.get(ident, ident), ident, entry,
-                                     row.results if row else None, row.error if row else None,
-                                     staff=staff)
-            write_feedback(out_dir, grade.student, ident, text, fmt, cg.titles.get(ident, ident))
-            count += 1
+    snapshot = open_course_gradebook(course, db)
+    idents = [course.assignment(assignment).id] if assignment else snapshot.grades.assignments
+    with writing("feedback", out_dir):
+        count = write_class_feedback(snapshot, idents, out_dir, fmt, staff=staff)
     click.echo(f"wrote {count} feedback file(s) under {out_dir}")
 
 
 @main.command()
 @click.option("--html", "html_path", type=click.Path(dir_okay=False, path_type=Path),
               required=True, help="Where to write the report page.")
-@click.option("--similarity-csv", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--similarity-csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the similarity flags as CSV.")
 @click.option("--threshold", type=click.FloatRange(0, 1), default=0.8, show_default=True,
               help="Flag pairs sharing at least this fraction of code fingerprints.")
-@click.option("--db", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="The SQLite gradebook (default: the course's).")
-@click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
+@_db_option
 @click.pass_context
-@_handle_errors
-def report(ctx, html_path, similarity_csv, threshold, db, debug) -> None:
-    """A static HTML report of the class: score histograms, the pass rate of every test,
-    grading times, lateness, and pairs of submissions with nearly identical code."""
-    import csv
+def report(ctx, html_path, csv_path, threshold, db) -> None:
+    """Write the class's HTML report, similarity flags included.
 
-    from autograder.gradebook.export import load_roster
-    from autograder.gradebook.policy import course_grades
+    One static page: score histograms, the pass rate of every test, grading
+    times, lateness, the protections in force, and pairs of submissions with
+    nearly identical code (starter code ignored).
+    """
+    from autograder.gradebook.snapshot import open_course_gradebook
     from autograder.report.html import render_report
-    from autograder.report.similarity import assignment_sources, similar_pairs
+    from autograder.report.similarity import class_similarity, similarity_csv
 
     course = _course(ctx)
-    roster = load_roster(course.roster_path)
-    with _open_gradebook(course, db) as book:
-        cg = course_grades(course, book, list(roster))
-        rows = book.latest()
-    flags = {}
-    for ident in cg.assignments:
-        a = course.assignment(ident)
-        starter = "\n".join(
-            (a.starter_dir / m).read_text(encoding="utf-8") for m in sorted(a.modules)
-            if a.starter_dir and (a.starter_dir / m).is_file())
-        sources = assignment_sources([r for r in rows if r.assignment == ident], list(a.modules))
-        flags[ident] = similar_pairs(sources, starter, threshold)
-    html_path.parent.mkdir(parents=True, exist_ok=True)
-    html_path.write_text(render_report(course.name, cg, rows, flags, threshold), encoding="utf-8")
-    click.echo(f"wrote {html_path}")
-    if similarity_csv:
-        similarity_csv.parent.mkdir(parents=True, exist_ok=True)
-        with open(similarity_csv, "w", newline="", encoding="utf-8") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(["assignment", "student_a", "student_b", "similarity", "shared"])
-            for ident, pairs in flags.items():
-                for p in pairs:
-                    writer.writerow([ident, p.student_a, p.student_b, p.similarity, p.shared])
-        click.echo(f"wrote {similarity_csv}")
+    snapshot = open_course_gradebook(course, db)
+    flags = class_similarity(course, snapshot.grades.assignments, snapshot.rows, threshold)
+    _write(html_path, render_report(course.name, snapshot.grades, snapshot.rows, flags,
+                                    threshold), "report")
+    if csv_path:
+        _write(csv_path, similarity_csv(flags), "similarity CSV")
     flagged = sum(len(p) for p in flags.values())
     click.echo(f"{flagged} pair(s) flagged as similar (threshold {threshold:.0%})")
 
@@ -696,26 +633,26 @@ def report(ctx, html_path, similarity_csv, threshold, db, debug) -> None:
 @click.option("--show", is_flag=True, help="Print the secret itself (for $DLGRADE_SECRET in the "
                                            "course staff's CI); never give it to students.")
 @click.pass_context
-@_handle_errors
 def secret(ctx, show) -> None:
-    """The course secret that hidden tests' inputs derive from: create it if there is none,
-    then say where it is and its fingerprint. $DLGRADE_SECRET replaces it."""
+    """Create the course secret if needed; say where it is.
+
+    Hidden tests' inputs derive from the course secret. This creates it if there
+    is none, then says where it is and its fingerprint. $DLGRADE_SECRET replaces it.
+    """
     from autograder.secret import describe_course_secret
 
     click.echo(describe_course_secret(_course(ctx).assignments_dir, show))
 
 
-@main.command()
+@main.command(short_help="Prove an assignment is sound: reference, starter, points.")
 @click.argument("assignment", required=False)
 @click.option("--all", "all_", is_flag=True, help="Validate every assignment.")
 @click.option("--secrets", type=click.IntRange(0, 100), default=0, show_default=True,
               help="Also grade the reference's hidden tests under N random course secrets "
                    "(their inputs derive from the secret); any test failing under one fails.")
 @_worker_option
-@click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
 @click.pass_context
-@_handle_errors
-def validate(ctx, assignment, all_, secrets, debug) -> None:
+def validate(ctx, assignment, all_, secrets) -> None:
     """Prove an assignment is sound: reference full marks, starter zero, deterministic,
     points matching assignment.toml. Exit status 1 if any check fails."""
     from autograder.validate import validate_assignment
@@ -731,7 +668,7 @@ def validate(ctx, assignment, all_, secrets, debug) -> None:
         click.echo(report.render())
         ok = ok and report.ok
     if not ok:
-        sys.exit(EXIT_CHECK_FAILED)
+        raise CheckFailed("validation failed: see the [FAIL] lines above")
 
 
 if __name__ == "__main__":

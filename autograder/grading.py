@@ -25,7 +25,7 @@ import pytest
 
 import autograder
 from autograder.config import Assignment
-from autograder.errors import MissingDependency, ProtectionsMissing
+from autograder.errors import InternalError, MissingDependency, ProtectionsMissing
 from autograder.grader_imports import needs_torch, torch_install_command, uses_torch
 from autograder.plugin import GradingPlugin
 from autograder.results import VISIBLE, GradeResult, write_json_atomic
@@ -40,7 +40,7 @@ from autograder.submission import prepare_submission
 COURSE_SECRET: Any = object()
 
 
-class GraderError(RuntimeError):
+class GraderError(InternalError):
     """The graders themselves are broken (collection error, bad marker): not the student's fault."""
 
 

@@ -201,3 +201,119 @@ def test_unwritable_json_path_still_shows_the_result(honest, tmp_path):
     assert "total: 4 / 4 points" in result.stdout  # the grade is not lost
     assert "cannot write the results JSON to" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_course_option_beats_the_environment(tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    from_env = run("list", course=elsewhere)
+    assert from_env.returncode == 0 and "no assignments in" in from_env.stdout
+    flag = run("--course", str(FIXTURE_COURSE), "list", course=elsewhere)
+    assert flag.returncode == 0, flag.stderr
+    assert "90-mini" in flag.stdout
+
+
+def test_debug_is_a_group_option_that_adds_the_traceback(honest):
+    result = run("--debug", "grade", "nope", str(honest))
+    assert result.returncode == 2
+    assert "dlgrade: error: unknown assignment 'nope'" in result.stderr
+    assert "Traceback" in result.stderr
+    assert "No such option" in run("grade", "--debug", "90-mini", str(honest)).stderr
+
+
+def test_a_missing_gradebook_is_a_usage_error(tmp_path):
+    result = run("gradebook", "--db", str(tmp_path / "none.sqlite"))
+    assert result.returncode == 2
+    assert f"dlgrade: error: no gradebook at {tmp_path / 'none.sqlite'}" in result.stderr
+
+
+# -- the exit code table: every platform exception through the real command group --------
+
+def _platform_exceptions() -> list[type]:
+    import autograder.gradebook.store
+    import autograder.grading
+    import autograder.packaging.release  # noqa: F401  (their exceptions join the family)
+    from autograder.errors import DlgradeError
+
+    found, todo = [], [DlgradeError]
+    while todo:
+        cls = todo.pop()
+        found.append(cls)
+        todo.extend(cls.__subclasses__())
+    return sorted(set(found), key=lambda c: c.__name__)
+
+
+def _raise_in_a_command(exc: BaseException, *options: str):
+    """Invoke ``dlgrade [options] boom`` in this process, ``boom`` raising ``exc``."""
+    from click.testing import CliRunner
+
+    from autograder.cli import main
+
+    @main.command("boom")
+    def boom():
+        raise exc
+
+    try:
+        return CliRunner().invoke(main, [*options, "boom"])
+    finally:
+        del main.commands["boom"]
+
+
+def _instance(cls: type) -> BaseException:
+    from autograder.errors import StudentException
+    from autograder.packaging.release import LeakError
+
+    if issubclass(cls, StudentException):
+        return cls("raised", "boom")
+    if issubclass(cls, LeakError):
+        return cls([])
+    return cls("boom")
+
+
+def _documented_codes() -> dict[str, int]:
+    """Class name -> exit code, read from the table in errors.py's docstring."""
+    import re
+
+    import autograder.errors
+
+    codes, code = {}, None
+    for line in autograder.errors.__doc__.splitlines():
+        row = re.match(r"  ([0-9])  ", line)
+        if row:
+            code = int(row.group(1))
+        elif not line.startswith("   "):
+            code = None
+        if code is not None:
+            for name in re.findall(r"\b[A-Z][a-z]+[A-Z][A-Za-z]*\b", line):
+                codes[name] = code
+    return codes
+
+
+@pytest.mark.parametrize("cls", _platform_exceptions(), ids=lambda c: c.__name__)
+def test_each_exception_exits_with_its_code_as_the_table_says(cls):
+    documented = _documented_codes()
+    listed = next(c for c in cls.__mro__ if c.__name__ in documented)
+    assert cls.exit_code == documented[listed.__name__], f"errors.py's table: {listed.__name__}"
+    result = _raise_in_a_command(_instance(cls))
+    assert result.exit_code == cls.exit_code
+    assert result.stderr.startswith("dlgrade: ") and "Traceback" not in result.stderr
+
+
+def test_the_table_covers_each_code():
+    from autograder.errors import EXIT_CHECK_FAILED, EXIT_INTERNAL, EXIT_USAGE
+
+    documented = _documented_codes()
+    assert documented["CheckFailed"] == EXIT_CHECK_FAILED == 1
+    assert documented["UsageError"] == EXIT_USAGE == 2
+    assert documented["OutputNotWritable"] == 2 and documented["GradebookNotWritable"] == 3
+    assert documented["InternalError"] == EXIT_INTERNAL == 3
+
+
+def test_an_unexpected_exception_is_an_internal_error_with_the_traceback_on_debug():
+    plain = _raise_in_a_command(RuntimeError("kaput"))
+    assert plain.exit_code == 3
+    assert plain.stderr.splitlines()[0] == "dlgrade: internal error: RuntimeError: kaput"
+    assert "--debug" in plain.stderr and "Traceback" not in plain.stderr
+    debug = _raise_in_a_command(RuntimeError("kaput"), "--debug")
+    assert debug.exit_code == 3
+    assert "Traceback" in debug.stderr and "raise exc" in debug.stderr

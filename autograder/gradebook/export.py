@@ -14,7 +14,7 @@ import io
 from pathlib import Path
 
 from autograder.errors import ConfigError
-from autograder.gradebook.policy import StudentGrade
+from autograder.gradebook.policy import CourseGrades, StudentGrade
 from autograder.student_text import clean_line
 
 ROSTER_COLUMNS = ("id", "name", "sis_id", "login_id", "section")
@@ -110,3 +110,19 @@ def render_canvas(grades: list[StudentGrade], assignments: list[str], titles: di
             person.get("login_id", ""), person.get("section", ""),
             *[_fmt(grade.assignments[a].final_score) for a in assignments], _fmt(grade.total)]))
     return out.getvalue()
+
+
+EXPORT_FORMATS = ("table", "csv", "canvas")
+
+
+def render_export(fmt: str, cg: CourseGrades, roster: dict[str, dict[str, str]]) -> str:
+    """The course grades in one of ``EXPORT_FORMATS``: ``table`` (for the terminal), ``csv``
+    (long format) or ``canvas`` (Canvas's gradebook import)."""
+    if fmt == "table":
+        return render_table(cg.grades, cg.assignments, cg.component) + "\n"
+    if fmt == "csv":
+        return render_csv(cg.grades, cg.component)
+    if fmt == "canvas":
+        return render_canvas(cg.grades, cg.assignments, cg.titles, cg.max_scores, cg.component,
+                             roster)
+    raise ValueError(f"unknown gradebook export format {fmt!r}")

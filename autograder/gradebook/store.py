@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from autograder.errors import EXIT_INTERNAL, UsageError
 from autograder.results import clean_results_json
 from autograder.student_text import ERROR_MAX, clean
 
@@ -79,8 +80,15 @@ def _dt(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
 
 
-class GradebookError(RuntimeError):
-    """The gradebook cannot be written (disk full, read-only, locked by another batch)."""
+class GradebookError(UsageError):
+    """The gradebook cannot be opened, or another batch holds its writer lock (exit status 2)."""
+
+
+class GradebookNotWritable(GradebookError):
+    """A row could not be written mid-batch (disk full, read-only): the rows written before
+    stay, and running the batch again resumes (exit status 3, as for an internal error)."""
+
+    exit_code = EXIT_INTERNAL
 
 
 class Gradebook:
@@ -143,7 +151,7 @@ class Gradebook:
         """Append one grading, atomically. Returns the new row's id.
 
         Raises:
-            GradebookError: the row could not be written (e.g. the disk is full); the
+            GradebookNotWritable: the row could not be written (e.g. the disk is full); the
                 gradebook is left as it was before the call.
         """
         if error is not None:  # a rejection's reason, an exception's message: student text
@@ -154,7 +162,7 @@ class Gradebook:
             return self._insert(student, assignment, sha256, status, platform_version,
                                 assignment_version, submitted_at, results, error, source)
         except sqlite3.Error as exc:
-            raise GradebookError(f"cannot write to the gradebook {self.path}: {exc}") from None
+            raise GradebookNotWritable(f"cannot write to the gradebook {self.path}: {exc}") from None
 
     def _insert(self, student, assignment, sha256, status, platform_version, assignment_version,
                 submitted_at, results, error, source) -> int:

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from autograder.authoring import render_starter
 from autograder.config import Assignment
-from autograder.errors import UsageError
+from autograder.errors import CheckFailed, UsageError
 from autograder.grader_imports import needs_torch
 from autograder.packaging.bundle import copy_assignment, write_zip
 from autograder.packaging.install import dlgrade_wheel, install_commands
@@ -37,7 +37,7 @@ from autograder.packaging.walkthrough import walkthrough_notebook
 from autograder.packaging.workflow import WORKFLOW_PATH, workflow_yaml
 
 
-class LeakError(UsageError):
+class LeakError(CheckFailed):
     """A release would contain solution code or hidden tests."""
 
     def __init__(self, leaks: list[Leak]):

@@ -11,6 +11,7 @@ import html
 from pathlib import Path
 
 from autograder.gradebook.policy import AssignmentGrade
+from autograder.gradebook.snapshot import GradebookSnapshot
 from autograder.results import clean_results_json
 from autograder.student_text import ERROR_MAX, clean
 
@@ -128,3 +129,23 @@ def write_feedback(out_dir: Path, student: str, assignment: str, text: str, fmt:
     path = folder / f"{student}.{'html' if fmt == 'html' else 'md'}"
     path.write_text(markdown_to_html(text, title) if fmt == "html" else text, encoding="utf-8")
     return path
+
+
+def write_class_feedback(snapshot: GradebookSnapshot, assignments: list[str], out_dir: Path,
+                         fmt: str = "md", staff: bool = False) -> int:
+    """Write a feedback file for every student and each of ``assignments`` they have a grade
+    in (``<out_dir>/<assignment>/<student>.<md|html>``); returns how many were written."""
+    titles = snapshot.grades.titles
+    count = 0
+    for grade in snapshot.grades.grades:
+        for ident in assignments:
+            entry = grade.assignments.get(ident)
+            if entry is None:
+                continue
+            row = snapshot.latest(grade.student, ident)
+            text = feedback_markdown(grade.student, titles.get(ident, ident), ident, entry,
+                                     row.results if row else None, row.error if row else None,
+                                     staff=staff)
+            write_feedback(out_dir, grade.student, ident, text, fmt, titles.get(ident, ident))
+            count += 1
+    return count

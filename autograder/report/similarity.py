@@ -16,6 +16,7 @@ files. A pair's similarity is the shared fingerprints over the smaller set.
 
 from __future__ import annotations
 
+import csv
 import io
 import keyword
 import token
@@ -24,6 +25,11 @@ import zlib
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from autograder.config import Assignment, Course
+    from autograder.gradebook.store import Row
 
 K_GRAM = 12
 WINDOW = 8
@@ -144,3 +150,36 @@ def assignment_sources(rows, modules: list[str]) -> dict[str, str]:
             prepared.cleanup()
         sources[row.student] = concatenated_modules(files)
     return sources
+
+
+def starter_code(assignment: Assignment) -> str:
+    """The assignment's starter modules joined in name order ("" without a starter)."""
+    return "\n".join(
+        (assignment.starter_dir / m).read_text(encoding="utf-8") for m in sorted(assignment.modules)
+        if assignment.starter_dir and (assignment.starter_dir / m).is_file())
+
+
+def class_similarity(course: Course, assignments: list[str], rows: list[Row],
+                     threshold: float = 0.8) -> dict[str, list[SimilarPair]]:
+    """Assignment id -> its flagged pairs (at least ``threshold`` similar, starter code
+    ignored), from the latest ``rows`` of a gradebook."""
+    flags = {}
+    for ident in assignments:
+        a = course.assignment(ident)
+        sources = assignment_sources([r for r in rows if r.assignment == ident], list(a.modules))
+        flags[ident] = similar_pairs(sources, starter_code(a), threshold)
+    return flags
+
+
+SIMILARITY_CSV_HEADER = ("assignment", "student_a", "student_b", "similarity", "shared")
+
+
+def similarity_csv(flags: dict[str, list[SimilarPair]]) -> str:
+    """The flagged pairs as CSV, one row per pair: ``SIMILARITY_CSV_HEADER``'s columns."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(SIMILARITY_CSV_HEADER)
+    for ident, pairs in flags.items():
+        for p in pairs:
+            writer.writerow([ident, p.student_a, p.student_b, p.similarity, p.shared])
+    return out.getvalue()
