@@ -142,14 +142,14 @@ def pytest_arguments(assignment: Assignment, include_hidden: bool, extra: Sequen
         f"--confcutdir={tests_root}",
         "--import-mode=importlib",
         # Plugins a grading run does not need; unraisableexception alone runs two full
-        # gc.collect() passes over the torch-sized heap at every session end (~0.1 s).
+        # gc.collect() passes over the torch-sized heap at every session end.
         *[arg for name in ("cacheprovider", "warnings", "unraisableexception",
                            "threadexception", "doctest", "junitxml", "pastebin", "stepwise",
                            "logging", "legacypath")
           for arg in ("-p", f"no:{name}")],
         # Scores and reasons come from the exceptions themselves; pytest's default long
-        # tracebacks parse the test files' source for every frame of every failure (1.1 s of
-        # CPU for a starter submission of 02, a third of all its grading work).
+        # tracebacks parse the test files' source for every frame of every failure (a large
+        # share of a starter submission's grading work, where every test fails).
         "--tb=native",
         "-q", "--no-header", "-o", "python_files=test_*.py", *extra,
     ]
@@ -192,7 +192,7 @@ def fresh_test_modules(tests_root: Path):
         return bool(files) and all(any((f + os.sep).startswith(r) for r in roots) for f in files)
 
     # Only these names can clash: pytest names every module it imports from tests_root by its
-    # path (looking at all of sys.modules, torch's thousands included, cost 30 ms a submission).
+    # path (looking at all of sys.modules, torch's thousands included, cost time per submission).
     for name in names:
         module = sys.modules.get(name)
         if module is None:
@@ -218,7 +218,7 @@ def _cache_assertion_rewrites() -> None:
     pytest deletes and re-imports a ``conftest.py`` that is not in a package at every
     session, and rewrites its asserts again unless it may cache the result in
     ``__pycache__`` (not under ``PYTHONDONTWRITEBYTECODE``, common in containers, nor in a
-    read-only course folder): 45 ms a submission for 02's conftest. The rewritten code is
+    read-only course folder), for every submission. The rewritten code is
     kept here by file and content (an edited file is rewritten again, whatever its
     timestamps say); the module is still executed afresh.
     """

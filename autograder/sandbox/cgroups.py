@@ -1,7 +1,7 @@
 """Per-worker resource accounting with control groups (Linux, standard library only).
 
 Why per worker and not per process: rlimits (``limits.py``) count one process at a
-time. RLIMIT_AS let one worker's four children hold 6.4 GB together, and
+time. RLIMIT_AS let each of a worker's children hold the whole limit, and
 ``sched_setaffinity`` plus ``setsid`` let a worker's fifteen children crowd another
 grading job off its CPU. A control group counts a worker *and every process it ever
 forks* together, and a process cannot leave it without privileges the worker dropped:

@@ -33,7 +33,8 @@ class WarmParent:
 
     def __init__(self, with_torch: bool = True):
         """Start the warm parent; ``with_torch=False`` preloads numpy only, for assignments
-        that ban torch: forking a process without torch's 200 MB is several times faster."""
+        that ban torch: a process without torch mapped forks faster
+        (``benchmarks/sandbox_overhead.py`` prints a worker's start from each)."""
         self.with_torch = with_torch
         self.lock = threading.Lock()
         self._start()

@@ -398,8 +398,8 @@ def isolate_network() -> bool:
 
     A worker forked from it while no other worker of it is alive starts in that namespace:
     no interface but a loopback that is down, which a worker's unprivileged uid cannot
-    bring up. Creating a namespace cost about a millisecond in every worker, and tearing
-    it down as much again in a kernel thread; a grading process runs one test, so one
+    bring up. Creating a namespace for every worker slowed each one, and tearing it down
+    cost as much again in a kernel thread; a grading process runs one test, so one
     worker, at a time, and kills each worker with every process of its uid before the
     next starts. Workers alive at the same time (threads sharing a warm parent: a Dask
     worker started with more than one thread) never share one: each of the others gets its own (see
