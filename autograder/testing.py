@@ -1,6 +1,8 @@
 """Assertions for graders: ``assert_close`` and float64 numerical gradient checks.
 
-Also ``sklearn_digits``, scikit-learn's bundled digits loaded once per process.
+Also ``assert_probe_matches`` (an autograd probe against an oracle's gradients), ``CheckBase``
+(the base of an assignment's ``check`` fixture, with named tolerances) and ``sklearn_digits``,
+scikit-learn's bundled digits loaded once per process.
 
 Failure messages put a value-free summary on the first line (what is wrong,
 max abs/rel error, where) and the values on the following lines. Hidden tests
@@ -10,12 +12,14 @@ show students only the first line, so they never reveal expected values.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 
-__all__ = ["AssertCloseError", "ExtendedOracle", "assert_close", "assert_numpy_array",
+__all__ = ["TOLERANCES", "AssertCloseError", "CheckBase", "ExtendedOracle", "ProbeLabels",
+           "Tolerance", "assert_close", "assert_numpy_array", "assert_probe_matches",
            "assert_tensor_close", "grad_check", "numerical_gradient", "sklearn_digits"]
 
 
@@ -190,6 +194,163 @@ def assert_tensor_close(actual: Any, expected: Any, name: str = "output", rtol: 
     assert tuple(actual.shape) == tuple(expected.shape), (
         f"{name} has shape {tuple(actual.shape)}, expected {tuple(expected.shape)}")
     assert_close(actual.double(), expected.detach().double(), rtol=rtol, atol=atol, name=name)
+
+
+class Tolerance(NamedTuple):
+    """``assert_close``'s tolerances: |actual - expected| <= atol + rtol * |expected|."""
+
+    rtol: float
+    atol: float
+
+
+TOLERANCES: dict[str, Tolerance] = {
+    # the same float64 formula computed in another order (assert_close's default)
+    "float64": Tolerance(1e-6, 1e-8),
+    # float64 results of a short, well-conditioned computation
+    "float64_strict": Tolerance(1e-7, 1e-9),
+    # float32 results of the same formula, or float32 training steps
+    "float32": Tolerance(1e-4, 1e-6),
+    # an analytic gradient against float64 central differences (step 1e-6)
+    "numerical_gradient": Tolerance(1e-5, 1e-7),
+}
+
+
+@dataclass(frozen=True)
+class ProbeLabels:
+    """What ``assert_probe_matches`` calls each value in its messages.
+
+    Each is a format string: ``{name}`` is the call's ``name`` (the probed call, e.g.
+    ``"UNet(x)"``) and ``{param}`` a parameter's name.
+
+    Attributes:
+        output: the probe's output.
+        inputs: the gradient of each input, by position (``("dx", "dh")``); an input past
+            the end is called ``"the gradient of input <i>"``.
+        param: the gradient of a parameter.
+        missing_param: the message when the probe returned no gradient for a parameter.
+    """
+
+    output: str = "{name}"
+    inputs: tuple[str, ...] = ("dx", "dh")
+    param: str = "grad of {param}"
+    missing_param: str = "{name} has no parameter {param!r}"
+
+    def input(self, index: int, name: str) -> str:
+        """The label of input ``index``'s gradient."""
+        if index < len(self.inputs):
+            return self.inputs[index].format(name=name)
+        return f"the gradient of input {index}"
+
+
+def assert_probe_matches(probe: Mapping[str, Any], expected: Mapping[str, Any], *,
+                         name: str = "the output", labels: ProbeLabels = ProbeLabels(),
+                         rtol: float = 1e-6, atol: float = 1e-8) -> None:
+    """Assert an autograd probe's values match an oracle's, each a tensor close in float64.
+
+    ``probe`` is what ``submission.autograd_probe`` returns (see ``sandbox/probe.py``):
+    ``{"output": ..., "input_grads": [tensor | None, ...], "param_grads": {name: tensor | None}}``.
+    ``expected`` has the same keys, each optional, and only what it holds is compared, in
+    this order: ``"output"`` (a tensor), ``"input_grads"`` (a list by input position; ``None``
+    skips an input), ``"param_grads"`` (``{parameter name: tensor}``, in its order).
+
+    Args:
+        name: the probed call, e.g. ``"LeNet5(26)(x)"``; ``labels`` build each value's
+            name in the messages from it.
+
+    Raises:
+        AssertionError: a parameter the probe has no gradient for, or a gradient that is
+            ``None`` (the value does not depend on that input or parameter).
+        AssertCloseError: a value that is not a tensor, has another shape, or differs.
+    """
+    if "output" in expected:
+        assert_tensor_close(probe["output"], expected["output"],
+                            name=labels.output.format(name=name), rtol=rtol, atol=atol)
+    for index, want in enumerate(expected.get("input_grads", ())):
+        if want is not None:
+            _assert_gradient(probe["input_grads"][index], want, labels.input(index, name),
+                             rtol, atol)
+    got = probe.get("param_grads", {})
+    for param, want in expected.get("param_grads", {}).items():
+        assert param in got, labels.missing_param.format(name=name, param=param)
+        _assert_gradient(got[param], want, labels.param.format(name=name, param=param),
+                         rtol, atol)
+
+
+def _assert_gradient(actual: Any, expected: Any, label: str, rtol: float, atol: float) -> None:
+    assert actual is not None, f"{label}: no gradient"
+    assert_tensor_close(actual, expected, name=label, rtol=rtol, atol=atol)
+
+
+class CheckBase:
+    """Base of an assignment's ``Checks`` (its ``check`` fixture): the checks several
+    assignments share. A conftest subclasses it, sets the class attributes and adds its own::
+
+        class Checks(CheckBase):
+            numpy_why = "this file is numpy only"
+
+            def pair(self, value, name): ...
+
+    Tolerances are chosen by name (``tol="numerical_gradient"``) from ``tolerances``;
+    a subclass may add names of its own.
+
+    Attributes:
+        tolerances: the named tolerances (``TOLERANCES``).
+        numpy_tol: the tolerance ``numpy_close`` uses when the caller names none.
+        numpy_why: said when a value that must be a numpy array is not one.
+        integer_dtype: the dtype ``numpy_equal`` requires (``"integer"``: any integer dtype).
+        probe_labels: how ``probe_matches`` names the values it compares.
+    """
+
+    tolerances: ClassVar[Mapping[str, Tolerance]] = TOLERANCES
+    numpy_tol: ClassVar[str] = "float64"
+    numpy_why: ClassVar[str] = ""
+    integer_dtype: ClassVar[Any] = "integer"
+    probe_labels: ClassVar[ProbeLabels] = ProbeLabels()
+
+    tensors_close = staticmethod(assert_tensor_close)  # a tensor close to ``expected`` (float64)
+
+    def tolerance(self, tol: str) -> Tolerance:
+        """The tolerance named ``tol``."""
+        try:
+            return self.tolerances[tol]
+        except KeyError:
+            raise ValueError(f"unknown tolerance {tol!r}; "
+                             f"known: {', '.join(sorted(self.tolerances))}") from None
+
+    @staticmethod
+    def scalar(value: Any, name: str) -> float:
+        """The student's scalar ``value`` as a python float (fails on arrays of size > 1)."""
+        assert np.ndim(value) == 0, (
+            f"{name} must be a scalar, got an array of shape {np.shape(value)}"
+        )
+        return float(value)
+
+    def numpy_array(self, value: Any, shape: tuple, name: str,
+                    dtype: Any = np.float64) -> np.ndarray:
+        """``value`` is a numpy array (not a torch tensor) of ``dtype`` and ``shape``."""
+        return assert_numpy_array(value, shape, name, dtype=dtype, why=self.numpy_why)
+
+    def numpy_close(self, value: Any, expected: Any, name: str, tol: str | None = None) -> None:
+        """A float64 numpy array of ``expected``'s shape, close to it within the tolerance
+        named ``tol`` (default: ``numpy_tol``)."""
+        rtol, atol = self.tolerance(tol or self.numpy_tol)
+        self.numpy_array(value, np.shape(expected), name)
+        assert_close(value, np.asarray(expected, dtype=np.float64), rtol=rtol, atol=atol,
+                     name=name)
+
+    def numpy_equal(self, value: Any, expected: np.ndarray, name: str) -> None:
+        """An integer numpy array (of ``integer_dtype``) equal to ``expected``."""
+        self.numpy_array(value, expected.shape, name, dtype=self.integer_dtype)
+        assert np.array_equal(value, expected), f"{name} is wrong"
+
+    def probe_matches(self, probe: Mapping[str, Any], expected: Mapping[str, Any], *,
+                      name: str = "the output", tol: str = "float64") -> None:
+        """``assert_probe_matches`` with this assignment's ``probe_labels`` and the
+        tolerance named ``tol``."""
+        rtol, atol = self.tolerance(tol)
+        assert_probe_matches(probe, expected, name=name, labels=self.probe_labels,
+                             rtol=rtol, atol=atol)
+
 
 class ExtendedOracle:
     """Base for a hidden conftest's oracle: the public oracle plus references only hidden tests see.

@@ -31,7 +31,7 @@ from scipy.spatial.distance import cdist
 from scipy.special import logsumexp
 from scipy.stats import mode, multivariate_normal
 
-from autograder.testing import assert_close
+from autograder.testing import CheckBase, assert_close
 
 
 class Oracle:
@@ -263,16 +263,9 @@ class Oracle:
         )
 
 
-class Checks:
-    """Assertions shared by several graders; failures name what differs."""
-
-    @staticmethod
-    def scalar(value, name):
-        """The student's scalar ``value`` as a python float (fails on arrays of size > 1)."""
-        assert np.ndim(value) == 0, (
-            f"{name} must be a scalar, got an array of shape {np.shape(value)}"
-        )
-        return float(value)
+class Checks(CheckBase):
+    """Assertions shared by several graders (``scalar`` from ``CheckBase``); failures name
+    what differs."""
 
     @staticmethod
     def labels(actual, expected, name):
