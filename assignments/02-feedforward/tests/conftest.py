@@ -28,7 +28,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from autograder.testing import assert_close, sklearn_digits
+from autograder.testing import CheckBase, assert_close, sklearn_digits
 
 Params = dict[str, np.ndarray]
 
@@ -219,16 +219,9 @@ class Oracle:
         return X_train, y_train, X_val, y_val, X_test, y_test
 
 
-class Checks:
-    """Assertions shared by several graders; failures name what differs."""
-
-    @staticmethod
-    def scalar(value, name: str) -> float:
-        """The student's scalar ``value`` as a python float (fails on arrays of size > 1)."""
-        assert np.ndim(value) == 0, (
-            f"{name} must be a scalar, got an array of shape {np.shape(value)}"
-        )
-        return float(value)
+class Checks(CheckBase):
+    """Assertions shared by several graders (``scalar`` from ``CheckBase``); failures name
+    what differs."""
 
     @staticmethod
     def gradients(grads: dict, expected: Params, name: str) -> None:
