@@ -644,17 +644,50 @@ def secret(ctx, show) -> None:
     click.echo(describe_course_secret(_course(ctx).assignments_dir, show))
 
 
+@main.command(short_help="Scaffold a new assignment that validates at once.")
+@click.argument("assignment")
+@click.option("--topic", "title", metavar="TITLE",
+              help="The assignment's title (default: from the id's slug).")
+@click.pass_context
+def new(ctx, assignment: str, title: str | None) -> None:
+    """Scaffold ASSIGNMENT (NN-slug): its config, handout, one public and one hidden test,
+    a planted mistake, a reference solution with one marked region and the generated starter.
+
+    \b
+    Then:  dlgrade validate ASSIGNMENT          (passes as generated)
+           edit solutions/ASSIGNMENT/, the tests and mistakes.toml; see docs/writing-graders.md
+    Nothing is written if any of its folders exists.
+    """
+    from autograder.scaffold import scaffold_assignment
+
+    course = _course(ctx)
+    for path in scaffold_assignment(course.root, assignment, topic=title):
+        click.echo(f"wrote {_relative(path, course.root)}")
+    click.echo(f"next: dlgrade validate {assignment}")
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
+
+
 @main.command(short_help="Prove an assignment is sound: reference, starter, points.")
 @click.argument("assignment", required=False)
 @click.option("--all", "all_", is_flag=True, help="Validate every assignment.")
 @click.option("--secrets", type=click.IntRange(0, 100), default=0, show_default=True,
               help="Also grade the reference's hidden tests under N random course secrets "
                    "(their inputs derive from the secret); any test failing under one fails.")
+@click.option("--quick", is_flag=True,
+              help="Skip the planted mistakes (assignments/ID/mistakes.toml): the author's edit "
+                   "loop. Without it every mistake must lose points in the tests it names.")
 @_worker_option
 @click.pass_context
-def validate(ctx, assignment, all_, secrets) -> None:
+def validate(ctx, assignment, all_, secrets, quick) -> None:
     """Prove an assignment is sound: reference full marks, starter zero, deterministic,
-    points matching assignment.toml. Exit status 1 if any check fails."""
+    points matching assignment.toml, every planted mistake caught. Exit status 1 if any
+    check fails."""
     from autograder.validate import validate_assignment
 
     course = _course(ctx)
@@ -664,7 +697,7 @@ def validate(ctx, assignment, all_, secrets) -> None:
     _course_secret(course)
     ok = True
     for a in targets:
-        report = validate_assignment(a, secrets=secrets)
+        report = validate_assignment(a, secrets=secrets, mistakes=not quick)
         click.echo(report.render())
         ok = ok and report.ok
     if not ok:

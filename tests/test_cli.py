@@ -126,6 +126,23 @@ def test_validate_and_generate_check(tmp_path):
     assert run("generate", "--check", course=course).returncode == 0
 
 
+def test_new_scaffolds_an_assignment_that_validates_and_quick_skips_the_mistakes(tmp_path):
+    course = tmp_path / "course"
+    shutil.copytree(FIXTURE_COURSE, course)
+    made = run("new", "11-graph-nets", "--topic", "Graph networks", course=course)
+    assert made.returncode == 0, made.stdout + made.stderr
+    assert "wrote assignments/11-graph-nets/mistakes.toml" in made.stdout
+    assert 'title = "Graph networks"' in (
+        course / "assignments" / "11-graph-nets" / "assignment.toml").read_text()
+    full = run("validate", "11-graph-nets", course=course)
+    assert full.returncode == 0, full.stdout + full.stderr
+    assert "mistakes: 1 of 1 caught" in full.stdout and "VALID" in full.stdout
+    quick = run("validate", "11-graph-nets", "--quick", course=course)
+    assert quick.returncode == 0 and "[skip] mistakes: not graded" in quick.stdout
+    again = run("new", "11-graph-nets", course=course)
+    assert again.returncode == 2 and "already exists" in again.stderr
+
+
 def test_validate_catches_a_broken_reference(tmp_path):
     course = tmp_path / "course"
     shutil.copytree(FIXTURE_COURSE, course)
