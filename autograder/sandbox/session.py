@@ -189,6 +189,19 @@ class Submission:
         test's ``seed``); ``torch.manual_seed`` in a grader seeds only the grader's process."""
         self.connection.request({"op": "seed", "seed": int(seed)}, "seed")
 
+    def cpu_seconds(self) -> float | None:
+        """CPU seconds the submission's worker has used so far in this test (user + system, as
+        the kernel counts them, read from outside the worker: the submission cannot forge
+        them); ``None`` where the platform does not expose them (macOS, Windows). The
+        difference around a call is the call's own work, without the time values spend
+        crossing the sandbox::
+
+            before = submission.cpu_seconds()
+            submission.knn.pairwise_distances(X, Y)
+            used = submission.cpu_seconds() - before
+        """
+        return self.connection.cpu_seconds()
+
     @property
     def output(self) -> str:
         """What the submission printed so far in this test (truncated)."""

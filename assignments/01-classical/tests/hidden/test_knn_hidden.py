@@ -24,14 +24,17 @@ def test_pairwise_distances_duplicates_are_zero(submission, rng, oracle):
 
 @pytest.mark.points(1)
 def test_pairwise_distances_is_vectorised(submission, rng, oracle):
-    """pairwise_distances of 1000 x 1000 points takes well under 2 s (no Python loops)."""
+    """pairwise_distances of 1000 x 1000 points uses well under 2 s of CPU (no Python loops)."""
     X = rng.standard_normal((1000, 32))
     Y = rng.standard_normal((1000, 32))
-    start = time.perf_counter()
+    # the worker's CPU time as the kernel counts it: neither the machine's load nor the
+    # 8 MB result's trip out of the sandbox counts (wall time only where there is no count)
+    start, wall = submission.cpu_seconds(), time.perf_counter()
     dists = submission.knn.pairwise_distances(X, Y)
-    elapsed = time.perf_counter() - start
+    end = submission.cpu_seconds()
+    used = end - start if start is not None and end is not None else time.perf_counter() - wall
     assert_close(dists, oracle.distances(X, Y), atol=1e-6, name="pairwise_distances")
-    assert elapsed < 2.0, f"pairwise_distances took {elapsed:.1f} s; vectorise it"
+    assert used < 2.0, f"pairwise_distances took {used:.1f} s of CPU; vectorise it"
 
 
 @pytest.mark.points(2)
