@@ -85,7 +85,7 @@ def test_a_helper_that_stopped_answering_is_replaced(killer, processes):
     victim = processes(VICTIM)
     start = time.monotonic()
     assert not killer.kill_uid(VICTIM)
-    assert time.monotonic() - start < 5
+    assert time.monotonic() - start < 30  # a hang guard: the stopped helper never answers
     assert killer.pid != stopped
     with pytest.raises(ProcessLookupError):
         os.kill(stopped, 0)  # the stopped helper was killed and reaped, not left behind
