@@ -38,8 +38,7 @@ def gmm_log_density(X, weights, means, covs):
     - logp: array of shape (N,)
     """
     # TODO: logsumexp over k of log weights[k] + log N(x | k)
-    raise NotImplementedError('gmm_log_density: logsumexp over k of log weights[k] + log N(x | k)')
-    return logp
+    raise NotImplementedError("gmm_log_density: see the TODO above")
 
 
 def e_step(X, weights, means, covs):
@@ -58,8 +57,7 @@ def e_step(X, weights, means, covs):
     - log_likelihood: float, sum_n log p(x_n) under the given parameters
     """
     # TODO: normalise each row of the log joint with logsumexp, then exp
-    raise NotImplementedError('e_step: normalise each row of the log joint with logsumexp, then exp')
-    return resp, log_likelihood
+    raise NotImplementedError("e_step: see the TODO above")
 
 
 def m_step(X, resp, reg):
@@ -83,8 +81,7 @@ def m_step(X, resp, reg):
     - means: array of shape (K, D)
     - covs: array of shape (K, D, D)
     """
-    raise NotImplementedError('m_step: not implemented')
-    return weights, means, covs
+    raise NotImplementedError("m_step: not implemented")
 
 
 def fit_gmm(X, K, n_iter=100, reg=1e-6, seed=0):
@@ -116,8 +113,7 @@ def fit_gmm(X, K, n_iter=100, reg=1e-6, seed=0):
     - log_likelihoods: list of n_iter floats
     """
     # TODO: follow the order in the docstring exactly
-    raise NotImplementedError('fit_gmm: follow the order in the docstring exactly')
-    return weights, means, covs, log_likelihoods
+    raise NotImplementedError("fit_gmm: see the TODO above")
 
 
 class GMMClassifier:
@@ -154,8 +150,7 @@ class GMMClassifier:
 
         Returns self.
         """
-        raise NotImplementedError('GMMClassifier.fit: not implemented')
-        return self
+        raise NotImplementedError("GMMClassifier.fit: not implemented")
 
     def predict_log_proba(self, X):
         """Log-posteriors of every class for every row of X.
@@ -167,8 +162,7 @@ class GMMClassifier:
         - log_post: array of shape (N, C); column c belongs to classes_[c]
         """
         # TODO: log prior + gmm_log_density, normalised with logsumexp
-        raise NotImplementedError('GMMClassifier.predict_log_proba: log prior + gmm_log_density, normalised with logsumexp')
-        return log_post
+        raise NotImplementedError("GMMClassifier.predict_log_proba: see the TODO above")
 
     def predict(self, X):
         """The most probable class of every row of X.
@@ -179,5 +173,4 @@ class GMMClassifier:
         Returns:
         - y_pred: array of shape (N,), values from classes_
         """
-        raise NotImplementedError('GMMClassifier.predict: not implemented')
-        return y_pred
+        raise NotImplementedError("GMMClassifier.predict: not implemented")

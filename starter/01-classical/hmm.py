@@ -38,8 +38,7 @@ def forward(obs, pi, A, B):
     - log_likelihood: float, finite
     """
     # TODO: log_alpha[t] = logsumexp_i(log_alpha[t-1, i] + log A[i, :]) + log B[:, o_t]
-    raise NotImplementedError('forward: log_alpha[t] = logsumexp_i(log_alpha[t-1, i] + log A[i, :]) + log B[:, o_t]')
-    return log_alpha, log_likelihood
+    raise NotImplementedError("forward: see the TODO above")
 
 
 def viterbi(obs, pi, A, B):
@@ -62,8 +61,7 @@ def viterbi(obs, pi, A, B):
     - log_prob: float, log p(path, obs), finite
     """
     # TODO: keep back-pointers, then backtrack from the end
-    raise NotImplementedError('viterbi: keep back-pointers, then backtrack from the end')
-    return path, log_prob
+    raise NotImplementedError("viterbi: see the TODO above")
 
 
 def sequence_log_likelihoods(sequences, hmms):
@@ -76,8 +74,7 @@ def sequence_log_likelihoods(sequences, hmms):
     Returns:
     - log_liks: array of shape (n, C); log_liks[i, c] = log p(sequences[i] | hmms[c])
     """
-    raise NotImplementedError('sequence_log_likelihoods: not implemented')
-    return log_liks
+    raise NotImplementedError("sequence_log_likelihoods: not implemented")
 
 
 def classify_sequences(sequences, hmms):
@@ -90,5 +87,4 @@ def classify_sequences(sequences, hmms):
     Returns:
     - labels: integer array of shape (n,), values in 0 .. C-1 (the lower class on a tie)
     """
-    raise NotImplementedError('classify_sequences: not implemented')
-    return labels
+    raise NotImplementedError("classify_sequences: not implemented")

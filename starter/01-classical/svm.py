@@ -30,8 +30,7 @@ def decision_function(X, w, b):
     Returns:
     - scores: array of shape (N,), X @ w + b
     """
-    raise NotImplementedError('decision_function: not implemented')
-    return scores
+    raise NotImplementedError("decision_function: not implemented")
 
 
 def hinge_loss_and_grad(w, b, X, y, reg):
@@ -50,8 +49,7 @@ def hinge_loss_and_grad(w, b, X, y, reg):
     - db: float
     """
     # TODO: examples with margin exactly 1 are not active
-    raise NotImplementedError('hinge_loss_and_grad: examples with margin exactly 1 are not active')
-    return loss, dw, db
+    raise NotImplementedError("hinge_loss_and_grad: see the TODO above")
 
 
 def train_linear_svm(X, y, reg=1e-2, lr=0.1, epochs=200):
@@ -76,8 +74,7 @@ def train_linear_svm(X, y, reg=1e-2, lr=0.1, epochs=200):
     - b: float
     - losses: list of epochs floats
     """
-    raise NotImplementedError('train_linear_svm: not implemented')
-    return w, b, losses
+    raise NotImplementedError("train_linear_svm: not implemented")
 
 
 class OneVsRestSVM:
@@ -110,8 +107,7 @@ class OneVsRestSVM:
         Returns self.
         """
         # TODO: +1 for the class, -1 for every other class
-        raise NotImplementedError('OneVsRestSVM.fit: +1 for the class, -1 for every other class')
-        return self
+        raise NotImplementedError("OneVsRestSVM.fit: see the TODO above")
 
     def decision_function(self, X):
         """Scores of every class for every row of X.
@@ -122,8 +118,7 @@ class OneVsRestSVM:
         Returns:
         - scores: array of shape (N, C); scores[n, c] = X[n] . W_[c] + b_[c]
         """
-        raise NotImplementedError('OneVsRestSVM.decision_function: not implemented')
-        return scores
+        raise NotImplementedError("OneVsRestSVM.decision_function: not implemented")
 
     def predict(self, X):
         """The class with the largest score, for every row of X.
@@ -134,5 +129,4 @@ class OneVsRestSVM:
         Returns:
         - y_pred: array of shape (N,), values from classes_
         """
-        raise NotImplementedError('OneVsRestSVM.predict: not implemented')
-        return y_pred
+        raise NotImplementedError("OneVsRestSVM.predict: not implemented")

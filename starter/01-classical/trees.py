@@ -31,8 +31,7 @@ def gini(y):
     - impurity: float in [0, 1); 0.0 for an empty array
     """
     # TODO: proportions, not counts
-    raise NotImplementedError('gini: proportions, not counts')
-    return impurity
+    raise NotImplementedError("gini: see the TODO above")
 
 
 def best_split(X, y, features=None):
@@ -49,8 +48,7 @@ def best_split(X, y, features=None):
     - gain: float, the Gini gain of the split (0.0 when there is no split)
     """
     # TODO: sort each feature, count labels cumulatively, try every midpoint
-    raise NotImplementedError('best_split: sort each feature, count labels cumulatively, try every midpoint')
-    return feature, threshold, gain
+    raise NotImplementedError("best_split: see the TODO above")
 
 
 def build_tree(X, y, max_depth, min_samples_split=2, max_features=None, rng=None, depth=0):
@@ -78,8 +76,7 @@ def build_tree(X, y, max_depth, min_samples_split=2, max_features=None, rng=None
     Returns:
     - node: dict, a leaf or an internal node (see the module docstring)
     """
-    raise NotImplementedError('build_tree: not implemented')
-    return node
+    raise NotImplementedError("build_tree: not implemented")
 
 
 def tree_predict(node, X):
@@ -92,8 +89,7 @@ def tree_predict(node, X):
     Returns:
     - y_pred: integer array of shape (M,)
     """
-    raise NotImplementedError('tree_predict: not implemented')
-    return y_pred
+    raise NotImplementedError("tree_predict: not implemented")
 
 
 class RandomForest:
@@ -138,8 +134,7 @@ class RandomForest:
         Returns self.
         """
         # TODO: follow the order in the class docstring exactly
-        raise NotImplementedError('RandomForest.fit: follow the order in the class docstring exactly')
-        return self
+        raise NotImplementedError("RandomForest.fit: see the TODO above")
 
     def predict(self, X):
         """Majority vote of the trees (the smallest label on a tie).
@@ -151,5 +146,4 @@ class RandomForest:
         - y_pred: integer array of shape (M,)
         """
         # TODO: tree_predict for every tree, then np.bincount per example
-        raise NotImplementedError('RandomForest.predict: tree_predict for every tree, then np.bincount per example')
-        return y_pred
+        raise NotImplementedError("RandomForest.predict: see the TODO above")

@@ -29,8 +29,7 @@ def relu_forward(x):
     - cache: what relu_backward needs (here: x)
     """
     # TODO: keep x in the cache
-    raise NotImplementedError('relu_forward: keep x in the cache')
-    return out, cache
+    raise NotImplementedError("relu_forward: see the TODO above")
 
 
 def relu_backward(dout, cache):
@@ -47,8 +46,7 @@ def relu_backward(dout, cache):
     - dx: gradient with respect to x, same shape as x
     """
     # TODO: the gradient is 0 where x <= 0
-    raise NotImplementedError('relu_backward: the gradient is 0 where x <= 0')
-    return dx
+    raise NotImplementedError("relu_backward: see the TODO above")
 
 
 def sigmoid_forward(x):
@@ -65,8 +63,7 @@ def sigmoid_forward(x):
       not its input)
     """
     # TODO: use exp(-|x|) to avoid overflow; cache the output
-    raise NotImplementedError('sigmoid_forward: use exp(-|x|) to avoid overflow; cache the output')
-    return out, cache
+    raise NotImplementedError("sigmoid_forward: see the TODO above")
 
 
 def sigmoid_backward(dout, cache):
@@ -80,8 +77,7 @@ def sigmoid_backward(dout, cache):
     - dx: gradient with respect to x, dout * s * (1 - s), same shape as x
     """
     # TODO: the cache is s = sigmoid(x), not x
-    raise NotImplementedError('sigmoid_backward: the cache is s = sigmoid(x), not x')
-    return dx
+    raise NotImplementedError("sigmoid_backward: see the TODO above")
 
 
 def tanh_forward(x):
@@ -95,8 +91,7 @@ def tanh_forward(x):
     - cache: the OUTPUT out (tanh_backward receives tanh's output, not its input)
     """
     # TODO: cache the output
-    raise NotImplementedError('tanh_forward: cache the output')
-    return out, cache
+    raise NotImplementedError("tanh_forward: see the TODO above")
 
 
 def tanh_backward(dout, cache):
@@ -110,8 +105,7 @@ def tanh_backward(dout, cache):
     - dx: gradient with respect to x, dout * (1 - t**2), same shape as x
     """
     # TODO: the cache is t = tanh(x), not x
-    raise NotImplementedError('tanh_backward: the cache is t = tanh(x), not x')
-    return dx
+    raise NotImplementedError("tanh_backward: see the TODO above")
 
 
 def softmax(x):
@@ -128,8 +122,7 @@ def softmax(x):
       sums to 1
     """
     # TODO: subtract the max over the last axis first
-    raise NotImplementedError('softmax: subtract the max over the last axis first')
-    return p
+    raise NotImplementedError("softmax: see the TODO above")
 
 
 # ---------------------------------------------------------------------------
@@ -149,8 +142,7 @@ def linear_forward(x, W, b):
     - out: output, shape (N, M)
     - cache: what linear_backward needs (here: (x, W, b))
     """
-    raise NotImplementedError('linear_forward: not implemented')
-    return out, cache
+    raise NotImplementedError("linear_forward: not implemented")
 
 
 def linear_backward(dout, cache):
@@ -166,8 +158,7 @@ def linear_backward(dout, cache):
     - db: gradient with respect to b, shape (M,) (summed over the batch)
     """
     # TODO: check every shape against the docstring
-    raise NotImplementedError('linear_backward: check every shape against the docstring')
-    return dx, dW, db
+    raise NotImplementedError("linear_backward: see the TODO above")
 
 
 # ---------------------------------------------------------------------------
@@ -191,8 +182,7 @@ def mse_loss(pred, target):
     - dpred: gradient of loss with respect to pred, same shape as pred
     """
     # TODO: divide by the batch size N, not by N * D
-    raise NotImplementedError('mse_loss: divide by the batch size N, not by N * D')
-    return loss, dpred
+    raise NotImplementedError("mse_loss: see the TODO above")
 
 
 def softmax_cross_entropy_loss(scores, y):
@@ -212,5 +202,4 @@ def softmax_cross_entropy_loss(scores, y):
     - dscores: gradient of loss with respect to scores, shape (N, C)
     """
     # TODO: log p = s - max - log(sum(exp(s - max)))
-    raise NotImplementedError('softmax_cross_entropy_loss: log p = s - max - log(sum(exp(s - max)))')
-    return loss, dscores
+    raise NotImplementedError("softmax_cross_entropy_loss: see the TODO above")

@@ -56,7 +56,7 @@ class MLP:
         self.params = {}
         self.caches = None
         # TODO: draw W1, W2, ... in order from one default_rng(seed)
-        raise NotImplementedError('MLP.__init__: draw W1, W2, ... in order from one default_rng(seed)')
+        raise NotImplementedError("MLP.__init__: see the TODO above")
 
     def forward(self, X):
         """Compute class scores, keeping what backward needs in self.caches.
@@ -68,8 +68,7 @@ class MLP:
         - scores: shape (N, C), the output of the last linear layer (no
           activation, no softmax)
         """
-        raise NotImplementedError('MLP.forward: not implemented')
-        return scores
+        raise NotImplementedError("MLP.forward: not implemented")
 
     def backward(self, dscores):
         """Backpropagate through the network of the most recent forward call.
@@ -83,8 +82,7 @@ class MLP:
           the gradient with respect to self.params[k]
         """
         # TODO: walk the layers in reverse, using self.caches
-        raise NotImplementedError('MLP.backward: walk the layers in reverse, using self.caches')
-        return grads
+        raise NotImplementedError("MLP.backward: see the TODO above")
 
     def loss(self, X, y):
         """Softmax cross-entropy loss (averaged over the batch) and gradients.
@@ -97,8 +95,7 @@ class MLP:
         - loss: float, layers.softmax_cross_entropy_loss of the scores
         - grads: dict with the same keys and shapes as self.params
         """
-        raise NotImplementedError('MLP.loss: not implemented')
-        return loss, grads
+        raise NotImplementedError("MLP.loss: not implemented")
 
     def predict(self, X):
         """Predict labels.
@@ -109,5 +106,4 @@ class MLP:
         Returns:
         - y_pred: integer array of shape (N,), the index of the largest score
         """
-        raise NotImplementedError('MLP.predict: not implemented')
-        return y_pred
+        raise NotImplementedError("MLP.predict: not implemented")

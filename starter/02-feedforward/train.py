@@ -28,8 +28,7 @@ def batch_gradient_descent(model, X, y, lr, epochs):
     Returns:
     - losses: list of epochs floats; losses[t] is the loss BEFORE step t
     """
-    raise NotImplementedError('batch_gradient_descent: not implemented')
-    return losses
+    raise NotImplementedError("batch_gradient_descent: not implemented")
 
 
 def sgd(model, X, y, lr, epochs, batch_size, seed):
@@ -58,8 +57,7 @@ def sgd(model, X, y, lr, epochs, batch_size, seed):
       all), each the batch loss BEFORE that batch's update
     """
     # TODO: follow the order in the docstring exactly
-    raise NotImplementedError('sgd: follow the order in the docstring exactly')
-    return losses
+    raise NotImplementedError("sgd: see the TODO above")
 
 
 def train_digits(X_train, y_train, X_val, y_val, seed=0):
@@ -80,5 +78,4 @@ def train_digits(X_train, y_train, X_val, y_val, seed=0):
     Returns:
     - model: the trained mlp.MLP (the grader calls model.predict)
     """
-    raise NotImplementedError('train_digits: not implemented')
-    return model
+    raise NotImplementedError("train_digits: not implemented")

@@ -34,8 +34,7 @@ def quadratic(w, condition_number=100.0):
     - grad: array (n,), the gradient at w
     - hessian: array (n, n), the Hessian at w
     """
-    raise NotImplementedError('quadratic: not implemented')
-    return f, grad, hessian
+    raise NotImplementedError("quadratic: not implemented")
 
 
 def rosenbrock(w, a=1.0, b=100.0):
@@ -52,8 +51,7 @@ def rosenbrock(w, a=1.0, b=100.0):
     - grad: array (2,), the gradient at w
     - hessian: array (2, 2), the Hessian at w
     """
-    raise NotImplementedError('rosenbrock: not implemented')
-    return f, grad, hessian
+    raise NotImplementedError("rosenbrock: not implemented")
 
 
 PROBLEMS = {"quadratic": quadratic, "rosenbrock": rosenbrock}
@@ -128,7 +126,7 @@ def epochs_to_tolerance(name, problem, w0, hyperparams, tol=1e-8, max_epochs=100
     - epochs: int, the number of steps after which f(w) <= tol for the first
       time (0 if f(w0) <= tol), or None if max_epochs steps were not enough
     """
-    raise NotImplementedError('epochs_to_tolerance: not implemented')
+    raise NotImplementedError("epochs_to_tolerance: not implemented")
 
 
 def compare_optimizers(tol=1e-8, max_epochs=5000):
@@ -146,4 +144,4 @@ def compare_optimizers(tol=1e-8, max_epochs=5000):
     - epochs: dict problem -> dict optimizer name -> int or None, e.g.
       {"quadratic": {"gd": 467, "momentum": 60, ...}, "rosenbrock": {...}}
     """
-    raise NotImplementedError('compare_optimizers: not implemented')
+    raise NotImplementedError("compare_optimizers: not implemented")

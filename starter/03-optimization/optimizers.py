@@ -70,7 +70,7 @@ class GD(Optimizer):
         - grads: dict name -> array shaped like params[name]
         """
         # TODO: GD: p -= lr * g for every key
-        raise NotImplementedError('GD.step: GD: p -= lr * g for every key')
+        raise NotImplementedError("GD.step: see the TODO above")
 
 
 class Momentum(Optimizer):
@@ -94,12 +94,12 @@ class Momentum(Optimizer):
         super().__init__(params, lr)
         self.momentum = momentum
         # TODO: Momentum: one velocity array per parameter, zeros at the start
-        raise NotImplementedError('Momentum.__init__: Momentum: one velocity array per parameter, zeros at the start')
+        raise NotImplementedError("Momentum.__init__: see the TODO above")
 
     def step(self, grads):
         """One momentum step (see the class docstring for the exact rule)."""
         # TODO: Momentum: v = momentum * v + g, then p -= lr * v
-        raise NotImplementedError('Momentum.step: Momentum: v = momentum * v + g, then p -= lr * v')
+        raise NotImplementedError("Momentum.step: see the TODO above")
 
 
 class AdaGrad(Optimizer):
@@ -120,12 +120,12 @@ class AdaGrad(Optimizer):
         super().__init__(params, lr)
         self.eps = eps
         # TODO: AdaGrad: one accumulator of squared gradients per parameter, zeros
-        raise NotImplementedError('AdaGrad.__init__: AdaGrad: one accumulator of squared gradients per parameter, zeros')
+        raise NotImplementedError("AdaGrad.__init__: see the TODO above")
 
     def step(self, grads):
         """One AdaGrad step (see the class docstring for the exact rule)."""
         # TODO: AdaGrad: accumulate g * g; eps goes outside the square root
-        raise NotImplementedError('AdaGrad.step: AdaGrad: accumulate g * g; eps goes outside the square root')
+        raise NotImplementedError("AdaGrad.step: see the TODO above")
 
 
 class RMSProp(Optimizer):
@@ -148,12 +148,12 @@ class RMSProp(Optimizer):
         self.alpha = alpha
         self.eps = eps
         # TODO: RMSProp: one running average of g * g per parameter, zeros
-        raise NotImplementedError('RMSProp.__init__: RMSProp: one running average of g * g per parameter, zeros')
+        raise NotImplementedError("RMSProp.__init__: see the TODO above")
 
     def step(self, grads):
         """One RMSProp step (see the class docstring for the exact rule)."""
         # TODO: RMSProp: update the running average; eps goes outside the square root
-        raise NotImplementedError('RMSProp.step: RMSProp: update the running average; eps goes outside the square root')
+        raise NotImplementedError("RMSProp.step: see the TODO above")
 
 
 class AdaDelta(Optimizer):
@@ -179,12 +179,12 @@ class AdaDelta(Optimizer):
         self.rho = rho
         self.eps = eps
         # TODO: AdaDelta: running averages of g * g and of delta * delta, zeros
-        raise NotImplementedError('AdaDelta.__init__: AdaDelta: running averages of g * g and of delta * delta, zeros')
+        raise NotImplementedError("AdaDelta.__init__: see the TODO above")
 
     def step(self, grads):
         """One AdaDelta step (see the class docstring for the exact rule)."""
         # TODO: AdaDelta: eps goes inside both square roots
-        raise NotImplementedError('AdaDelta.step: AdaDelta: eps goes inside both square roots')
+        raise NotImplementedError("AdaDelta.step: see the TODO above")
 
 
 class Adam(Optimizer):
@@ -213,12 +213,12 @@ class Adam(Optimizer):
         self.beta2 = beta2
         self.eps = eps
         # TODO: Adam: two moments per parameter and one step counter t
-        raise NotImplementedError('Adam.__init__: Adam: two moments per parameter and one step counter t')
+        raise NotImplementedError("Adam.__init__: see the TODO above")
 
     def step(self, grads):
         """One Adam step (see the class docstring for the exact rule)."""
         # TODO: Adam: increase t once per step; bias-correct both moments
-        raise NotImplementedError('Adam.step: Adam: increase t once per step; bias-correct both moments')
+        raise NotImplementedError("Adam.step: see the TODO above")
 
 
 class Newton(Optimizer):
@@ -255,7 +255,7 @@ class Newton(Optimizer):
           with respect to params[name].ravel()
         """
         # TODO: Newton: solve (H + damping * I) d = g.ravel(), reshape d
-        raise NotImplementedError('Newton.step: Newton: solve (H + damping * I) d = g.ravel(), reshape d')
+        raise NotImplementedError("Newton.step: see the TODO above")
 
 
 def lbfgs_direction(grad, s_history, y_history):
@@ -282,7 +282,7 @@ def lbfgs_direction(grad, s_history, y_history):
     - direction: array (n,), -H grad
     """
     # TODO: two loops, gamma from the newest pair
-    raise NotImplementedError('lbfgs_direction: two loops, gamma from the newest pair')
+    raise NotImplementedError("lbfgs_direction: see the TODO above")
 
 
 class LBFGS(Optimizer):
@@ -316,9 +316,9 @@ class LBFGS(Optimizer):
         super().__init__(params, lr)
         self.history_size = history_size
         # TODO: LBFGS: the (s, y) history and what the next step needs
-        raise NotImplementedError('LBFGS.__init__: LBFGS: the (s, y) history and what the next step needs')
+        raise NotImplementedError("LBFGS.__init__: see the TODO above")
 
     def step(self, grads):
         """One L-BFGS iteration (see the class docstring for the exact rule)."""
         # TODO: LBFGS: follow the class docstring; lbfgs_direction does the two loops
-        raise NotImplementedError('LBFGS.step: LBFGS: follow the class docstring; lbfgs_direction does the two loops')
+        raise NotImplementedError("LBFGS.step: see the TODO above")

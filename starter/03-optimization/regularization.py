@@ -39,8 +39,7 @@ def l2_penalty(params, reg):
       (reg * params[k] for weights, zeros for biases)
     """
     # TODO: only keys starting with "W"; biases get zero gradients
-    raise NotImplementedError('l2_penalty: only keys starting with "W"; biases get zero gradients')
-    return penalty, grads
+    raise NotImplementedError("l2_penalty: see the TODO above")
 
 
 def dropout_forward(x, p, train=True, seed=None):
@@ -60,8 +59,7 @@ def dropout_forward(x, p, train=True, seed=None):
     - cache: what dropout_backward needs
     """
     # TODO: draw the mask exactly as the docstring says; scale by 1 / (1 - p)
-    raise NotImplementedError('dropout_forward: draw the mask exactly as the docstring says; scale by 1 / (1 - p)')
-    return out, cache
+    raise NotImplementedError("dropout_forward: see the TODO above")
 
 
 def dropout_backward(dout, cache):
@@ -74,8 +72,7 @@ def dropout_backward(dout, cache):
     Returns:
     - dx: gradient with respect to x, shaped like x
     """
-    raise NotImplementedError('dropout_backward: not implemented')
-    return dx
+    raise NotImplementedError("dropout_backward: not implemented")
 
 
 def dropconnect_forward(x, W, b, p, train=True, seed=None):
@@ -100,8 +97,7 @@ def dropconnect_forward(x, W, b, p, train=True, seed=None):
     - out: shape (N, M)
     - cache: what dropconnect_backward needs
     """
-    raise NotImplementedError('dropconnect_forward: not implemented')
-    return out, cache
+    raise NotImplementedError("dropconnect_forward: not implemented")
 
 
 def dropconnect_backward(dout, cache):
@@ -119,8 +115,7 @@ def dropconnect_backward(dout, cache):
     - dW: shape (D, M)
     - db: shape (M,)
     """
-    raise NotImplementedError('dropconnect_backward: not implemented')
-    return dx, dW, db
+    raise NotImplementedError("dropconnect_backward: not implemented")
 
 
 class BatchNorm:
@@ -168,8 +163,7 @@ class BatchNorm:
         - out: shape (N, D)
         """
         # TODO: train: batch statistics, then update the running averages
-        raise NotImplementedError('BatchNorm.forward: train: batch statistics, then update the running averages')
-        return out
+        raise NotImplementedError("BatchNorm.forward: see the TODO above")
 
     def backward(self, dout):
         """Backward pass of the most recent forward call.
@@ -186,5 +180,4 @@ class BatchNorm:
         - dbeta: shape (D,)
         """
         # TODO: in training, include the paths through mu and var
-        raise NotImplementedError('BatchNorm.backward: in training, include the paths through mu and var')
-        return dx, dgamma, dbeta
+        raise NotImplementedError("BatchNorm.backward: see the TODO above")

@@ -54,7 +54,7 @@ class AANN(nn.Module):
     def __init__(self, n_inputs, n_hidden, n_bottleneck):
         super().__init__()
         # TODO: AANN: build self.encoder and self.decoder as nn.Sequential
-        raise NotImplementedError('AANN.__init__: AANN: build self.encoder and self.decoder as nn.Sequential')
+        raise NotImplementedError("AANN.__init__: see the TODO above")
 
     def encode(self, x):
         """The bottleneck code of x.
@@ -66,7 +66,7 @@ class AANN(nn.Module):
         - code: tensor (N, K), the output of the linear bottleneck layer
         """
         # TODO: AANN.encode: the encoder's output
-        raise NotImplementedError("AANN.encode: AANN.encode: the encoder's output")
+        raise NotImplementedError("AANN.encode: see the TODO above")
 
     def decode(self, code):
         """The reconstruction from a code.
@@ -78,7 +78,7 @@ class AANN(nn.Module):
         - x_hat: tensor (N, D)
         """
         # TODO: AANN.decode: the decoder's output
-        raise NotImplementedError("AANN.decode: AANN.decode: the decoder's output")
+        raise NotImplementedError("AANN.decode: see the TODO above")
 
     def forward(self, x):
         """Reconstruct x through the bottleneck.
@@ -90,7 +90,7 @@ class AANN(nn.Module):
         - x_hat: tensor (N, D), decode(encode(x))
         """
         # TODO: AANN.forward: decode the code
-        raise NotImplementedError('AANN.forward: AANN.forward: decode the code')
+        raise NotImplementedError("AANN.forward: see the TODO above")
 
 
 class LinearAutoencoder(nn.Module):
@@ -112,15 +112,15 @@ class LinearAutoencoder(nn.Module):
     def __init__(self, n_inputs, n_bottleneck):
         super().__init__()
         # TODO: LinearAutoencoder: two nn.Linear layers
-        raise NotImplementedError('LinearAutoencoder.__init__: LinearAutoencoder: two nn.Linear layers')
+        raise NotImplementedError("LinearAutoencoder.__init__: see the TODO above")
 
     def encode(self, x):
         """The code of x: tensor (N, D) -> tensor (N, K)."""
-        raise NotImplementedError('LinearAutoencoder.encode: not implemented')
+        raise NotImplementedError("LinearAutoencoder.encode: not implemented")
 
     def forward(self, x):
         """The reconstruction of x: tensor (N, D) -> tensor (N, D)."""
-        raise NotImplementedError('LinearAutoencoder.forward: not implemented')
+        raise NotImplementedError("LinearAutoencoder.forward: not implemented")
 
 
 def reconstruction_loss(model, X):
@@ -133,7 +133,7 @@ def reconstruction_loss(model, X):
     Returns:
     - loss: float, F.mse_loss(model(X), X) (the mean over all N * D entries)
     """
-    raise NotImplementedError('reconstruction_loss: not implemented')
+    raise NotImplementedError("reconstruction_loss: not implemented")
 
 
 def momentum_step(params, grads, velocities, lr, momentum):
@@ -156,7 +156,7 @@ def momentum_step(params, grads, velocities, lr, momentum):
 
     Returns nothing.
     """
-    raise NotImplementedError('momentum_step: not implemented')
+    raise NotImplementedError("momentum_step: not implemented")
 
 
 def train_autoencoder(model, X, epochs, lr, batch_size, momentum=0.9, noise_std=0.0, seed=0):
@@ -201,4 +201,4 @@ def train_autoencoder(model, X, epochs, lr, batch_size, momentum=0.9, noise_std=
     - history: list of `epochs` floats, the reconstruction error on all of X
       after each epoch (clean inputs, no noise)
     """
-    raise NotImplementedError('train_autoencoder: not implemented')
+    raise NotImplementedError("train_autoencoder: not implemented")

@@ -44,7 +44,7 @@ class StackedAutoencoder(nn.Module):
     def __init__(self, layer_sizes):
         super().__init__()
         # TODO: StackedAutoencoder: build the encoders first, then the decoders
-        raise NotImplementedError('StackedAutoencoder.__init__: StackedAutoencoder: build the encoders first, then the decoders')
+        raise NotImplementedError("StackedAutoencoder.__init__: see the TODO above")
 
     def encode(self, x, depth=None):
         """The code of x at a given depth.
@@ -58,7 +58,7 @@ class StackedAutoencoder(nn.Module):
         Returns:
         - code: tensor (N, D_depth)
         """
-        raise NotImplementedError('StackedAutoencoder.encode: not implemented')
+        raise NotImplementedError("StackedAutoencoder.encode: not implemented")
 
     def layer_autoencoder(self, k):
         """The shallow autoencoder of layer k, sharing this stack's modules.
@@ -76,7 +76,7 @@ class StackedAutoencoder(nn.Module):
         - model: nn.Sequential holding this stack's own encoders[k] and
           decoders[k] (not copies)
         """
-        raise NotImplementedError('StackedAutoencoder.layer_autoencoder: not implemented')
+        raise NotImplementedError("StackedAutoencoder.layer_autoencoder: not implemented")
 
     def decode(self, code):
         """The reconstruction of x from its top code, mirroring the encoder.
@@ -90,11 +90,11 @@ class StackedAutoencoder(nn.Module):
         Returns:
         - x_hat: tensor (N, D_0)
         """
-        raise NotImplementedError('StackedAutoencoder.decode: not implemented')
+        raise NotImplementedError("StackedAutoencoder.decode: not implemented")
 
     def forward(self, x):
         """decode(encode(x)): tensor (N, D_0) -> tensor (N, D_0)."""
-        raise NotImplementedError('StackedAutoencoder.forward: not implemented')
+        raise NotImplementedError("StackedAutoencoder.forward: not implemented")
 
 
 def pretrain_layer(sae, k, X, epochs, lr, batch_size, seed=0):
@@ -115,7 +115,7 @@ def pretrain_layer(sae, k, X, epochs, lr, batch_size, seed=0):
     - history: list of `epochs` floats, the layer's reconstruction error
     """
     # TODO: pretrain_layer: codes of depth k, without gradients
-    raise NotImplementedError('pretrain_layer: pretrain_layer: codes of depth k, without gradients')
+    raise NotImplementedError("pretrain_layer: see the TODO above")
 
 
 def greedy_pretrain(sae, X, epochs, lr, batch_size, seed=0):
@@ -133,7 +133,7 @@ def greedy_pretrain(sae, X, epochs, lr, batch_size, seed=0):
     Returns:
     - histories: list of L lists; histories[k] is layer k's loss history
     """
-    raise NotImplementedError('greedy_pretrain: not implemented')
+    raise NotImplementedError("greedy_pretrain: not implemented")
 
 
 class DeepClassifier(nn.Module):
@@ -155,11 +155,11 @@ class DeepClassifier(nn.Module):
 
     def __init__(self, layer_sizes, n_classes):
         super().__init__()
-        raise NotImplementedError('DeepClassifier.__init__: not implemented')
+        raise NotImplementedError("DeepClassifier.__init__: not implemented")
 
     def forward(self, x):
         """Class scores: tensor (N, D_0) -> logits tensor (N, C)."""
-        raise NotImplementedError('DeepClassifier.forward: not implemented')
+        raise NotImplementedError("DeepClassifier.forward: not implemented")
 
 
 def classifier_from_encoders(sae, n_classes, seed=0):
@@ -179,7 +179,7 @@ def classifier_from_encoders(sae, n_classes, seed=0):
     - classifier: DeepClassifier
     """
     # TODO: classifier_from_encoders: copy each encoder into hidden[k]
-    raise NotImplementedError('classifier_from_encoders: classifier_from_encoders: copy each encoder into hidden[k]')
+    raise NotImplementedError("classifier_from_encoders: see the TODO above")
 
 
 def fine_tune(classifier, X, y, epochs, lr, batch_size, momentum=0.9, seed=0):
@@ -201,7 +201,7 @@ def fine_tune(classifier, X, y, epochs, lr, batch_size, momentum=0.9, seed=0):
     Returns:
     - history: list of `epochs` floats, the training loss after each epoch
     """
-    raise NotImplementedError('fine_tune: not implemented')
+    raise NotImplementedError("fine_tune: not implemented")
 
 
 def pretrain_and_finetune(X_unlabeled, X_labeled, y_labeled, layer_sizes, n_classes,
@@ -238,4 +238,4 @@ def pretrain_and_finetune(X_unlabeled, X_labeled, y_labeled, layer_sizes, n_clas
     - sae: the pre-trained StackedAutoencoder (not changed by fine-tuning), or
       None when pretrain=False
     """
-    raise NotImplementedError('pretrain_and_finetune: not implemented')
+    raise NotImplementedError("pretrain_and_finetune: not implemented")

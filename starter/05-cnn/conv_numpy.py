@@ -42,8 +42,7 @@ def conv_output_size(size, kernel, stride=1, pad=0):
     - out_size: int, floor((size + 2 * pad - kernel) / stride) + 1
     """
     # TODO: count the window positions that fit in the padded input
-    raise NotImplementedError('conv_output_size: count the window positions that fit in the padded input')
-    return out_size
+    raise NotImplementedError("conv_output_size: see the TODO above")
 
 
 def pad_images(x, pad):
@@ -57,8 +56,7 @@ def pad_images(x, pad):
     - xp: (N, C, H + 2 * pad, W + 2 * pad), x in the middle, zeros around it
     """
     # TODO: np.pad with (pad, pad) on the last two axes only
-    raise NotImplementedError('pad_images: np.pad with (pad, pad) on the last two axes only')
-    return xp
+    raise NotImplementedError("pad_images: see the TODO above")
 
 
 def conv2d_forward(x, w, b, stride=1, pad=0):
@@ -77,8 +75,7 @@ def conv2d_forward(x, w, b, stride=1, pad=0):
     - cache: what conv2d_backward needs
     """
     # TODO: pad, then for every output position (i, j) take the window and contract it with w
-    raise NotImplementedError('conv2d_forward: pad, then for every output position (i, j) take the window and contract it with w')
-    return out, cache
+    raise NotImplementedError("conv2d_forward: see the TODO above")
 
 
 def conv2d_backward(dout, cache):
@@ -94,8 +91,7 @@ def conv2d_backward(dout, cache):
     - db: (F,), summed over the batch AND over every output position
     """
     # TODO: every window of the forward pass sends dout[:, :, i, j] back to its inputs and to w
-    raise NotImplementedError('conv2d_backward: every window of the forward pass sends dout[:, :, i, j] back to its inputs and to w')
-    return dx, dw, db
+    raise NotImplementedError("conv2d_backward: see the TODO above")
 
 
 def max_pool2d_forward(x, pool_size=2, stride=2):
@@ -112,8 +108,7 @@ def max_pool2d_forward(x, pool_size=2, stride=2):
     - cache: what max_pool2d_backward needs
     """
     # TODO: loop over output positions and take the max over the window's two axes
-    raise NotImplementedError("max_pool2d_forward: loop over output positions and take the max over the window's two axes")
-    return out, cache
+    raise NotImplementedError("max_pool2d_forward: see the TODO above")
 
 
 def max_pool2d_backward(dout, cache):
@@ -131,8 +126,7 @@ def max_pool2d_backward(dout, cache):
     - dx: (N, C, H, W)
     """
     # TODO: for each window, find the argmax (np.argmax on the flattened window) and ADD dout there
-    raise NotImplementedError('max_pool2d_backward: for each window, find the argmax (np.argmax on the flattened window) and ADD dout there')
-    return dx
+    raise NotImplementedError("max_pool2d_backward: see the TODO above")
 
 
 def avg_pool2d_forward(x, pool_size=2, stride=2):
@@ -148,8 +142,7 @@ def avg_pool2d_forward(x, pool_size=2, stride=2):
     - cache: what avg_pool2d_backward needs
     """
     # TODO: like max pooling with the mean over the window (or sliding_window_view, without loops)
-    raise NotImplementedError('avg_pool2d_forward: like max pooling with the mean over the window (or sliding_window_view, without loops)')
-    return out, cache
+    raise NotImplementedError("avg_pool2d_forward: see the TODO above")
 
 
 def avg_pool2d_backward(dout, cache):
@@ -164,8 +157,7 @@ def avg_pool2d_backward(dout, cache):
       (summed over the windows that contain it)
     """
     # TODO: spread each window's gradient evenly over its pool_size**2 inputs
-    raise NotImplementedError("avg_pool2d_backward: spread each window's gradient evenly over its pool_size**2 inputs")
-    return dx
+    raise NotImplementedError("avg_pool2d_backward: see the TODO above")
 
 
 def im2col(x, HH, WW, stride=1, pad=0):
@@ -182,8 +174,7 @@ def im2col(x, HH, WW, stride=1, pad=0):
       cols[r, k] = xp[n, c, i * stride + p, j * stride + q].
     """
     # TODO: np.lib.stride_tricks.sliding_window_view on the padded input, then transpose and reshape
-    raise NotImplementedError('im2col: np.lib.stride_tricks.sliding_window_view on the padded input, then transpose and reshape')
-    return cols
+    raise NotImplementedError("im2col: see the TODO above")
 
 
 def conv2d_forward_fast(x, w, b, stride=1, pad=0):
@@ -192,9 +183,9 @@ def conv2d_forward_fast(x, w, b, stride=1, pad=0):
 
     Inputs and output: as conv2d_forward, but returns only out (N, F, H', W').
     """
-    # TODO: w.reshape(F, -1) @ im2col(...) gives (F, N * H' * W'); reshape and move the batch axis first
-    raise NotImplementedError("conv2d_forward_fast: w.reshape(F, -1) @ im2col(...) gives (F, N * H' * W'); reshape and move the batch axis first")
-    return np.ascontiguousarray(out)
+    # TODO: w.reshape(F, -1) @ im2col(...) gives (F, N * H' * W'); reshape and move the batch axis
+    #       first
+    raise NotImplementedError("conv2d_forward_fast: see the TODO above")
 
 
 def conv1d_forward(x, w, b, stride=1, pad=0):
@@ -212,8 +203,7 @@ def conv1d_forward(x, w, b, stride=1, pad=0):
     - out: (N, F, L'), L' = conv_output_size(L, K, stride, pad)
     """
     # TODO: the 2-d version with one spatial axis
-    raise NotImplementedError('conv1d_forward: the 2-d version with one spatial axis')
-    return out
+    raise NotImplementedError("conv1d_forward: see the TODO above")
 
 
 def conv3d_forward(x, w, b, stride=1, pad=0):
@@ -232,5 +222,4 @@ def conv3d_forward(x, w, b, stride=1, pad=0):
     - out: (N, F, D', H', W'), each size given by conv_output_size
     """
     # TODO: three nested loops over the output positions, or reuse one idea of im2col
-    raise NotImplementedError('conv3d_forward: three nested loops over the output positions, or reuse one idea of im2col')
-    return out
+    raise NotImplementedError("conv3d_forward: see the TODO above")

@@ -25,8 +25,7 @@ def box_area(boxes):
     - areas: (K,), (x2 - x1) * (y2 - y1)
     """
     # TODO: width times height, no + 1
-    raise NotImplementedError('box_area: width times height, no + 1')
-    return areas
+    raise NotImplementedError("box_area: see the TODO above")
 
 
 def box_iou(boxes1, boxes2):
@@ -44,8 +43,7 @@ def box_iou(boxes1, boxes2):
     - iou: (N, M), values in [0, 1]
     """
     # TODO: broadcast (N, 1) against (1, M); clip negative intersection sides to 0
-    raise NotImplementedError('box_iou: broadcast (N, 1) against (1, M); clip negative intersection sides to 0')
-    return iou
+    raise NotImplementedError("box_iou: see the TODO above")
 
 
 def generate_anchors(feature_height, feature_width, stride, sizes, aspect_ratios):
@@ -74,8 +72,7 @@ def generate_anchors(feature_height, feature_width, stride, sizes, aspect_ratios
     - anchors: float64 (feature_height * feature_width * A, 4)
     """
     # TODO: A base boxes centred at 0, plus the centre of every cell, broadcast and reshaped
-    raise NotImplementedError('generate_anchors: A base boxes centred at 0, plus the centre of every cell, broadcast and reshaped')
-    return anchors
+    raise NotImplementedError("generate_anchors: see the TODO above")
 
 
 def encode_boxes(anchors, boxes):
@@ -93,8 +90,7 @@ def encode_boxes(anchors, boxes):
     - deltas: (K, 4), columns (tx, ty, tw, th)
     """
     # TODO: corners -> centre and size first
-    raise NotImplementedError('encode_boxes: corners -> centre and size first')
-    return deltas
+    raise NotImplementedError("encode_boxes: see the TODO above")
 
 
 def decode_boxes(anchors, deltas):
@@ -111,8 +107,7 @@ def decode_boxes(anchors, deltas):
     - boxes: (K, 4); decode_boxes(a, encode_boxes(a, b)) == b
     """
     # TODO: the width comes from tw and the anchor's width, the height from th and its height
-    raise NotImplementedError("decode_boxes: the width comes from tw and the anchor's width, the height from th and its height")
-    return boxes
+    raise NotImplementedError("decode_boxes: see the TODO above")
 
 
 def nms(boxes, scores, iou_threshold):
@@ -131,9 +126,9 @@ def nms(boxes, scores, iou_threshold):
     Returns:
     - keep: int64 array (K',) of indices into boxes, by decreasing score
     """
-    # TODO: sort by decreasing score first (np.argsort(-scores, kind="stable")); compare each box with the kept ones
-    raise NotImplementedError('nms: sort by decreasing score first (np.argsort(-scores, kind="stable")); compare each box with the kept ones')
-    return keep
+    # TODO: sort by decreasing score first (np.argsort(-scores, kind="stable")); compare each box
+    #       with the kept ones
+    raise NotImplementedError("nms: see the TODO above")
 
 
 def assign_rpn_labels(anchors, gt_boxes, pos_threshold=0.7, neg_threshold=0.3):
@@ -160,6 +155,6 @@ def assign_rpn_labels(anchors, gt_boxes, pos_threshold=0.7, neg_threshold=0.3):
     - labels: int64 (A,), values 1, 0 or -1
     - matched: int64 (A,), values 0 .. G-1
     """
-    # TODO: the IoU matrix, its max and argmax per anchor (axis 1) and its max per ground-truth box (axis 0)
-    raise NotImplementedError('assign_rpn_labels: the IoU matrix, its max and argmax per anchor (axis 1) and its max per ground-truth box (axis 0)')
-    return labels, matched
+    # TODO: the IoU matrix, its max and argmax per anchor (axis 1) and its max per ground-truth box
+    #       (axis 0)
+    raise NotImplementedError("assign_rpn_labels: see the TODO above")

@@ -66,13 +66,14 @@ class LeNet5(nn.Module):
 
     def __init__(self, num_classes=10):
         super().__init__()
-        # TODO: the five layers of the docstring, and register_buffer("c3_mask", c3_connection_mask())
-        raise NotImplementedError('LeNet5.__init__: the five layers of the docstring, and register_buffer("c3_mask", c3_connection_mask())')
+        # TODO: the five layers of the docstring, and register_buffer("c3_mask",
+        #       c3_connection_mask())
+        raise NotImplementedError("LeNet5.__init__: see the TODO above")
 
     def forward(self, x):
         """Inputs: x (N, 1, 32, 32). Returns: scores (N, num_classes)."""
         # TODO: F.conv2d(x, self.c3.weight * self.c3_mask, self.c3.bias) for the sparse C3
-        raise NotImplementedError('LeNet5.forward: F.conv2d(x, self.c3.weight * self.c3_mask, self.c3.bias) for the sparse C3')
+        raise NotImplementedError("LeNet5.forward: see the TODO above")
 
     def predict(self, x):
         """Inputs: x (N, 1, 32, 32). Returns: int64 tensor (N,), the argmax class."""
@@ -94,8 +95,7 @@ def digits_to_lenet_input(images):
       x[n, 0, 4 * i + a, 4 * j + b] = images[n, i, j] / 16 for a, b in 0..3
     """
     # TODO: np.repeat on both axes (or np.kron), a channel axis, torch.from_numpy(...).float()
-    raise NotImplementedError('digits_to_lenet_input: np.repeat on both axes (or np.kron), a channel axis, torch.from_numpy(...).float()')
-    return x
+    raise NotImplementedError("digits_to_lenet_input: see the TODO above")
 
 
 def train_lenet(X, y, num_classes=10, seed=0):
@@ -115,7 +115,7 @@ def train_lenet(X, y, num_classes=10, seed=0):
     Returns: the trained LeNet5, in float32.
     """
     # TODO: Adam (lr about 2e-3), minibatches of 64, about 10 epochs, F.cross_entropy
-    raise NotImplementedError('train_lenet: Adam (lr about 2e-3), minibatches of 64, about 10 epochs, F.cross_entropy')
+    raise NotImplementedError("train_lenet: see the TODO above")
 
 
 def vgg_block(num_convs, in_channels, out_channels):
@@ -137,8 +137,7 @@ def vgg_block(num_convs, in_channels, out_channels):
     Returns: the nn.Sequential
     """
     # TODO: a list of layers; only the first convolution reads in_channels
-    raise NotImplementedError('vgg_block: a list of layers; only the first convolution reads in_channels')
-    return block
+    raise NotImplementedError("vgg_block: see the TODO above")
 
 
 class Inception(nn.Module):
@@ -162,12 +161,12 @@ class Inception(nn.Module):
     def __init__(self, in_channels, c1, c2, c3, c4):
         super().__init__()
         # TODO: six nn.Conv2d with the names of the docstring
-        raise NotImplementedError('Inception.__init__: six nn.Conv2d with the names of the docstring')
+        raise NotImplementedError("Inception.__init__: see the TODO above")
 
     def forward(self, x):
         """Inputs: x (N, in_channels, H, W). Returns: (N, c1 + c2[1] + c3[1] + c4, H, W)."""
         # TODO: F.max_pool2d(x, 3, stride=1, padding=1) for branch 4; torch.cat(..., dim=1)
-        raise NotImplementedError('Inception.forward: F.max_pool2d(x, 3, stride=1, padding=1) for branch 4; torch.cat(..., dim=1)')
+        raise NotImplementedError("Inception.forward: see the TODO above")
 
 
 class ResidualBlock(nn.Module):
@@ -193,12 +192,12 @@ class ResidualBlock(nn.Module):
     def __init__(self, in_channels, out_channels, stride=1):
         super().__init__()
         # TODO: a projection whenever the shape changes: the stride OR the number of channels
-        raise NotImplementedError('ResidualBlock.__init__: a projection whenever the shape changes: the stride OR the number of channels')
+        raise NotImplementedError("ResidualBlock.__init__: see the TODO above")
 
     def forward(self, x):
         """Inputs: x (N, in_channels, H, W). Returns: (N, out_channels, H', W')."""
         # TODO: add the shortcut before the last ReLU
-        raise NotImplementedError('ResidualBlock.forward: add the shortcut before the last ReLU')
+        raise NotImplementedError("ResidualBlock.forward: see the TODO above")
 
 
 def double_conv(in_channels, out_channels):
@@ -236,12 +235,12 @@ class UNet(nn.Module):
     def __init__(self, in_channels, num_classes, base_channels=8):
         super().__init__()
         # TODO: the eight layers of the docstring, with double_conv
-        raise NotImplementedError('UNet.__init__: the eight layers of the docstring, with double_conv')
+        raise NotImplementedError("UNet.__init__: see the TODO above")
 
     def forward(self, x):
         """Inputs: x (N, in_channels, H, W). Returns: scores (N, num_classes, H, W)."""
         # TODO: keep e1 and e2 for the skips; torch.cat([skip, upsampled], dim=1)
-        raise NotImplementedError('UNet.forward: keep e1 and e2 for the skips; torch.cat([skip, upsampled], dim=1)')
+        raise NotImplementedError("UNet.forward: see the TODO above")
 
 
 class SequenceCNN(nn.Module):
@@ -263,12 +262,12 @@ class SequenceCNN(nn.Module):
     def __init__(self, in_channels, num_classes, hidden=16, kernel_size=5):
         super().__init__()
         # TODO: two nn.Conv1d with 'same' padding and one nn.Linear
-        raise NotImplementedError("SequenceCNN.__init__: two nn.Conv1d with 'same' padding and one nn.Linear")
+        raise NotImplementedError("SequenceCNN.__init__: see the TODO above")
 
     def forward(self, x):
         """Inputs: x (N, in_channels, L). Returns: scores (N, num_classes)."""
         # TODO: the maximum over the LAST axis (time)
-        raise NotImplementedError('SequenceCNN.forward: the maximum over the LAST axis (time)')
+        raise NotImplementedError("SequenceCNN.forward: see the TODO above")
 
 
 class VideoCNN(nn.Module):
@@ -289,9 +288,9 @@ class VideoCNN(nn.Module):
     def __init__(self, in_channels, num_classes, hidden=8):
         super().__init__()
         # TODO: two nn.Conv3d and one nn.Linear
-        raise NotImplementedError('VideoCNN.__init__: two nn.Conv3d and one nn.Linear')
+        raise NotImplementedError("VideoCNN.__init__: see the TODO above")
 
     def forward(self, x):
         """Inputs: x (N, in_channels, T, H, W). Returns: scores (N, num_classes)."""
         # TODO: F.max_pool3d(h, (1, 2, 2)); mean over the last three axes
-        raise NotImplementedError('VideoCNN.forward: F.max_pool3d(h, (1, 2, 2)); mean over the last three axes')
+        raise NotImplementedError("VideoCNN.forward: see the TODO above")

@@ -41,7 +41,7 @@ class RNNCell(nn.Module):
         self.input_size = input_size
         self.hidden_size = hidden_size
         # TODO: two nn.Linear layers named ih and hh
-        raise NotImplementedError('RNNCell.__init__: two nn.Linear layers named ih and hh')
+        raise NotImplementedError("RNNCell.__init__: see the TODO above")
 
     def forward(self, x, h=None):
         """One time step.
@@ -53,7 +53,7 @@ class RNNCell(nn.Module):
         Returns:
         - h_next: tensor (N, H)
         """
-        raise NotImplementedError('RNNCell.forward: not implemented')
+        raise NotImplementedError("RNNCell.forward: not implemented")
 
 
 class LSTMCell(nn.Module):
@@ -76,7 +76,7 @@ class LSTMCell(nn.Module):
         self.input_size = input_size
         self.hidden_size = hidden_size
         # TODO: two nn.Linear layers named ih and hh, 4 * hidden_size outputs each
-        raise NotImplementedError('LSTMCell.__init__: two nn.Linear layers named ih and hh, 4 * hidden_size outputs each')
+        raise NotImplementedError("LSTMCell.__init__: see the TODO above")
 
     def forward(self, x, state=None):
         """One time step.
@@ -89,7 +89,7 @@ class LSTMCell(nn.Module):
         Returns a tuple (h_next, c_next) of tensors (N, H).
         """
         # TODO: gates in the order i, f, g, o; c' = f * c + i * g; h' = o * tanh(c')
-        raise NotImplementedError("LSTMCell.forward: gates in the order i, f, g, o; c' = f * c + i * g; h' = o * tanh(c')")
+        raise NotImplementedError("LSTMCell.forward: see the TODO above")
 
 
 class GRUCell(nn.Module):
@@ -113,7 +113,7 @@ class GRUCell(nn.Module):
         self.input_size = input_size
         self.hidden_size = hidden_size
         # TODO: two nn.Linear layers named ih and hh, 3 * hidden_size outputs each
-        raise NotImplementedError('GRUCell.__init__: two nn.Linear layers named ih and hh, 3 * hidden_size outputs each')
+        raise NotImplementedError("GRUCell.__init__: see the TODO above")
 
     def forward(self, x, h=None):
         """One time step.
@@ -126,4 +126,4 @@ class GRUCell(nn.Module):
         - h_next: tensor (N, H)
         """
         # TODO: gates in the order r, z, n; h' = (1 - z) * n + z * h
-        raise NotImplementedError("GRUCell.forward: gates in the order r, z, n; h' = (1 - z) * n + z * h")
+        raise NotImplementedError("GRUCell.forward: see the TODO above")

@@ -41,8 +41,7 @@ def rnn_step_forward(x, h_prev, Wx, Wh, b):
     - cache: what rnn_step_backward needs
     """
     # TODO: keep the inputs, the weights and h_next in the cache
-    raise NotImplementedError('rnn_step_forward: keep the inputs, the weights and h_next in the cache')
-    return h_next, cache
+    raise NotImplementedError("rnn_step_forward: see the TODO above")
 
 
 def rnn_step_backward(dh_next, cache):
@@ -60,8 +59,7 @@ def rnn_step_backward(dh_next, cache):
     - db: (H,)
     """
     # TODO: first through tanh (1 - h_next**2), then through the affine map
-    raise NotImplementedError('rnn_step_backward: first through tanh (1 - h_next**2), then through the affine map')
-    return dx, dh_prev, dWx, dWh, db
+    raise NotImplementedError("rnn_step_backward: see the TODO above")
 
 
 def rnn_forward(x, h0, Wx, Wh, b):
@@ -77,8 +75,7 @@ def rnn_forward(x, h0, Wx, Wh, b):
     - cache: what rnn_backward needs
     """
     # TODO: call rnn_step_forward for t = 0 .. T-1 and keep every step's cache
-    raise NotImplementedError("rnn_forward: call rnn_step_forward for t = 0 .. T-1 and keep every step's cache")
-    return h, cache
+    raise NotImplementedError("rnn_forward: see the TODO above")
 
 
 def rnn_backward(dh, cache):
@@ -102,8 +99,7 @@ def rnn_backward(dh, cache):
     - db: (H,)
     """
     # TODO: walk t = T-1 down to 0, carry dh_prev back, and ACCUMULATE dWx, dWh, db
-    raise NotImplementedError('rnn_backward: walk t = T-1 down to 0, carry dh_prev back, and ACCUMULATE dWx, dWh, db')
-    return dx, dh0, dWx, dWh, db
+    raise NotImplementedError("rnn_backward: see the TODO above")
 
 
 def hidden_state_grad_norms(x, h0, Wx, Wh, b, dh_last):
@@ -126,8 +122,7 @@ def hidden_state_grad_norms(x, h0, Wx, Wh, b, dh_last):
     - norms: (T,) float64, norms[t] = ||dL/dh_t||; norms[T-1] = ||dh_last||
     """
     # TODO: run rnn_forward, then carry dh_last back with rnn_step_backward
-    raise NotImplementedError('hidden_state_grad_norms: run rnn_forward, then carry dh_last back with rnn_step_backward')
-    return norms
+    raise NotImplementedError("hidden_state_grad_norms: see the TODO above")
 
 
 def clip_grad_norm(grads, max_norm):
@@ -153,5 +148,4 @@ def clip_grad_norm(grads, max_norm):
     - total_norm: float, the global norm BEFORE clipping
     """
     # TODO: one norm over all arrays together, one common scale factor
-    raise NotImplementedError('clip_grad_norm: one norm over all arrays together, one common scale factor')
-    return clipped, total_norm
+    raise NotImplementedError("clip_grad_norm: see the TODO above")

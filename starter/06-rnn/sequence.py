@@ -38,7 +38,7 @@ def unroll(cell, x, state=None):
       cell's output: a tensor h, or a tuple (h, c))
     """
     # TODO: loop over t, feed the returned state back in, torch.stack the h's on dim 1
-    raise NotImplementedError("unroll: loop over t, feed the returned state back in, torch.stack the h's on dim 1")
+    raise NotImplementedError("unroll: see the TODO above")
 
 
 class RNNLayer(nn.Module):
@@ -132,7 +132,7 @@ class Bidirectional(nn.Module):
           (the backward layer's after it has read x[:, 0])
         """
         # TODO: torch.flip the input's time axis for the backward layer, and flip its outputs back
-        raise NotImplementedError("Bidirectional.forward: torch.flip the input's time axis for the backward layer, and flip its outputs back")
+        raise NotImplementedError("Bidirectional.forward: see the TODO above")
 
 
 def make_long_range_data(n, seq_len=50, vocab_size=8, seed=0):
@@ -178,7 +178,7 @@ class SequenceClassifier(nn.Module):
         super().__init__()
         self.vocab_size = vocab_size
         # TODO: pick the layer class from `cell`; head = nn.Linear(hidden_size, num_classes)
-        raise NotImplementedError('SequenceClassifier.__init__: pick the layer class from `cell`; head = nn.Linear(hidden_size, num_classes)')
+        raise NotImplementedError("SequenceClassifier.__init__: see the TODO above")
 
     def forward(self, tokens):
         """Inputs: tokens, int64 tensor (N, T).
@@ -186,7 +186,7 @@ class SequenceClassifier(nn.Module):
         Returns: scores, tensor (N, C), the logits of each class.
         """
         # TODO: F.one_hot(tokens, V) as floats of the head's dtype; classify out[:, -1]
-        raise NotImplementedError("SequenceClassifier.forward: F.one_hot(tokens, V) as floats of the head's dtype; classify out[:, -1]")
+        raise NotImplementedError("SequenceClassifier.forward: see the TODO above")
 
     def predict(self, tokens):
         """Inputs: tokens, int64 tensor (N, T). Returns: int64 tensor (N,), the argmax class."""
@@ -211,5 +211,6 @@ def train_long_range(X, y, cell="lstm", seed=0):
 
     Returns: the trained SequenceClassifier, in float32.
     """
-    # TODO: forget-gate bias around +4 and input-gate bias around -4 at the start; Adam, lr about 0.05; clip the gradient norm
-    raise NotImplementedError('train_long_range: forget-gate bias around +4 and input-gate bias around -4 at the start; Adam, lr about 0.05; clip the gradient norm')
+    # TODO: forget-gate bias around +4 and input-gate bias around -4 at the start; Adam, lr about
+    #       0.05; clip the gradient norm
+    raise NotImplementedError("train_long_range: see the TODO above")

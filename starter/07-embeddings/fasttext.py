@@ -37,8 +37,7 @@ def char_ngrams(word, min_n=3, max_n=6):
     - ngrams: list of str
     """
     # TODO: wrap the word in "<" and ">" first; two loops, start then length
-    raise NotImplementedError('char_ngrams: wrap the word in "<" and ">" first; two loops, start then length')
-    return ngrams
+    raise NotImplementedError("char_ngrams: see the TODO above")
 
 
 def fnv1a_hash(text):
@@ -54,8 +53,7 @@ def fnv1a_hash(text):
     - h: int, 0 <= h < 2**32
     """
     # TODO: XOR the byte first, then multiply, and keep 32 bits
-    raise NotImplementedError('fnv1a_hash: XOR the byte first, then multiply, and keep 32 bits')
-    return h
+    raise NotImplementedError("fnv1a_hash: see the TODO above")
 
 
 def ngram_buckets(word, num_buckets, min_n=3, max_n=6):
@@ -70,8 +68,7 @@ def ngram_buckets(word, num_buckets, min_n=3, max_n=6):
     - buckets: int64 array (G,), one per n-gram of char_ngrams(word, min_n, max_n), same order
     """
     # TODO: hash every n-gram of char_ngrams
-    raise NotImplementedError('ngram_buckets: hash every n-gram of char_ngrams')
-    return buckets
+    raise NotImplementedError("ngram_buckets: see the TODO above")
 
 
 def word_vector(word, vocab, word_vectors, ngram_vectors, min_n=3, max_n=6):
@@ -93,5 +90,4 @@ def word_vector(word, vocab, word_vectors, ngram_vectors, min_n=3, max_n=6):
     - vector: float64 (E,)
     """
     # TODO: ngram_buckets with NB = len(ngram_vectors); add the word's own row if it has one
-    raise NotImplementedError("word_vector: ngram_buckets with NB = len(ngram_vectors); add the word's own row if it has one")
-    return vector
+    raise NotImplementedError("word_vector: see the TODO above")

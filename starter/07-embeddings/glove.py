@@ -35,8 +35,7 @@ def cooccurrence_matrix(token_ids, vocab_size, window):
     - X: float64 (V, V)
     """
     # TODO: for every distance d = 1 .. window, add 1/d for the pairs (i, i+d) and (i+d, i)
-    raise NotImplementedError('cooccurrence_matrix: for every distance d = 1 .. window, add 1/d for the pairs (i, i+d) and (i+d, i)')
-    return X
+    raise NotImplementedError("cooccurrence_matrix: see the TODO above")
 
 
 def glove_weight(X, x_max=100.0, alpha=0.75):
@@ -52,8 +51,7 @@ def glove_weight(X, x_max=100.0, alpha=0.75):
     - f: float64 array shaped like X, values in [0, 1]
     """
     # TODO: np.minimum(..., 1.0)
-    raise NotImplementedError('glove_weight: np.minimum(..., 1.0)')
-    return f
+    raise NotImplementedError("glove_weight: see the TODO above")
 
 
 def glove_loss(W, W_ctx, b, b_ctx, X, x_max=100.0, alpha=0.75):
@@ -78,8 +76,7 @@ def glove_loss(W, W_ctx, b, b_ctx, X, x_max=100.0, alpha=0.75):
     - grads: dict with keys "W" (V, E), "W_ctx" (V, E), "b" (V,), "b_ctx" (V,)
     """
     # TODO: a mask of the non-zero entries; log only where X > 0; d loss / d e_ij = 2 f e_ij
-    raise NotImplementedError('glove_loss: a mask of the non-zero entries; log only where X > 0; d loss / d e_ij = 2 f e_ij')
-    return loss, grads
+    raise NotImplementedError("glove_loss: see the TODO above")
 
 
 def train_glove(X, embed_dim=10, epochs=2000, lr=0.05, x_max=100.0, alpha=0.75, seed=0):
@@ -98,5 +95,4 @@ def train_glove(X, embed_dim=10, epochs=2000, lr=0.05, x_max=100.0, alpha=0.75, 
     - vectors: float64 (V, embed_dim), W + W_ctx (the sum, as in the GloVe paper)
     """
     # TODO: AdaGrad on all four parameters; return W + W_ctx
-    raise NotImplementedError('train_glove: AdaGrad on all four parameters; return W + W_ctx')
-    return vectors
+    raise NotImplementedError("train_glove: see the TODO above")

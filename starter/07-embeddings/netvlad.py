@@ -55,7 +55,7 @@ class NetVLAD(nn.Module):
         Returns nothing.
         """
         # TODO: copy under torch.no_grad(); the weight has shape (K, D, 1, 1)
-        raise NotImplementedError('NetVLAD.init_from_centroids: copy under torch.no_grad(); the weight has shape (K, D, 1, 1)')
+        raise NotImplementedError("NetVLAD.init_from_centroids: see the TODO above")
 
     def soft_assignment(self, x):
         """Soft assignment of every local descriptor to the K clusters.
@@ -67,8 +67,7 @@ class NetVLAD(nn.Module):
         - a: (N, K, H, W); a[n, :, i, j] is a probability vector over the K clusters
         """
         # TODO: the 1x1 convolution, then a softmax over the cluster axis
-        raise NotImplementedError('NetVLAD.soft_assignment: the 1x1 convolution, then a softmax over the cluster axis')
-        return a
+        raise NotImplementedError("NetVLAD.soft_assignment: see the TODO above")
 
     def aggregate(self, x, a):
         """Residuals weighted by the soft assignment, summed over positions.
@@ -84,8 +83,7 @@ class NetVLAD(nn.Module):
         - V: (N, K, D)
         """
         # TODO: sum_p a x_p minus (sum_p a) c_k; both terms keep the centroids' gradient
-        raise NotImplementedError("NetVLAD.aggregate: sum_p a x_p minus (sum_p a) c_k; both terms keep the centroids' gradient")
-        return V
+        raise NotImplementedError("NetVLAD.aggregate: see the TODO above")
 
     @staticmethod
     def normalize(V):
@@ -98,14 +96,12 @@ class NetVLAD(nn.Module):
         - v: (N, K * D), unit norm rows
         """
         # TODO: F.normalize over D, reshape to (N, K * D), F.normalize again
-        raise NotImplementedError('NetVLAD.normalize: F.normalize over D, reshape to (N, K * D), F.normalize again')
-        return v
+        raise NotImplementedError("NetVLAD.normalize: see the TODO above")
 
     def forward(self, x):
         """Inputs: x (N, D, H, W). Returns v (N, K * D): soft assignment, aggregate, normalize."""
         # TODO: chain soft_assignment, aggregate and normalize
-        raise NotImplementedError('NetVLAD.forward: chain soft_assignment, aggregate and normalize')
-        return v
+        raise NotImplementedError("NetVLAD.forward: see the TODO above")
 
 
 class SequentialVLAD(NetVLAD):
@@ -131,11 +127,9 @@ class SequentialVLAD(NetVLAD):
         - a: (N, T, K, H, W); a[n, t] is self.soft_assignment of frame t
         """
         # TODO: fold T into the batch axis, soft_assignment, unfold
-        raise NotImplementedError('SequentialVLAD.frame_assignments: fold T into the batch axis, soft_assignment, unfold')
-        return a
+        raise NotImplementedError("SequentialVLAD.frame_assignments: see the TODO above")
 
     def forward(self, x):
         """Inputs: x (N, T, D, H, W). Returns v (N, K * D), aggregated over time and space."""
         # TODO: sum the weighted residuals over T too, then normalize once
-        raise NotImplementedError('SequentialVLAD.forward: sum the weighted residuals over T too, then normalize once')
-        return v
+        raise NotImplementedError("SequentialVLAD.forward: see the TODO above")

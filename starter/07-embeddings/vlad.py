@@ -31,8 +31,7 @@ def assign_descriptors(X, C):
     - assignment: int64 (M,), values in 0 .. K-1
     """
     # TODO: squared distances (M, K) by broadcasting, then argmin over K
-    raise NotImplementedError('assign_descriptors: squared distances (M, K) by broadcasting, then argmin over K')
-    return assignment
+    raise NotImplementedError("assign_descriptors: see the TODO above")
 
 
 def residual_sums(X, C, assignment):
@@ -50,8 +49,7 @@ def residual_sums(X, C, assignment):
     - V: float64 (K, D)
     """
     # TODO: the residual is descriptor minus centroid; np.add.at sums per cluster
-    raise NotImplementedError('residual_sums: the residual is descriptor minus centroid; np.add.at sums per cluster')
-    return V
+    raise NotImplementedError("residual_sums: see the TODO above")
 
 
 def intra_normalize(V):
@@ -64,8 +62,7 @@ def intra_normalize(V):
     - float64 (K, D), row k is V[k] / max(||V[k]||, eps)
     """
     # TODO: norms over axis 1, keepdims
-    raise NotImplementedError('intra_normalize: norms over axis 1, keepdims')
-    return out
+    raise NotImplementedError("intra_normalize: see the TODO above")
 
 
 def power_normalize(v):
@@ -78,8 +75,7 @@ def power_normalize(v):
     - float64 array shaped like v
     """
     # TODO: keep the sign
-    raise NotImplementedError('power_normalize: keep the sign')
-    return out
+    raise NotImplementedError("power_normalize: see the TODO above")
 
 
 def vlad_encode(X, C):
@@ -99,8 +95,7 @@ def vlad_encode(X, C):
     - v: float64 (K * D,), unit norm (unless every residual is zero)
     """
     # TODO: chain the four functions above, then divide by the global norm
-    raise NotImplementedError('vlad_encode: chain the four functions above, then divide by the global norm')
-    return v
+    raise NotImplementedError("vlad_encode: see the TODO above")
 
 
 def rank_database(query_codes, database_codes):
@@ -117,5 +112,4 @@ def rank_database(query_codes, database_codes):
     - ranking: int64 (Q, N); ranking[q] lists the database indices, most similar first
     """
     # TODO: one matrix product, then a stable argsort of the negated similarities
-    raise NotImplementedError('rank_database: one matrix product, then a stable argsort of the negated similarities')
-    return ranking
+    raise NotImplementedError("rank_database: see the TODO above")

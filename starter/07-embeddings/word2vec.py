@@ -46,8 +46,7 @@ def skipgram_pairs(token_ids, window):
     - pairs: int64 array (P, 2); pairs[p] = (token_ids[i], token_ids[j])
     """
     # TODO: two loops (i, then j from i - window to i + window), skip j == i and j outside
-    raise NotImplementedError('skipgram_pairs: two loops (i, then j from i - window to i + window), skip j == i and j outside')
-    return pairs
+    raise NotImplementedError("skipgram_pairs: see the TODO above")
 
 
 def negative_sampling_distribution(counts, power=0.75):
@@ -61,8 +60,7 @@ def negative_sampling_distribution(counts, power=0.75):
     - probs: float64 array (V,), non-negative, sums to 1
     """
     # TODO: raise the counts to the power, then normalise
-    raise NotImplementedError('negative_sampling_distribution: raise the counts to the power, then normalise')
-    return probs
+    raise NotImplementedError("negative_sampling_distribution: see the TODO above")
 
 
 def sample_negatives(probs, shape, seed):
@@ -79,8 +77,7 @@ def sample_negatives(probs, shape, seed):
     - negatives: int64 array of ``shape``, ids in 0 .. V-1
     """
     # TODO: np.random.default_rng(seed).choice(..., p=probs)
-    raise NotImplementedError('sample_negatives: np.random.default_rng(seed).choice(..., p=probs)')
-    return negatives
+    raise NotImplementedError("sample_negatives: see the TODO above")
 
 
 def sgns_loss(W_in, W_out, centers, contexts, negatives):
@@ -111,8 +108,7 @@ def sgns_loss(W_in, W_out, centers, contexts, negatives):
     - dW_out: (V, E)
     """
     # TODO: d/dz of -log sigmoid(z) is sigmoid(z) - 1; of -log sigmoid(-z) it is sigmoid(z)
-    raise NotImplementedError('sgns_loss: d/dz of -log sigmoid(z) is sigmoid(z) - 1; of -log sigmoid(-z) it is sigmoid(z)')
-    return loss, dW_in, dW_out
+    raise NotImplementedError("sgns_loss: see the TODO above")
 
 
 def cbow_loss(W_in, W_out, contexts, centers):
@@ -136,8 +132,7 @@ def cbow_loss(W_in, W_out, contexts, centers):
     - scores: (B, V)
     """
     # TODO: average the context rows of W_in, then a stable log-softmax over V
-    raise NotImplementedError('cbow_loss: average the context rows of W_in, then a stable log-softmax over V')
-    return loss, h, scores
+    raise NotImplementedError("cbow_loss: see the TODO above")
 
 
 def cosine_nearest_neighbours(E, queries, k):
@@ -153,8 +148,7 @@ def cosine_nearest_neighbours(E, queries, k):
       than queries[q] with the largest cosine similarity to it, most similar first
     """
     # TODO: normalise the rows, one matrix product, mask the query itself, argsort
-    raise NotImplementedError('cosine_nearest_neighbours: normalise the rows, one matrix product, mask the query itself, argsort')
-    return neighbours
+    raise NotImplementedError("cosine_nearest_neighbours: see the TODO above")
 
 
 def train_skipgram(token_ids, vocab_size, embed_dim=16, window=2, num_negatives=5, epochs=5,
@@ -179,5 +173,4 @@ def train_skipgram(token_ids, vocab_size, embed_dim=16, window=2, num_negatives=
     - W_in: float64 (V, embed_dim), the learnt word vectors
     """
     # TODO: minibatches of pairs; negatives from sample_negatives; sgns_loss gradients
-    raise NotImplementedError('train_skipgram: minibatches of pairs; negatives from sample_negatives; sgns_loss gradients')
-    return W_in
+    raise NotImplementedError("train_skipgram: see the TODO above")

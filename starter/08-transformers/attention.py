@@ -35,8 +35,7 @@ def scaled_dot_product_attention(q, k, v, mask=None):
     - weights: tensor (..., T_q, T_k), the attention weights (softmax over the keys)
     """
     # TODO: scores = q @ k^T / sqrt(d_k); mask with -inf; softmax over the last axis
-    raise NotImplementedError('scaled_dot_product_attention: scores = q @ k^T / sqrt(d_k); mask with -inf; softmax over the last axis')
-    return out, weights
+    raise NotImplementedError("scaled_dot_product_attention: see the TODO above")
 
 
 def causal_mask(T_q, T_k=None):
@@ -55,8 +54,7 @@ def causal_mask(T_q, T_k=None):
     - mask: bool tensor (T_q, T_k), True = may attend
     """
     # TODO: a lower-triangular bool matrix, shifted by T_k - T_q
-    raise NotImplementedError('causal_mask: a lower-triangular bool matrix, shifted by T_k - T_q')
-    return mask
+    raise NotImplementedError("causal_mask: see the TODO above")
 
 
 def padding_mask(tokens, pad_id):
@@ -71,8 +69,7 @@ def padding_mask(tokens, pad_id):
       against scores (B, H, T_q, T)
     """
     # TODO: compare with pad_id, then add the two broadcast axes
-    raise NotImplementedError('padding_mask: compare with pad_id, then add the two broadcast axes')
-    return mask
+    raise NotImplementedError("padding_mask: see the TODO above")
 
 
 def split_heads(x, num_heads):
@@ -89,8 +86,7 @@ def split_heads(x, num_heads):
     - tensor (B, H, T, D // H)
     """
     # TODO: view as (B, T, H, d_head), then swap the T and H axes
-    raise NotImplementedError('split_heads: view as (B, T, H, d_head), then swap the T and H axes')
-    return out
+    raise NotImplementedError("split_heads: see the TODO above")
 
 
 def merge_heads(x):
@@ -103,8 +99,7 @@ def merge_heads(x):
     - tensor (B, T, H * d_head); merge_heads(split_heads(x, H)) == x
     """
     # TODO: swap the H and T axes back, then flatten the last two
-    raise NotImplementedError('merge_heads: swap the H and T axes back, then flatten the last two')
-    return out
+    raise NotImplementedError("merge_heads: see the TODO above")
 
 
 class MultiHeadAttention(nn.Module):
@@ -130,7 +125,7 @@ class MultiHeadAttention(nn.Module):
         super().__init__()
         assert d_model % num_heads == 0, "d_model must be divisible by num_heads"
         # TODO: four nn.Linear(d_model, d_model) layers, num_heads and d_head
-        raise NotImplementedError('MultiHeadAttention.__init__: four nn.Linear(d_model, d_model) layers, num_heads and d_head')
+        raise NotImplementedError("MultiHeadAttention.__init__: see the TODO above")
 
     def forward(self, query, key, value, mask=None):
         """Attend from query to key/value.
@@ -146,5 +141,4 @@ class MultiHeadAttention(nn.Module):
         - out: tensor (B, T_q, D)
         """
         # TODO: project, split_heads, scaled_dot_product_attention, merge_heads, out_proj
-        raise NotImplementedError('MultiHeadAttention.forward: project, split_heads, scaled_dot_product_attention, merge_heads, out_proj')
-        return out
+        raise NotImplementedError("MultiHeadAttention.forward: see the TODO above")

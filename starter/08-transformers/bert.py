@@ -48,9 +48,9 @@ def mask_tokens(tokens, mask_id, vocab_size, special_ids, mask_prob=0.15, seed=N
     - inputs: int64 tensor (B, T), the corrupted tokens (unchanged where not selected)
     - labels: int64 tensor (B, T), the original token where selected, IGNORE elsewhere
     """
-    # TODO: select with rand < mask_prob (never a special token); a second uniform draw picks mask/random/keep
-    raise NotImplementedError('mask_tokens: select with rand < mask_prob (never a special token); a second uniform draw picks mask/random/keep')
-    return inputs, labels
+    # TODO: select with rand < mask_prob (never a special token); a second uniform draw picks
+    #       mask/random/keep
+    raise NotImplementedError("mask_tokens: see the TODO above")
 
 
 def mlm_loss(logits, labels):
@@ -65,8 +65,7 @@ def mlm_loss(logits, labels):
       (differentiable with respect to logits)
     """
     # TODO: average only where labels != IGNORE
-    raise NotImplementedError('mlm_loss: average only where labels != IGNORE')
-    return loss
+    raise NotImplementedError("mlm_loss: see the TODO above")
 
 
 def build_bert_inputs(sent_a, sent_b, cls_id, sep_id):
@@ -82,8 +81,7 @@ def build_bert_inputs(sent_a, sent_b, cls_id, sep_id):
       1 for B and the last [SEP]
     """
     # TODO: segment 0 covers [CLS] A [SEP]
-    raise NotImplementedError('build_bert_inputs: segment 0 covers [CLS] A [SEP]')
-    return tokens, segments
+    raise NotImplementedError("build_bert_inputs: see the TODO above")
 
 
 def make_nsp_pairs(documents, num_pairs, seed=0):
@@ -104,8 +102,7 @@ def make_nsp_pairs(documents, num_pairs, seed=0):
     - pairs: list of num_pairs tuples (sent_a, sent_b, is_next), is_next 1 or 0
     """
     # TODO: random.Random(seed); NotNext takes B from another document
-    raise NotImplementedError('make_nsp_pairs: random.Random(seed); NotNext takes B from another document')
-    return pairs
+    raise NotImplementedError("make_nsp_pairs: see the TODO above")
 
 
 class ClsHead(nn.Module):
@@ -124,10 +121,9 @@ class ClsHead(nn.Module):
     def __init__(self, d_model, num_classes):
         super().__init__()
         # TODO: dense and classifier
-        raise NotImplementedError('ClsHead.__init__: dense and classifier')
+        raise NotImplementedError("ClsHead.__init__: see the TODO above")
 
     def forward(self, hidden):
         """hidden: tensor (B, T, D), the encoder's output -> logits (B, C)."""
         # TODO: only position 0 ([CLS]) is used
-        raise NotImplementedError('ClsHead.forward: only position 0 ([CLS]) is used')
-        return logits
+        raise NotImplementedError("ClsHead.forward: see the TODO above")

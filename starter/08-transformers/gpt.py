@@ -37,8 +37,7 @@ def lm_loss(logits, tokens):
       tokens[:, t + 1] over t = 0 .. T - 2 and the batch
     """
     # TODO: drop the last logit and the first token
-    raise NotImplementedError('lm_loss: drop the last logit and the first token')
-    return loss
+    raise NotImplementedError("lm_loss: see the TODO above")
 
 
 class CausalSelfAttention(MultiHeadAttention):
@@ -60,9 +59,9 @@ class CausalSelfAttention(MultiHeadAttention):
         - present_kv: tuple (k, v) of tensors (B, H, T_past + T_new, d_head): the past
           keys/values followed by those of x
         """
-        # TODO: append the new keys/values AFTER the past ones; mask with causal_mask(T_new, T_total)
-        raise NotImplementedError('CausalSelfAttention.forward: append the new keys/values AFTER the past ones; mask with causal_mask(T_new, T_total)')
-        return out, present_kv
+        # TODO: append the new keys/values AFTER the past ones; mask with causal_mask(T_new,
+        #       T_total)
+        raise NotImplementedError("CausalSelfAttention.forward: see the TODO above")
 
 
 class GPTBlock(nn.Module):
@@ -82,13 +81,12 @@ class GPTBlock(nn.Module):
     def __init__(self, d_model, num_heads, dim_ff):
         super().__init__()
         # TODO: ln1, attn, ln2, linear1, linear2
-        raise NotImplementedError('GPTBlock.__init__: ln1, attn, ln2, linear1, linear2')
+        raise NotImplementedError("GPTBlock.__init__: see the TODO above")
 
     def forward(self, x, past_kv=None):
         """x: (B, T_new, D); past_kv: None or (k, v) -> (x (B, T_new, D), present_kv)."""
         # TODO: LayerNorm BEFORE each sublayer, residual around it
-        raise NotImplementedError('GPTBlock.forward: LayerNorm BEFORE each sublayer, residual around it')
-        return x, present_kv
+        raise NotImplementedError("GPTBlock.forward: see the TODO above")
 
 
 class GPT(nn.Module):
@@ -110,7 +108,7 @@ class GPT(nn.Module):
     def __init__(self, vocab_size, d_model=32, num_heads=4, num_layers=2, dim_ff=64, max_len=64):
         super().__init__()
         # TODO: tok_emb, pos_emb, blocks, ln_f, head (no bias), max_len
-        raise NotImplementedError('GPT.__init__: tok_emb, pos_emb, blocks, ln_f, head (no bias), max_len')
+        raise NotImplementedError("GPT.__init__: see the TODO above")
 
     def forward(self, idx, past_kv=None):
         """Run the new tokens idx, after the cached positions if any.
@@ -126,8 +124,7 @@ class GPT(nn.Module):
         - present_kv: list of one (k, v) per block, each (B, H, T_past + T_new, d_head)
         """
         # TODO: positions start at T_past = past_kv[0][0].shape[2]
-        raise NotImplementedError('GPT.forward: positions start at T_past = past_kv[0][0].shape[2]')
-        return logits, present_kv
+        raise NotImplementedError("GPT.forward: see the TODO above")
 
 
 def top_k_filter(logits, k):
@@ -141,8 +138,7 @@ def top_k_filter(logits, k):
     - tensor (B, V): logits where logits >= the k-th largest of its row, -inf elsewhere
     """
     # TODO: torch.topk gives the k-th largest value of each row
-    raise NotImplementedError('top_k_filter: torch.topk gives the k-th largest value of each row')
-    return out
+    raise NotImplementedError("top_k_filter: see the TODO above")
 
 
 def sample_next_token(logits, temperature=1.0, top_k=None, generator=None):
@@ -162,8 +158,7 @@ def sample_next_token(logits, temperature=1.0, top_k=None, generator=None):
     - tokens: int64 tensor (B,)
     """
     # TODO: divide by the temperature, filter, softmax, torch.multinomial
-    raise NotImplementedError('sample_next_token: divide by the temperature, filter, softmax, torch.multinomial')
-    return tokens
+    raise NotImplementedError("sample_next_token: see the TODO above")
 
 
 @torch.no_grad()
@@ -187,5 +182,4 @@ def generate(model, idx, max_new_tokens, temperature=1.0, top_k=None, seed=None,
     - out: int64 tensor (B, T + max_new_tokens), the prompt then the new tokens
     """
     # TODO: the logits of the last position give the next token
-    raise NotImplementedError('generate: the logits of the last position give the next token')
-    return out
+    raise NotImplementedError("generate: see the TODO above")

@@ -70,8 +70,7 @@ def sinusoidal_positional_encoding(max_len, d_model):
     - pe: float32 tensor (max_len, d_model)
     """
     # TODO: sin in the even columns, cos in the odd ones, same frequency for 2i and 2i+1
-    raise NotImplementedError('sinusoidal_positional_encoding: sin in the even columns, cos in the odd ones, same frequency for 2i and 2i+1')
-    return pe
+    raise NotImplementedError("sinusoidal_positional_encoding: see the TODO above")
 
 
 class PositionalEncoding(nn.Module):
@@ -89,13 +88,12 @@ class PositionalEncoding(nn.Module):
     def __init__(self, d_model, max_len=512):
         super().__init__()
         # TODO: register_buffer("pe", ...)
-        raise NotImplementedError('PositionalEncoding.__init__: register_buffer("pe", ...)')
+        raise NotImplementedError("PositionalEncoding.__init__: see the TODO above")
 
     def forward(self, x):
         """x: tensor (B, T, D) -> x + pe[:T], shape (B, T, D)."""
         # TODO: add the first T rows of the table
-        raise NotImplementedError('PositionalEncoding.forward: add the first T rows of the table')
-        return out
+        raise NotImplementedError("PositionalEncoding.forward: see the TODO above")
 
 
 class EncoderLayer(nn.Module):
@@ -116,7 +114,7 @@ class EncoderLayer(nn.Module):
     def __init__(self, d_model, num_heads, dim_ff):
         super().__init__()
         # TODO: self_attn, linear1, linear2, norm1, norm2
-        raise NotImplementedError('EncoderLayer.__init__: self_attn, linear1, linear2, norm1, norm2')
+        raise NotImplementedError("EncoderLayer.__init__: see the TODO above")
 
     def forward(self, x, mask=None):
         """Inputs: x (B, T, D); mask, optional bool, broadcastable to (B, H, T, T).
@@ -124,8 +122,7 @@ class EncoderLayer(nn.Module):
         Returns: tensor (B, T, D).
         """
         # TODO: residual, then LayerNorm, after each of the two sublayers
-        raise NotImplementedError('EncoderLayer.forward: residual, then LayerNorm, after each of the two sublayers')
-        return x
+        raise NotImplementedError("EncoderLayer.forward: see the TODO above")
 
 
 class DecoderLayer(nn.Module):
@@ -147,7 +144,7 @@ class DecoderLayer(nn.Module):
     def __init__(self, d_model, num_heads, dim_ff):
         super().__init__()
         # TODO: self_attn, cross_attn, linear1, linear2, norm1, norm2, norm3
-        raise NotImplementedError('DecoderLayer.__init__: self_attn, cross_attn, linear1, linear2, norm1, norm2, norm3')
+        raise NotImplementedError("DecoderLayer.__init__: see the TODO above")
 
     def forward(self, x, memory, tgt_mask=None, memory_mask=None):
         """Decode one layer.
@@ -161,8 +158,7 @@ class DecoderLayer(nn.Module):
         Returns: tensor (B, T_t, D).
         """
         # TODO: self-attention, cross-attention (keys and values from memory), feed-forward
-        raise NotImplementedError('DecoderLayer.forward: self-attention, cross-attention (keys and values from memory), feed-forward')
-        return x
+        raise NotImplementedError("DecoderLayer.forward: see the TODO above")
 
 
 class Seq2SeqTransformer(nn.Module):
@@ -191,19 +187,17 @@ class Seq2SeqTransformer(nn.Module):
                  max_len=64, pad_id=PAD):
         super().__init__()
         # TODO: embeddings, positional encoding, two ModuleLists, generator, pad_id, d_model
-        raise NotImplementedError('Seq2SeqTransformer.__init__: embeddings, positional encoding, two ModuleLists, generator, pad_id, d_model')
+        raise NotImplementedError("Seq2SeqTransformer.__init__: see the TODO above")
 
     def encode(self, src):
         """src: int64 (B, T_s) -> memory (B, T_s, D)."""
         # TODO: embed, add positions, run the encoder layers with the source padding mask
-        raise NotImplementedError('Seq2SeqTransformer.encode: embed, add positions, run the encoder layers with the source padding mask')
-        return x
+        raise NotImplementedError("Seq2SeqTransformer.encode: see the TODO above")
 
     def decode(self, tgt, memory, src):
         """tgt: int64 (B, T_t), memory (B, T_s, D), src: int64 (B, T_s) -> logits (B, T_t, tgt_vocab)."""
         # TODO: build tgt_mask (padding AND causal) and src_mask, run the decoder layers
-        raise NotImplementedError('Seq2SeqTransformer.decode: build tgt_mask (padding AND causal) and src_mask, run the decoder layers')
-        return logits
+        raise NotImplementedError("Seq2SeqTransformer.decode: see the TODO above")
 
     def forward(self, src, tgt):
         """src: int64 (B, T_s), tgt: int64 (B, T_t) -> logits (B, T_t, tgt_vocab).
@@ -229,8 +223,7 @@ def train_seq2seq(model, src, tgt, steps=200, batch_size=64, lr=3e-3, seed=0):
     - losses: list of floats, the training loss of every step
     """
     # TODO: torch.optim.Adam; F.cross_entropy(..., ignore_index=model.pad_id)
-    raise NotImplementedError('train_seq2seq: torch.optim.Adam; F.cross_entropy(..., ignore_index=model.pad_id)')
-    return losses
+    raise NotImplementedError("train_seq2seq: see the TODO above")
 
 
 @torch.no_grad()
@@ -251,5 +244,4 @@ def greedy_decode(model, src, max_len, bos_id=BOS, eos_id=EOS):
     - out: int64 (B, max_len + 1), out[:, 0] == bos_id
     """
     # TODO: one decode call per new token; argmax of the last position's logits
-    raise NotImplementedError("greedy_decode: one decode call per new token; argmax of the last position's logits")
-    return out
+    raise NotImplementedError("greedy_decode: see the TODO above")

@@ -33,8 +33,7 @@ def linear_beta_schedule(num_steps, beta_start=1e-4, beta_end=0.02):
     - betas: float64 tensor (T,)
     """
     # TODO: torch.linspace, float64
-    raise NotImplementedError('linear_beta_schedule: torch.linspace, float64')
-    return betas
+    raise NotImplementedError("linear_beta_schedule: see the TODO above")
 
 
 def cosine_beta_schedule(num_steps, s=0.008, max_beta=0.999):
@@ -53,8 +52,7 @@ def cosine_beta_schedule(num_steps, s=0.008, max_beta=0.999):
     - betas: float64 tensor (T,)
     """
     # TODO: alpha_bar on the T + 1 points u = 0..T, then ratios of neighbours
-    raise NotImplementedError('cosine_beta_schedule: alpha_bar on the T + 1 points u = 0..T, then ratios of neighbours')
-    return betas
+    raise NotImplementedError("cosine_beta_schedule: see the TODO above")
 
 
 def compute_alpha_bars(betas):
@@ -67,8 +65,7 @@ def compute_alpha_bars(betas):
     - alpha_bars: float64 tensor (T,), alpha_bars[t] = prod_{s=0..t} (1 - betas[s])
     """
     # TODO: a cumulative product, not a sum
-    raise NotImplementedError('compute_alpha_bars: a cumulative product, not a sum')
-    return alpha_bars
+    raise NotImplementedError("compute_alpha_bars: see the TODO above")
 
 
 def _expand(values, t, like):
@@ -91,8 +88,7 @@ def q_sample(x0, t, noise, alpha_bars):
     - xt: tensor (N, D), of x0's dtype
     """
     # TODO: index alpha_bars with t, broadcast over D
-    raise NotImplementedError('q_sample: index alpha_bars with t, broadcast over D')
-    return xt
+    raise NotImplementedError("q_sample: see the TODO above")
 
 
 def posterior_mean_variance(x0, xt, t, betas):
@@ -116,8 +112,7 @@ def posterior_mean_variance(x0, xt, t, betas):
     - var: tensor (N, 1), of x0's dtype
     """
     # TODO: alpha_bars shifted right by one, with a 1 in front, gives ab_prev
-    raise NotImplementedError('posterior_mean_variance: alpha_bars shifted right by one, with a 1 in front, gives ab_prev')
-    return mean, var
+    raise NotImplementedError("posterior_mean_variance: see the TODO above")
 
 
 def timestep_embedding(t, dim):
@@ -153,13 +148,12 @@ class DenoiserMLP(nn.Module):
     def __init__(self, data_dim=2, hidden_dim=128, emb_dim=16):
         super().__init__()
         # TODO: emb_dim, fc1, fc2, fc3, out
-        raise NotImplementedError('DenoiserMLP.__init__: emb_dim, fc1, fc2, fc3, out')
+        raise NotImplementedError("DenoiserMLP.__init__: see the TODO above")
 
     def forward(self, x, t):
         """x: tensor (N, D); t: int64 tensor (N,) -> predicted noise, tensor (N, D)."""
         # TODO: the embedding in x's dtype, concatenated after x
-        raise NotImplementedError("DenoiserMLP.forward: the embedding in x's dtype, concatenated after x")
-        return eps
+        raise NotImplementedError("DenoiserMLP.forward: see the TODO above")
 
 
 def diffusion_loss(model, x0, t, noise, alpha_bars):
@@ -176,8 +170,7 @@ def diffusion_loss(model, x0, t, noise, alpha_bars):
     - loss: scalar tensor
     """
     # TODO: the target is the noise, not x0
-    raise NotImplementedError('diffusion_loss: the target is the noise, not x0')
-    return loss
+    raise NotImplementedError("diffusion_loss: see the TODO above")
 
 
 def p_sample_step(xt, t, eps, betas, z):
@@ -199,8 +192,7 @@ def p_sample_step(xt, t, eps, betas, z):
     - x_prev: tensor (N, D), of xt's dtype
     """
     # TODO: the posterior variance is 0 at t = 0
-    raise NotImplementedError('p_sample_step: the posterior variance is 0 at t = 0')
-    return x_prev
+    raise NotImplementedError("p_sample_step: see the TODO above")
 
 
 @torch.no_grad()
@@ -222,8 +214,7 @@ def sample(model, num_samples, data_dim, betas, seed=0):
     - x: float32 tensor (N, D), the samples x_0
     """
     # TODO: loop t = T - 1 .. 0; the model sees t as a (N,) int64 tensor
-    raise NotImplementedError('sample: loop t = T - 1 .. 0; the model sees t as a (N,) int64 tensor')
-    return x
+    raise NotImplementedError("sample: see the TODO above")
 
 
 def train_diffusion(model, data, betas, steps=2000, batch_size=256, lr=2e-3, seed=0):
@@ -245,5 +236,4 @@ def train_diffusion(model, data, betas, steps=2000, batch_size=256, lr=2e-3, see
     - losses: list of steps floats, the loss at every step
     """
     # TODO: torch.manual_seed(seed); Adam over model.parameters()
-    raise NotImplementedError('train_diffusion: torch.manual_seed(seed); Adam over model.parameters()')
-    return losses
+    raise NotImplementedError("train_diffusion: see the TODO above")

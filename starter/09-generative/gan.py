@@ -49,12 +49,11 @@ class Generator(nn.Module):
     def __init__(self, latent_dim=2, hidden_dim=64, out_dim=2):
         super().__init__()
         # TODO: latent_dim, fc1, fc2, out
-        raise NotImplementedError('Generator.__init__: latent_dim, fc1, fc2, out')
+        raise NotImplementedError("Generator.__init__: see the TODO above")
 
     def forward(self, z):
         # TODO: ReLU between the layers, nothing after out
-        raise NotImplementedError('Generator.forward: ReLU between the layers, nothing after out')
-        return x
+        raise NotImplementedError("Generator.forward: see the TODO above")
 
 
 class Discriminator(nn.Module):
@@ -69,12 +68,11 @@ class Discriminator(nn.Module):
     def __init__(self, in_dim=2, hidden_dim=64):
         super().__init__()
         # TODO: fc1, fc2, out
-        raise NotImplementedError('Discriminator.__init__: fc1, fc2, out')
+        raise NotImplementedError("Discriminator.__init__: see the TODO above")
 
     def forward(self, x):
         # TODO: leaky ReLU with slope 0.2; return shape (N,)
-        raise NotImplementedError('Discriminator.forward: leaky ReLU with slope 0.2; return shape (N,)')
-        return logits
+        raise NotImplementedError("Discriminator.forward: see the TODO above")
 
 
 class ConditionalGenerator(Generator):
@@ -89,12 +87,11 @@ class ConditionalGenerator(Generator):
     def __init__(self, latent_dim=2, num_classes=8, hidden_dim=64, out_dim=2):
         super().__init__(latent_dim + num_classes, hidden_dim, out_dim)
         # TODO: keep latent_dim = Z (not Z + C) and num_classes
-        raise NotImplementedError('ConditionalGenerator.__init__: keep latent_dim = Z (not Z + C) and num_classes')
+        raise NotImplementedError("ConditionalGenerator.__init__: see the TODO above")
 
     def forward(self, z, labels):
         # TODO: the one-hot label in z's dtype, after z
-        raise NotImplementedError("ConditionalGenerator.forward: the one-hot label in z's dtype, after z")
-        return x
+        raise NotImplementedError("ConditionalGenerator.forward: see the TODO above")
 
 
 class ConditionalDiscriminator(Discriminator):
@@ -109,12 +106,11 @@ class ConditionalDiscriminator(Discriminator):
     def __init__(self, in_dim=2, num_classes=8, hidden_dim=64):
         super().__init__(in_dim + num_classes, hidden_dim)
         # TODO: num_classes
-        raise NotImplementedError('ConditionalDiscriminator.__init__: num_classes')
+        raise NotImplementedError("ConditionalDiscriminator.__init__: see the TODO above")
 
     def forward(self, x, labels):
         # TODO: the one-hot label in x's dtype, after x
-        raise NotImplementedError("ConditionalDiscriminator.forward: the one-hot label in x's dtype, after x")
-        return logits
+        raise NotImplementedError("ConditionalDiscriminator.forward: see the TODO above")
 
 
 def discriminator_loss(real_logits, fake_logits):
@@ -130,8 +126,7 @@ def discriminator_loss(real_logits, fake_logits):
     - loss: scalar tensor
     """
     # TODO: F.binary_cross_entropy_with_logits with targets of ones and zeros
-    raise NotImplementedError('discriminator_loss: F.binary_cross_entropy_with_logits with targets of ones and zeros')
-    return loss
+    raise NotImplementedError("discriminator_loss: see the TODO above")
 
 
 def generator_loss(fake_logits):
@@ -148,8 +143,7 @@ def generator_loss(fake_logits):
     - loss: scalar tensor
     """
     # TODO: BCE against ones
-    raise NotImplementedError('generator_loss: BCE against ones')
-    return loss
+    raise NotImplementedError("generator_loss: see the TODO above")
 
 
 def make_optimizers(G, D, lr=1e-3):
@@ -164,8 +158,7 @@ def make_optimizers(G, D, lr=1e-3):
     - opt_D: torch.optim.Adam over D's parameters only
     """
     # TODO: two optimizers, each over its own network's parameters
-    raise NotImplementedError("make_optimizers: two optimizers, each over its own network's parameters")
-    return opt_G, opt_D
+    raise NotImplementedError("make_optimizers: see the TODO above")
 
 
 def _call(net, x, labels):
@@ -190,8 +183,7 @@ def discriminator_step(G, D, opt_D, real, z, labels=None, fake_labels=None):
     - loss: float, the discriminator loss before the step
     """
     # TODO: detach the fake batch; opt_D.zero_grad() before backward
-    raise NotImplementedError('discriminator_step: detach the fake batch; opt_D.zero_grad() before backward')
-    return loss.item()
+    raise NotImplementedError("discriminator_step: see the TODO above")
 
 
 def generator_step(G, D, opt_G, z, fake_labels=None):
@@ -209,8 +201,7 @@ def generator_step(G, D, opt_G, z, fake_labels=None):
     - loss: float, the generator loss before the step
     """
     # TODO: opt_G.zero_grad(); no detach here: the gradient must reach G
-    raise NotImplementedError('generator_step: opt_G.zero_grad(); no detach here: the gradient must reach G')
-    return loss.item()
+    raise NotImplementedError("generator_step: see the TODO above")
 
 
 def train_gan(G, D, data, labels=None, steps=2000, batch_size=128, lr=1e-3, seed=0):
@@ -233,5 +224,4 @@ def train_gan(G, D, data, labels=None, steps=2000, batch_size=128, lr=1e-3, seed
     - g_losses: list of steps floats
     """
     # TODO: alternate the two steps; fresh z for each
-    raise NotImplementedError('train_gan: alternate the two steps; fresh z for each')
-    return d_losses, g_losses
+    raise NotImplementedError("train_gan: see the TODO above")

@@ -36,8 +36,7 @@ def free_energy(v, W, b, c):
     - F: tensor (N,)
     """
     # TODO: sum out h analytically; softplus(x) = log(1 + exp(x))
-    raise NotImplementedError('free_energy: sum out h analytically; softplus(x) = log(1 + exp(x))')
-    return fe
+    raise NotImplementedError("free_energy: see the TODO above")
 
 
 def log_partition(W, b, c):
@@ -52,8 +51,7 @@ def log_partition(W, b, c):
     - log_z: scalar tensor
     """
     # TODO: itertools.product([0, 1], repeat=V), then torch.logsumexp
-    raise NotImplementedError('log_partition: itertools.product([0, 1], repeat=V), then torch.logsumexp')
-    return log_z
+    raise NotImplementedError("log_partition: see the TODO above")
 
 
 def hidden_probs(v, W, c):
@@ -65,8 +63,7 @@ def hidden_probs(v, W, c):
     Returns:
     - p_h: tensor (N, H)
     """
-    raise NotImplementedError('hidden_probs: not implemented')
-    return p_h
+    raise NotImplementedError("hidden_probs: not implemented")
 
 
 def visible_probs(h, W, b):
@@ -79,8 +76,7 @@ def visible_probs(h, W, b):
     - p_v: tensor (N, V)
     """
     # TODO: the transpose of W
-    raise NotImplementedError('visible_probs: the transpose of W')
-    return p_v
+    raise NotImplementedError("visible_probs: see the TODO above")
 
 
 def gibbs_step(v, W, b, c, seed):
@@ -101,8 +97,7 @@ def gibbs_step(v, W, b, c, seed):
     - h: tensor (N, H), binary, the hidden sample in between
     """
     # TODO: sample all hidden units at once, then all visible units
-    raise NotImplementedError('gibbs_step: sample all hidden units at once, then all visible units')
-    return v_new, h
+    raise NotImplementedError("gibbs_step: see the TODO above")
 
 
 def cd1_gradients(v0, W, b, c, seed):
@@ -124,8 +119,7 @@ def cd1_gradients(v0, W, b, c, seed):
     - dW: tensor (V, H); db: tensor (V,); dc: tensor (H,)
     """
     # TODO: data statistics minus reconstruction statistics
-    raise NotImplementedError('cd1_gradients: data statistics minus reconstruction statistics')
-    return dW, db, dc
+    raise NotImplementedError("cd1_gradients: see the TODO above")
 
 
 def train_rbm(data, num_hidden, epochs=50, batch_size=20, lr=0.1, seed=0):
@@ -147,5 +141,4 @@ def train_rbm(data, num_hidden, epochs=50, batch_size=20, lr=0.1, seed=0):
     - W: tensor (V, H); b: tensor (V,); c: tensor (H,)
     """
     # TODO: ascent: add lr times the CD-1 gradients
-    raise NotImplementedError('train_rbm: ascent: add lr times the CD-1 gradients')
-    return W, b, c
+    raise NotImplementedError("train_rbm: see the TODO above")

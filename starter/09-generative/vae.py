@@ -31,8 +31,7 @@ def kl_standard_normal(mu, logvar):
     - kl: tensor (N,), one KL per example (summed over the Z latent dimensions)
     """
     # TODO: the closed form; it is never negative
-    raise NotImplementedError('kl_standard_normal: the closed form; it is never negative')
-    return kl
+    raise NotImplementedError("kl_standard_normal: see the TODO above")
 
 
 def reparameterize(mu, logvar, eps=None):
@@ -47,8 +46,7 @@ def reparameterize(mu, logvar, eps=None):
     - z: tensor (N, Z), differentiable with respect to mu and logvar
     """
     # TODO: sigma = exp(logvar / 2); build z from mu and sigma, do not sample z directly
-    raise NotImplementedError('reparameterize: sigma = exp(logvar / 2); build z from mu and sigma, do not sample z directly')
-    return z
+    raise NotImplementedError("reparameterize: see the TODO above")
 
 
 class VAE(nn.Module):
@@ -67,25 +65,22 @@ class VAE(nn.Module):
     def __init__(self, input_dim=64, hidden_dim=128, latent_dim=8):
         super().__init__()
         # TODO: latent_dim and the five nn.Linear layers
-        raise NotImplementedError('VAE.__init__: latent_dim and the five nn.Linear layers')
+        raise NotImplementedError("VAE.__init__: see the TODO above")
 
     def encode(self, x):
         """x: tensor (N, D) -> (mu, logvar), tensors (N, Z)."""
         # TODO: one shared hidden layer, two heads
-        raise NotImplementedError('VAE.encode: one shared hidden layer, two heads')
-        return mu, logvar
+        raise NotImplementedError("VAE.encode: see the TODO above")
 
     def decode(self, z):
         """z: tensor (N, Z) -> logits, tensor (N, D) (no sigmoid)."""
         # TODO: return logits, not probabilities
-        raise NotImplementedError('VAE.decode: return logits, not probabilities')
-        return logits
+        raise NotImplementedError("VAE.decode: see the TODO above")
 
     def forward(self, x, eps=None):
         """x: tensor (N, D); eps: None or tensor (N, Z) -> (logits (N, D), mu (N, Z), logvar (N, Z))."""
         # TODO: encode, reparameterize, decode
-        raise NotImplementedError('VAE.forward: encode, reparameterize, decode')
-        return logits, mu, logvar
+        raise NotImplementedError("VAE.forward: see the TODO above")
 
 
 def negative_elbo(x, logits, mu, logvar):
@@ -103,8 +98,7 @@ def negative_elbo(x, logits, mu, logvar):
     - loss: scalar tensor, mean over the N examples of -ELBO_i (in nats)
     """
     # TODO: sum the reconstruction over pixels, then average over the batch
-    raise NotImplementedError('negative_elbo: sum the reconstruction over pixels, then average over the batch')
-    return loss
+    raise NotImplementedError("negative_elbo: see the TODO above")
 
 
 @torch.no_grad()
@@ -123,8 +117,7 @@ def sample_prior(model, num_samples, seed=0):
     - probs: tensor (N, D), values in (0, 1)
     """
     # TODO: sample the prior, not the encoder; decode gives logits
-    raise NotImplementedError('sample_prior: sample the prior, not the encoder; decode gives logits')
-    return probs
+    raise NotImplementedError("sample_prior: see the TODO above")
 
 
 def train_vae(model, data, epochs=30, batch_size=64, lr=2e-3, seed=0):
@@ -144,5 +137,4 @@ def train_vae(model, data, epochs=30, batch_size=64, lr=2e-3, seed=0):
     - losses: list of floats, the mean loss of every epoch
     """
     # TODO: torch.manual_seed(seed); Adam; loss = negative_elbo(x, *model(x))
-    raise NotImplementedError('train_vae: torch.manual_seed(seed); Adam; loss = negative_elbo(x, *model(x))')
-    return losses
+    raise NotImplementedError("train_vae: see the TODO above")
