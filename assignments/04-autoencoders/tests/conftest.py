@@ -29,7 +29,7 @@ import torch
 from sklearn.decomposition import PCA
 from sklearn.model_selection import train_test_split
 
-from autograder.testing import assert_close, sklearn_digits
+from autograder.testing import CheckBase, ProbeLabels, assert_close, sklearn_digits
 
 State = dict[str, torch.Tensor]
 Shapes = dict[str, tuple[int, ...]]
@@ -98,8 +98,11 @@ class Oracle:
                                                        components.T))
 
 
-class Checks:
+class Checks(CheckBase):
     """Assertions shared by several graders; failures name what differs."""
+
+    probe_labels = ProbeLabels(inputs=("d out / d x",), param="d / d {param}",
+                               missing_param="the model has no parameter {param}")
 
     @staticmethod
     def state_of(model) -> State:
