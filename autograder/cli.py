@@ -62,22 +62,11 @@ def _course(ctx: click.Context):
 
 def _course_secret(course) -> None:
     """Official grading draws hidden inputs from the course secret: create it on first need."""
-    from autograder.secret import ensure_course_secret, secret_path
+    from autograder.secret import prepare_course_secret
 
-    path = secret_path(course.assignments_dir)
-    try:
-        created = ensure_course_secret(course.assignments_dir)[1]
-    except UsageError as exc:
-        if path.exists():  # there is one this user cannot read: grading would differ
-            raise
-        # a read-only course folder (a TA's checkout, a student's copy): grade, and say so
-        click.echo(f"note: {exc}; hidden tests draw their fixed inputs (`dlgrade secret` where "
-                   "the course folder is writable, or $DLGRADE_SECRET, makes them per "
-                   "submission)", err=True)
-        return
-    if created:
-        click.echo(f"created the course secret {path} (hidden tests' inputs derive from it; "
-                   "never give it to students)", err=True)
+    message = prepare_course_secret(course.assignments_dir)
+    if message:
+        click.echo(message, err=True)
 
 
 def _write(path: Path, text: str, what: str) -> None:
@@ -243,11 +232,14 @@ def _run_grade(assignment, paths, include_hidden, isolation, outputs=(), show_ta
     from autograder.errors import SubmissionRejected
     from autograder.grading import ensure_protections, grade_submission, shared_backend
     from autograder.results import rejected_gradescope, render, render_table
+    from autograder.sandbox import protections as P
 
     if isolation == "process":  # start it now: it loads numpy/torch while pytest starts up
         backend = shared_backend(assignment.students_use_torch)
         ensure_protections(backend, require)
-        _say_protections_off(backend, official=bool(include_hidden))
+        note = P.off_note(backend.protections(), backend.notes(), official=bool(include_hidden))
+        if note:
+            click.echo(note, err=True)
     try:
         result = grade_submission(assignment, paths if len(paths) > 1 else paths[0],
                                   include_hidden=include_hidden, isolation=isolation,
@@ -260,7 +252,7 @@ def _run_grade(assignment, paths, include_hidden, isolation, outputs=(), show_ta
         raise
     if show_table:  # shown first: an output path that fails loses nothing
         if isolation == "process":
-            click.echo(_protections_header(backend, result.protections))
+            click.echo(P.header(backend.kind, result.protections))
         if result.output:  # the student's import errors: cleaned, and never after the table,
             click.echo(result.output)  # whose total line is the last thing printed
         click.echo(render_table(result))
@@ -300,42 +292,6 @@ def check(ctx, assignment, paths, isolation, fmt, output, json_path) -> None:
                show_table=fmt == "table" or output is not None)
 
 
-def _ensure_protections_here(required) -> None:
-    """Refuse a batch before anything is graded when this machine lacks a required protection
-    (each grading process checks again; on a cluster, each worker)."""
-    from autograder.grading import ensure_protections
-    from autograder.sandbox.backend import start_backend
-
-    backend = start_backend(with_torch=False)
-    try:
-        ensure_protections(backend, required)
-    finally:
-        backend.close()
-
-
-def _protections_header(backend, active: list[str]) -> str:
-    """The table's first line: the worker backend and the protections that were in force."""
-    from autograder.sandbox import protections as P
-
-    off = P.off(active)
-    return (f"sandbox: {backend.kind} worker; in force: {', '.join(active)}"
-            + (f"; off here: {', '.join(off)}" if off else ""))
-
-
-def _say_protections_off(backend, official: bool) -> None:
-    """On stderr, only where protections are off: which, and why."""
-    from autograder.sandbox import protections as P
-
-    off = P.off(backend.protections(), per_submission=False)
-    if not off:
-        return
-    why = "".join(f"\n  - {note}" for note in backend.notes())
-    who = ("" if official else
-           " Your code still runs in a separate process with limits; the official grade "
-           "is computed where the course's required protections are on.")
-    click.echo(f"note: protections off here: {', '.join(off)}.{who}{why}", err=True)
-
-
 @main.command()
 @click.argument("assignment")
 @click.argument("submission", nargs=-1, required=True,
@@ -366,18 +322,6 @@ def grade(ctx, assignment, submission, isolation, fmt, output, json_path, public
                require=course.grading.require_protections if isolation == "process" else ())
 
 
-def _parse_min_score(text: str | None, max_score: float) -> float | None:
-    if text is None:
-        return None
-    try:
-        if text.endswith("%"):
-            return float(text[:-1]) / 100 * max_score
-        return float(text)
-    except ValueError:
-        raise UsageError(f"--min-score: expected points (e.g. 40) or a percentage (e.g. 80%), "
-                         f"got {text!r}") from None
-
-
 @main.command()
 @click.argument("assignment")
 @click.argument("path", required=False, type=click.Path(exists=True, path_type=Path))
@@ -401,7 +345,7 @@ def ci(ctx, assignment, path, min_score, junit_path, json_path) -> None:
     Exit status: 0 graded and at or above --min-score; 1 below it;
     2 usage error (e.g. no submission found); 3 internal error.
     """
-    from autograder.results import to_markdown
+    from autograder.results import append_step_summary, parse_min_score
 
     a = _course(ctx).assignment(assignment)
     outputs = [("junit", junit_path)] if junit_path else []
@@ -409,15 +353,10 @@ def ci(ctx, assignment, path, min_score, junit_path, json_path) -> None:
         outputs.append(("json", json_path))
     paths = [path] if path else _submission_paths((), a)
     result = _run_grade(a, paths, False, "process", outputs)
-    summary = os.environ.get("GITHUB_STEP_SUMMARY")
-    if summary:
-        try:
-            with open(summary, "a", encoding="utf-8") as fh:
-                fh.write(to_markdown(result, title=f"{a.id} (public tests)") + "\n")
-        except OSError as exc:
-            click.echo(f"dlgrade: warning: cannot append to GITHUB_STEP_SUMMARY ({summary}): "
-                       f"{exc.strerror or exc}", err=True)
-    threshold = _parse_min_score(min_score, result.max_score)
+    warning = append_step_summary(result, title=f"{a.id} (public tests)")
+    if warning:
+        click.echo(f"dlgrade: warning: {warning}", err=True)
+    threshold = parse_min_score(min_score, result.max_score)
     if threshold is not None and result.score < threshold - 1e-9:
         raise CheckFailed(f"score {result.score:g} is below the minimum {threshold:g}")
 
@@ -528,7 +467,9 @@ def grade_batch_cmd(ctx, assignment, submissions, jobs, pin_cpus, db, force, bac
         runner_backend = DaskBackend(scheduler)
     else:
         runner_backend = LocalBackend(jobs, pin_cpus=pin_cpus)
-        _ensure_protections_here(course.grading.require_protections)
+        from autograder.grading import ensure_protections_here
+
+        ensure_protections_here(course.grading.require_protections)
     db_path = gradebook_path(course, db)
     click.echo(f"grading {len(found)} submission(s) of {a.id} ({found[0].layout} layout) "
                f"into {db_path} with {backend} backend" + (f", {jobs} job(s)" if backend == "local"

@@ -77,6 +77,20 @@ def ensure_protections(backend: WorkerBackend, required: Sequence[str]) -> None:
             f"Nothing was graded.{why}")
 
 
+def ensure_protections_here(required: Sequence[str]) -> None:
+    """Refuse a batch before anything is graded when this machine lacks a required protection
+    (each grading process checks again; on a cluster, each worker).
+
+    Raises:
+        ProtectionsMissing: see :func:`ensure_protections`.
+    """
+    backend = start_backend(with_torch=False)
+    try:
+        ensure_protections(backend, required)
+    finally:
+        backend.close()
+
+
 @contextlib.contextmanager
 def no_plugin_autoload():
     """Run pytest with only the plugins dlgrade names, never whatever else is installed.

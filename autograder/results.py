@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from autograder import student_text
+from autograder.errors import UsageError
 
 #: a failure reason that cleaning left empty (escapes and control characters only)
 EMPTY_REASON = "the message held only control characters and escape sequences (removed)"
@@ -393,3 +394,35 @@ def rejected_gradescope(assignment: Any, reason: str) -> str:
         "tests": [],
     }
     return json.dumps(data, indent=2, allow_nan=False) + "\n"
+
+
+def parse_min_score(text: str | None, max_score: float) -> float | None:
+    """``dlgrade ci --min-score``: points (``"40"``) or a percentage of ``max_score``
+    (``"80%"``); ``None`` for no minimum.
+
+    Raises:
+        UsageError: neither.
+    """
+    if text is None:
+        return None
+    try:
+        if text.endswith("%"):
+            return float(text[:-1]) / 100 * max_score
+        return float(text)
+    except ValueError:
+        raise UsageError(f"--min-score: expected points (e.g. 40) or a percentage (e.g. 80%), "
+                         f"got {text!r}") from None
+
+
+def append_step_summary(result: GradeResult, title: str) -> str | None:
+    """Append the result's Markdown table to ``$GITHUB_STEP_SUMMARY`` (GitHub Actions' job
+    summary) where it is set. Returns a warning to show when it cannot be written."""
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if not summary:
+        return None
+    try:
+        with open(summary, "a", encoding="utf-8") as fh:
+            fh.write(to_markdown(result, title=title) + "\n")
+    except OSError as exc:
+        return f"cannot append to GITHUB_STEP_SUMMARY ({summary}): {exc.strerror or exc}"
+    return None

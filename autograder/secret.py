@@ -138,3 +138,27 @@ def describe_course_secret(assignments_dir: Path, show: bool = False) -> str:
     return (f"course secret: {where} ({state}; id {secret_id(secret)}). Hidden tests' inputs "
             f"derive from it per submission; keep it out of version control and out of "
             f"anything students get.")
+
+
+def prepare_course_secret(assignments_dir: Path) -> str | None:
+    """Make sure official grading has the course secret: create it on first need.
+
+    Returns what to tell the user (on stderr), or ``None`` when there is nothing to say: the
+    secret was created now, or the course folder is read-only (a TA's checkout, a student's
+    copy) and hidden tests draw their fixed inputs.
+
+    Raises:
+        UsageError: a secret exists that this user cannot read (grading would differ).
+    """
+    path = secret_path(assignments_dir)
+    try:
+        created = ensure_course_secret(assignments_dir)[1]
+    except UsageError as exc:
+        if path.exists():
+            raise
+        return (f"note: {exc}; hidden tests draw their fixed inputs (`dlgrade secret` where "
+                "the course folder is writable, or $DLGRADE_SECRET, makes them per submission)")
+    if created:
+        return (f"created the course secret {path} (hidden tests' inputs derive from it; "
+                "never give it to students)")
+    return None

@@ -100,3 +100,25 @@ def unknown(names: list[str]) -> list[str]:
 def missing(required: list[str] | tuple[str, ...], active: list[str]) -> list[str]:
     """The required protections that are not in ``active``."""
     return [n for n in required if n not in active]
+
+
+def header(kind: str, active: list[str]) -> str:
+    """The results table's first line: the worker backend (``fork`` or ``spawn``) and the
+    protections in force for the submission, with those off here."""
+    off_here = off(active)
+    return (f"sandbox: {kind} worker; in force: {', '.join(active)}"
+            + (f"; off here: {', '.join(off_here)}" if off_here else ""))
+
+
+def off_note(active: list[str], notes: list[str], official: bool) -> str | None:
+    """What to say (on stderr) where the backend's protections are off: which, and why
+    (``notes``); ``None`` when none is. ``official``: grading with hidden tests; otherwise
+    a student's check is told that the official grade runs where the protections are on."""
+    off_here = off(active, per_submission=False)
+    if not off_here:
+        return None
+    why = "".join(f"\n  - {note}" for note in notes)
+    who = ("" if official else
+           " Your code still runs in a separate process with limits; the official grade "
+           "is computed where the course's required protections are on.")
+    return f"note: protections off here: {', '.join(off_here)}.{who}{why}"
