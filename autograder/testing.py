@@ -271,7 +271,8 @@ def assert_probe_matches(probe: Mapping[str, Any], expected: Mapping[str, Any], 
                              rtol, atol)
     got = probe.get("param_grads", {})
     for param, want in expected.get("param_grads", {}).items():
-        assert param in got, labels.missing_param.format(name=name, param=param)
+        assert param in got, (labels.missing_param.format(name=name, param=param)
+                              + f"\n  the probe has gradients of {sorted(got)}")
         _assert_gradient(got[param], want, labels.param.format(name=name, param=param),
                          rtol, atol)
 
@@ -339,9 +340,13 @@ class CheckBase:
                      name=name)
 
     def numpy_equal(self, value: Any, expected: np.ndarray, name: str) -> None:
-        """An integer numpy array (of ``integer_dtype``) equal to ``expected``."""
+        """An integer numpy array (of ``integer_dtype``) equal to ``expected``.
+
+        The message's first line says only which value is wrong; the arrays follow it.
+        """
         self.numpy_array(value, expected.shape, name, dtype=self.integer_dtype)
-        assert np.array_equal(value, expected), f"{name} is wrong"
+        assert np.array_equal(value, expected), (
+            f"{name} is wrong\n  got      {value!r}\n  expected {expected!r}")
 
     def probe_matches(self, probe: Mapping[str, Any], expected: Mapping[str, Any], *,
                       name: str = "the output", tol: str = "float64") -> None:

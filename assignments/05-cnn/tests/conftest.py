@@ -28,7 +28,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from autograder.testing import assert_close, assert_numpy_array, assert_tensor_close, sklearn_digits
+from autograder.testing import CheckBase, ProbeLabels, sklearn_digits
 
 State = dict[str, torch.Tensor]
 
@@ -257,13 +257,16 @@ class Oracle:
         return F.linear(h.mean(dim=(2, 3, 4)), s["fc.weight"], s["fc.bias"])
 
     @staticmethod
-    def grads(fn, s: State, x: torch.Tensor, dout: torch.Tensor):
-        """(out, dx, {name: grad}) of sum(fn(s, x) * dout) for every parameter (not buffer)."""
+    def grads(fn, s: State, x: torch.Tensor, dout: torch.Tensor) -> dict:
+        """What an autograd probe of ``fn(s, x)`` with upstream gradient ``dout`` must return:
+        ``{"output", "input_grads": [dx], "param_grads": {name: grad}}`` for every parameter
+        (not buffer), by autograd in float64."""
         leaves = {k: (v.clone().requires_grad_() if not is_buffer(k) else v) for k, v in s.items()}
         xr = x.clone().requires_grad_()
         out = fn(leaves, xr)
         out.backward(dout)
-        return out.detach(), xr.grad, {k: v.grad for k, v in leaves.items() if not is_buffer(k)}
+        return {"output": out.detach(), "input_grads": [xr.grad],
+                "param_grads": {k: v.grad for k, v in leaves.items() if not is_buffer(k)}}
 
     # ------------------------------------------------------------------ digits
     @staticmethod
@@ -331,25 +334,15 @@ class Oracle:
         return np.array(rows, dtype=np.float64)
 
 
-class Checks:
-    """Assertions shared by several graders; failures name what differs."""
+class Checks(CheckBase):
+    """Assertions shared by several graders (numpy arrays, tensors and autograd probes from
+    ``CheckBase``); failures name what differs."""
 
-    @staticmethod
-    def numpy_array(value, shape: tuple, name: str, dtype=np.float64) -> np.ndarray:
-        """``value`` is a numpy array of ``dtype`` and ``shape`` (not a torch tensor)."""
-        return assert_numpy_array(value, shape, name, dtype=dtype, why="this file is numpy only")
-
-    def numpy_close(self, value, expected: np.ndarray, name: str, rtol=1e-7, atol=1e-9) -> None:
-        """A float64 numpy array close to ``expected``."""
-        self.numpy_array(value, expected.shape, name)
-        assert_close(value, expected, rtol=rtol, atol=atol, name=name)
-
-    def numpy_equal(self, value, expected: np.ndarray, name: str) -> None:
-        """An int64 numpy array equal to ``expected``."""
-        self.numpy_array(value, expected.shape, name, dtype=np.int64)
-        assert np.array_equal(value, expected), f"{name} is wrong"
-
-    tensors_close = staticmethod(assert_tensor_close)  # a tensor close to ``expected`` (float64)
+    numpy_why = "this file is numpy only"
+    numpy_tol = "float64_strict"
+    integer_dtype = np.int64
+    probe_labels = ProbeLabels(inputs=("the gradient of {name} with respect to x",),
+                               param="the gradient of {param}")
 
     def pooling_matches(self, conv_numpy, kind: str, x: np.ndarray, pool: int, stride: int,
                         rng: np.random.Generator) -> None:
@@ -371,16 +364,6 @@ class Checks:
             "predict must return a tensor of shape (N,)"
         )
         return float((pred == y_test).double().mean())
-
-    def probe_matches(self, probe: dict, fn, state: State, x: torch.Tensor, dout: torch.Tensor,
-                      name: str) -> None:
-        """An autograd probe's output, input gradient and parameter gradients match ``fn``'s."""
-        out, dx, grads = Oracle.grads(fn, state, x, dout)
-        self.tensors_close(probe["output"], out, name=name)
-        self.tensors_close(probe["input_grads"][0], dx, name=f"the gradient of {name} with respect to x")
-        for k, g in grads.items():
-            assert k in probe["param_grads"], f"{name} has no parameter {k!r}"
-            self.tensors_close(probe["param_grads"][k], g, name=f"the gradient of {k}")
 
 
 @pytest.fixture(scope="session")
