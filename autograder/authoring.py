@@ -30,6 +30,7 @@ import io
 import re
 import shutil
 import textwrap
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -130,7 +131,7 @@ def _stub(indent: str, function: str, hint: str) -> tuple[list[str], list[str]]:
     return [line + "\n" for line in todo], [line + "\n" for line in raise_lines]
 
 
-def _statement_lists(tree: ast.AST):
+def _statement_lists(tree: ast.AST) -> Iterator[list[ast.stmt]]:
     """Every block of statements in ``tree`` (bodies, else, finally, handlers, cases)."""
     for node in ast.walk(tree):
         for field in ("body", "orelse", "finalbody"):
