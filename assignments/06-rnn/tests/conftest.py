@@ -27,7 +27,7 @@ import pytest
 import torch
 from torch import nn
 
-from autograder.testing import assert_close, assert_numpy_array, assert_tensor_close
+from autograder.testing import TOLERANCES, CheckBase, Tolerance
 
 Weights = dict[str, torch.Tensor]
 
@@ -129,6 +129,14 @@ class Oracle:
         module.load_state_dict(state)
         return module
 
+    @staticmethod
+    def param_grads(ref: nn.Module, keys=tuple(CELL_KEYS), prefix: str = "",
+                    suffix: str = "") -> dict[str, torch.Tensor]:
+        """{the student's parameter name: its gradient in ``ref``}, after a backward pass
+        through ``ref``: a torch cell, or a torch layer with ``prefix="cell."``, ``suffix="_l0"``.
+        ``keys``: torch's names of one direction's weights (``CELL_KEYS``), in this order."""
+        return {prefix + CELL_KEYS[k]: getattr(ref, k + suffix).grad for k in keys}
+
     # ------------------------------------------------------------ the long-range task
     @staticmethod
     def long_range_data(n: int, seed: int, seq_len: int = 50, vocab_size: int = 8):
@@ -144,21 +152,13 @@ class Oracle:
         return torch.from_numpy(X).long(), torch.from_numpy(y).long()
 
 
-class Checks:
-    """Assertions shared by several graders; failures name what differs."""
+class Checks(CheckBase):
+    """Assertions shared by several graders (numpy arrays, tensors and autograd probes from
+    ``CheckBase``); failures name what differs."""
 
-    @staticmethod
-    def numpy_array(value, shape: tuple, name: str) -> np.ndarray:
-        """``value`` is a float64 numpy array of ``shape`` (not a torch tensor)."""
-        return assert_numpy_array(value, shape, name,
-                                  why="rnn_numpy.py must use numpy only, no torch")
-
-    def numpy_close(self, value, expected: np.ndarray, name: str, rtol=1e-6, atol=1e-8) -> None:
-        """A float64 numpy array close to ``expected``."""
-        self.numpy_array(value, expected.shape, name)
-        assert_close(value, expected, rtol=rtol, atol=atol, name=name)
-
-    tensors_close = staticmethod(assert_tensor_close)  # a tensor close to ``expected`` (float64)
+    numpy_why = "rnn_numpy.py must use numpy only, no torch"
+    # "vanishing": gradient norms that shrink geometrically, compared relative to their size
+    tolerances = {**TOLERANCES, "vanishing": Tolerance(1e-6, 1e-12)}
 
     @staticmethod
     def pair(value, name: str) -> tuple:

@@ -9,8 +9,9 @@ def _t(rng, *shape):
     return torch.from_numpy(rng.standard_normal(shape))
 
 
-PARAMS = (("cell.ih.weight", "weight_ih_l0"), ("cell.hh.weight", "weight_hh_l0"),
-          ("cell.ih.bias", "bias_ih_l0"), ("cell.hh.bias", "bias_hh_l0"))
+def _layer_grads(oracle, ref):
+    """The student's layer's parameter names -> their gradients in the torch layer ``ref``."""
+    return oracle.param_grads(ref, prefix="cell.", suffix="_l0")
 
 
 @pytest.mark.points(3)
@@ -43,51 +44,38 @@ def test_lstm_layer_gradients_through_time(submission, rng, oracle, check, stude
     ref = oracle.layer("lstm", D, H, w)
     xr = x.clone().requires_grad_()
     ref(xr)[0].backward(dout)
-    check.tensors_close(probe["input_grads"][0], xr.grad, name="dx")
-    for ours, theirs in PARAMS:
-        check.tensors_close(probe["param_grads"][ours], getattr(ref, theirs).grad, name=f"grad of {ours}")
+    check.probe_matches(probe, {"input_grads": [xr.grad], "param_grads": _layer_grads(oracle, ref)})
+
+
+def _check_layer_from_h0(kind, sizes, submission, rng, oracle, check, student):
+    """The ``kind`` ("rnn" or "gru") layer from a random h0, sizes (N, T, D, H), against torch's:
+    outputs, final state, and the gradients of x and every weight (the final state's ignored)."""
+    N, T, D, H = sizes
+    w = oracle.weights(kind, D, H, rng)
+    x, h0, dout = _t(rng, N, T, D), _t(rng, N, H), _t(rng, N, T, H)
+    probe = submission.autograd_probe(
+        student.layer(kind, D, H, w), [x, h0], (dout, torch.zeros(N, H, dtype=torch.float64)), params=True
+    )
+    ref = oracle.layer(kind, D, H, w)
+    xr = x.clone().requires_grad_()
+    out_ref, h_ref = ref(xr, h0[None])
+    out_ref.backward(dout)
+    out, h_T = check.pair(probe["output"], f"{kind.upper()}Layer(x, h0)")
+    check.tensors_close(out, out_ref, name="out")
+    check.tensors_close(h_T, h_ref[0], name="h_T")
+    check.probe_matches(probe, {"input_grads": [xr.grad], "param_grads": _layer_grads(oracle, ref)})
 
 
 @pytest.mark.points(2)
 def test_rnn_layer_matches_torch(submission, rng, oracle, check, student):
     """RNNLayer from a given h0 matches torch.nn.RNN: outputs, final state and weight gradients."""
-    N, T, D, H = 2, 10, 3, 5
-    w = oracle.weights("rnn", D, H, rng)
-    x, h0, dout = _t(rng, N, T, D), _t(rng, N, H), _t(rng, N, T, H)
-    probe = submission.autograd_probe(
-        student.layer("rnn", D, H, w), [x, h0], (dout, torch.zeros(N, H, dtype=torch.float64)), params=True
-    )
-    ref = oracle.layer("rnn", D, H, w)
-    xr = x.clone().requires_grad_()
-    out_ref, h_ref = ref(xr, h0[None])
-    out_ref.backward(dout)
-    out, h_T = check.pair(probe["output"], "RNNLayer(x, h0)")
-    check.tensors_close(out, out_ref, name="out")
-    check.tensors_close(h_T, h_ref[0], name="h_T")
-    check.tensors_close(probe["input_grads"][0], xr.grad, name="dx")
-    for ours, theirs in PARAMS:
-        check.tensors_close(probe["param_grads"][ours], getattr(ref, theirs).grad, name=f"grad of {ours}")
+    _check_layer_from_h0("rnn", (2, 10, 3, 5), submission, rng, oracle, check, student)
 
 
 @pytest.mark.points(2)
 def test_gru_layer_initial_state_and_gradients(submission, rng, oracle, check, student):
     """GRULayer from a given h0 matches torch.nn.GRU: outputs, final state and weight gradients."""
-    N, T, D, H = 3, 7, 2, 4
-    w = oracle.weights("gru", D, H, rng)
-    x, h0, dout = _t(rng, N, T, D), _t(rng, N, H), _t(rng, N, T, H)
-    probe = submission.autograd_probe(
-        student.layer("gru", D, H, w), [x, h0], (dout, torch.zeros(N, H, dtype=torch.float64)), params=True
-    )
-    ref = oracle.layer("gru", D, H, w)
-    xr = x.clone().requires_grad_()
-    out_ref, h_ref = ref(xr, h0[None])
-    out_ref.backward(dout)
-    out, h_T = check.pair(probe["output"], "GRULayer(x, h0)")
-    check.tensors_close(out, out_ref, name="out")
-    check.tensors_close(h_T, h_ref[0], name="h_T")
-    check.tensors_close(probe["input_grads"][0], xr.grad, name="dx")
-    for ours, theirs in PARAMS:
-        check.tensors_close(probe["param_grads"][ours], getattr(ref, theirs).grad, name=f"grad of {ours}")
+    _check_layer_from_h0("gru", (3, 7, 2, 4), submission, rng, oracle, check, student)
 
 
 @pytest.mark.points(2)
