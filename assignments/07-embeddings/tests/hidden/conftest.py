@@ -91,12 +91,15 @@ class Oracle(ExtendedOracle):
         return torch.stack(codes), torch.stack(assigns)
 
     def netvlad_autograd(self, x: torch.Tensor, params: dict, dout: torch.Tensor, frames: bool = False):
-        """(v, dx, {name: grad}) of sum(v * dout) for the loop oracle, by autograd."""
+        """What an autograd probe of the layer with upstream gradient ``dout`` must return:
+        ``{"output": v, "input_grads": [dx], "param_grads": {name: grad}}`` of sum(v * dout)
+        for the loop oracle, by autograd."""
         leaves = {k: v.clone().requires_grad_() for k, v in params.items()}
         xr = x.clone().requires_grad_()
         out, _ = self.netvlad_loop(xr, leaves, frames=frames)
         out.backward(dout)
-        return out.detach(), xr.grad, {k: v.grad for k, v in leaves.items()}
+        return {"output": out.detach(), "input_grads": [xr.grad],
+                "param_grads": {k: v.grad for k, v in leaves.items()}}
 
     # ------------------------------------------------------------------ Word2Vec
     @staticmethod

@@ -24,7 +24,7 @@ def test_skipgram_pairs(submission, check):
                          [1, 1], [1, 4], [1, 5], [1, 9], [5, 4], [5, 1], [5, 9], [5, 2], [9, 1],
                          [9, 5], [9, 2], [9, 6], [2, 5], [2, 9], [2, 6], [6, 9], [6, 2]])
     pairs = submission.word2vec.skipgram_pairs(tokens, 2)
-    check.numpy_array(pairs, expected.shape, "skipgram_pairs(tokens, 2)", kind="i")
+    check.numpy_array(pairs, expected.shape, "skipgram_pairs(tokens, 2)", dtype="integer")
     assert np.array_equal(_sorted_rows(pairs), _sorted_rows(expected)), (
         "skipgram_pairs(tokens, 2) has the wrong pairs"
     )
@@ -32,7 +32,7 @@ def test_skipgram_pairs(submission, check):
     tokens = np.arange(11)
     pairs = submission.word2vec.skipgram_pairs(tokens, 3)
     check.numpy_array(pairs, (sum(2 * (11 - d) for d in (1, 2, 3)), 2), "skipgram_pairs(range(11), 3)",
-                      kind="i")
+                      dtype="integer")
     assert np.array_equal(_sorted_rows(pairs), _sorted_rows(pairs[:, ::-1])), (
         "skipgram_pairs(range(11), 3): some (centre, context) has no (context, centre)"
     )
@@ -55,7 +55,7 @@ def test_sample_negatives_statistics(submission, check):
     """sample_negatives draws ids with the frequencies of the given distribution (200000 draws)."""
     probs = np.array([0.5, 0.25, 0.15, 0.07, 0.03])
     draws = submission.word2vec.sample_negatives(probs, (400, 500), 11)
-    check.numpy_array(draws, (400, 500), "sample_negatives(probs, (400, 500), seed)", kind="i")
+    check.numpy_array(draws, (400, 500), "sample_negatives(probs, (400, 500), seed)", dtype="integer")
     freq = np.bincount(draws.ravel(), minlength=5) / draws.size
     # 5 standard errors of a binomial proportion
     tol = 5 * np.sqrt(probs * (1 - probs) / draws.size)
