@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from autograder.testing import assert_close
+from autograder.testing import ProbeLabels, assert_close, assert_probe_matches
 
 
 def _t(rng, *shape):
@@ -99,15 +99,12 @@ def test_mha_gradients_match_torch(submission, oracle, weights, rng):
     qt, kt = q.clone().requires_grad_(), kv.clone().requires_grad_()
     out, _ = m(qt, kt, kt, need_weights=False, attn_mask=~mask)
     out.backward(g)
-    assert_close(res["output"], out.detach(), rtol=1e-6, atol=1e-9, name="output")
-    assert_close(res["input_grads"][0], qt.grad, rtol=1e-6, atol=1e-9, name="d query")
-    assert_close(res["input_grads"][1] + res["input_grads"][2], kt.grad, rtol=1e-6, atol=1e-9,
-                 name="d key + d value")
-    grads = res["param_grads"]
+    labels, tol = ProbeLabels(inputs=("d query",), param="d {param}"), {"rtol": 1e-6, "atol": 1e-9}
+    assert_probe_matches(res, {"output": out.detach(), "input_grads": [qt.grad]}, name="output",
+                         labels=labels, **tol)
+    assert_close(res["input_grads"][1] + res["input_grads"][2], kt.grad, name="d key + d value", **tol)
     W_in = m.in_proj_weight.grad
-    for i, n in enumerate("qkv"):
-        assert_close(grads[f"{n}_proj.weight"], W_in[i * D:(i + 1) * D], rtol=1e-6, atol=1e-9,
-                     name=f"d {n}_proj.weight")
-    assert_close(grads["out_proj.weight"], m.out_proj.weight.grad, rtol=1e-6, atol=1e-9,
-                 name="d out_proj.weight")
+    grads = {f"{n}_proj.weight": W_in[i * D:(i + 1) * D] for i, n in enumerate("qkv")}
+    grads["out_proj.weight"] = m.out_proj.weight.grad
+    assert_probe_matches(res, {"param_grads": grads}, labels=labels, **tol)
     assert math.isfinite(float(res["output"].sum()))

@@ -3,7 +3,10 @@
 import pytest
 import torch
 
-from autograder.testing import assert_close
+from autograder.testing import ProbeLabels, assert_close, assert_probe_matches
+
+# the names of a layer's probed values in the messages: "output", "dx", "d linear1.weight"
+LAYER_LABELS = ProbeLabels(inputs=("dx", "d memory"), param="d {param}")
 
 
 def _t(rng, *shape):
@@ -48,12 +51,9 @@ def test_encoder_layer_padding_mask_and_gradients(submission, oracle, weights, r
     xt = x.clone().requires_grad_()
     out = m(xt, src_key_padding_mask=~mask[:, 0, 0])
     out.backward(g)
-    assert_close(res["output"], out.detach(), rtol=1e-6, atol=1e-8, name="output")
-    assert_close(res["input_grads"][0], xt.grad, rtol=1e-6, atol=1e-8, name="dx")
-    assert_close(res["param_grads"]["linear1.weight"], m.linear1.weight.grad, rtol=1e-6, atol=1e-8,
-                 name="d linear1.weight")
-    assert_close(res["param_grads"]["norm1.weight"], m.norm1.weight.grad, rtol=1e-6, atol=1e-8,
-                 name="d norm1.weight")
+    grads = {"linear1.weight": m.linear1.weight.grad, "norm1.weight": m.norm1.weight.grad}
+    expected = {"output": out.detach(), "input_grads": [xt.grad], "param_grads": grads}
+    assert_probe_matches(res, expected, name="output", labels=LAYER_LABELS, rtol=1e-6, atol=1e-8)
 
 
 @pytest.mark.points(4)
@@ -74,12 +74,9 @@ def test_decoder_layer_all_masks_and_gradients(submission, oracle, weights, rng)
     out = m(xt, mt, tgt_mask=~oracle.causal_mask(4), tgt_key_padding_mask=~tgt_pad,
             memory_key_padding_mask=~mem_pad)
     out.backward(g)
-    assert_close(res["output"], out.detach(), rtol=1e-6, atol=1e-8, name="output")
-    assert_close(res["input_grads"][0], xt.grad, rtol=1e-6, atol=1e-8, name="dx")
-    assert_close(res["input_grads"][1], mt.grad, rtol=1e-6, atol=1e-8, name="d memory")
-    assert_close(res["param_grads"]["cross_attn.q_proj.weight"],
-                 m.multihead_attn.in_proj_weight.grad[:D], rtol=1e-6, atol=1e-8,
-                 name="d cross_attn.q_proj.weight")
+    grads = {"cross_attn.q_proj.weight": m.multihead_attn.in_proj_weight.grad[:D]}
+    expected = {"output": out.detach(), "input_grads": [xt.grad, mt.grad], "param_grads": grads}
+    assert_probe_matches(res, expected, name="output", labels=LAYER_LABELS, rtol=1e-6, atol=1e-8)
 
 
 def _random_seq2seq(submission, weights, num_layers=2):
