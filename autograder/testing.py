@@ -233,7 +233,7 @@ class ProbeLabels:
     output: str = "{name}"
     inputs: tuple[str, ...] = ("dx", "dh")
     param: str = "grad of {param}"
-    missing_param: str = "{name} has no parameter {param!r}"
+    missing_param: str = "the model has no parameter {param!r}"
 
     def input(self, index: int, name: str) -> str:
         """The label of input ``index``'s gradient."""

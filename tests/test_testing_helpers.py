@@ -95,7 +95,11 @@ def test_missing_parameter_and_missing_gradient():
     with pytest.raises(AssertionError) as info:
         assert_probe_matches(without_bias, expected, name="Linear(x)")
     assert str(info.value).splitlines() == [
-        "Linear(x) has no parameter 'bias'", "  the probe has gradients of ['weight']"]
+        "the model has no parameter 'bias'", "  the probe has gradients of ['weight']"]
+    labels = ProbeLabels(missing_param="{name} has no parameter {param!r}")
+    assert _message(lambda: assert_probe_matches(without_bias, expected, name="Linear(x)",
+                                                 labels=labels)) == (
+        "Linear(x) has no parameter 'bias'")
     no_grad = _probe()
     no_grad["input_grads"] = [None]
     assert _message(lambda: assert_probe_matches(no_grad, expected)) == "dx: no gradient"

@@ -342,7 +342,8 @@ class Checks(CheckBase):
     numpy_tol = "float64_strict"
     integer_dtype = np.int64
     probe_labels = ProbeLabels(inputs=("the gradient of {name} with respect to x",),
-                               param="the gradient of {param}")
+                               param="the gradient of {param}",
+                               missing_param="{name} has no parameter {param!r}")
 
     def pooling_matches(self, conv_numpy, kind: str, x: np.ndarray, pool: int, stride: int,
                         rng: np.random.Generator) -> None:
