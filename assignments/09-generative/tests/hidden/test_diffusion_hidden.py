@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from autograder.testing import assert_close
+from autograder.testing import ProbeLabels, assert_close, assert_probe_matches
 
 
 def _t(rng, *shape):
@@ -87,10 +87,9 @@ def test_diffusion_loss_and_gradient(submission, oracle, weights, rng):
     want.backward()
     probe = submission.autograd_probe(submission.diffusion.diffusion_loss, [model, x0, t, noise, ab])
     assert_close(probe["output"], want.detach(), rtol=1e-7, name="diffusion_loss")
-    for name, got, ref in (("d loss / d x0", probe["input_grads"][1], x0r.grad),
-                           ("d loss / d noise", probe["input_grads"][3], noiser.grad)):
-        assert got is not None, f"{name}: no gradient"
-        assert_close(got, ref, rtol=1e-6, atol=1e-10, name=name)
+    labels = ProbeLabels(inputs=("d loss / d model", "d loss / d x0", "d loss / d t", "d loss / d noise"))
+    assert_probe_matches(probe, {"input_grads": [None, x0r.grad, None, noiser.grad]}, labels=labels,
+                         rtol=1e-6, atol=1e-10)
 
 
 @pytest.mark.points(2)

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from autograder.testing import assert_close
+from autograder.testing import ProbeLabels, assert_close, assert_probe_matches
 
 
 def _t(rng, *shape):
@@ -32,8 +32,8 @@ def test_discriminator_loss_gradient(submission, rng):
     """discriminator_loss's gradient: (sigmoid(r) - 1) / N for the real logits, sigmoid(f) / M for the fakes."""
     real, fake = 2 * _t(rng, 5), 2 * _t(rng, 3)
     probe = submission.autograd_probe(submission.gan.discriminator_loss, [real, fake])
-    assert_close(probe["input_grads"][0], (torch.sigmoid(real) - 1) / 5, rtol=1e-7, atol=1e-12, name="d/d real")
-    assert_close(probe["input_grads"][1], torch.sigmoid(fake) / 3, rtol=1e-7, atol=1e-12, name="d/d fake")
+    assert_probe_matches(probe, {"input_grads": [(torch.sigmoid(real) - 1) / 5, torch.sigmoid(fake) / 3]},
+                         labels=ProbeLabels(inputs=("d/d real", "d/d fake")), rtol=1e-7, atol=1e-12)
 
 
 @pytest.mark.points(2)

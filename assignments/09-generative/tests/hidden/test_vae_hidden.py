@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from autograder.testing import assert_close
+from autograder.testing import ProbeLabels, assert_close, assert_probe_matches
 
 D, HID, Z = 10, 12, 4
 
@@ -17,8 +17,8 @@ def test_kl_gradient_closed_form(submission, rng):
     """The KL's gradient: d/dmu = mu, d/dlogvar = (exp(logvar) - 1) / 2."""
     mu, logvar = _t(rng, 3, Z), _t(rng, 3, Z)
     probe = submission.autograd_probe(submission.vae.kl_standard_normal, [mu, logvar])
-    assert_close(probe["input_grads"][0], mu, rtol=1e-7, atol=1e-12, name="dKL/dmu")
-    assert_close(probe["input_grads"][1], 0.5 * (logvar.exp() - 1), rtol=1e-7, atol=1e-12, name="dKL/dlogvar")
+    assert_probe_matches(probe, {"input_grads": [mu, 0.5 * (logvar.exp() - 1)]},
+                         labels=ProbeLabels(inputs=("dKL/dmu", "dKL/dlogvar")), rtol=1e-7, atol=1e-12)
 
 
 @pytest.mark.points(2)
@@ -61,8 +61,8 @@ def test_vae_parameter_gradients(submission, oracle, weights, rng):
                                                         torch.zeros(5, Z, dtype=torch.float64)), params=True)
     leaves = {k: v.clone().requires_grad_() for k, v in sd.items()}
     oracle.vae_forward(leaves, x, eps)[0].sum().backward()
-    for k, v in leaves.items():
-        assert_close(probe["param_grads"][k], v.grad, rtol=1e-6, atol=1e-9, name=f"gradient of {k}")
+    assert_probe_matches(probe, {"param_grads": {k: v.grad for k, v in leaves.items()}},
+                         labels=ProbeLabels(param="gradient of {param}"), rtol=1e-6, atol=1e-9)
 
 
 @pytest.mark.points(2)
@@ -73,8 +73,8 @@ def test_negative_elbo_gradient(submission, oracle, rng):
     probe = submission.autograd_probe(submission.vae.negative_elbo, [x, logits, mu, logvar])
     leaves = [a.clone().requires_grad_() for a in (logits, mu, logvar)]
     oracle.negative_elbo(x, *leaves).backward()
-    for name, got, want in zip(("dlogits", "dmu", "dlogvar"), probe["input_grads"][1:], leaves, strict=True):
-        assert_close(got, want.grad, rtol=1e-6, atol=1e-10, name=name)
+    assert_probe_matches(probe, {"input_grads": [None, *(leaf.grad for leaf in leaves)]},
+                         labels=ProbeLabels(inputs=("dx", "dlogits", "dmu", "dlogvar")), rtol=1e-6, atol=1e-10)
 
 
 @pytest.mark.points(2)
