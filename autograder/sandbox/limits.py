@@ -41,6 +41,7 @@ from pathlib import Path
 
 from autograder.sandbox import protections as P
 from autograder.sandbox import seccomp
+from autograder.sandbox.libc import libc as _c
 
 try:
     import resource
@@ -99,15 +100,6 @@ class WorkerSpec:
         return cls(**data)
 
 
-_libc = None
-
-
-def _c():
-    global _libc
-    if _libc is None:
-        _libc = ctypes.CDLL(None, use_errno=True)
-        _libc.syscall.restype = ctypes.c_long
-    return _libc
 
 
 def _check(result: int, what: str) -> int:

@@ -37,6 +37,8 @@ import socket
 import struct
 import tempfile
 
+from autograder.sandbox.libc import libc as _c
+
 REPLY_TIMEOUT = 10.0  # seconds; a helper that does not answer is killed and replaced
 
 
@@ -188,15 +190,6 @@ _SYS_KEYCTL = {"x86_64": 250, "aarch64": 219}
 KEYCTL_GET_KEYRING_ID, KEYCTL_CLEAR = 0, 7
 KEY_SPEC_USER_KEYRING, KEY_SPEC_USER_SESSION_KEYRING = -4, -5
 IPC_RMID = 0
-_libc = None
-
-
-def _c():
-    global _libc
-    if _libc is None:
-        _libc = ctypes.CDLL(None, use_errno=True)
-        _libc.syscall.restype = ctypes.c_long
-    return _libc
 
 
 def _clear_keyrings() -> None:
