@@ -134,9 +134,10 @@ def generate(ctx: click.Context, assignment: str | None, check: bool) -> None:
     """Generate starter code from the reference solutions.
 
     Writes starter/ASSIGNMENT from solutions/ASSIGNMENT (every assignment by
-    default). Every `# BEGIN SOLUTION` ... `# END SOLUTION` region becomes a stub
-    that raises NotImplementedError with the region's hint; everything else is
-    copied.
+    default). Every `# BEGIN SOLUTION: hint` ... `# END SOLUTION` region becomes a
+    stub: the hint as a `# TODO` comment and a `raise NotImplementedError` naming the
+    function; the statements after it in its block are dropped (they could not run).
+    Everything else is copied.
     """
     from autograder.authoring import stale_files, write_starter
 

@@ -22,9 +22,9 @@ __all__ = ["PLATFORM_PRELOAD", "TORCH_PRELOAD", "grader_imports", "imported_modu
            "preload_for"]
 
 PLATFORM_PRELOAD = ["numpy", "pytest", "autograder.grading", "autograder.plugin"]
-# Only where grading uses torch (``uses_torch``): 01's graders never import it (1.5 s).
-# torch.fx.experimental.symbolic_shapes (and sympy with it, 0.5 s) is what torch imports
-# lazily on the first backward(): the graders' autograd oracles would pay it once per process.
+# Only where grading uses torch (``uses_torch``): 01's graders never import it.
+# torch.fx.experimental.symbolic_shapes (and sympy with it) is what torch imports lazily on
+# the first backward(): the graders' autograd oracles would pay it once per process.
 TORCH_PRELOAD = ["torch", "torch.fx.experimental.symbolic_shapes"]
 
 
