@@ -22,8 +22,22 @@ FIXTURE_COURSE = REPO / "tests" / "fixtures" / "course"
 # secret file; `dlgrade validate --secrets N` is what checks the graders under other secrets.
 os.environ.setdefault(ENV_VAR, "dlgrade's own test suite")
 
-# $DLGRADE_STRICT_SKIPS=1 (set by .ci/run) turns every skip into a failure.
-pytest_plugins = ["tests.strict_skips"]
+# $DLGRADE_STRICT_SKIPS=1 (set by .ci/run) turns every skip into a failure; under pytest-xdist
+# (`./run.sh test`), tests/parallel.py decides which tests share a process.
+pytest_plugins = ["tests.strict_skips", "tests.parallel"]
+
+
+#: the ``e2e`` group (pyproject.toml): whole modules, and the course's planted mistakes
+E2E_MODULES = {"tests/test_environments.py", "tests/test_interop_tools.py",
+               "tests/test_install.py", "tests/test_gradescope_run.py"}
+E2E_TESTS = {"tests/test_mistakes.py::test_the_mistake_loses_points"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        module = item.nodeid.split("::", 1)[0]
+        if module in E2E_MODULES or item.nodeid.split("[", 1)[0] in E2E_TESTS:
+            item.add_marker(pytest.mark.e2e)
 
 
 @pytest.fixture(scope="session")

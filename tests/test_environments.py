@@ -8,11 +8,12 @@ portable worker forced on Linux.
 
 In each, after checking that the environment is what it claims to be:
 
-1. ``dlgrade validate --all --quick`` (reference 100, starter 0, deterministic) exits 0 in
-   (b), (c), (d) and (e); in (a) all nine assignments already validate in-process in
-   ``test_assignments.py``, so here one numpy (02-feedforward) and one torch assignment
-   (08-transformers) go through the CLI. These are the suite's slowest tests (CI prints the
-   slowest with ``--durations``).
+1. every assignment's reference scores full marks in (b), (c) and (d), graded in one process;
+   ``dlgrade validate --all --quick`` (reference 100, starter 0, deterministic) exits 0 in (e),
+   whose spawn worker serves a whole submission; in (a) all nine assignments already validate
+   in-process in ``test_assignments.py``, so here one numpy (02-feedforward) and one torch
+   assignment (08-transformers) go through the CLI. These are the suite's slowest tests (CI
+   prints the slowest with ``--durations``).
 2. the backend reports the protections the environment grants, and none it cannot;
 3. ``python -m tests.hostile`` exits 0: every case holds, or (outside (a)) does not hold
    with every protection it relies on reported off; in (a) every case must hold.
@@ -31,10 +32,23 @@ from tests import envsim
 from tests.envsim import REPO
 
 ENVS = list(envsim.ENVIRONMENTS)
-FULL_VALIDATE = ("container", "seccomp", "nonroot", "spawn")
 SUBSET = ("02-feedforward", "08-transformers")
-VALIDATIONS = [(env, target) for env in ENVS
-               for target in (("--all",) if env in FULL_VALIDATE else SUBSET)]
+#: through the CLI: one numpy and one torch assignment as root; every assignment with the spawn
+#: worker, which serves a whole submission (so determinism there is its own question)
+VALIDATIONS = [*(("root", target) for target in SUBSET), ("spawn", "--all")]
+#: the fork worker under other confinement: every assignment's reference must score full marks
+#: (the starter's zero and determinism do not depend on the confinement; test_assignments.py
+#: checks them as root)
+REFERENCE_ENVS = ("container", "seccomp", "nonroot")
+GRADE_REFERENCES = """
+import json
+from pathlib import Path
+from autograder.config import load_course
+from autograder.grading import grade_submission
+course = load_course(Path("."))
+print(json.dumps({a.id: [grade_submission(a, a.solutions_dir).score, a.total_points]
+                  for a in course.assignments()}))
+"""
 HANG_GUARD_S = 3600  # no run takes near this; it only stops a hung CI job
 
 EPERM, ENOSYS = 1, 38
@@ -137,6 +151,16 @@ def test_validate(env_name, target):
     done = run_in(env_name, ["dlgrade", "validate", target, "--quick"])
     assert done.returncode == 0, shown(done)
     assert "INVALID" not in done.stdout and "VALID" in done.stdout, shown(done)
+
+
+@pytest.mark.parametrize("env_name", REFERENCE_ENVS)
+def test_every_reference_scores_full_marks(env_name):
+    envsim.prepare(env_name)
+    done = run_in(env_name, ["python", "-c", GRADE_REFERENCES])
+    assert done.returncode == 0, shown(done)
+    scores = json.loads(done.stdout.strip().splitlines()[-1])
+    assert scores and all(score == total for score, total in scores.values()), scores
+    assert set(scores) >= set(SUBSET)
 
 
 def test_hostile_corpus(env):
