@@ -277,39 +277,49 @@ def to_gradescope(result: GradeResult, *, extra: dict[str, Any] | None = None) -
     }
 
 
+def _junit_time(seconds: float) -> str:
+    """Seconds as the schemas' time: digits and a decimal point, never negative."""
+    return f"{max(0.0, seconds):.3f}"
+
+
 def to_junit_xml(result: GradeResult) -> str:
     """JUnit XML (one ``testsuite``, one ``testcase`` per grader test) for CI dashboards.
 
-    A failed test is a ``failure`` whose message is the one-line reason; each
-    test's points are ``properties`` (``points``, ``max_points``), as pytest's
-    own ``record_property`` writes them.
+    Valid against Jenkins' JUnit schema (``junit-10.xsd``, which Surefire's and pytest's
+    output also follow). A failed test is a ``failure`` whose message is the one-line
+    reason and whose text is the description and output. The points are the suite's
+    ``properties``: ``score`` and ``max_score`` for the result, ``points[<test>]``
+    (``"score/max"``) for each test (the schema allows no properties in a ``testcase``).
+    Every string goes through :func:`student_text.clean`, so escape sequences, control
+    characters and lone surrogates never reach the XML, whichever way the result was built.
     """
     from xml.etree import ElementTree as ET
 
+    line, text = student_text.clean_line, student_text.clean
     failures = sum(not t.passed for t in result.tests)
+    name = line(result.assignment) or "dlgrade"
     root = ET.Element("testsuites", name="dlgrade", tests=str(len(result.tests)),
-                      failures=str(failures), errors="0",
-                      time=f"{result.execution_time:.3f}")
-    suite = ET.SubElement(root, "testsuite", name=result.assignment, tests=str(len(result.tests)),
+                      failures=str(failures), errors="0", time=_junit_time(result.execution_time))
+    suite = ET.SubElement(root, "testsuite", name=name, tests=str(len(result.tests)),
                           failures=str(failures), errors="0", skipped="0",
-                          time=f"{result.execution_time:.3f}", timestamp=result.started_at)
+                          time=_junit_time(result.execution_time),
+                          timestamp=line(result.started_at))
     props = ET.SubElement(suite, "properties")
-    for key, value in (("score", result.score), ("max_score", result.max_score),
-                       ("assignment_version", result.assignment_version),
-                       ("platform_version", result.platform_version)):
-        ET.SubElement(props, "property", name=key, value=f"{value:g}" if isinstance(value, float)
-                      else str(value))
+    values = [("score", f"{result.score:g}"), ("max_score", f"{result.max_score:g}"),
+              ("assignment_version", line(result.assignment_version)),
+              ("platform_version", line(result.platform_version))]
+    values += [(f"points[{line(t.name)}]", f"{t.score:g}/{t.max_score:g}") for t in result.tests]
+    for key, value in values:
+        ET.SubElement(props, "property", name=key, value=value)
     for t in result.tests:
-        path, _, name = t.name.rpartition("::")
-        classname = path.removesuffix(".py").replace("/", ".") or result.assignment
-        case = ET.SubElement(suite, "testcase", classname=classname, name=name or t.name,
-                             time=f"{t.duration:.3f}")
-        case_props = ET.SubElement(case, "properties")
-        ET.SubElement(case_props, "property", name="points", value=f"{t.score:g}")
-        ET.SubElement(case_props, "property", name="max_points", value=f"{t.max_score:g}")
+        path, _, test = line(t.name).rpartition("::")
+        classname = path.removesuffix(".py").replace("/", ".") or name
+        case = ET.SubElement(suite, "testcase", classname=classname, name=test or line(t.name),
+                             time=_junit_time(t.duration))
         if not t.passed:
-            failure = ET.SubElement(case, "failure", message=t.reason or "failed")
-            failure.text = "\n".join(x for x in (t.description, t.output) if x)
+            failure = ET.SubElement(case, "failure", message=line(t.reason) or "failed")
+            failure.text = text("\n".join(x for x in (t.description, t.output) if x),
+                                _JSON_OUTPUT_MAX)
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 

@@ -6,6 +6,8 @@ import shutil
 import zipfile
 from pathlib import Path
 
+import tomli_w
+
 import autograder
 from autograder.config import Assignment
 
@@ -21,8 +23,8 @@ def copy_assignment(assignment: Assignment, course_dir: Path, *, include_hidden:
     """
     course_dir.mkdir(parents=True, exist_ok=True)
     (course_dir / "course.toml").write_text(
-        f"# A course folder for dlgrade: the assignment's graders are under assignments/.\n"
-        f"name = {course_name!r}\n", encoding="utf-8")
+        "# A course folder for dlgrade: the assignment's graders are under assignments/.\n"
+        + tomli_w.dumps({"name": course_name}), encoding="utf-8")
     dest = course_dir / "assignments" / assignment.id
     dest.mkdir(parents=True)
     shutil.copy2(assignment.root / "assignment.toml", dest / "assignment.toml")

@@ -18,9 +18,10 @@ grades one submission.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 from autograder.config import Assignment
 from autograder.packaging.notebook_export import (
@@ -38,6 +39,18 @@ from autograder.packaging.notebooks import (
 )
 
 
+def _yaml(data: dict[str, Any]) -> str:
+    """``data`` as YAML (pyyaml's safe dumper: any string quoted as YAML needs), no final
+    newline; points rounded, whole ones as integers."""
+    data = {k: _number(v) if isinstance(v, float) else v for k, v in data.items()}
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True).rstrip("\n")
+
+
+def _number(value: float) -> float | int:
+    value = round(value, 6)  # sums of fractional points: no 0.30000000000000004
+    return int(value) if value.is_integer() else value
+
+
 def _config(assignment: Assignment) -> str:
     config = {
         "name": assignment.id,
@@ -47,9 +60,7 @@ def _config(assignment: Assignment) -> str:
         "run_tests": False,
         "tests": {"files": False, "ok_format": True},
     }
-    # YAML is a superset of JSON: the raw cell's body is JSON, one key per line.
-    lines = [f"{key}: {json.dumps(value)}" for key, value in config.items()]
-    return "# ASSIGNMENT CONFIG\n" + "\n".join(lines)
+    return "# ASSIGNMENT CONFIG\n" + _yaml(config)
 
 
 def _module_of(test: TestCell, modules: list[str]) -> str:
@@ -59,17 +70,17 @@ def _module_of(test: TestCell, modules: list[str]) -> str:
 
 
 def _test_cell(test: TestCell) -> dict[str, Any]:
-    config = (f'""" # BEGIN TEST CONFIG\npoints: {test.points:g}\n'
-              f'hidden: {"true" if test.hidden else "false"}\n""" # END TEST CONFIG\n')
-    return code_cell(f"{config}{test.call()}")
+    config = _yaml({"points": test.points, "hidden": test.hidden})
+    return code_cell(f'""" # BEGIN TEST CONFIG\n{config}\n""" # END TEST CONFIG\n{test.call()}')
 
 
 def build_notebook(assignment: Assignment) -> dict[str, Any]:
     modules = list(assignment.modules)
     tests = collect_tests(assignment)
+    heading = " ".join(assignment.title.split())  # a title's line breaks would end the heading
     cells = [
         raw_cell(_config(assignment)),
-        markdown_cell(f"# {assignment.title}\n\nImplement the functions of each module below "
+        markdown_cell(f"# {heading}\n\nImplement the functions of each module below "
                       "(the handout gives the details). The tests run your code in a separate, "
                       "sandboxed process."),
         code_cell(setup_source(assignment)),
@@ -79,7 +90,7 @@ def build_notebook(assignment: Assignment) -> dict[str, Any]:
         points = sum(t.points for t in mine)
         name = "".join(c if c.isalnum() else "_" for c in Path(module).stem)
         cells += [
-            raw_cell(f"# BEGIN QUESTION\nname: {name}\npoints: {points:g}"),
+            raw_cell("# BEGIN QUESTION\n" + _yaml({"name": name, "points": points})),
             markdown_cell(f"## `{module}` ({points:g} points)"),
             raw_cell("# BEGIN SOLUTION"),
             code_cell(source),
