@@ -24,7 +24,13 @@ from autograder.config import load_course
 from autograder.packaging.install import dlgrade_wheel
 from autograder.packaging.leakcheck import check_student_files
 from autograder.packaging.release import LeakError, build_release, public_points
-from autograder.packaging.workflow import CI_STEP, JUNIT_FILE, WORKFLOW_PATH
+from autograder.packaging.workflow import (
+    CI_STEP,
+    JUNIT_FILE,
+    JUNIT_REPORT_ACTION,
+    REPORT_STEP,
+    WORKFLOW_PATH,
+)
 from autograder.submission import MAX_ENTRIES
 from tests.conftest import FIXTURE_COURSE, HONEST_MINI, REPO
 
@@ -225,9 +231,17 @@ def test_release_workflow_is_valid_and_its_command_scores(release_02, tmp_path):
                             "vendor.github-workflows", str(workflow)],
                            capture_output=True, text=True, timeout=120)
     assert check.returncode == 0, check.stdout + check.stderr
-    steps = yaml.safe_load(workflow.read_text())["jobs"]["check"]["steps"]
+    parsed = yaml.safe_load(workflow.read_text())
+    steps = parsed["jobs"]["check"]["steps"]
     command = next(s["run"] for s in steps if s.get("name") == CI_STEP)
     assert command == "dlgrade ci 02-feedforward --min-score 40 --junit dlgrade-junit.xml"
+    # the report is rendered in the run (a check run per test), even when the score step fails
+    names = [s.get("name") for s in steps]
+    report = steps[names.index(REPORT_STEP)]
+    assert names.index(REPORT_STEP) > names.index(CI_STEP)
+    assert report["uses"] == JUNIT_REPORT_ACTION and report["if"] == "success() || failure()"
+    assert report["with"]["report_paths"] == JUNIT_FILE
+    assert parsed["permissions"] == {"contents": "read", "checks": "write"}
     env = {**os.environ, "PATH": BIN + os.pathsep + os.environ["PATH"]}
     env.pop("DLGRADE_COURSE", None)
     work = tmp_path / "repo"

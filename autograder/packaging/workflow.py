@@ -15,6 +15,9 @@ from autograder.packaging.install import install_commands
 WORKFLOW_PATH = ".github/workflows/dlgrade.yml"
 CI_STEP = "Run the public tests"
 JUNIT_FILE = "dlgrade-junit.xml"
+#: renders the JUnit file in the run: a check run with a line per test and the job summary
+JUNIT_REPORT_ACTION = "mikepenz/action-junit-report@v5"
+REPORT_STEP = "Show the test report"
 
 
 def ci_command(assignment: Assignment, min_score: float) -> str:
@@ -25,7 +28,8 @@ def ci_command(assignment: Assignment, min_score: float) -> str:
 
 def workflow_yaml(assignment: Assignment, min_score: float, wheel: str,
                   requirement: str | None = None) -> str:
-    """The workflow: check out, install dlgrade, run the public tests, keep the XML.
+    """The workflow: check out, install dlgrade, run the public tests, show the JUnit report
+    as a check run (:data:`JUNIT_REPORT_ACTION`) and keep the XML.
 
     ``min_score``: the run fails below it (the public points: all public tests must pass).
     ``wheel``: the dlgrade wheel's file name at the release's top; pip installs it unless
@@ -43,6 +47,10 @@ on:
   pull_request:
   workflow_dispatch:
 
+permissions:
+  contents: read
+  checks: write  # the test report, shown as a check run with one line per test
+
 jobs:
   check:
     runs-on: ubuntu-latest
@@ -58,8 +66,16 @@ jobs:
         run: |
 {install}      - name: {CI_STEP}
         run: {ci_command(assignment, min_score)}
+      - name: {REPORT_STEP}
+        if: success() || failure()
+        uses: {JUNIT_REPORT_ACTION}
+        with:
+          report_paths: {JUNIT_FILE}
+          check_name: dlgrade {assignment.id} (public tests)
+          include_passed: true
+          detailed_summary: true
       - name: Keep the JUnit report
-        if: always()
+        if: success() || failure()
         uses: actions/upload-artifact@v4
         with:
           name: dlgrade-junit
