@@ -520,6 +520,22 @@ def test_notebook_exports_carry_every_test_and_point(ident):
         assert f"def {cell.name.split('[')[0]}(" in cell.source
 
 
+def test_an_export_collects_its_own_tests_after_another_course_s_of_the_same_name(tmp_path):
+    """A test module of another course with the same path under tests/ (a scaffold's
+    ``tests/public/test_layers.py``, collected earlier in this process) is not reused."""
+    from autograder.packaging.notebook_export import collect_tests
+    from autograder.scaffold import scaffold_assignment
+
+    course = tmp_path / "course"
+    shutil.copytree(FIXTURE_COURSE, course)
+    scaffold_assignment(course, "11-graph-nets")
+    other = load_course(course).assignment("11-graph-nets")
+    assert {c.name for c in collect_tests(other)} == {
+        "test_affine_forward", "test_affine_forward_flattens_each_example"}
+    names = {c.name for c in collect_tests(FEEDFORWARD)}
+    assert "test_affine_forward" not in names and "test_relu_forward" in names
+
+
 def test_parametrized_cases_become_separate_cells():
     from autograder.packaging.notebook_export import collect_tests
 

@@ -143,7 +143,7 @@ def collect_tests(assignment: Assignment) -> list[TestCell]:
     in a release); ``tests/hidden/conftest.py``, the hidden tests' own oracles, travels
     inside each hidden test cell, which the tools strip from what students receive.
     """
-    from autograder.grading import no_plugin_autoload, pytest_arguments
+    from autograder.grading import fresh_test_modules, no_plugin_autoload, pytest_arguments
 
     tests_root = assignment.root / "tests"
     hidden_conftest = assignment.hidden_tests / "conftest.py"
@@ -157,7 +157,7 @@ def collect_tests(assignment: Assignment) -> list[TestCell]:
     collector = _Collector()
     args = pytest_arguments(assignment, True, ["--collect-only"])
     with (contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()),
-          no_plugin_autoload()):
+          no_plugin_autoload(), fresh_test_modules(tests_root)):
         code = pytest.main(args, plugins=[collector])
     if code != pytest.ExitCode.OK:
         raise UsageError(f"{assignment.id}: the graders could not be collected (pytest exit "
