@@ -26,7 +26,7 @@ from string import Template
 
 from autograder.authoring import write_starter
 from autograder.config import Limits, load_course, parse_assignment
-from autograder.errors import UsageError
+from autograder.errors import OutputNotWritable, UsageError
 
 # Two digits (the syllabus topic), a dash, then lower-case words joined by dashes: 10-attention.
 ASSIGNMENT_ID = re.compile(r"(?P<topic>[0-9]{2})-(?P<slug>[a-z0-9]+(?:-[a-z0-9]+)*)")
@@ -255,8 +255,11 @@ def scaffold_assignment(course_root: Path, assignment_id: str, *,
             path.write_text(template.substitute(values), encoding="utf-8")
         parse_assignment(assignment_dir / "assignment.toml", course)
         starter = [starter_dir / rel for rel in write_starter(solution_dir, starter_dir)]
-    except BaseException:
+    except BaseException as exc:
         for folder in folders:
             shutil.rmtree(folder, ignore_errors=True)
+        if isinstance(exc, OSError):
+            raise OutputNotWritable(f"cannot write the assignment {assignment_id} into "
+                                    f"{course_root}: {exc.strerror or exc}") from None
         raise
     return [*files, *starter]

@@ -126,3 +126,24 @@ def test_a_topic_that_is_not_one_line_is_refused(tmp_path, topic):
     with pytest.raises(UsageError, match="one line"):
         scaffold_assignment(tmp_path, NEW_ID, topic=topic)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_course_folder_that_cannot_be_written_is_a_usage_error_and_leaves_nothing(
+        tmp_path, monkeypatch):
+    from autograder import scaffold
+    from autograder.errors import OutputNotWritable
+
+    course = tmp_path / "course"
+    shutil.copytree(FIXTURE_COURSE, course)
+    real_write = Path.write_text
+
+    def refuse_the_solution(self, *args, **kwargs):
+        if self.name == scaffold.MODULE:
+            raise PermissionError(13, "Permission denied")
+        return real_write(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "write_text", refuse_the_solution)
+    with pytest.raises(OutputNotWritable, match="cannot write the assignment 12-x.*Permission denied"):
+        scaffold.scaffold_assignment(course, "12-x")
+    assert not (course / "assignments" / "12-x").exists()
+    assert not (course / "solutions" / "12-x").exists()
