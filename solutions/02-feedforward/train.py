@@ -80,14 +80,22 @@ def sgd(model, X, y, lr, epochs, batch_size, seed):
 
 
 def train_digits(X_train, y_train, X_val, y_val, seed=0):
-    """Train an mlp.MLP on scikit-learn's 8x8 digits (10 classes).
+    """Train an mlp.MLP on scikit-learn's 8x8 digits shown in both polarities (10 classes).
 
     The grader loads sklearn.datasets.load_digits, divides the pixels by 16.0
     (so X has values in [0, 1], shape (N, 64), float64; y has labels 0..9) and
-    splits it into train / validation / held-out test sets. Your model must
-    reach at least 93% accuracy on the held-out test set, and training must
-    take a few seconds at most on one CPU core. You choose the architecture
-    and hyperparameters; use X_val / y_val to tune them if you like.
+    splits it into train / validation / held-out test sets. Each image is, at
+    random, either kept (a light digit on a dark ground) or contrast-inverted to
+    1 - x (dark on light); the training and validation images you get are mixed
+    like that, and so are the held-out images, whose polarities the grader draws
+    itself. A model without a hidden layer cannot serve both polarities (see the
+    handout). Use X_val / y_val to tune your architecture and hyperparameters.
+
+    The grader never calls your model: it reads model.params and
+    model.activation and computes the scores itself, as the MLP class docstring
+    specifies (linear -> activation, ..., linear), on held-out images you never
+    get. It needs at least 90% accuracy, and training must take a few seconds at
+    most on one CPU core.
 
     Inputs:
     - X_train: shape (N_train, 64); y_train: shape (N_train,)
@@ -95,7 +103,11 @@ def train_digits(X_train, y_train, X_val, y_val, seed=0):
     - seed: int, use it for every random choice (initialisation, shuffling)
 
     Returns:
-    - model: the trained mlp.MLP (the grader calls model.predict)
+    - model: the trained mlp.MLP, with
+      - model.params: {"W1": (64, D_1), "b1": (D_1,), ..., "WL": (D_{L-1}, 10),
+        "bL": (10,)}, float arrays
+      - model.activation: "relu", "sigmoid" or "tanh", used after every linear
+        layer but the last
     """
     # BEGIN SOLUTION
     model = mlp.MLP([X_train.shape[1], 128, 10], activation="relu", seed=seed)

@@ -9,7 +9,9 @@ module cannot import a helper module: the helpers are fixtures.
 - ``make_model``: the student's ``mlp.MLP`` with given parameters;
 - ``check``: assertions that several graders make (scalars, gradient dicts, trajectories);
 - ``check_activation_backward``, ``check_linear_layer``, ``check_training``: a whole
-  student round trip (call, torch reference, comparison) that several graders share.
+  student round trip (call, torch reference, comparison) that several graders share;
+- ``check_digits_accuracy``: ``train_digits`` trained, then judged by the grader's own forward
+  pass with the parameters it returned, on held-out digits of both polarities.
 
 This file ships with the public tests. Keep it to generic references and checks:
 nothing in it may tell what a hidden test looks at.
@@ -201,12 +203,25 @@ class Oracle:
             batches += [perm[i : i + batch_size] for i in range(0, n, batch_size)]
         return batches
 
+    # ------------------------------------------------------------------ digits
+    #: seed of the polarities of the training and validation digits: fixed, so that every
+    #: student trains on the same data and a tuning carries over to grading
+    DIGITS_POLARITY_SEED = 0
+
     @staticmethod
-    def digits_splits() -> tuple[np.ndarray, ...]:
+    def mixed_polarity(X: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """X (N, 64), values in [0, 1], each row contrast-inverted (``1 - x``) with probability
+        1/2, independently, by ``rng``: digits drawn dark on light as often as light on dark."""
+        inverted = rng.random(X.shape[0]) < 0.5
+        return np.where(inverted[:, None], 1.0 - X, X)
+
+    def digits_splits(self) -> tuple[np.ndarray, ...]:
         """(X_train, y_train, X_val, y_val, X_test, y_test) of sklearn's digits, X in [0, 1].
 
         X_* have 64 features, y_* are labels 0..9; test is 20% of the data, val 20%
-        of the rest (``train_test_split(..., random_state=0)`` twice).
+        of the rest (``train_test_split(..., random_state=0)`` twice). Train and validation
+        come in mixed polarity (``mixed_polarity`` with ``DIGITS_POLARITY_SEED``); the test
+        digits come upright, for a grader to draw their polarities.
         """
         from sklearn.model_selection import train_test_split
 
@@ -216,12 +231,52 @@ class Oracle:
         X_train, X_val, y_train, y_val = train_test_split(
             X_trval, y_trval, test_size=0.2, random_state=0
         )
+        rng = np.random.default_rng(self.DIGITS_POLARITY_SEED)
+        X_train = self.mixed_polarity(X_train, rng)
+        X_val = self.mixed_polarity(X_val, rng)
         return X_train, y_train, X_val, y_val, X_test, y_test
 
 
 class Checks(CheckBase):
     """Assertions shared by several graders (``scalar`` from ``CheckBase``); failures name
     what differs."""
+
+    ACTIVATIONS = ("relu", "sigmoid", "tanh")
+
+    def trained_mlp(self, model, n_features: int, n_classes: int) -> tuple[Params, str]:
+        """``(params, activation)`` read from a trained ``mlp.MLP``, checked to be the documented
+        architecture: keys ``W1, b1, ..., WL, bL`` (L >= 1), ``Wl`` (D_l-1, D_l) and ``bl``
+        (D_l,) of finite floats with D_0 = ``n_features`` and D_L = ``n_classes``, and an
+        activation among relu, sigmoid and tanh. Nothing of the model is called."""
+        params = model.params
+        activation = model.activation
+        assert isinstance(params, dict), (
+            f"model.params must be a dict of numpy arrays, got {type(params).__name__}"
+        )
+        assert activation in self.ACTIVATIONS, (
+            f"model.activation must be one of {self.ACTIVATIONS}, got {activation!r}"
+        )
+        num_layers = len(params) // 2
+        expected_keys = sorted(f"{p}{k}" for k in range(1, num_layers + 1) for p in "Wb")
+        assert num_layers >= 1 and sorted(params) == expected_keys, (
+            f"model.params has keys {sorted(params)}; expected W1, b1, ..., WL, bL"
+        )
+        fan_in = n_features
+        for k in range(1, num_layers + 1):
+            W, b = params[f"W{k}"], params[f"b{k}"]
+            for name, value in ((f"W{k}", W), (f"b{k}", b)):
+                assert isinstance(value, np.ndarray) and value.dtype.kind == "f", (
+                    f"model.params[{name!r}] must be a float numpy array, got "
+                    f"{getattr(value, 'dtype', type(value).__name__)}"
+                )
+                assert np.all(np.isfinite(value)), f"model.params[{name!r}] is not finite"
+            assert W.ndim == 2 and W.shape[0] == fan_in and b.shape == (W.shape[1],), (
+                f"model.params W{k} {W.shape}, b{k} {b.shape}: expected W{k} of shape "
+                f"({fan_in}, D_{k}) and b{k} of shape (D_{k},)"
+            )
+            fan_in = W.shape[1]
+        assert fan_in == n_classes, f"the last layer has {fan_in} outputs, expected {n_classes}"
+        return params, activation
 
     @staticmethod
     def gradients(grads: dict, expected: Params, name: str) -> None:
@@ -329,6 +384,37 @@ def check_training(submission, oracle, check, random_params, make_model, rng):
             params, X, y, activation, lr, batches
         )
         check.trajectory(losses, model, expected_losses, expected_params, algorithm)
+
+    return run
+
+
+#: the accuracy a trained digits model must reach on held-out digits of both polarities
+#: (the reference: 0.94 or more; softmax regression: 0.4 at most; tests/test_shortcuts.py)
+DIGITS_BAR = 0.90
+
+
+@pytest.fixture
+def check_digits_accuracy(submission, oracle, check, rng):
+    """``check_digits_accuracy()``: ``train_digits`` reaches ``DIGITS_BAR`` on held-out digits.
+
+    Trains with ``submission.train.train_digits(X_train, y_train, X_val, y_val, seed=0)`` on
+    ``oracle.digits_splits()``, reads the returned model's ``params`` and ``activation``, and
+    computes the scores itself (``oracle.mlp_forward``) on the test digits, which the
+    submission never gets, each inverted or not by the test's ``rng``. The model's own
+    ``predict`` is never called.
+    """
+
+    def run() -> None:
+        X_train, y_train, X_val, y_val, X_test, y_test = oracle.digits_splits()
+        model = submission.train.train_digits(X_train, y_train, X_val, y_val, seed=0)
+        params, activation = check.trained_mlp(model, X_train.shape[1], 10)
+        X_eval = oracle.mixed_polarity(X_test, rng)
+        pred = oracle.mlp_forward(params, X_eval, activation).argmax(axis=1)
+        accuracy = float(np.mean(pred == y_test))
+        assert accuracy >= DIGITS_BAR, (
+            f"accuracy {accuracy:.3f} < {DIGITS_BAR} on held-out digits of both polarities "
+            f"(scores computed from model.params)"
+        )
 
     return run
 

@@ -170,6 +170,13 @@ def test_softmax_cross_entropy_batch_average(submission, rng, check):
     loss2, dscores2 = submission.layers.softmax_cross_entropy_loss(
         np.concatenate([scores, scores]), np.concatenate([y, y])
     )
+    # The closed form first (scores ~ N(0, 1): no overflow), so that a self-consistent
+    # wrong pair (zeros, a sum without the softmax) cannot pass on the invariants alone.
+    probs = np.exp(scores) / np.exp(scores).sum(axis=1, keepdims=True)
+    one_hot = np.eye(3)[y]
+    expected_loss = float(-np.mean(np.log(probs[np.arange(4), y])))
+    assert_close(check.scalar(loss1, "loss"), expected_loss, name="loss (mean over the batch)")
+    assert_close(dscores1, (probs - one_hot) / 4, name="dscores (gradient of the mean)")
     assert_close(
         check.scalar(loss2, "loss"),
         check.scalar(loss1, "loss"),

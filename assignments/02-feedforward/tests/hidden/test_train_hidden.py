@@ -1,6 +1,5 @@
 """Hidden tests for train.py: exact SGD trajectories and held-out digits accuracy."""
 
-import numpy as np
 import pytest
 
 
@@ -23,13 +22,6 @@ def test_batch_gradient_descent_deep(check_training):
 
 
 @pytest.mark.points(10)
-def test_train_digits_heldout(submission, oracle):
-    """train_digits reaches at least 93% accuracy on a held-out test split of the digits."""
-    X_train, y_train, X_val, y_val, X_test, y_test = oracle.digits_splits()
-    model = submission.train.train_digits(X_train, y_train, X_val, y_val, seed=0)
-    pred = np.asarray(model.predict(X_test))
-    assert pred.shape == y_test.shape, (
-        f"predict returned shape {pred.shape}, expected {y_test.shape}"
-    )
-    accuracy = float(np.mean(pred == y_test))
-    assert accuracy >= 0.93, f"held-out test accuracy {accuracy:.3f} < 0.93"
+def test_train_digits_heldout(check_digits_accuracy):
+    """train_digits' MLP reaches 90% on held-out digits whose polarities are drawn per submission."""
+    check_digits_accuracy()

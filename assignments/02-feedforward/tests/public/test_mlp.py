@@ -8,13 +8,30 @@ from autograder.testing import assert_close
 
 @pytest.mark.points(1)
 def test_mlp_init_shapes(submission):
-    """MLP([6, 5, 4, 3]).params has keys W1, b1, ..., W3, b3 with the documented shapes."""
+    """MLP params have the documented keys and shapes, zero biases and He-scaled random weights."""
     params = submission.mlp.MLP([6, 5, 4, 3]).params
     expected = {"W1": (6, 5), "b1": (5,), "W2": (5, 4), "b2": (4,), "W3": (4, 3), "b3": (3,)}
     assert sorted(params) == sorted(expected), f"params keys are {sorted(params)}"
     for k, shape in expected.items():
         assert np.shape(params[k]) == shape, (
             f"params[{k!r}] has shape {np.shape(params[k])}, expected {shape}"
+        )
+    # Shapes alone pass with np.zeros: on wide layers, the weights' spread must also be
+    # sqrt(2 / fan_in) (relu's default), within 15%: at least 5 standard errors for 600
+    # values, so this holds for any correct draw order, which test_mlp_init_exact checks.
+    sizes = [120, 80, 60, 10]
+    params = submission.mlp.MLP(sizes).params
+    for k in range(1, len(sizes)):
+        W, b = np.asarray(params[f"W{k}"]), np.asarray(params[f"b{k}"])
+        assert W.shape == (sizes[k - 1], sizes[k]), f"W{k} has shape {W.shape}"
+        assert_close(b, np.zeros(sizes[k]), name=f"MLP({sizes}).params['b{k}']")
+        ratio = float(W.std() / np.sqrt(2.0 / sizes[k - 1]))
+        assert 0.85 < ratio < 1.15, (
+            f"MLP({sizes}).params['W{k}'] has standard deviation {ratio:.2f} times "
+            f"sqrt(2 / fan_in), expected about 1 (He initialisation for relu)"
+        )
+        assert abs(float(W.mean())) < 0.25 * np.sqrt(2.0 / sizes[k - 1]), (
+            f"MLP({sizes}).params['W{k}'] has a mean far from 0"
         )
 
 
