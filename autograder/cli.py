@@ -438,28 +438,37 @@ def package(ctx, assignment, fmt, out_dir) -> None:
 @click.option("--backend", type=click.Choice(["local", "dask"]), default="local", show_default=True)
 @click.option("--scheduler", metavar="ADDRESS",
               help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (with --backend dask).")
+@click.option("--times", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="When each submission was made: a CSV with student and submitted_at "
+                   "columns (ISO 8601; without an offset, in [grading] timezone), or for "
+                   "Moodle's download the assignment's grading worksheet. Without one, "
+                   "plain folders are timed by their files' dates, which unzipping resets.")
 @_worker_option
 @click.pass_context
 def grade_batch_cmd(ctx, assignment, submissions, jobs, pin_cpus, db, force, backend,
-                    scheduler) -> None:
+                    scheduler, times) -> None:
     """Grade a whole class into the gradebook (parallel, resumable).
 
     SUBMISSIONS is one folder or .zip per student (named by student id), a
-    Gradescope "export submissions" folder, or an nbgrader course folder
-    (submitted/<student>/<assignment>/). Unchanged submissions are skipped, so an
+    Gradescope "export submissions" folder, Moodle's "download all submissions"
+    (in folders), or an nbgrader course folder (submitted/<student>/<assignment>/).
+    Unchanged submissions are skipped, so an
     interrupted batch resumes where it stopped; --force regrades everything.
     Every grading is a new row: earlier ones stay as history.
     Exit status 0 when the batch ran, even if some submissions could not be graded.
     """
     from autograder.batch.discover import discover
     from autograder.batch.runner import LocalBackend, grade_batch
+    from autograder.batch.times import TIME_FROM_FILES, TIME_SOURCE_NOTE
     from autograder.gradebook.snapshot import gradebook_path
     from autograder.gradebook.store import Gradebook
+    from autograder.lms.roster import load_roster
 
     course = _course(ctx)
     a = course.assignment(assignment)
     _course_secret(course)
-    found = discover(submissions, a.id)
+    found = discover(submissions, a.id, times=times, roster=load_roster(course.roster_path),
+                     zone=course.grading.zone)
     if backend == "dask":
         from autograder.batch.dask_backend import DaskBackend
 
@@ -472,6 +481,12 @@ def grade_batch_cmd(ctx, assignment, submissions, jobs, pin_cpus, db, force, bac
 
         ensure_protections_here(course.grading.require_protections)
     db_path = gradebook_path(course, db)
+    for note in [f.note for f in found if f.note][:20]:
+        click.echo(f"note: {note}", err=True)
+    by_files = sum(f.time_source == TIME_FROM_FILES for f in found)
+    if by_files:
+        click.echo(f"note: {by_files} submission(s) timed by {TIME_SOURCE_NOTE[TIME_FROM_FILES]}"
+                   "; give --times for true times", err=True)
     click.echo(f"grading {len(found)} submission(s) of {a.id} ({found[0].layout} layout) "
                f"into {db_path} with {backend} backend" + (f", {jobs} job(s)" if backend == "local"
                                                           else f" at {scheduler}"))
@@ -485,26 +500,50 @@ def grade_batch_cmd(ctx, assignment, submissions, jobs, pin_cpus, db, force, bac
 
 
 @main.command()
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "canvas"]), default="table",
-              show_default=True, help="table: for the terminal. csv: one line per student and "
-                                      "assignment. canvas: a CSV that Canvas's gradebook "
-                                      "import accepts.")
+@click.option("--format", "fmt",
+              type=click.Choice(["table", "csv", "canvas", "moodle", "moodle-worksheet"]),
+              default="table", show_default=True,
+              help="table: for the terminal. csv: one line per student and assignment. "
+                   "canvas: Canvas's gradebook import. moodle: Moodle's grade import (CSV). "
+                   "moodle-worksheet: an assignment's Moodle grading worksheet with the grades "
+                   "filled in (with --worksheet and --assignment).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write to this file (atomically) instead of the terminal.")
+@click.option("--worksheet", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The grading worksheet Moodle gave for the assignment (moodle-worksheet).")
+@click.option("--assignment", "assignment_id", help="The assignment (moodle-worksheet).")
 @_db_option
 @click.pass_context
-def gradebook(ctx, fmt, output, db) -> None:
-    """Course grades per student: a table, a CSV or a Canvas import.
+def gradebook(ctx, fmt, output, worksheet, assignment_id, db) -> None:
+    """Course grades per student: a table, a CSV, or an import for Canvas or Moodle.
 
     For every student and assignment: the raw score, lateness and its penalty, the
     weighted contribution, and the total out of the component's weight (30). Late
-    policy, weights, extensions and drop-lowest come from [grading] in course.toml.
+    policy, weights, extensions and drop-lowest come from [grading] in course.toml;
+    LMS ids and what missing work becomes, from [lms] (docs/lms.md).
     """
     from autograder.gradebook.export import render_export
     from autograder.gradebook.snapshot import open_course_gradebook
+    from autograder.lms.moodle import filled_worksheet
 
-    snapshot = open_course_gradebook(_course(ctx), db)
-    text = render_export(fmt, snapshot.grades, snapshot.roster)
+    course = _course(ctx)
+    if fmt == "moodle-worksheet":
+        if worksheet is None or assignment_id is None:
+            raise UsageError("--format moodle-worksheet needs --worksheet FILE and --assignment ID")
+        ident = course.assignment(assignment_id).id
+        snapshot = open_course_gradebook(course, db)
+        if ident not in snapshot.grades.assignments:
+            raise UsageError(f"{ident}: no grades for it in the gradebook")
+        text, warnings = filled_worksheet(worksheet, snapshot.grades, ident, snapshot.roster,
+                                          course.grading.zone)
+    else:
+        if worksheet is not None or assignment_id is not None:
+            raise UsageError("--worksheet and --assignment go with --format moodle-worksheet")
+        snapshot = open_course_gradebook(course, db)
+        export = render_export(fmt, snapshot.grades, snapshot.roster, course.lms)
+        text, warnings = export.text, export.warnings
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)
     if output:
         _write(output, text, f"gradebook {fmt}")
     else:

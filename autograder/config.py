@@ -18,8 +18,8 @@ import difflib
 import math
 import os
 import tomllib
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -208,6 +208,12 @@ class GradingPolicy:
     extensions: dict[str, dict[str, float]] = field(default_factory=dict)  # student -> id -> days
     # what `grade` and `grade-batch` refuse to grade without (names in sandbox/protections.py)
     require_protections: tuple[str, ...] = protections.BASELINE
+    timezone: str | None = None  # for due dates and submission times written without an offset
+
+    @property
+    def zone(self) -> tzinfo:
+        """``timezone`` as a time zone (UTC when not set)."""
+        return ZoneInfo(self.timezone) if self.timezone else UTC
 
 
 _GRADING_KEYS = {"component_weight": (int, float), "drop_lowest": int, "timezone": str,
@@ -284,7 +290,80 @@ def parse_grading(table: dict, where: str) -> GradingPolicy:
             raise ConfigError(f"{where} [grading] require_protections: unknown protection "
                               f"{name!r}{hint}; known: {', '.join(protections.ALL)}")
     return GradingPolicy(weight, int(drop), late, assignments, extensions,
-                         tuple(dict.fromkeys([*protections.BASELINE, *required])))
+                         tuple(dict.fromkeys([*protections.BASELINE, *required])), zone)
+
+
+MISSING_POLICIES = ("blank", "EX", "0")  # what an LMS export writes for work never submitted
+MOODLE_IDENTIFIERS = ("email", "idnumber", "username")  # the roster column Moodle matches on
+
+
+@dataclass(frozen=True)
+class CanvasSettings:
+    """``[lms.canvas]``: Canvas's ids for the assignments (their gradebook columns are then
+    ``Title (id)``), what missing work becomes (``blank``: no change in Canvas, ``EX``:
+    excused, ``0``), and whether the component total is written (as a read-only column)."""
+
+    assignment_ids: dict[str, int] = field(default_factory=dict)
+    missing: str = "blank"
+    total_column: bool = False
+
+
+@dataclass(frozen=True)
+class MoodleSettings:
+    """``[lms.moodle]``: the user field Moodle's grade import matches students on (the
+    roster's ``email``, ``sis_id`` as Moodle's ID number, or ``login_id`` as its username)
+    and what missing work becomes (``blank``: no grade, or ``0``)."""
+
+    identifier: str = "email"
+    missing: str = "blank"
+
+
+@dataclass(frozen=True)
+class LmsSettings:
+    """The ``[lms]`` table of course.toml."""
+
+    canvas: CanvasSettings = CanvasSettings()
+    moodle: MoodleSettings = MoodleSettings()
+
+
+_LMS_KEYS = {"canvas": dict, "moodle": dict}
+_CANVAS_KEYS = {"assignment_ids": dict, "missing": str, "total_column": bool}
+_MOODLE_KEYS = {"identifier": str, "missing": str}
+
+
+def _check_choice(value: str, choices: tuple[str, ...], where: str) -> str:
+    if value not in choices:
+        raise ConfigError(f"{where}: must be one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
+def parse_lms(table: dict, where: str, assignment_ids: list[str]) -> LmsSettings:
+    """Validate the ``[lms]`` table of course.toml (assignment ids must be the course's)."""
+    _check_keys(table, _LMS_KEYS, f"{where} [lms]")
+    canvas = table.get("canvas", {})
+    here = f"{where} [lms.canvas]"
+    for key, value in canvas.items():  # bool is an int: checked here, not by _check_keys
+        if key == "total_column" and not isinstance(value, bool):
+            raise ConfigError(f"{here}: 'total_column' must be true or false")
+    _check_keys({k: v for k, v in canvas.items() if k != "total_column"}, _CANVAS_KEYS, here)
+    ids = canvas.get("assignment_ids", {})
+    for ident, number in ids.items():
+        if ident not in assignment_ids:
+            raise ConfigError(f"{here} assignment_ids: no such assignment {ident!r}")
+        if isinstance(number, bool) or not isinstance(number, int) or number <= 0:
+            raise ConfigError(f"{here} assignment_ids: {ident} must be Canvas's assignment "
+                              f"id (a positive integer), got {number!r}")
+    moodle = table.get("moodle", {})
+    _check_keys(moodle, _MOODLE_KEYS, f"{where} [lms.moodle]")
+    return LmsSettings(
+        CanvasSettings(dict(ids),
+                       _check_choice(canvas.get("missing", "blank"), MISSING_POLICIES,
+                                     f"{here} missing"),
+                       bool(canvas.get("total_column", False))),
+        MoodleSettings(_check_choice(moodle.get("identifier", "email"), MOODLE_IDENTIFIERS,
+                                     f"{where} [lms.moodle] identifier"),
+                       _check_choice(moodle.get("missing", "blank"), ("blank", "0"),
+                                     f"{where} [lms.moodle] missing")))
 
 
 @dataclass(frozen=True)
@@ -297,8 +376,9 @@ class Course:
     solutions_dir: Path = Path()
     starter_dir: Path = Path()
     gradebook_path: Path = Path("gradebook.sqlite")  # the SQLite gradebook
-    roster_path: Path | None = None  # CSV: id, name, sis_id, section (for Canvas exports)
+    roster_path: Path | None = None  # CSV: id, name, email, sis_id, ... (`lms.roster`)
     grading: GradingPolicy = GradingPolicy()
+    lms: LmsSettings = LmsSettings()
 
     def secret_dirs(self) -> tuple[Path, ...]:
         """Folders no worker may see: hidden tests (and the rest of assignments/), solutions."""
@@ -325,7 +405,7 @@ class Course:
 
 
 _COURSE_KEYS = {"name": str, "assignments_dir": str, "solutions_dir": str, "starter_dir": str,
-                "gradebook": str, "roster": str, "grading": dict}
+                "gradebook": str, "roster": str, "grading": dict, "lms": dict}
 
 
 def load_course(root: Path) -> Course:
@@ -353,6 +433,9 @@ def load_course(root: Path) -> Course:
     if unknown:
         raise ConfigError(f"{toml_path} [grading.assignments]: no such assignment(s): "
                           f"{', '.join(sorted(unknown))}")
+    if "lms" in data:
+        course = replace(course, lms=parse_lms(data["lms"], str(toml_path),
+                                               course.assignment_ids()))
     return course
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from autograder.config import ConfigError, LatePolicy, load_course, parse_grading
-from autograder.gradebook.export import render_canvas, render_csv, render_table
+from autograder.gradebook.export import render_csv, render_table
 from autograder.gradebook.policy import compute_grades, late_penalty
 from autograder.gradebook.store import Gradebook
 
@@ -127,12 +127,4 @@ def test_exports(tmp_path):
     long = list(csv.DictReader(io.StringIO(render_csv(grades, 30))))
     assert long[0]["penalty_percent"] == "20" and long[0]["final_score"] == "72"
     assert long[0]["total_out_of_30"] == "21.6"
-    canvas = list(csv.reader(io.StringIO(render_canvas(
-        grades, ["a1"], {"a1": "Assignment 1"}, {"a1": 100}, 30,
-        {"s1": {"name": "Sam One", "sis_id": "S001", "login_id": "sam1", "section": "A"}}))))
-    assert canvas[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section",
-                         "Assignment 1", "Programming assignments (30%)"]
-    assert canvas[1] == ["    Points Possible", "", "", "", "", "100", "30"]
-    assert canvas[2] == ["Sam One", "s1", "S001", "sam1", "A", "72", "21.6"]
-    assert canvas[3][:2] == ["s2", "s2"]
     book.close()

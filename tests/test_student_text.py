@@ -20,11 +20,12 @@ from xml.etree import ElementTree as ET
 import pytest
 
 from autograder import student_text as st
-from autograder.config import parse_grading
-from autograder.gradebook.export import render_canvas, render_csv
+from autograder.config import CanvasSettings, parse_grading
+from autograder.gradebook.export import render_csv
 from autograder.gradebook.export import render_table as gradebook_table
 from autograder.gradebook.policy import CourseGrades, compute_grades
 from autograder.gradebook.store import Gradebook
+from autograder.lms.canvas import render_canvas
 from autograder.report.feedback import feedback_markdown, write_feedback
 from autograder.report.html import render_report
 from autograder.results import (
@@ -329,17 +330,16 @@ def test_class_report_and_exports_are_clean(hostile_grades):
     assert "<script>" not in page and "&lt;script&gt;" in page
     roster = {"new": {"name": f"Ne\x00w {SURROGATE}\n{SCRIPT}", "sis_id": NUL, "login_id": "",
                       "section": FAKE_PASS}}
-    for text in (render_csv(cg.grades, 30), render_canvas(cg.grades, ["90-mini"], {"90-mini": "Mini"},
-                                                          {"90-mini": 8}, 30, roster)):
+    roster["new"].update(email="", canvas_id="7\x1b[2J")
+    for text in (render_csv(cg.grades, 30), render_canvas(cg, roster, CanvasSettings())[0]):
         assert_safe(text.replace("\r\n", "\n"))  # the CSV's own line ends
         parsed = list(csv.reader(io.StringIO(text)))
         assert len(parsed) in (1 + 5, 2 + 5)  # a header (and Points Possible), one per student
     table = gradebook_table(cg.grades, ["90-mini"], 30)
     assert_safe(table)
     assert len(table.splitlines()) == 2 + 5
-    canvas = list(csv.reader(io.StringIO(render_canvas(
-        cg.grades, ["90-mini"], {"90-mini": "Mini"}, {"90-mini": 8}, 30, roster))))
-    assert canvas[4][:2] == ["New bad \ufffd text <script>alert('x')</script>", "new"]
+    canvas = list(csv.reader(io.StringIO(render_canvas(cg, roster, CanvasSettings())[0])))
+    assert canvas[4][:2] == ["New bad \ufffd text <script>alert('x')</script>", "7"]
 
 
 def test_old_gradebook_row_is_read_clean(hostile_book):

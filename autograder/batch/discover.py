@@ -1,6 +1,6 @@
 """Finding the submissions of a whole class in the layouts instructors already have.
 
-Three layouts are recognised, in this order:
+Four layouts are recognised, in this order:
 
 1. **Gradescope "export submissions"**: a folder with ``submission_metadata.yml``
    and one ``submission_<id>/`` folder per submission. The student id is the
@@ -8,18 +8,39 @@ Three layouts are recognised, in this order:
    the submission time is ``:created_at``.
 2. **nbgrader**: ``submitted/<student>/<assignment>/`` (the folder given may be
    the course root or ``submitted/`` itself), with ``timestamp.txt``.
-3. **One folder or .zip per student**, named by the student id
-   (``alice/``, ``bob.zip``); the time is the newest file's mtime.
+3. **Moodle "download all submissions"** (in folders): ``<Full Name>_<participant>_
+   assignsubmission_file_/`` (``autograder.lms.moodle``); students and times come from
+   the assignment's grading worksheet given as ``times``, else from the roster's names.
+4. **One folder or .zip per student**, named by the student id
+   (``alice/``, ``bob.zip``); the time is ``created_at`` of a ``submission_metadata.json``
+   in the folder (what Gradescope's autograder sees), else the newest file's mtime.
+
+``times`` (``grade-batch --times``) is a CSV of ``student,submitted_at`` whose times win
+over the layout's, or, for Moodle's layout, its grading worksheet. Every submission says
+where its time came from (``batch.times``); a time from file dates is flagged downstream.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 
+from autograder.batch.times import (
+    TIME_FROM_CSV,
+    TIME_FROM_FILES,
+    TIME_FROM_GRADESCOPE,
+    TIME_FROM_MOODLE,
+    TIME_FROM_NBGRADER,
+    gradescope_json_time,
+    newest_file_time,
+    parse_time,
+    read_times_csv,
+)
 from autograder.errors import UsageError
+from autograder.lms import moodle
+from autograder.lms.roster import Roster, find_student
 
 _STUDENT_ID = re.compile(r"^[A-Za-z0-9_.@+-]{1,128}$")
 
@@ -31,18 +52,18 @@ class FoundSubmission:
     student: str
     path: Path
     submitted_at: datetime | None  # timezone-aware, None when unknown
-    layout: str  # "gradescope" | "nbgrader" | "folders"
+    layout: str  # "gradescope" | "nbgrader" | "moodle" | "folders"
+    time_source: str | None = None  # batch.times.TIME_FROM_*; None when the time is unknown
+    note: str | None = None  # what the instructor should check (e.g. a guessed student id)
 
 
-def _mtime(path: Path) -> datetime | None:
-    """The newest file's modification time; None when the folder cannot be read (the
-    submission then gets its own error row when it is copied, not a failed batch)."""
-    try:
-        files = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()] or [path]
-        newest = max(p.stat().st_mtime for p in files)
-    except OSError:
-        return None
-    return datetime.fromtimestamp(newest, UTC)
+def _timed(path: Path, when: datetime | None, source: str) -> dict[str, datetime | str | None]:
+    """``submitted_at`` and ``time_source``: ``when`` from ``source``, else the newest file
+    time flagged as such, else unknown."""
+    if when is None:
+        when = newest_file_time(path)
+        source = TIME_FROM_FILES
+    return {"submitted_at": when, "time_source": source if when else None}
 
 
 def _read_stamp(stamp: Path) -> datetime | None:
@@ -50,31 +71,9 @@ def _read_stamp(stamp: Path) -> datetime | None:
     bytes, any size; unreadable means unknown."""
     try:
         with open(stamp, "rb") as fh:
-            return _parse_time(fh.read(200).decode("utf-8", "replace"))
+            return parse_time(fh.read(200).decode("utf-8", "replace"))
     except OSError:
         return None
-
-
-def _parse_time(text: str) -> datetime | None:
-    """Parse the timestamps of the layouts ("2026-10-01 12:00:00.123456 UTC" from nbgrader,
-    "2026-10-01 23:59:00.000000000 -07:00" from Gradescope, ISO 8601); naive means UTC."""
-    text = text.strip()
-    if text.endswith(" UTC"):
-        text = text[:-4]
-    text = re.sub(r"(\.\d{6})\d+", r"\1", text)  # nanoseconds -> microseconds
-    text = re.sub(r" ([+-]\d\d):(\d\d)$", r" \1\2", text)
-    for fmt in ("%Y-%m-%d %H:%M:%S.%f %z", "%Y-%m-%d %H:%M:%S %z", "%Y-%m-%d %H:%M:%S.%f",
-                "%Y-%m-%d %H:%M:%S"):
-        try:
-            parsed = datetime.strptime(text, fmt)
-        except ValueError:
-            continue
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _gradescope(root: Path) -> list[FoundSubmission]:
@@ -99,8 +98,9 @@ def _gradescope(root: Path) -> list[FoundSubmission]:
         if isinstance(created, datetime):
             when = created if created.tzinfo else created.replace(tzinfo=UTC)
         else:
-            when = _parse_time(str(created)) if created else None
-        found.append(FoundSubmission(student, folder, when, "gradescope"))
+            when = parse_time(str(created)) if created else None
+        found.append(FoundSubmission(student, folder, **_timed(folder, when, TIME_FROM_GRADESCOPE),
+                                     layout="gradescope"))
     return found
 
 
@@ -112,7 +112,8 @@ def _nbgrader(submitted: Path, assignment: str) -> list[FoundSubmission]:
             continue
         stamp = folder / "timestamp.txt"
         when = _read_stamp(stamp) if stamp.is_file() else None
-        found.append(FoundSubmission(student_dir.name, folder, when or _mtime(folder), "nbgrader"))
+        found.append(FoundSubmission(student_dir.name, folder,
+                                     **_timed(folder, when, TIME_FROM_NBGRADER), layout="nbgrader"))
     return found
 
 
@@ -123,31 +124,89 @@ def _folders(root: Path) -> list[FoundSubmission]:
             continue
         if entry.is_dir() or entry.suffix.lower() == ".zip":
             student = entry.stem if entry.is_file() else entry.name
-            found.append(FoundSubmission(student, entry, _mtime(entry), "folders"))
+            when = gradescope_json_time(entry) if entry.is_dir() else None
+            found.append(FoundSubmission(student, entry, **_timed(entry, when, TIME_FROM_GRADESCOPE),
+                                         layout="folders"))
     return found
 
 
-def discover(root: Path, assignment: str) -> list[FoundSubmission]:
+def _moodle(root: Path, worksheet: moodle.Worksheet | None, roster: Roster) -> list[FoundSubmission]:
+    """Moodle's download: one submission per participant (its file uploads' folder; an
+    online-text-only participant's text folder), filed under the student the worksheet or
+    the roster names."""
+    flat = [p.name for p in root.iterdir() if p.is_file() and moodle.FLAT_FILE.match(p.name)]
+    if flat:
+        raise UsageError(f"{root}: Moodle's download without folders ({flat[0]}); download "
+                         "again with 'Download submissions in folders' ticked")
+    folders: dict[str, tuple[moodle.SubmissionFolder, Path]] = {}
+    for entry in sorted(root.iterdir()):
+        parsed = moodle.parse_submission_folder(entry.name) if entry.is_dir() else None
+        if parsed is None or entry.is_symlink():
+            continue
+        if parsed.participant not in folders or parsed.plugin == "file":
+            folders[parsed.participant] = (parsed, entry)
+    rows = worksheet.by_participant() if worksheet else {}
+    found = []
+    for participant, (parsed, folder) in sorted(folders.items()):
+        row = rows.get(participant)
+        note = None
+        if row is not None:
+            student = moodle.worksheet_student(row, roster)
+            timed = _timed(folder, row.submitted_at, TIME_FROM_MOODLE)
+        else:
+            student = find_student(roster, name=parsed.full_name)
+            timed = _timed(folder, None, TIME_FROM_MOODLE)
+            if worksheet is not None:
+                note = f"participant {participant} is not in the worksheet {worksheet.path.name}"
+        if student is None:
+            student = f"moodle-{participant}"
+            note = note or (f"{parsed.full_name!r} (participant {participant}) matched no roster "
+                            "student: filed as " + student + "; give the grading worksheet "
+                            "(--times) or add the name to the roster")
+        found.append(FoundSubmission(student, folder, layout="moodle", note=note, **timed))
+    return found
+
+
+def discover(root: Path, assignment: str, *, times: Path | None = None,
+             roster: Roster | None = None, zone: tzinfo = UTC) -> list[FoundSubmission]:
     """All submissions for ``assignment`` under ``root``, one per student, sorted by student.
+
+    ``times``: a times CSV (``student,submitted_at``) or, for Moodle's layout, the
+    assignment's grading worksheet; ``roster`` maps Moodle's people to student ids; times
+    written without an offset are in ``zone`` (course.toml's ``[grading] timezone``).
 
     Raises:
         UsageError: ``root`` is missing, holds nothing recognisable, a student id is
-            not a plain identifier, or a student appears twice.
+            not a plain identifier, a student appears twice, or ``times`` is unreadable.
     """
     root = Path(root)
+    roster = roster or {}
     if not root.is_dir():
         raise UsageError(f"{root}: not a folder of submissions")
+    worksheet = None
+    if times is not None and moodle.is_worksheet(times):
+        worksheet = moodle.read_worksheet(times, zone)
     if (root / "submission_metadata.yml").is_file():
         found = _gradescope(root)
     elif (root / "submitted").is_dir():
         found = _nbgrader(root / "submitted", assignment)
     elif root.name == "submitted":
         found = _nbgrader(root, assignment)
+    elif moodle.is_moodle_download(root):
+        found = _moodle(root, worksheet, roster)
     else:
         found = _folders(root)
+    if worksheet is not None and found and found[0].layout != "moodle":
+        raise UsageError(f"{times}: a Moodle grading worksheet goes with Moodle's 'download all "
+                         f"submissions' folders, which {root} is not")
+    if times is not None and worksheet is None:
+        csv_times = read_times_csv(times, zone)
+        found = [replace(f, submitted_at=csv_times[f.student], time_source=TIME_FROM_CSV)
+                 if f.student in csv_times else f for f in found]
     if not found:
         raise UsageError(f"{root}: no submissions found (expected one folder or .zip per student, "
-                         "a Gradescope export, or nbgrader's submitted/<student>/<assignment>/)")
+                         "a Gradescope export, Moodle's download, or nbgrader's "
+                         "submitted/<student>/<assignment>/)")
     seen: dict[str, Path] = {}
     for sub in found:
         if not _STUDENT_ID.match(sub.student):

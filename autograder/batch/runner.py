@@ -42,6 +42,7 @@ class BatchSummary:
     total: int = 0
     graded: int = 0
     skipped: int = 0
+    retimed: int = 0  # unchanged, but with a new submission time: a row with the same results
     errors: int = 0
     seconds: float = 0.0
     scores: list[float] = field(default_factory=list)
@@ -52,7 +53,8 @@ class BatchSummary:
         mean = sum(self.scores) / len(self.scores) if self.scores else 0.0
         rate = self.graded / self.seconds * 60 if self.seconds and self.graded else 0.0
         lines = [f"{self.total} submission(s): {self.graded} graded, {self.skipped} unchanged "
-                 f"(skipped), {self.errors} could not be graded; {self.seconds:.1f} s"
+                 f"(skipped{f', {self.retimed} with a new time' if self.retimed else ''}), "
+                 f"{self.errors} could not be graded; {self.seconds:.1f} s"
                  + (f" ({rate:.0f} per minute)" if rate else "")]
         if self.scores:
             lines.append(f"mean score {mean:.1f} / {self.max_score:g}; "
@@ -229,6 +231,20 @@ class LocalBackend:
                 pool.shutdown(wait=not broken, cancel_futures=True)
 
 
+def _record_new_time(gradebook: Gradebook, sub: FoundSubmission, assignment: str,
+                     summary: BatchSummary) -> None:
+    """An unchanged submission whose time is now known better (a worksheet or times CSV
+    given since): a new row with the same results and the new time, so lateness follows."""
+    row = gradebook.latest_for(sub.student, assignment)
+    if row is None or (row.submitted_at, row.time_source) == (sub.submitted_at, sub.time_source):
+        return
+    gradebook.add(student=sub.student, assignment=assignment, sha256=row.sha256,
+                  status=row.status, platform_version=row.platform_version,
+                  assignment_version=row.assignment_version, submitted_at=sub.submitted_at,
+                  results=row.results, source=row.source, time_source=sub.time_source)
+    summary.retimed += 1
+
+
 def grade_batch(
     assignment: Assignment,
     course_root: Path,
@@ -255,7 +271,8 @@ def grade_batch(
         message = clean(message, ERROR_MAX)
         gradebook.add(student=sub.student, assignment=assignment.id, sha256=sha, status="error",
                       platform_version=platform, assignment_version=assignment.version,
-                      submitted_at=sub.submitted_at, error=message, source=str(sub.path))
+                      submitted_at=sub.submitted_at, error=message, source=str(sub.path),
+                      time_source=sub.time_source)
         summary.errors += 1
         summary.error_messages.append(f"{sub.student}: {message}")
         if progress:
@@ -275,6 +292,7 @@ def grade_batch(
         if not force and gradebook.is_current(sub.student, assignment.id, sha, assignment.version,
                                               platform):
             summary.skipped += 1
+            _record_new_time(gradebook, sub, assignment.id, summary)
             if progress:
                 progress(sub, "skipped")
             continue
@@ -298,7 +316,8 @@ def grade_batch(
                       sha256=results["submission_sha256"], status="graded",
                       platform_version=results["platform_version"],
                       assignment_version=results["assignment_version"],
-                      submitted_at=sub.submitted_at, results=results, source=source)
+                      submitted_at=sub.submitted_at, results=results, source=source,
+                      time_source=sub.time_source)
         summary.graded += 1
         summary.scores.append(results["score"])
         if progress:

@@ -1,37 +1,24 @@
-"""Gradebook exports: a terminal table, a long CSV, and a CSV that Canvas imports.
+"""Gradebook exports: a terminal table, a long CSV, and the LMS imports (``autograder.lms``).
 
-Canvas's gradebook import expects the columns ``Student, ID, SIS User ID,
-SIS Login ID, Section``, then one column per assignment, and accepts a
-``Points Possible`` row right after the header. Names and SIS ids come from the
-course roster (``roster = "roster.csv"`` in course.toml, columns
-``id,name,sis_id,login_id,section``); without one, the student id stands in.
+``render_export`` is the one entry point: ``table`` (for the terminal), ``csv`` (one line
+per student and assignment), ``canvas`` (Canvas's gradebook import) and ``moodle`` (Moodle's
+grade import). A submission time read from file dates (``batch.times.TIME_FROM_FILES``) is
+marked in the table and named in the CSV's ``time_source`` column.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from pathlib import Path
+from dataclasses import dataclass, field
 
-from autograder.errors import ConfigError
+from autograder.batch.times import TIME_FROM_FILES
+from autograder.config import LmsSettings
 from autograder.gradebook.policy import CourseGrades, StudentGrade
+from autograder.lms.canvas import render_canvas
+from autograder.lms.moodle import render_grade_import
+from autograder.lms.roster import Roster
 from autograder.student_text import clean_line
-
-ROSTER_COLUMNS = ("id", "name", "sis_id", "login_id", "section")
-
-
-def load_roster(path: Path | None) -> dict[str, dict[str, str]]:
-    """Student id -> roster fields (empty when there is no roster)."""
-    if path is None:
-        return {}
-    try:
-        with open(path, newline="", encoding="utf-8") as fh:
-            reader = csv.DictReader(fh)
-            if reader.fieldnames is None or "id" not in reader.fieldnames:
-                raise ConfigError(f"{path}: the roster needs a header with at least an 'id' column")
-            return {row["id"]: {k: row.get(k) or "" for k in ROSTER_COLUMNS} for row in reader}
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: roster not found") from None
 
 
 def _cells(values: list) -> list[str]:
@@ -60,6 +47,8 @@ def render_table(grades: list[StudentGrade], assignments: list[str], component: 
                     cell += " error"
                 if entry.penalty_percent:
                     cell += f" late {entry.late_days:.1f}d -{_fmt(entry.penalty_percent)}%"
+                if entry.time_source == TIME_FROM_FILES:
+                    cell += " (time from file dates)"
             if entry.dropped:
                 cell += " (dropped)"
             cells.append(cell)
@@ -78,7 +67,7 @@ def render_csv(grades: list[StudentGrade], component: float) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["student", "assignment", "status", "raw_score", "max_score", "submitted_at",
-                     "late_hours", "penalty_percent", "final_score", "weight_share",
+                     "time_source", "late_hours", "penalty_percent", "final_score", "weight_share",
                      "contribution", "dropped", f"total_out_of_{component:g}"])
     for grade in grades:
         for entry in grade.assignments.values():
@@ -86,43 +75,40 @@ def render_csv(grades: list[StudentGrade], component: float) -> str:
                 grade.student, entry.assignment, entry.status, _fmt(entry.raw_score),
                 _fmt(entry.max_score),
                 entry.submitted_at.isoformat() if entry.submitted_at else "",
-                f"{entry.late_seconds / 3600:.2f}", _fmt(entry.penalty_percent),
+                entry.time_source or "", f"{entry.late_seconds / 3600:.2f}", _fmt(entry.penalty_percent),
                 _fmt(entry.final_score), f"{entry.weight_share:.4f}", _fmt(entry.contribution),
                 "yes" if entry.dropped else "no", _fmt(grade.total)]))
     return out.getvalue()
 
 
-def render_canvas(grades: list[StudentGrade], assignments: list[str], titles: dict[str, str],
-                  max_scores: dict[str, float], component: float,
-                  roster: dict[str, dict[str, str]]) -> str:
-    """Canvas gradebook import CSV: identity columns, one column per assignment, the total."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    total_title = f"Programming assignments ({component:g}%)"
-    writer.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section",
-                     *[titles.get(a, a) for a in assignments], total_title])
-    writer.writerow(["    Points Possible", "", "", "", "",
-                     *[_fmt(max_scores[a]) for a in assignments], _fmt(component)])
-    for grade in grades:
-        person = roster.get(grade.student, {})
-        writer.writerow(_cells([
-            person.get("name") or grade.student, grade.student, person.get("sis_id", ""),
-            person.get("login_id", ""), person.get("section", ""),
-            *[_fmt(grade.assignments[a].final_score) for a in assignments], _fmt(grade.total)]))
-    return out.getvalue()
+EXPORT_FORMATS = ("table", "csv", "canvas", "moodle")
 
 
-EXPORT_FORMATS = ("table", "csv", "canvas")
+@dataclass(frozen=True)
+class Export:
+    """An export's text and what its reader should know (columns an LMS cannot match,
+    students left out)."""
+
+    text: str
+    warnings: list[str] = field(default_factory=list)
 
 
-def render_export(fmt: str, cg: CourseGrades, roster: dict[str, dict[str, str]]) -> str:
-    """The course grades in one of ``EXPORT_FORMATS``: ``table`` (for the terminal), ``csv``
-    (long format) or ``canvas`` (Canvas's gradebook import)."""
+def render_export(fmt: str, cg: CourseGrades, roster: Roster,
+                  lms: LmsSettings | None = None) -> Export:
+    """The course grades in one of ``EXPORT_FORMATS``."""
+    lms = lms or LmsSettings()
     if fmt == "table":
-        return render_table(cg.grades, cg.assignments, cg.component) + "\n"
+        return Export(render_table(cg.grades, cg.assignments, cg.component) + "\n")
     if fmt == "csv":
-        return render_csv(cg.grades, cg.component)
+        return Export(render_csv(cg.grades, cg.component))
     if fmt == "canvas":
-        return render_canvas(cg.grades, cg.assignments, cg.titles, cg.max_scores, cg.component,
-                             roster)
+        text, warnings = render_canvas(cg, roster, lms.canvas)
+        return Export(text, warnings)
+    if fmt == "moodle":
+        text, left_out = render_grade_import(cg, roster, lms.moodle)
+        column = {"email": "email", "idnumber": "sis_id", "username": "login_id"}
+        warnings = [f"{len(left_out)} student(s) left out: no {column[lms.moodle.identifier]} "
+                    f"on the roster for Moodle to match ({', '.join(left_out[:10])}"
+                    + (" ...)" if len(left_out) > 10 else ")")] if left_out else []
+        return Export(text, warnings)
     raise ValueError(f"unknown gradebook export format {fmt!r}")

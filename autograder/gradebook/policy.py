@@ -33,6 +33,7 @@ class AssignmentGrade:
     raw_score: float  # the autograder's score (0 when missing or ungradable)
     max_score: float
     submitted_at: datetime | None = None
+    time_source: str | None = None  # where submitted_at came from (``batch.times``)
     late_seconds: float = 0.0  # after extension and grace; 0 when on time
     penalty_percent: float = 0.0
     final_score: float = 0.0
@@ -84,7 +85,8 @@ def compute_grades(policy: GradingPolicy, rows: list[Row], assignments: list[str
                 entry = AssignmentGrade(ident, "missing", 0.0, max_score)
             else:
                 entry = AssignmentGrade(ident, row.status, row.score or 0.0, max_score,
-                                        submitted_at=row.submitted_at)
+                                        submitted_at=row.submitted_at,
+                                        time_source=row.time_source)
                 rule = policy.assignments.get(ident)
                 extension = policy.extensions.get(student, {}).get(ident, 0.0)
                 entry.late_seconds, entry.penalty_percent = late_penalty(

@@ -9,9 +9,9 @@ from pathlib import Path
 
 from autograder.config import Course
 from autograder.errors import UsageError
-from autograder.gradebook.export import load_roster
 from autograder.gradebook.policy import CourseGrades, course_grades
 from autograder.gradebook.store import Gradebook, Row
+from autograder.lms.roster import Roster, load_roster
 
 
 def gradebook_path(course: Course, db: Path | None = None) -> Path:
@@ -29,7 +29,7 @@ class GradebookSnapshot:
     every (student, assignment), ordered by assignment then student.
     """
 
-    roster: dict[str, dict[str, str]]
+    roster: Roster
     grades: CourseGrades
     rows: list[Row]
 

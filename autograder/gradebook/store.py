@@ -39,7 +39,8 @@ CREATE TABLE IF NOT EXISTS results (
     assignment_version TEXT NOT NULL,
     error              TEXT,             -- why a submission could not be graded
     source             TEXT,             -- where the submission was read from
-    results_json       TEXT              -- the full results JSON (Gradescope-compatible)
+    results_json       TEXT,             -- the full results JSON (Gradescope-compatible)
+    time_source        TEXT              -- where submitted_at came from (batch/times.py)
 );
 CREATE INDEX IF NOT EXISTS results_by_student ON results (assignment, student, id);
 CREATE VIEW IF NOT EXISTS latest AS
@@ -68,6 +69,7 @@ class Row:
     error: str | None
     source: str | None
     results_json: str | None
+    time_source: str | None = None  # where submitted_at came from (``batch.times``)
 
     @property
     def results(self) -> dict[str, Any] | None:
@@ -104,6 +106,9 @@ class Gradebook:
             self.conn.execute("PRAGMA synchronous=FULL")
             with self.conn:
                 self.conn.executescript(SCHEMA)
+                columns = [r[1] for r in self.conn.execute("PRAGMA table_info(results)")]
+                if "time_source" not in columns:  # a gradebook from before time sources
+                    self.conn.execute("ALTER TABLE results ADD COLUMN time_source TEXT")
         except (sqlite3.Error, OSError) as exc:
             raise GradebookError(f"cannot open the gradebook {self.path}: {exc}") from None
 
@@ -147,7 +152,8 @@ class Gradebook:
     def add(self, *, student: str, assignment: str, sha256: str, status: str,
             platform_version: str, assignment_version: str,
             submitted_at: datetime | None = None, results: dict[str, Any] | None = None,
-            error: str | None = None, source: str | None = None) -> int:
+            error: str | None = None, source: str | None = None,
+            time_source: str | None = None) -> int:
         """Append one grading, atomically. Returns the new row's id.
 
         Raises:
@@ -160,33 +166,34 @@ class Gradebook:
             results = clean_results_json(results)
         try:
             return self._insert(student, assignment, sha256, status, platform_version,
-                                assignment_version, submitted_at, results, error, source)
+                                assignment_version, submitted_at, results, error, source,
+                                time_source)
         except sqlite3.Error as exc:
             raise GradebookNotWritable(f"cannot write to the gradebook {self.path}: {exc}") from None
 
     def _insert(self, student, assignment, sha256, status, platform_version, assignment_version,
-                submitted_at, results, error, source) -> int:
+                submitted_at, results, error, source, time_source) -> int:
         with self.conn:
             cur = self.conn.execute(
                 "INSERT INTO results (student, assignment, sha256, submitted_at, graded_at, status,"
                 " score, max_score, execution_time, platform_version, assignment_version, error,"
-                " source, results_json) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                " source, results_json, time_source) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (student, assignment, sha256,
                  submitted_at.isoformat() if submitted_at else None,
                  datetime.now(UTC).isoformat(timespec="milliseconds"), status,
                  results["score"] if results else None, results["max_score"] if results else None,
                  results["execution_time"] if results else None,
                  platform_version, assignment_version, error, source,
-                 json.dumps(results) if results else None))
+                 json.dumps(results) if results else None, time_source))
             return int(cur.lastrowid)
 
     def _rows(self, sql: str, params: tuple = ()) -> Iterator[Row]:
         for values in self.conn.execute(sql, params):
             (rid, student, assignment, sha, submitted, graded, status, score, max_score, exec_time,
-             pv, av, error, source, results_json) = values
+             pv, av, error, source, results_json, time_source) = values
             yield Row(rid, student, assignment, sha, _dt(submitted), _dt(graded), status, score,
                       max_score, exec_time, pv, av, None if error is None else
-                      clean(error, ERROR_MAX), source, results_json)
+                      clean(error, ERROR_MAX), source, results_json, time_source)
 
     def latest(self, assignment: str | None = None) -> list[Row]:
         """The current row of every (student, assignment), or of one assignment."""

@@ -1,0 +1,1 @@
+"""What dlgrade exchanges with learning management systems: the roster, Canvas and Moodle."""
