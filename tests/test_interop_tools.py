@@ -19,8 +19,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
+import yaml
 
 from autograder.config import load_course
+from autograder.grader_imports import TORCH_CPU_INDEX, TORCH_REQUIREMENT
 from autograder.packaging.leakcheck import check_student_files
 from tests.conftest import REPO
 
@@ -161,6 +163,97 @@ def test_otter_run_reference_full_and_starter_zero(otter_dist, tmp_path):
     assert reference == {"layers": (43.0, 43.0), "mlp": (28.0, 28.0), "train": (29.0, 29.0)}, \
         f"otter-grader {tool_version('otter-grader')}"
     assert starter == {"layers": (0.0, 43.0), "mlp": (0.0, 28.0), "train": (0.0, 29.0)}
+
+
+def otter_zip_environment(dist: Path) -> tuple[zipfile.ZipFile, list[str]]:
+    """The autograder zip otter built, and the pip lines of its ``environment.yml``."""
+    zf = zipfile.ZipFile(next((dist / "autograder").glob("*.zip")))
+    environment = yaml.safe_load(zf.read("environment.yml"))
+    pip = [d["pip"] for d in environment["dependencies"] if isinstance(d, dict)]
+    assert len(pip) == 1, environment
+    return zf, pip[0]
+
+
+def test_otter_zip_installs_dlgrade_and_cpu_torch(otter_dist):
+    """otter 7 puts the master's ``requirements`` into the zip's ``environment.yml`` (its pip
+    list, after otter itself), which the image's ``setup.sh`` creates and ``run_autograder``
+    activates; the wheel they name is in the zip, where the image unpacks ``files``."""
+    from otter.run import AutograderConfig
+
+    from autograder.packaging.otter import OTTER_FILES
+
+    zf, pip = otter_zip_environment(otter_dist)
+    with zf:
+        wheels = [n for n in zf.namelist() if n.startswith("files/dlgrade-") and n.endswith(".whl")]
+        assert len(wheels) == 1, zf.namelist()
+        wheel = Path(wheels[0]).name
+        assert pip[0].startswith("otter-grader[grading,plugins]==")
+        assert pip[1:] == [f"--extra-index-url {TORCH_CPU_INDEX}", TORCH_REQUIREMENT,
+                           f"dlgrade @ file://{OTTER_FILES}/{wheel}"]
+        root = AutograderConfig({}).autograder_dir  # where otter's image unpacks the zip
+        assert OTTER_FILES == f"{root}/source/files"
+        setup, run = zf.read("setup.sh").decode(), zf.read("run_autograder").decode()
+        assert f"mamba env create -f {root}/source/environment.yml" in setup
+        assert "mamba activate otter-env" in run
+        master = nbformat.read(otter_dist.parent / "02-feedforward.ipynb", 4)
+        config = yaml.safe_load(master.cells[0].source.removeprefix("# ASSIGNMENT CONFIG\n"))
+        assert config["files"] == [wheel]  # every listed file is in the zip
+        assert all(f"files/{name}" in zf.namelist() for name in config["files"])
+        assert (otter_dist / "student" / wheel).is_file()  # students install it too
+
+
+def test_otter_zip_requirements_install(otter_dist, tmp_path):
+    """The zip's dlgrade line installs into a fresh venv from the unpacked zip alone (no
+    index), and the grading server's module imports from there; the torch line's range
+    admits the CPU build and resolves against the local index (pytorch.org is not reachable
+    here: the line's index is checked above)."""
+    from packaging.requirements import Requirement
+    from packaging.version import Version
+
+    from autograder.packaging.otter import OTTER_FILES
+
+    source = tmp_path / "source"  # /autograder/source in otter's image
+    zf, pip = otter_zip_environment(otter_dist)
+    with zf:
+        zf.extractall(source)
+    line = pip[-1].replace(f"file://{OTTER_FILES}", f"file://{source / 'files'}")
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    proc = subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install",
+                           "--quiet", "--no-index", "--no-deps", line],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    probe = ("import importlib.metadata as m, autograder.packaging.notebook_grading as g; "
+             "print(m.version('dlgrade'), g.__file__, *m.requires('dlgrade'), sep='\\n')")
+    out = subprocess.run([str(python), "-c", probe], cwd=tmp_path, capture_output=True,
+                         text=True, timeout=60)
+    assert out.returncode == 0, out.stderr[-2000:]
+    version, module, *requires = out.stdout.splitlines()
+    assert version == tool_version("dlgrade")
+    assert Path(module).is_relative_to(venv)  # the wheel's copy, not this checkout's
+    assert any(r.startswith("numpy") for r in requires)  # pip pulls the rest from PyPI
+
+    torch = Requirement(TORCH_REQUIREMENT)
+    assert torch.name == "torch" and Version("2.13.0+cpu") in torch.specifier
+    report = tmp_path / "torch.json"
+    proc = subprocess.run([sys.executable, "-m", "pip", "install", "--dry-run", "--no-deps",
+                           "--ignore-installed", "--quiet", "--report", str(report),
+                           TORCH_REQUIREMENT], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    [chosen] = json.loads(report.read_text())["install"]
+    assert Version(chosen["metadata"]["version"]) in torch.specifier
+
+
+def test_otter_requirements_name_torch_only_where_the_tests_need_it(tmp_path):
+    """01's graders never import torch: its requirements are dlgrade's wheel alone."""
+    from autograder.packaging.otter import build_master
+
+    build_master(COURSE.assignment("01-classical"), tmp_path)
+    lines = (tmp_path / "requirements.txt").read_text().splitlines()
+    [wheel] = [p.name for p in tmp_path.glob("dlgrade-*.whl")]
+    assert len(lines) == 1 and lines[0].startswith("dlgrade @ file:///")
+    assert lines[0].endswith(f"/{wheel}")
 
 
 def test_tool_versions_are_the_tested_ones():

@@ -62,9 +62,10 @@ def _raw_yaml(cell: dict, marker: str) -> dict:
 
 
 def test_otter_yaml_is_what_pyyaml_reads(hostile):
-    cells = build_notebook(hostile)["cells"]
+    cells = build_notebook(hostile, "dlgrade-0.1.0-py3-none-any.whl")["cells"]
     assert _raw_yaml(cells[0], "# ASSIGNMENT CONFIG") == {
-        "name": "90-mini", "init_cell": False, "check_all_cell": False, "export_cell": False,
+        "name": "90-mini", "requirements": "requirements.txt",
+        "files": ["dlgrade-0.1.0-py3-none-any.whl"], "init_cell": False, "check_all_cell": False, "export_cell": False,
         "run_tests": False, "tests": {"files": False, "ok_format": True}}
     heading = "".join(cells[1]["source"]).splitlines()[0]
     assert heading == "# " + " ".join(TITLE.split())  # one line: a heading cannot break

@@ -1,9 +1,12 @@
 """otter-grader: an ``otter assign`` master notebook.
 
-Writes ``OUT/<id>.ipynb`` in otter's v1 master format:
+Writes ``OUT/<id>.ipynb`` in otter's v1 master format, and beside it what the grading
+image needs: dlgrade's wheel and ``requirements.txt``:
 
 * a raw ``# ASSIGNMENT CONFIG`` cell (YAML; no otter init/export cells: the
-  notebook's setup cell creates ``dlgrader``);
+  notebook's setup cell creates ``dlgrader``); its ``requirements`` (``requirements.txt``)
+  and ``files`` (the wheel) put dlgrade, and CPU torch where the tests need it, into the
+  image otter builds (see :func:`requirements`);
 * the setup cell, then one question per module: a ``# BEGIN SOLUTION`` block
   with the module's ``%%writefile`` cell (its regions marked ``# BEGIN
   SOLUTION`` / ``# END SOLUTION``, which otter replaces by ``...``), and a
@@ -14,16 +17,22 @@ Writes ``OUT/<id>.ipynb`` in otter's v1 master format:
 Then: ``otter assign OUT/<id>.ipynb dist`` writes ``dist/student/`` and
 ``dist/autograder/`` (with the autograder zip); ``otter run -a <zip> <submission>.ipynb``
 grades one submission.
+
+The notebook needs nothing else at grading time: the setup cell holds ``assignment.toml`` and
+``tests/conftest.py``, and each test cell its test's source (a hidden one, its oracles too).
 """
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from autograder.config import Assignment
+from autograder.grader_imports import TORCH_CPU_INDEX, TORCH_REQUIREMENT, needs_torch
+from autograder.packaging.install import dlgrade_wheel
 from autograder.packaging.notebook_export import (
     TestCell,
     collect_tests,
@@ -51,9 +60,29 @@ def _number(value: float) -> float | int:
     return int(value) if value.is_integer() else value
 
 
-def _config(assignment: Assignment) -> str:
+# Where otter's grading image (Gradescope's, or `otter grade`'s Docker one) unpacks the
+# autograder zip: otter's default `autograder_dir` is /autograder, and `files` go to files/.
+OTTER_FILES = "/autograder/source/files"
+REQUIREMENTS = "requirements.txt"
+
+
+def requirements(assignment: Assignment, wheel_name: str) -> list[str]:
+    """The pip lines otter adds to its grading environment (``environment.yml``'s ``pip``
+    list, installed by its ``setup.sh``): dlgrade from ``wheel_name``, which the zip carries
+    in ``files/``, and, where the tests need torch, torch's CPU build: PyTorch's CPU index
+    joins PyPI, and its ``+cpu`` builds sort above PyPI's CUDA builds of the same version.
+    The index is an option of the whole pip run, so it is an extra index, not ``--index-url``
+    (otter and dlgrade's dependencies come from PyPI)."""
+    torch = ([f"--extra-index-url {TORCH_CPU_INDEX}", TORCH_REQUIREMENT]
+             if needs_torch(assignment, include_hidden=True) else [])
+    return [*torch, f"dlgrade @ file://{OTTER_FILES}/{wheel_name}"]
+
+
+def _config(assignment: Assignment, wheel_name: str) -> str:
     config = {
         "name": assignment.id,
+        "requirements": REQUIREMENTS,
+        "files": [wheel_name],
         "init_cell": False,
         "check_all_cell": False,
         "export_cell": False,
@@ -74,12 +103,13 @@ def _test_cell(test: TestCell) -> dict[str, Any]:
     return code_cell(f'""" # BEGIN TEST CONFIG\n{config}\n""" # END TEST CONFIG\n{test.call()}')
 
 
-def build_notebook(assignment: Assignment) -> dict[str, Any]:
+def build_notebook(assignment: Assignment, wheel_name: str) -> dict[str, Any]:
+    """The master notebook; ``wheel_name``: dlgrade's wheel, beside the notebook."""
     modules = list(assignment.modules)
     tests = collect_tests(assignment)
     heading = " ".join(assignment.title.split())  # a title's line breaks would end the heading
     cells = [
-        raw_cell(_config(assignment)),
+        raw_cell(_config(assignment, wheel_name)),
         markdown_cell(f"# {heading}\n\nImplement the functions of each module below "
                       "(the handout gives the details). The tests run your code in a separate, "
                       "sandboxed process."),
@@ -104,7 +134,14 @@ def build_notebook(assignment: Assignment) -> dict[str, Any]:
 
 
 def build_master(assignment: Assignment, out_dir: Path, *, course_name: str = "course") -> Path:
-    """Write ``<out_dir>/<id>.ipynb``, the otter-assign master notebook; return its path."""
-    path = Path(out_dir) / f"{assignment.id}.ipynb"
-    write_notebook(path, build_notebook(assignment))
+    """Write ``<out_dir>/<id>.ipynb``, the otter-assign master notebook, and beside it
+    dlgrade's wheel and ``requirements.txt``; return the notebook's path."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    wheel = dlgrade_wheel()
+    shutil.copyfile(wheel, out_dir / wheel.name)
+    (out_dir / REQUIREMENTS).write_text(
+        "\n".join(requirements(assignment, wheel.name)) + "\n", encoding="utf-8")
+    path = out_dir / f"{assignment.id}.ipynb"
+    write_notebook(path, build_notebook(assignment, wheel.name))
     return path
