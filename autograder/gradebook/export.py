@@ -2,7 +2,7 @@
 
 ``render_export`` is the one entry point: ``table`` (for the terminal), ``csv`` (one line
 per student and assignment), ``canvas`` (Canvas's gradebook import) and ``moodle`` (Moodle's
-grade import). A submission time read from file dates (``batch.times.TIME_FROM_FILES``) is
+grade import). Lateness measured from file dates (``batch.times.TIME_FROM_FILES``) is
 marked in the table and named in the CSV's ``time_source`` column.
 """
 
@@ -47,8 +47,8 @@ def render_table(grades: list[StudentGrade], assignments: list[str], component: 
                     cell += " error"
                 if entry.penalty_percent:
                     cell += f" late {entry.late_days:.1f}d -{_fmt(entry.penalty_percent)}%"
-                if entry.time_source == TIME_FROM_FILES:
-                    cell += " (time from file dates)"
+                if entry.late_seconds and entry.time_source == TIME_FROM_FILES:
+                    cell += " (by file dates)"  # lateness that unzipping may have made up
             if entry.dropped:
                 cell += " (dropped)"
             cells.append(cell)

@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from autograder.batch.times import TIME_FROM_FILES, TIME_SOURCE_NOTE
 from autograder.gradebook.policy import CourseGrades
 from autograder.gradebook.store import Row
 from autograder.report.similarity import SimilarPair
@@ -98,6 +99,7 @@ class AssignmentStats:
     late_days: list[float]  # one per graded submission; 0 when on time
     missing: int
     errors: int
+    timed_by_files: int = 0  # graded submissions whose time came from file dates
     # each distinct set of protections the graded submissions ran under -> how many
     protections: dict[tuple[str, ...], int] = field(default_factory=dict)
 
@@ -124,6 +126,8 @@ def assignment_stats(cg: CourseGrades, rows: list[Row]) -> list[AssignmentStats]
             late_days=[e.late_days for e in entries if e.status == "graded"],
             missing=sum(e.status == "missing" for e in entries),
             errors=sum(e.status == "error" for e in entries),
+            timed_by_files=sum(e.status != "missing" and e.time_source == TIME_FROM_FILES
+                               for e in entries),
             protections=dict(Counter(tuple((r.results or {}).get("protections", []))
                                      for r in graded))))
     return stats
@@ -166,6 +170,11 @@ def render_report(course_name: str, cg: CourseGrades, rows: list[Row],
             f"<tr><td>{len(st.scores)}</td><td>{st.errors}</td><td>{st.missing}</td>"
             f"<td>{mean:.1f} / {st.max_score:g}</td><td>{median_t:.2f} s</td><td>{late}</td>"
             "</tr></table>")
+        if st.timed_by_files:
+            body.append(f'<p class="note">Lateness of {st.timed_by_files} submission(s) is '
+                        f"measured from {_esc(TIME_SOURCE_NOTE[TIME_FROM_FILES])}: give "
+                        "<code>grade-batch --times</code> (a times CSV or Moodle's grading "
+                        "worksheet) for true times.</p>")
         body.append('<div class="charts">')
         body.append(svg_histogram(st.scores, [st.max_score / 10 * i for i in range(11)],
                                   "score histogram"))
