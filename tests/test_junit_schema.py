@@ -7,6 +7,9 @@ feedback of the same hostile result parse.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 from xml.etree import ElementTree as ET
@@ -17,6 +20,7 @@ import xmlschema
 from autograder.gradebook.policy import AssignmentGrade
 from autograder.report.feedback import feedback_markdown, markdown_to_html
 from autograder.results import GradeResult, TestResult, render, to_junit_xml
+from tests.conftest import FIXTURE_COURSE, HONEST_MINI
 
 SCHEMA = xmlschema.XMLSchema10(Path(__file__).parent / "fixtures" / "junit" / "junit-10.xsd")
 MIB16 = 16 * 2**20
@@ -157,3 +161,48 @@ def test_hostile_result_html_feedback_parses_and_is_clean():
     parser.feed(page)
     parser.close()
     assert "script" not in parser.tags and "html" in parser.tags
+
+
+#: a submission whose add() prints an ANSI colour code, a NUL byte and invalid UTF-8, then
+#: raises with the same in its message
+PRINTING_MINI = HONEST_MINI.replace("def add(a, b):\n    return a + b", '''def add(a, b):
+    import sys
+    print("\\x1b[31mred\\x00nul")
+    sys.stdout.flush()
+    sys.stdout.buffer.write(b"bad \\xff\\xfe utf-8\\n")
+    sys.stdout.buffer.flush()
+    raise ValueError("\\x1b[31m\\x00 boom \\udcff")''')
+
+
+def test_a_submission_printing_escapes_nul_and_bad_utf8_gives_valid_junit_json_and_html(
+        tmp_path):
+    assert PRINTING_MINI != HONEST_MINI
+    folder = tmp_path / "printing"
+    folder.mkdir()
+    (folder / "mini.py").write_text(PRINTING_MINI)
+    junit, result_json = tmp_path / "junit.xml", tmp_path / "results.json"
+    env = {**os.environ, "DLGRADE_COURSE": str(FIXTURE_COURSE)}
+    run = subprocess.run([sys.executable, "-m", "autograder.cli", "grade", "90-mini", str(folder),
+                          "--format", "junit", "-o", str(junit), "--json", str(result_json)],
+                         capture_output=True, env=env, timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+    xml = junit.read_text(encoding="utf-8")
+    root = assert_valid_junit(xml)
+    failure = next(c for c in root.iter("testcase") if c.get("name").endswith("test_add")).find(
+        "failure")
+    assert failure is not None and "boom" in failure.get("message")
+    assert "\x1b" not in xml
+    raw = result_json.read_text(encoding="utf-8")
+    data = json.loads(raw)
+    assert not any(char in raw for char in _RAW_CONTROL) and "\x1b" not in raw
+    add = next(t for t in data["tests"] if t["name"].endswith("test_add"))
+    assert "Failed: ValueError:  boom \ufffd" in add["output"]  # the escape and NUL removed
+    assert "Your code printed:\nrednul\nbad \ufffd\ufffd utf-8" in add["output"]
+    grade = AssignmentGrade(assignment="90-mini", status="graded", raw_score=data["score"],
+                            max_score=data["max_score"], final_score=data["score"])
+    page = markdown_to_html(feedback_markdown("s1", "Mini", "90-mini", grade, data, None), "Mini")
+    assert not any(char in page for char in _RAW_CONTROL) and "\x1b" not in page
+    parser = _Collect()
+    parser.feed(page)
+    parser.close()
+    assert "html" in parser.tags
