@@ -393,7 +393,9 @@ def release(ctx, assignment, out_dir, requirement) -> None:
 @click.argument("assignment")
 @click.option("--format", "fmt", type=click.Choice(["gradescope", "nbgrader", "otter"]),
               required=True, help="gradescope: autograder.zip. nbgrader: a course folder with "
-                                  "source/. otter: an otter-assign master notebook.")
+                                  "source/. otter: an otter-assign master notebook, with the "
+                                  "dlgrade wheel and the requirements otter's grading image "
+                                  "installs.")
 @click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               default=Path("dist"), show_default=True, help="Folder to write into.")
 @click.pass_context
@@ -404,7 +406,8 @@ def package(ctx, assignment, fmt, out_dir) -> None:
     gradescope  OUT/autograder.zip: setup.sh, run_autograder, all tests, dlgrade itself
     nbgrader    OUT/source/ID/ID.ipynb + OUT/nbgrader_config.py (then: nbgrader
                 generate_assignment ID; nbgrader autograde ID)
-    otter       OUT/ID.ipynb, a master notebook (then: otter assign ID.ipynb dist)
+    otter       OUT/ID.ipynb, a master notebook, the wheel and requirements.txt
+                (then: otter assign ID.ipynb dist)
     """
     import importlib
 
@@ -661,14 +664,16 @@ def _relative(path: Path, root: Path) -> str:
               help="Also grade the reference's hidden tests under N random course secrets "
                    "(their inputs derive from the secret); any test failing under one fails.")
 @click.option("--quick", is_flag=True,
-              help="Skip the planted mistakes (assignments/ID/mistakes.toml): the author's edit "
-                   "loop. Without it every mistake must lose points in the tests it names.")
+              help="Skip the planted mistakes (assignments/ID/mistakes.toml) and the trivial "
+                   "submissions: the author's edit loop. Without it every mistake must lose "
+                   "points in the tests it names, and the starter with its stubs returning "
+                   "zeros, their first input or nothing must score at most 3 points.")
 @_worker_option
 @click.pass_context
 def validate(ctx, assignment, all_, secrets, quick) -> None:
     """Prove an assignment is sound: reference full marks, starter zero, deterministic,
-    points matching assignment.toml, every planted mistake caught. Exit status 1 if any
-    check fails."""
+    points matching assignment.toml, every planted mistake caught, trivial submissions (zeros,
+    identities, no-ops) at most 3 points. Exit status 1 if any check fails."""
     from autograder.validate import validate_assignment
 
     course = _course(ctx)
@@ -678,7 +683,7 @@ def validate(ctx, assignment, all_, secrets, quick) -> None:
     _course_secret(course)
     ok = True
     for a in targets:
-        report = validate_assignment(a, secrets=secrets, mistakes=not quick)
+        report = validate_assignment(a, secrets=secrets, mistakes=not quick, trivial=not quick)
         click.echo(report.render())
         ok = ok and report.ok
     if not ok:

@@ -238,7 +238,8 @@ def test_moodle_download_graded_with_the_worksheets_times_and_exported_back(
     imported = moodle_worksheet_import(filled.read_text())
     assert {p: g for p, (g, _) in imported.items()} == {
         "300001": "4", "300002": "1.6", "300003": "3.6", "300004": ""}
-    assert "late" in imported["300002"][1] and "-20%" in imported["300002"][1]
+    assert imported["300002"][1] == "dlgrade: 2/4, 1.5 days late: -20%, final 1.6"
+    assert imported["300003"][1] == "dlgrade: 4/4, 11 min late: -10%, final 3.6"
     original = list(csv.reader(io.StringIO(sheet.read_text())))
     written = list(csv.reader(io.StringIO(filled.read_text())))
     grade, comment = WORKSHEET_HEADER.index("Grade"), WORKSHEET_HEADER.index("Feedback comments")
@@ -429,3 +430,24 @@ def test_gradebook_from_before_time_sources_opens_and_migrates(tmp_path):
                  platform_version="0", assignment_version="1", error="bad",
                  time_source=TIME_FROM_CSV)
         assert book.latest_for("ann", "90-mini").time_source == TIME_FROM_CSV
+
+
+def test_gradescope_export_graded_with_its_own_times(lms_course, tmp_path):
+    """Gradescope's "export submissions": lateness from each submission's created_at, not from
+    the export's file dates."""
+    root = tmp_path / "export"
+    write_module(root / "submission_1", HONEST_MINI)
+    write_module(root / "submission_2", HONEST_MINI)
+    (root / "submission_metadata.yml").write_text(
+        "submission_1:\n  :submitters:\n  - :name: Ann Lee\n    :sid: ann\n"
+        "  :created_at: 2026-10-01 14:00:00.000000000 -07:00\n"  # 23:00 Berlin: on time
+        "submission_2:\n  :submitters:\n  - :name: Bo Ng\n    :sid: bo\n"
+        "  :created_at: 2026-10-02 15:30:00.000000000 -07:00\n")  # 00:30 +1 day: 25.5 h late
+    course = load_course(lms_course)
+    with Gradebook(tmp_path / "gb.sqlite") as book:
+        found = discover(root, "90-mini")
+        assert {f.time_source for f in found} == {TIME_FROM_GRADESCOPE}
+        grade_batch(course.assignment("90-mini"), lms_course, found, book)
+        grades = {g.student: g.assignments["90-mini"] for g in course_grades(course, book).grades}
+    assert (grades["ann"].penalty_percent, grades["ann"].final_score) == (0, 4)
+    assert (grades["bo"].penalty_percent, grades["bo"].final_score) == (20, 3.2)

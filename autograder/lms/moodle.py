@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import re
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
@@ -224,9 +225,17 @@ def feedback_comment(entry: AssignmentGrade) -> str:
     if entry.status == "error":
         text += " (the submission could not be graded; see your feedback file)"
     if entry.penalty_percent:
-        text += (f", {entry.late_days:.1f} day(s) late: -{_fmt(entry.penalty_percent)}%, "
+        text += (f", {_duration(entry.late_seconds)} late: -{_fmt(entry.penalty_percent)}%, "
                  f"final {_fmt(entry.final_score)}")
     return text
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 3600:
+        return f"{math.ceil(seconds / 60):.0f} min"
+    if seconds < 86400:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} days"
 
 
 def filled_worksheet(path: Path, cg: CourseGrades, assignment: str, roster: Roster,
