@@ -13,11 +13,14 @@ Checks, each reported as one line:
    caught: each test it names exists and fails, and the score drops. Every assignment must
    plant mistakes: one without a ``mistakes.toml`` (or with a malformed one) fails this check.
    ``mistakes=False`` skips it (it grades the reference once per mistake, the slowest check);
-9. with ``secrets=N``: the reference's hidden tests pass under N random course secrets
+9. every trivial submission (``autograder.trivial``: the starter's stubs returning zeros, their
+   first input, or nothing) scores at most ``MAX_TRIVIAL_POINTS``; a failure names the variant,
+   its score and the tests that gave it points. ``trivial=False`` skips it (three full grades);
+10. with ``secrets=N``: the reference's hidden tests pass under N random course secrets
    (hidden inputs are drawn per secret and submission: ``autograder.secret``), each test
    failing under some secret named with how many;
 
-and reports the wall time of one full grade of the reference. Checks 2 to 4 and 8 grade under
+and reports the wall time of one full grade of the reference. Checks 2 to 4, 8 and 9 grade under
 the course's own secret.
 """
 
@@ -36,6 +39,7 @@ from autograder.mistakes import grade_mistake, load_mistakes, mistake_problems
 from autograder.results import GradeResult
 from autograder.sandbox.backend import WorkerBackend
 from autograder.secret import new_secret
+from autograder.trivial import MAX_TRIVIAL_POINTS, VARIANTS, grade_trivial, trivial_problems
 
 
 @dataclass
@@ -56,6 +60,8 @@ class ValidationReport:
     # one per random secret of ``secrets=N``: (hidden score, hidden max score, failed names)
     secret_runs: list[tuple[float, float, list[str]]] = field(default_factory=list)
     mistakes_skipped: bool = False  # ``mistakes=False``: the planted mistakes were not graded
+    trivial: dict[str, GradeResult] = field(default_factory=dict)  # variant -> its grade
+    trivial_skipped: bool = False  # ``trivial=False``: the trivial submissions were not graded
 
     @property
     def ok(self) -> bool:
@@ -68,6 +74,8 @@ class ValidationReport:
             lines.append(f"  [{mark}] {check.name}" + (f": {check.detail}" if check.detail else ""))
         if self.mistakes_skipped:
             lines.append("  [skip] mistakes: not graded")
+        if self.trivial_skipped:
+            lines.append("  [skip] trivial submissions: not graded")
         lines.append(f"  full grade of the reference: {self.grade_seconds:.2f} s wall "
                      f"(first in this process), {self.warm_grade_seconds:.2f} s (again)")
         lines.append("  VALID" if self.ok else "  INVALID")
@@ -84,12 +92,14 @@ def _listing(names: list[str], limit: int = 6) -> str:
 
 
 def validate_assignment(assignment: Assignment, parent: WorkerBackend | None = None,
-                        secrets: int = 0, *, mistakes: bool = True) -> ValidationReport:
+                        secrets: int = 0, *, mistakes: bool = True,
+                        trivial: bool = True) -> ValidationReport:
     """Run every check on ``assignment`` (it must belong to a course with solutions/ and starter/).
 
     ``secrets``: also grade the reference's hidden tests under this many random secrets.
     ``mistakes``: grade the planted mistakes (False for a quick run: the check is left out and
-    the report says so).
+    the report says so). ``trivial``: grade the trivial submissions (False for a quick run, the
+    same way).
     """
     report = ValidationReport(assignment.id)
     checks = report.checks
@@ -140,6 +150,9 @@ def validate_assignment(assignment: Assignment, parent: WorkerBackend | None = N
     if mistakes:
         checks.append(_mistakes_check(assignment, parent))
     report.mistakes_skipped = not mistakes
+    if trivial and not stale:  # a stale starter is not what students get: already a failure
+        checks.append(_trivial_check(assignment, parent, report))
+    report.trivial_skipped = not trivial
     if secrets > 0:
         checks.append(_secrets_check(assignment, parent, secrets, report))
     return report
@@ -196,6 +209,21 @@ def _mistakes_check(assignment: Assignment, parent: WorkerBackend) -> Check:
             missed.extend(problems)
     detail = f"{caught} of {len(planted)} caught"
     return Check(name, not missed, detail + (f"; {_capped(missed, sep='; ')}" if missed else ""))
+
+
+def _trivial_check(assignment: Assignment, parent: WorkerBackend,
+                   report: ValidationReport) -> Check:
+    """Grade every trivial variant of the starter on every test: each must score at most
+    ``MAX_TRIVIAL_POINTS``."""
+    name = f"trivial submissions score at most {MAX_TRIVIAL_POINTS:g} points"
+    problems: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="dlgrade-trivial-") as tmp:
+        for variant in VARIANTS:
+            result = report.trivial[variant] = grade_trivial(
+                assignment, variant, Path(tmp) / variant, parent=parent)
+            problems.extend(trivial_problems(result, variant))
+    scores = ", ".join(f"{variant} {result.score:g}" for variant, result in report.trivial.items())
+    return Check(name, not problems, scores + (f"; {'; '.join(problems)}" if problems else ""))
 
 
 def _leak_check(assignment: Assignment) -> Check:

@@ -1,8 +1,9 @@
 """Every assignment of the course: validate passes, the points split, isolation parity.
 
 Parametrized over the course's assignments, so a new assignment is checked as
-soon as its folder exists. Validate's slowest check, the planted mistakes, is left to
-``test_mistakes.py``, where each mistake is a test of its own.
+soon as its folder exists. Validate's slowest checks, the planted mistakes and the trivial
+submissions, are left to ``test_mistakes.py`` and ``test_trivial.py``, where each is a test of
+its own.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ def assignment(request):
 @pytest.fixture(scope="module")
 def report(assignment):
     """``dlgrade validate`` on the assignment (its gradings are reused by the tests below)."""
-    return validate_assignment(assignment, mistakes=False)
+    return validate_assignment(assignment, mistakes=False, trivial=False)
 
 
 def test_validate(report):
