@@ -7,7 +7,9 @@ module cannot import a helper module: the helpers are fixtures.
 - ``oracle``: data and library oracles: the digits of scikit-learn, a stratified
   subset of labels, low-rank Gaussian data, random weights for given parameter
   shapes, accuracy, and PCA's subspace (scikit-learn) measured with principal
-  angles (scipy);
+  angles (scipy); and the grader's own forward passes from a state dict (the
+  handout's formulas), which judge the weights your training returns, so that
+  only weights that really reconstruct or classify earn the points;
 - ``check``: assertions that several graders make (parameter names and shapes,
   state dicts, loss histories).
 
@@ -84,6 +86,49 @@ class Oracle:
                 v = 0.5 * rng.standard_normal(tuple(shape))
             out[name] = torch.tensor(v, dtype=torch.float32)
         return out
+
+    # ------------------------------------------------------------------ forward passes
+    # Written from the handout's formulas with the weights of a state dict (a student's
+    # ``state_dict()``): what a trained network is worth is computed here, not by its own
+    # forward, so that a history or a forward that only looks right earns nothing.
+    @staticmethod
+    def _affine(state: dict, layer: str, x: torch.Tensor) -> torch.Tensor:
+        """``x @ W.T + b`` for the parameters ``{layer}.weight`` and ``{layer}.bias``."""
+        missing = [f"{layer}.{p}" for p in ("weight", "bias") if f"{layer}.{p}" not in state]
+        assert not missing, f"the model has no parameter {missing[0]}"
+        return x @ state[f"{layer}.weight"].T + state[f"{layer}.bias"]
+
+    def aann_reconstruction_error(self, state: dict, X: torch.Tensor) -> float:
+        """MSE over all entries of the handout's AANN with ``state``'s weights, on X (N, D)."""
+        with torch.no_grad():
+            code = self._affine(state, "encoder.2", torch.sigmoid(self._affine(state, "encoder.0", X)))
+            x_hat = self._affine(state, "decoder.2", torch.sigmoid(self._affine(state, "decoder.0", code)))
+            return float(torch.mean((x_hat - X) ** 2))
+
+    def stack_codes(self, state: dict, X: torch.Tensor, depth: int) -> torch.Tensor:
+        """The depth-``depth`` codes of X (N, D_0) under a stacked autoencoder's ``state``."""
+        with torch.no_grad():
+            for k in range(depth):
+                X = torch.sigmoid(self._affine(state, f"encoders.{k}", X))
+            return X
+
+    def layer_error(self, state: dict, k: int, X: torch.Tensor) -> float:
+        """MSE of layer k's shallow autoencoder (``state``'s encoders.k and decoders.k) on the
+        depth-k codes of X: a linear reconstruction for k = 0, a sigmoid one above."""
+        codes = self.stack_codes(state, X, k)
+        with torch.no_grad():
+            out = self._affine(state, f"decoders.{k}", torch.sigmoid(self._affine(state, f"encoders.{k}", codes)))
+            if k > 0:
+                out = torch.sigmoid(out)
+            return float(torch.mean((out - codes) ** 2))
+
+    def classifier_logits(self, state: dict, X: torch.Tensor) -> torch.Tensor:
+        """Logits (N, C) of the handout's DeepClassifier with ``state``'s weights."""
+        n_hidden = len({k.split(".")[1] for k in state if k.startswith("hidden.")})
+        with torch.no_grad():
+            for k in range(n_hidden):
+                X = torch.sigmoid(self._affine(state, f"hidden.{k}", X))
+            return self._affine(state, "output", X)
 
     # ------------------------------------------------------------------ metrics
     @staticmethod
