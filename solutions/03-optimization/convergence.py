@@ -32,6 +32,8 @@ def quadratic(w, condition_number=100.0):
     - f: float, the value at w
     - grad: array (n,), the gradient at w
     - hessian: array (n, n), the Hessian at w
+
+    w is not modified.
     """
     # BEGIN SOLUTION
     w = np.asarray(w, dtype=np.float64)
@@ -57,6 +59,8 @@ def rosenbrock(w, a=1.0, b=100.0):
     - f: float, the value at w
     - grad: array (2,), the gradient at w
     - hessian: array (2, 2), the Hessian at w
+
+    w is not modified.
     """
     # BEGIN SOLUTION
     x, y = float(w[0]), float(w[1])
@@ -174,7 +178,9 @@ def compare_optimizers(tol=1e-8, max_epochs=5000):
 
     Returns:
     - epochs: dict problem -> dict optimizer name -> int or None, e.g.
-      {"quadratic": {"gd": 467, "momentum": 60, ...}, "rosenbrock": {...}}
+      {"quadratic": {"gd": 463, "momentum": 65, ...}, "rosenbrock": {...}}
+
+    START is read at each call and never modified (the grader may set it).
     """
     # BEGIN SOLUTION
     return {

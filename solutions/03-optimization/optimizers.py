@@ -10,6 +10,8 @@ Every optimizer shares one interface::
 
 - ``params`` is kept as ``self.params`` and its arrays are updated in place
   (``p -= ...``), so that a model sharing the same arrays sees the new values.
+  That is the one exception to the rule of this assignment that functions do
+  not modify their inputs: ``step`` never changes ``grads`` or ``hessians``.
 - State (velocities, accumulators, moments, step counter) is kept per key of
   ``params``, in arrays shaped like the parameter.
 - The conventions are those of ``torch.optim`` (momentum with dampening 0,
@@ -47,7 +49,10 @@ class Optimizer:
         self.lr = lr
 
     def step(self, grads):
-        """Update every parameter in place, using grads (dict, same keys and shapes)."""
+        """Update every parameter in place, using grads (dict, same keys and shapes).
+
+        grads is read, never modified: only params change in place.
+        """
         raise NotImplementedError("subclasses implement step")
 
 
@@ -66,7 +71,7 @@ class GD(Optimizer):
         """One gradient step.
 
         Inputs:
-        - grads: dict name -> array shaped like params[name]
+        - grads: dict name -> array shaped like params[name]; read, never modified
         """
         # BEGIN SOLUTION hint: GD: p -= lr * g for every key
         for k, p in self.params.items():
@@ -99,7 +104,10 @@ class Momentum(Optimizer):
         # END SOLUTION
 
     def step(self, grads):
-        """One momentum step (see the class docstring for the exact rule)."""
+        """One momentum step (see the class docstring for the exact rule).
+
+        grads is read, never modified: only params change in place.
+        """
         # BEGIN SOLUTION hint: Momentum: v = momentum * v + g, then p -= lr * v
         for k, p in self.params.items():
             v = self.velocity[k]
@@ -131,7 +139,10 @@ class AdaGrad(Optimizer):
         # END SOLUTION
 
     def step(self, grads):
-        """One AdaGrad step (see the class docstring for the exact rule)."""
+        """One AdaGrad step (see the class docstring for the exact rule).
+
+        grads is read, never modified: only params change in place.
+        """
         # BEGIN SOLUTION hint: AdaGrad: accumulate g * g; eps goes outside the square root
         for k, p in self.params.items():
             g = grads[k]
@@ -164,7 +175,10 @@ class RMSProp(Optimizer):
         # END SOLUTION
 
     def step(self, grads):
-        """One RMSProp step (see the class docstring for the exact rule)."""
+        """One RMSProp step (see the class docstring for the exact rule).
+
+        grads is read, never modified: only params change in place.
+        """
         # BEGIN SOLUTION hint: RMSProp: update the running average; eps goes outside the square root
         for k, p in self.params.items():
             g = grads[k]
@@ -203,7 +217,10 @@ class AdaDelta(Optimizer):
         # END SOLUTION
 
     def step(self, grads):
-        """One AdaDelta step (see the class docstring for the exact rule)."""
+        """One AdaDelta step (see the class docstring for the exact rule).
+
+        grads is read, never modified: only params change in place.
+        """
         # BEGIN SOLUTION hint: AdaDelta: eps goes inside both square roots
         rho, eps = self.rho, self.eps
         for k, p in self.params.items():
@@ -250,7 +267,10 @@ class Adam(Optimizer):
         # END SOLUTION
 
     def step(self, grads):
-        """One Adam step (see the class docstring for the exact rule)."""
+        """One Adam step (see the class docstring for the exact rule).
+
+        grads is read, never modified: only params change in place.
+        """
         # BEGIN SOLUTION hint: Adam: increase t once per step; bias-correct both moments
         self.t += 1
         b1, b2 = self.beta1, self.beta2
@@ -299,6 +319,8 @@ class Newton(Optimizer):
         - grads: dict name -> array shaped like params[name]
         - hessians: dict name -> array (n, n), n = params[name].size, the Hessian
           with respect to params[name].ravel()
+
+        grads and hessians are read, never modified: only params change in place.
         """
         # BEGIN SOLUTION hint: Newton: solve (H + damping * I) d = g.ravel(), reshape d
         for k, p in self.params.items():
@@ -331,6 +353,8 @@ def lbfgs_direction(grad, s_history, y_history):
 
     Returns:
     - direction: array (n,), -H grad
+
+    grad and the histories are read, never modified (LBFGS keeps using them).
     """
     # BEGIN SOLUTION hint: two loops, gamma from the newest pair
     q = np.array(grad, dtype=np.float64)
@@ -389,7 +413,10 @@ class LBFGS(Optimizer):
         # END SOLUTION
 
     def step(self, grads):
-        """One L-BFGS iteration (see the class docstring for the exact rule)."""
+        """One L-BFGS iteration (see the class docstring for the exact rule).
+
+        grads is read, never modified: only params change in place.
+        """
         # BEGIN SOLUTION hint: LBFGS: follow the class docstring; lbfgs_direction does the two loops
         g = np.concatenate([np.ravel(grads[k]) for k in self.params]).astype(np.float64)
         if self.prev_grad is None:

@@ -15,6 +15,8 @@ Conventions used throughout this file:
 - A ``*_forward`` function returns ``(out, cache)``; the matching
   ``*_backward`` function takes the upstream gradient ``dout`` (shape of
   ``out``) and that cache.
+- No function modifies its inputs (x, W, b, dout, params, the cache): the
+  caller may use them again (compute new arrays, or work on a copy).
 """
 
 import numpy as np
@@ -36,6 +38,8 @@ def l2_penalty(params, reg):
     - penalty: float
     - grads: dict with EVERY key of params; grads[k] is shaped like params[k]
       (reg * params[k] for weights, zeros for biases)
+
+    params and its arrays are not modified.
     """
     # BEGIN SOLUTION hint: only keys starting with "W"; biases get zero gradients
     penalty = 0.0
@@ -65,6 +69,8 @@ def dropout_forward(x, p, train=True, seed=None):
     Returns a tuple of:
     - out: array shaped like x
     - cache: what dropout_backward needs
+
+    x is not modified.
     """
     # BEGIN SOLUTION hint: draw the mask exactly as the docstring says; scale by 1 / (1 - p)
     if not train:
@@ -87,6 +93,8 @@ def dropout_backward(dout, cache):
 
     Returns:
     - dx: gradient with respect to x, shaped like x
+
+    dout and the cache are not modified.
     """
     # BEGIN SOLUTION
     scale, _, train = cache
@@ -118,6 +126,8 @@ def dropconnect_forward(x, W, b, p, train=True, seed=None):
     Returns a tuple of:
     - out: shape (N, M)
     - cache: what dropconnect_backward needs
+
+    x, W and b are not modified.
     """
     # BEGIN SOLUTION
     if train:
@@ -148,6 +158,8 @@ def dropconnect_backward(dout, cache):
     - dx: shape (N, D)
     - dW: shape (D, M)
     - db: shape (M,)
+
+    dout and the cache are not modified.
     """
     # BEGIN SOLUTION
     x, W_eff, scale = cache
@@ -174,7 +186,7 @@ class BatchNorm:
     Evaluation (train=False): the same with running_mean and running_var in place
     of mu and var; the running averages do not change.
 
-    Attributes (the grader reads and sets them):
+    Attributes (the grader reads and sets them, running averages included):
     - gamma: scale, shape (D,), ones at the start
     - beta: shift, shape (D,), zeros at the start
     - running_mean: shape (D,), zeros at the start
@@ -201,6 +213,8 @@ class BatchNorm:
 
         Returns:
         - out: shape (N, D)
+
+        x is not modified.
         """
         # BEGIN SOLUTION hint: train: batch statistics, then update the running averages
         if train:
@@ -234,6 +248,8 @@ class BatchNorm:
         - dx: shape (N, D)
         - dgamma: shape (D,)
         - dbeta: shape (D,)
+
+        dout is not modified.
         """
         # BEGIN SOLUTION hint: in training, include the paths through mu and var
         x_hat, inv_std, train = self.cache

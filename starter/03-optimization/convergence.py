@@ -33,6 +33,8 @@ def quadratic(w, condition_number=100.0):
     - f: float, the value at w
     - grad: array (n,), the gradient at w
     - hessian: array (n, n), the Hessian at w
+
+    w is not modified.
     """
     raise NotImplementedError("quadratic: not implemented")
 
@@ -50,6 +52,8 @@ def rosenbrock(w, a=1.0, b=100.0):
     - f: float, the value at w
     - grad: array (2,), the gradient at w
     - hessian: array (2, 2), the Hessian at w
+
+    w is not modified.
     """
     raise NotImplementedError("rosenbrock: not implemented")
 
@@ -142,6 +146,8 @@ def compare_optimizers(tol=1e-8, max_epochs=5000):
 
     Returns:
     - epochs: dict problem -> dict optimizer name -> int or None, e.g.
-      {"quadratic": {"gd": 467, "momentum": 60, ...}, "rosenbrock": {...}}
+      {"quadratic": {"gd": 463, "momentum": 65, ...}, "rosenbrock": {...}}
+
+    START is read at each call and never modified (the grader may set it).
     """
     raise NotImplementedError("compare_optimizers: not implemented")

@@ -11,6 +11,8 @@ Every optimizer shares one interface::
 
 - ``params`` is kept as ``self.params`` and its arrays are updated in place
   (``p -= ...``), so that a model sharing the same arrays sees the new values.
+  That is the one exception to the rule of this assignment that functions do
+  not modify their inputs: ``step`` never changes ``grads`` or ``hessians``.
 - State (velocities, accumulators, moments, step counter) is kept per key of
   ``params``, in arrays shaped like the parameter.
 - The conventions are those of ``torch.optim`` (momentum with dampening 0,
@@ -48,7 +50,10 @@ class Optimizer:
         self.lr = lr
 
     def step(self, grads):
-        """Update every parameter in place, using grads (dict, same keys and shapes)."""
+        """Update every parameter in place, using grads (dict, same keys and shapes).
+
+        grads is read, never modified: only params change in place.
+        """
         raise NotImplementedError("subclasses implement step")
 
 
@@ -67,7 +72,7 @@ class GD(Optimizer):
         """One gradient step.
 
         Inputs:
-        - grads: dict name -> array shaped like params[name]
+        - grads: dict name -> array shaped like params[name]; read, never modified
         """
         # TODO: GD: p -= lr * g for every key
         raise NotImplementedError("GD.step: see the TODO above")
@@ -97,7 +102,10 @@ class Momentum(Optimizer):
         raise NotImplementedError("Momentum.__init__: see the TODO above")
 
     def step(self, grads):
-        """One momentum step (see the class docstring for the exact rule)."""
+        """One momentum step (see the class docstring for the exact rule).
+
+        grads is read, never modified: only params change in place.
+        """
         # TODO: Momentum: v = momentum * v + g, then p -= lr * v
         raise NotImplementedError("Momentum.step: see the TODO above")
 
@@ -123,7 +131,10 @@ class AdaGrad(Optimizer):
         raise NotImplementedError("AdaGrad.__init__: see the TODO above")
 
     def step(self, grads):
-        """One AdaGrad step (see the class docstring for the exact rule)."""
+        """One AdaGrad step (see the class docstring for the exact rule).
+
+        grads is read, never modified: only params change in place.
+        """
         # TODO: AdaGrad: accumulate g * g; eps goes outside the square root
         raise NotImplementedError("AdaGrad.step: see the TODO above")
 
@@ -151,7 +162,10 @@ class RMSProp(Optimizer):
         raise NotImplementedError("RMSProp.__init__: see the TODO above")
 
     def step(self, grads):
-        """One RMSProp step (see the class docstring for the exact rule)."""
+        """One RMSProp step (see the class docstring for the exact rule).
+
+        grads is read, never modified: only params change in place.
+        """
         # TODO: RMSProp: update the running average; eps goes outside the square root
         raise NotImplementedError("RMSProp.step: see the TODO above")
 
@@ -182,7 +196,10 @@ class AdaDelta(Optimizer):
         raise NotImplementedError("AdaDelta.__init__: see the TODO above")
 
     def step(self, grads):
-        """One AdaDelta step (see the class docstring for the exact rule)."""
+        """One AdaDelta step (see the class docstring for the exact rule).
+
+        grads is read, never modified: only params change in place.
+        """
         # TODO: AdaDelta: eps goes inside both square roots
         raise NotImplementedError("AdaDelta.step: see the TODO above")
 
@@ -216,7 +233,10 @@ class Adam(Optimizer):
         raise NotImplementedError("Adam.__init__: see the TODO above")
 
     def step(self, grads):
-        """One Adam step (see the class docstring for the exact rule)."""
+        """One Adam step (see the class docstring for the exact rule).
+
+        grads is read, never modified: only params change in place.
+        """
         # TODO: Adam: increase t once per step; bias-correct both moments
         raise NotImplementedError("Adam.step: see the TODO above")
 
@@ -253,6 +273,8 @@ class Newton(Optimizer):
         - grads: dict name -> array shaped like params[name]
         - hessians: dict name -> array (n, n), n = params[name].size, the Hessian
           with respect to params[name].ravel()
+
+        grads and hessians are read, never modified: only params change in place.
         """
         # TODO: Newton: solve (H + damping * I) d = g.ravel(), reshape d
         raise NotImplementedError("Newton.step: see the TODO above")
@@ -280,6 +302,8 @@ def lbfgs_direction(grad, s_history, y_history):
 
     Returns:
     - direction: array (n,), -H grad
+
+    grad and the histories are read, never modified (LBFGS keeps using them).
     """
     # TODO: two loops, gamma from the newest pair
     raise NotImplementedError("lbfgs_direction: see the TODO above")
@@ -319,6 +343,9 @@ class LBFGS(Optimizer):
         raise NotImplementedError("LBFGS.__init__: see the TODO above")
 
     def step(self, grads):
-        """One L-BFGS iteration (see the class docstring for the exact rule)."""
+        """One L-BFGS iteration (see the class docstring for the exact rule).
+
+        grads is read, never modified: only params change in place.
+        """
         # TODO: LBFGS: follow the class docstring; lbfgs_direction does the two loops
         raise NotImplementedError("LBFGS.step: see the TODO above")

@@ -16,6 +16,8 @@ Conventions used throughout this file:
 - A ``*_forward`` function returns ``(out, cache)``; the matching
   ``*_backward`` function takes the upstream gradient ``dout`` (shape of
   ``out``) and that cache.
+- No function modifies its inputs (x, W, b, dout, params, the cache): the
+  caller may use them again (compute new arrays, or work on a copy).
 """
 
 import numpy as np
@@ -37,6 +39,8 @@ def l2_penalty(params, reg):
     - penalty: float
     - grads: dict with EVERY key of params; grads[k] is shaped like params[k]
       (reg * params[k] for weights, zeros for biases)
+
+    params and its arrays are not modified.
     """
     # TODO: only keys starting with "W"; biases get zero gradients
     raise NotImplementedError("l2_penalty: see the TODO above")
@@ -57,6 +61,8 @@ def dropout_forward(x, p, train=True, seed=None):
     Returns a tuple of:
     - out: array shaped like x
     - cache: what dropout_backward needs
+
+    x is not modified.
     """
     # TODO: draw the mask exactly as the docstring says; scale by 1 / (1 - p)
     raise NotImplementedError("dropout_forward: see the TODO above")
@@ -71,6 +77,8 @@ def dropout_backward(dout, cache):
 
     Returns:
     - dx: gradient with respect to x, shaped like x
+
+    dout and the cache are not modified.
     """
     raise NotImplementedError("dropout_backward: not implemented")
 
@@ -96,6 +104,8 @@ def dropconnect_forward(x, W, b, p, train=True, seed=None):
     Returns a tuple of:
     - out: shape (N, M)
     - cache: what dropconnect_backward needs
+
+    x, W and b are not modified.
     """
     raise NotImplementedError("dropconnect_forward: not implemented")
 
@@ -114,6 +124,8 @@ def dropconnect_backward(dout, cache):
     - dx: shape (N, D)
     - dW: shape (D, M)
     - db: shape (M,)
+
+    dout and the cache are not modified.
     """
     raise NotImplementedError("dropconnect_backward: not implemented")
 
@@ -134,7 +146,7 @@ class BatchNorm:
     Evaluation (train=False): the same with running_mean and running_var in place
     of mu and var; the running averages do not change.
 
-    Attributes (the grader reads and sets them):
+    Attributes (the grader reads and sets them, running averages included):
     - gamma: scale, shape (D,), ones at the start
     - beta: shift, shape (D,), zeros at the start
     - running_mean: shape (D,), zeros at the start
@@ -161,6 +173,8 @@ class BatchNorm:
 
         Returns:
         - out: shape (N, D)
+
+        x is not modified.
         """
         # TODO: train: batch statistics, then update the running averages
         raise NotImplementedError("BatchNorm.forward: see the TODO above")
@@ -178,6 +192,8 @@ class BatchNorm:
         - dx: shape (N, D)
         - dgamma: shape (D,)
         - dbeta: shape (D,)
+
+        dout is not modified.
         """
         # TODO: in training, include the paths through mu and var
         raise NotImplementedError("BatchNorm.backward: see the TODO above")

@@ -18,6 +18,7 @@ L-BFGS inverse-Hessian): those oracles are library calls here, or live in
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
@@ -42,6 +43,11 @@ TORCH_OPTIMIZERS = {
     "lbfgs": (torch.optim.LBFGS, {"lr": "lr", "history_size": "history_size"}),
 }
 
+# Where Adam's eps goes. Both are accepted, except by the test about where eps goes.
+ADAM_EPS_TORCH = "eps added to sqrt(v_hat), after the bias correction (torch.optim.Adam)"
+ADAM_EPS_KINGMA_BA = "eps added to sqrt(v), before the bias correction (Kingma & Ba's efficient form)"
+ADAM_EPS = (ADAM_EPS_TORCH, ADAM_EPS_KINGMA_BA)
+
 # Our optimizer names -> the class students write in optimizers.py.
 CLASS_NAMES = {
     "gd": "GD",
@@ -53,6 +59,27 @@ CLASS_NAMES = {
     "newton": "Newton",
     "lbfgs": "LBFGS",
 }
+
+
+# The experiment of compare_optimizers as the handout fixes it (convergence.py's START and
+# HYPERPARAMETERS, copied: the graders check the numbers of this experiment, whatever the module holds).
+EXPERIMENT_START = {"quadratic": np.ones(10), "rosenbrock": np.array([-1.2, 1.0])}
+EXPERIMENT_HYPERPARAMETERS = {
+    "quadratic": {
+        "gd": {"lr": 0.019}, "momentum": {"lr": 0.033, "momentum": 0.67}, "adagrad": {"lr": 0.5},
+        "rmsprop": {"lr": 0.01}, "adadelta": {"lr": 1.0}, "adam": {"lr": 0.1},
+        "newton": {"lr": 1.0, "damping": 0.0}, "lbfgs": {"lr": 1.0, "history_size": 10},
+    },
+    "rosenbrock": {
+        "gd": {"lr": 0.001}, "momentum": {"lr": 0.002, "momentum": 0.9}, "adagrad": {"lr": 0.5},
+        "rmsprop": {"lr": 0.01}, "adadelta": {"lr": 1.0}, "adam": {"lr": 0.05},
+        "newton": {"lr": 1.0, "damping": 1e-3}, "lbfgs": {"lr": 1.0, "history_size": 10},
+    },
+}
+
+# (problem, optimizer, tol, max_epochs) -> epochs: kept for the grading process's life (the
+# public tests' tolerances repeat from one submission to the next).
+_EXPERIMENT_EPOCHS: dict[tuple, int | None] = {}
 
 
 def _copy(params: Params) -> Params:
@@ -88,11 +115,15 @@ class Oracle:
         grads: list[Params] | None = None,
         grad_fn: GradFn | None = None,
         steps: int | None = None,
+        adam_eps: str = ADAM_EPS_TORCH,
     ) -> list[Params]:
         """Parameters after each of the steps of torch's optimizer ``name``, from ``params0``.
 
         The gradients are either the fixed sequence ``grads`` (one dict per step), or
         ``grad_fn(params)`` evaluated at the current parameters, for ``steps`` steps.
+        ``adam_eps`` (Adam only) is where eps goes: ``ADAM_EPS_TORCH`` (added to
+        sqrt(v_hat)) or ``ADAM_EPS_KINGMA_BA`` (the paper's "efficient" form, added to
+        sqrt(v) before the bias correction: torch's Adam with eps / sqrt(1 - beta2**t) at step t).
         """
         keys = list(params0)
         tensors = [torch.tensor(params0[k], dtype=torch.float64) for k in keys]
@@ -100,6 +131,9 @@ class Oracle:
         n = len(grads) if grads is not None else steps
         out = []
         for t in range(n):
+            if name == "adam" and adam_eps == ADAM_EPS_KINGMA_BA:
+                eps, beta2 = hyper.get("eps", 1e-8), hyper.get("beta2", 0.999)
+                opt.param_groups[0]["eps"] = eps / math.sqrt(1.0 - beta2 ** (t + 1))
             current = {k: p.detach().numpy().copy() for k, p in zip(keys, tensors, strict=True)}
             g = grads[t] if grads is not None else grad_fn(current)
 
@@ -112,6 +146,15 @@ class Oracle:
             opt.step(closure)
             out.append({k: p.detach().numpy().copy() for k, p in zip(keys, tensors, strict=True)})
         return out
+
+    def trajectories(self, name: str, hyper: dict, params0: Params, **gradients) -> dict[str, list[Params]]:
+        """``torch_trajectory`` under every convention the handout accepts for ``name``:
+        {convention: trajectory}, the torch convention first. Adam has two (where eps goes,
+        see ``ADAM_EPS``): with the same eps they differ only where eps is not negligible
+        next to sqrt(v_hat). ``gradients``: ``grads``, or ``grad_fn`` and ``steps``."""
+        conventions = ADAM_EPS if name == "adam" else (ADAM_EPS_TORCH,)
+        return {c: self.torch_trajectory(name, hyper, params0, adam_eps=c, **gradients)
+                for c in conventions}
 
     @staticmethod
     def newton_step(w: np.ndarray, g: np.ndarray, H: np.ndarray, lr: float, damping: float):
@@ -172,6 +215,18 @@ class Oracle:
                 opt.step(closure)
             epochs += 1
     # leak-check: on
+
+    def experiment_epochs(self, problem: str, name: str, tol: float, max_epochs: int,
+                          start: np.ndarray | None = None) -> int | None:
+        """``epochs_to_tolerance`` of optimizer ``name`` on ``problem`` in compare_optimizers'
+        experiment (EXPERIMENT_HYPERPARAMETERS; from ``start``, by default EXPERIMENT_START),
+        remembered per process."""
+        w0 = EXPERIMENT_START[problem] if start is None else np.asarray(start, dtype=np.float64)
+        key = (problem, name, float(tol), int(max_epochs), w0.tobytes())
+        if key not in _EXPERIMENT_EPOCHS:
+            _EXPERIMENT_EPOCHS[key] = self.epochs_to_tolerance(
+                name, problem, w0, EXPERIMENT_HYPERPARAMETERS[problem][name], tol, max_epochs)
+        return _EXPERIMENT_EPOCHS[key]
 
     def _evaluate(self, problem, w, need_hessian):
         """(f, grad, hessian or None) of a test problem with its default constants.
@@ -245,6 +300,20 @@ class Checks:
         return out
 
     @staticmethod
+    def dropout_mask(out, x: np.ndarray, p: float, what: str) -> np.ndarray:
+        """The mask (bool, x's shape) that a training-mode dropout output ``out`` shows, after
+        checking that it is one: every unit either dropped (0) or kept and scaled (x / (1 - p)),
+        and a fraction of kept units within 5 standard errors of 1 - p. ``x`` must have no zero."""
+        assert np.shape(out) == x.shape, f"{what} has shape {np.shape(out)}, expected {x.shape}"
+        keep = np.asarray(out) != 0
+        assert_close(np.asarray(out)[keep], x[keep] / (1 - p),
+                     name=f"{what}: the kept units (should be x / (1 - p))")
+        spread = 5.0 * math.sqrt(p * (1 - p) / x.size)
+        assert abs(keep.mean() - (1 - p)) <= spread, (
+            f"{what} keeps {keep.mean():.3f} of the units, expected about 1 - p = {1 - p:.2f}")
+        return keep
+
+    @staticmethod
     def same_trajectory(actual: list[Params], expected: list[Params], what: str,
                         rtol: float = 1e-6, atol: float = 1e-10) -> None:
         """Every step's parameters of ``actual`` match ``expected`` (names the first bad step)."""
@@ -254,6 +323,47 @@ class Checks:
             for k in e:
                 assert_close(a[k], e[k], rtol=rtol, atol=atol,
                              name=f"{what}: params[{k!r}] after step {t + 1}")
+
+    def same_trajectory_as_one_of(self, actual: list[Params], expected: dict[str, list[Params]],
+                                  what: str, rtol: float = 1e-6, atol: float = 1e-10) -> None:
+        """``actual`` matches the trajectory of one of the accepted conventions (``expected``:
+        {convention: trajectory}, as ``Oracle.trajectories`` gives them). A failure reports the
+        first convention's difference and names the others that were tried."""
+        failures = []
+        for convention, trajectory in expected.items():
+            try:
+                self.same_trajectory(actual, trajectory, what, rtol, atol)
+                return
+            except AssertionError as exc:
+                failures.append((convention, exc))
+        if len(failures) == 1:
+            raise failures[0][1]
+        (first, exc), others = failures[0], [c for c, _ in failures[1:]]
+        raise AssertionError(f"{exc} [compared with {first}; also matches none of: "
+                             f"{'; '.join(others)}]") from None
+
+    @staticmethod
+    def compare_optimizers_matches(result, oracle: Oracle, problem: str, names, tol: float,
+                                   max_epochs: int, start: np.ndarray | None = None) -> dict:
+        """``result`` (what compare_optimizers(tol, max_epochs) returned) holds, for ``problem``
+        and every optimizer of ``names``, the epochs torch's optimizer needs from the handout's
+        START (or ``start``) with its HYPERPARAMETERS (within one epoch: rounding may move the
+        step at which the loss crosses tol). Returns ``result[problem]``."""
+        call = f"compare_optimizers(tol={tol:.3g}, max_epochs={max_epochs})"
+        assert isinstance(result, dict) and isinstance(result.get(problem), dict), (
+            f"{call} must return a dict with a dict for {problem!r}")
+        row = result[problem]
+        for name in names:
+            assert name in row, f"{call}[{problem!r}] has no entry {name!r}"
+            got = row[name]
+            want = oracle.experiment_epochs(problem, name, tol, max_epochs, start)
+            assert got is None or isinstance(got, int), (
+                f"{call}[{problem!r}][{name!r}] must be an int or None, got {type(got).__name__}")
+            reached = "does not reach" if want is None else "reaches"
+            assert (got is None) == (want is None) and (got is None or abs(got - want) <= 1), (
+                f"{call}[{problem!r}][{name!r}] is {got}, but {name} {reached} the tolerance "
+                f"in the handout's experiment (torch.optim with the same start and hyperparameters)")
+        return row
 
 
 @pytest.fixture(scope="session")

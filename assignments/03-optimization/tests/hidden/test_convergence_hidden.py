@@ -4,6 +4,8 @@ rule at its edges, and what compare_optimizers shows about second-order methods.
 import numpy as np
 import pytest
 
+from autograder.testing import assert_close
+
 # (optimizer, problem, w0, hyperparameters, tol, max_epochs)
 CASES = {
     "momentum": ("quadratic", np.ones(6), {"lr": 0.02, "momentum": 0.8}, 1e-6, 2000),
@@ -55,25 +57,54 @@ def test_epochs_to_tolerance_edges(submission, oracle):
         "must return None when max_epochs steps are not enough")
 
 
+def _tolerance(rng) -> float:
+    """A tolerance in [1e-9, 1e-7], drawn per submission: the numbers must be computed."""
+    return float(10.0 ** rng.uniform(-9.0, -7.0))
+
+
 @pytest.mark.points(2)
-def test_second_order_on_quadratic(submission):
+def test_second_order_on_quadratic(submission, oracle, check, rng):
     """compare_optimizers: Newton needs one epoch on the quadratic, L-BFGS fewer than every first-order method."""
-    q = submission.convergence.compare_optimizers()["quadratic"]
+    tol, first_order = _tolerance(rng), ("gd", "momentum", "rmsprop", "adadelta", "adam")
+    result = submission.convergence.compare_optimizers(tol, 5000)
+    q = check.compare_optimizers_matches(result, oracle, "quadratic",
+                                         ("newton", "lbfgs", *first_order), tol, 5000)
     assert q["newton"] == 1, "Newton's method should minimize a quadratic in one step"
     lbfgs = q["lbfgs"]
     assert lbfgs is not None, "L-BFGS should reach the tolerance on the quadratic"
-    for name in ("gd", "momentum", "rmsprop", "adadelta", "adam"):
+    for name in first_order:
         other = q[name]
         assert other is None or lbfgs < other, f"L-BFGS should need fewer epochs than {name}"
 
 
 @pytest.mark.points(3)
-def test_rosenbrock_ranking(submission):
+def test_rosenbrock_ranking(submission, oracle, check, rng):
     """compare_optimizers on Rosenbrock: Newton < L-BFGS < momentum and Adam, while GD does not get there."""
-    r = submission.convergence.compare_optimizers()["rosenbrock"]
-    assert r["gd"] is None, "GD should not reach the tolerance on Rosenbrock within max_epochs"
+    # 3000 epochs: Adam needs about 2,100 at the smallest tolerance, GD far more than 5,000.
+    tol, max_epochs = _tolerance(rng), 3000
+    result = submission.convergence.compare_optimizers(tol, max_epochs)
+    r = check.compare_optimizers_matches(result, oracle, "rosenbrock",
+                                         ("gd", "newton", "lbfgs", "momentum", "adam"), tol, max_epochs)
+    assert r["gd"] is None, f"GD should not reach the tolerance on Rosenbrock within {max_epochs} epochs"
     for name in ("newton", "lbfgs", "momentum", "adam"):
         assert r[name] is not None, f"{name} should reach the tolerance on Rosenbrock"
     assert r["newton"] < r["lbfgs"], "Newton should need fewer epochs than L-BFGS"
     assert r["lbfgs"] < min(r["momentum"], r["adam"]), (
         "L-BFGS should need fewer epochs than momentum and Adam")
+
+
+@pytest.mark.points(2)
+def test_compare_optimizers_leaves_start_unchanged(submission, oracle, check, rng):
+    """compare_optimizers starts every optimizer from START and never modifies it (no function modifies its inputs)."""
+    start = {"quadratic": rng.uniform(0.5, 1.5, 6),
+             "rosenbrock": np.array([-1.2, 1.0]) + rng.uniform(-0.2, 0.2, 2)}
+    submission.convergence.START = {k: v.copy() for k, v in start.items()}
+    tol, max_epochs = 1e-4, 100
+    result = submission.convergence.compare_optimizers(tol, max_epochs)
+    after = submission.convergence.START
+    for problem, w0 in start.items():
+        assert_close(after[problem], w0, name=f"START[{problem!r}] after compare_optimizers "
+                     "(a modified START means an optimizer updated w0 in place)")
+    names = ("gd", "momentum", "adagrad", "rmsprop", "adadelta", "adam", "newton", "lbfgs")
+    for problem, w0 in start.items():
+        check.compare_optimizers_matches(result, oracle, problem, names, tol, max_epochs, start=w0)

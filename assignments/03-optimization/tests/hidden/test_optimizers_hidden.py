@@ -28,11 +28,12 @@ def _on_function(submission, oracle, check, rng, name, cls, hyper, steps):
     params0, grad_fn = _regression(rng)
     opt = getattr(submission.optimizers, cls)(_copy(params0), **hyper)
     actual = check.student_trajectory(opt, grad_fn=grad_fn, steps=steps)
-    expected = oracle.torch_trajectory(name, hyper, params0, grad_fn=grad_fn, steps=steps)
-    check.same_trajectory(actual, expected, f"{cls}(**{hyper}) on a least-squares problem")
+    expected = oracle.trajectories(name, hyper, params0, grad_fn=grad_fn, steps=steps)
+    check.same_trajectory_as_one_of(actual, expected, f"{cls}(**{hyper}) on a least-squares problem")
 
 
 def _on_small_grads(submission, oracle, check, rng, random_grads, name, cls, hyper, steps=5):
+    """Small gradients and a large eps, where the place of eps shows: torch's convention only."""
     shapes = {"W": (4, 3), "b": (3,)}
     params0 = {k: rng.standard_normal(s) for k, s in shapes.items()}
     grads = random_grads(shapes, steps, scale=1e-2)
@@ -84,8 +85,12 @@ def test_adam_first_step_is_lr_sized(submission, rng):
     lr, eps = 0.01, 1e-8
     opt = submission.optimizers.Adam({"w": w0.copy()}, lr=lr, eps=eps)
     opt.step({"w": g})
-    assert_close(opt.params["w"], w0 - lr * g / (np.abs(g) + eps),
-                 name="params['w'] after Adam's first step")
+    w = opt.params["w"]
+    # Kingma & Ba's efficient form adds eps to sqrt(v) = sqrt(1 - beta2) |g| at the first step.
+    efficient = w0 - lr * g / (np.abs(g) + eps / np.sqrt(1 - 0.999))
+    if not (isinstance(w, np.ndarray) and w.shape == efficient.shape
+            and np.allclose(w, efficient, rtol=1e-6, atol=1e-8)):
+        assert_close(w, w0 - lr * g / (np.abs(g) + eps), name="params['w'] after Adam's first step")
 
 
 @pytest.mark.points(2)
@@ -112,8 +117,8 @@ def test_default_hyperparameters(submission, oracle, check, rng, random_grads):
         grads = random_grads(shapes, 3, scale=1e-3)
         opt = getattr(submission.optimizers, cls)(_copy(params0))
         actual = check.student_trajectory(opt, grads=grads)
-        expected = oracle.torch_trajectory(name, {}, params0, grads=grads)
-        check.same_trajectory(actual, expected, f"{cls}(params) with default hyperparameters")
+        expected = oracle.trajectories(name, {}, params0, grads=grads)
+        check.same_trajectory_as_one_of(actual, expected, f"{cls}(params) with default hyperparameters")
 
 
 def _double_well(w):
@@ -124,7 +129,7 @@ def _double_well(w):
     return f, g, H
 
 
-@pytest.mark.points(3)
+@pytest.mark.points(2)
 def test_newton_damping_escapes_negative_curvature(submission, oracle):
     """Damped Newton from a point of negative curvature decreases f at every step and reaches a minimum."""
     w0 = np.array([0.5, 0.2])

@@ -80,17 +80,17 @@ def test_dropout_other_rates(submission, rng, seed):
 
 
 @pytest.mark.points(1)
-def test_dropout_nd_and_eval_backward(submission, rng, seed):
-    """Dropout works on 3-D inputs, and its evaluation-mode backward passes dout through."""
+def test_dropout_nd_and_eval_backward(submission, check, rng, seed):
+    """Dropout on 3-D inputs keeps the shape and uses one mask forward and backward; in evaluation both passes are the identity."""
     p = 0.5
-    x = rng.uniform(1.0, 2.0, size=(4, 5, 6))
-    dout = rng.standard_normal((4, 5, 6))
+    x = rng.uniform(1.0, 2.0, size=(20, 30, 40))
+    dout = rng.standard_normal(x.shape)
     out, cache = submission.regularization.dropout_forward(x, p, train=True, seed=seed)
-    keep = np.random.default_rng(seed).random(x.shape) >= p
-    assert_close(out, x * keep / (1 - p), name="dropout_forward on a 3-D input")
+    keep = check.dropout_mask(out, x, p, "dropout_forward on a 3-D input")
     dx = submission.regularization.dropout_backward(dout, cache)
-    assert_close(dx, dout * keep / (1 - p), name="dropout_backward on a 3-D input")
-    _, cache = submission.regularization.dropout_forward(x, p, train=False, seed=seed)
+    assert_close(dx, dout * keep / (1 - p), name="dropout_backward on a 3-D input (the forward's mask)")
+    out, cache = submission.regularization.dropout_forward(x, p, train=False, seed=seed)
+    assert_close(out, x, name="dropout_forward in evaluation mode on a 3-D input")
     dx = submission.regularization.dropout_backward(dout, cache)
     assert_close(dx, dout, name="dropout_backward in evaluation mode")
 
@@ -160,11 +160,20 @@ def test_batchnorm_running_averages_several_steps(submission, oracle, rng):
     _train_steps(submission, oracle, rng, D=5, momentum=0.3, eps=1e-3, steps=4, N=6)
 
 
-@pytest.mark.points(3)
-def test_batchnorm_eval_after_training(submission, oracle, rng):
+def _running_averages(bn, rng, D):
+    """Set the student's running_mean and running_var to random values; returns them."""
+    running_mean, running_var = rng.uniform(-2.0, 2.0, D), rng.uniform(0.3, 3.0, D)
+    bn.running_mean = running_mean.copy()
+    bn.running_var = running_var.copy()
+    return running_mean, running_var
+
+
+@pytest.mark.points(2)
+def test_batchnorm_eval_with_running_averages(submission, oracle, rng):
     """BatchNorm in evaluation uses the running averages (also for one example) and leaves them unchanged."""
     D, momentum, eps = 4, 0.2, 1e-3
-    bn, gamma, beta, rm, rv = _train_steps(submission, oracle, rng, D, momentum, eps, steps=3)
+    bn, gamma, beta = _batchnorm(submission, rng, D, momentum, eps)
+    rm, rv = _running_averages(bn, rng, D)
     for N in (1, 6):
         x = rng.standard_normal((N, D))
         out = bn.forward(x, train=False)
@@ -178,7 +187,8 @@ def test_batchnorm_eval_after_training(submission, oracle, rng):
 def test_batchnorm_backward_eval_mode(submission, oracle, rng):
     """BatchNorm's evaluation-mode backward treats the running averages as constants (torch autograd)."""
     D, momentum, eps = 4, 0.2, 1e-3
-    bn, gamma, beta, rm, rv = _train_steps(submission, oracle, rng, D, momentum, eps, steps=2)
+    bn, gamma, beta = _batchnorm(submission, rng, D, momentum, eps)
+    rm, rv = _running_averages(bn, rng, D)
     x = rng.standard_normal((5, D))
     dout = rng.standard_normal((5, D))
     bn.forward(x, train=False)
