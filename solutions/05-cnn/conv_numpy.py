@@ -23,6 +23,8 @@ Conventions used throughout this file (those of torch and CS231n):
 - A ``*_forward`` function returns ``(out, cache)``; the matching ``*_backward``
   function takes the upstream gradient dout (the gradient of the scalar loss
   with respect to out, so it has out's shape) and that cache.
+- No function modifies its inputs (x, w, b, dout, a cache): the caller may use
+  them again. Compute new arrays, or work on a copy.
 """
 
 import numpy as np
@@ -55,6 +57,8 @@ def pad_images(x, pad):
 
     Returns:
     - xp: (N, C, H + 2 * pad, W + 2 * pad), x in the middle, zeros around it
+
+    x is not modified.
     """
     # BEGIN SOLUTION hint: np.pad with (pad, pad) on the last two axes only
     xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
@@ -76,6 +80,8 @@ def conv2d_forward(x, w, b, stride=1, pad=0):
     - out: (N, F, H', W') with H' = conv_output_size(H, HH, stride, pad) and
       W' = conv_output_size(W, WW, stride, pad)
     - cache: what conv2d_backward needs
+
+    x, w and b are not modified.
     """
     # BEGIN SOLUTION hint: pad, then for every output position (i, j) take the window and contract it with w
     N, C, H, W = x.shape
@@ -105,6 +111,8 @@ def conv2d_backward(dout, cache):
     - dx: (N, C, H, W), gradient with respect to x (not the padded x)
     - dw: (F, C, HH, WW)
     - db: (F,), summed over the batch AND over every output position
+
+    dout and the cache are not modified.
     """
     # BEGIN SOLUTION hint: every window of the forward pass sends dout[:, :, i, j] back to its inputs and to w
     x, w, stride, pad = cache
@@ -139,6 +147,8 @@ def max_pool2d_forward(x, pool_size=2, stride=2):
     - out: (N, C, H', W'), H' = conv_output_size(H, pool_size, stride),
       out[n, c, i, j] = max of x[n, c, window (i, j)]
     - cache: what max_pool2d_backward needs
+
+    x is not modified.
     """
     # BEGIN SOLUTION hint: loop over output positions and take the max over the window's two axes
     N, C, H, W = x.shape
@@ -167,6 +177,8 @@ def max_pool2d_backward(dout, cache):
 
     Returns:
     - dx: (N, C, H, W)
+
+    dout and the cache are not modified.
     """
     # BEGIN SOLUTION hint: for each window, find the argmax (np.argmax on the flattened window) and ADD dout there
     x, pool_size, stride = cache
@@ -195,6 +207,8 @@ def avg_pool2d_forward(x, pool_size=2, stride=2):
     Returns a tuple of:
     - out: (N, C, H', W'), the mean of each window (of its pool_size**2 inputs)
     - cache: what avg_pool2d_backward needs
+
+    x is not modified.
     """
     # BEGIN SOLUTION hint: like max pooling with the mean over the window (or sliding_window_view, without loops)
     windows = np.lib.stride_tricks.sliding_window_view(x, (pool_size, pool_size), axis=(2, 3))
@@ -215,6 +229,8 @@ def avg_pool2d_backward(dout, cache):
     Returns:
     - dx: (N, C, H, W); every input of a window gets dout / pool_size**2
       (summed over the windows that contain it)
+
+    dout and the cache are not modified.
     """
     # BEGIN SOLUTION hint: spread each window's gradient evenly over its pool_size**2 inputs
     x_shape, pool_size, stride = cache
@@ -242,6 +258,8 @@ def im2col(x, HH, WW, stride=1, pad=0):
     - cols: (C * HH * WW, N * H' * W'). Row index r = (c * HH + p) * WW + q
       (the order of w[f].reshape(-1)); column index k = (n * H' + i) * W' + j.
       cols[r, k] = xp[n, c, i * stride + p, j * stride + q].
+
+    x is not modified.
     """
     # BEGIN SOLUTION hint: np.lib.stride_tricks.sliding_window_view on the padded input, then transpose and reshape
     N, C, H, W = x.shape
@@ -259,6 +277,8 @@ def conv2d_forward_fast(x, w, b, stride=1, pad=0):
     over positions. Must agree with conv2d_forward.
 
     Inputs and output: as conv2d_forward, but returns only out (N, F, H', W').
+
+    x, w and b are not modified.
     """
     # BEGIN SOLUTION hint: w.reshape(F, -1) @ im2col(...) gives (F, N * H' * W'); reshape and move the batch axis first
     N, C, H, W = x.shape
@@ -285,6 +305,8 @@ def conv1d_forward(x, w, b, stride=1, pad=0):
 
     Returns:
     - out: (N, F, L'), L' = conv_output_size(L, K, stride, pad)
+
+    x, w and b are not modified.
     """
     # BEGIN SOLUTION hint: the 2-d version with one spatial axis
     N, C, L = x.shape
@@ -314,6 +336,8 @@ def conv3d_forward(x, w, b, stride=1, pad=0):
 
     Returns:
     - out: (N, F, D', H', W'), each size given by conv_output_size
+
+    x, w and b are not modified.
     """
     # BEGIN SOLUTION hint: three nested loops over the output positions, or reuse one idea of im2col
     N, C, D, H, W = x.shape

@@ -9,6 +9,8 @@ Conventions used throughout this file (those of torchvision):
   arrays of shape (K, 4).
 - Width w = x2 - x1, height h = y2 - y1, area w * h (NO "+ 1": a box from 0 to
   10 is 10 wide). Centre cx = x1 + w / 2, cy = y1 + h / 2.
+- No function modifies its inputs (boxes, scores, anchors, deltas): the caller
+  may use them again (nms: sort or mark a copy of the scores, not the scores).
 """
 
 import numpy as np
@@ -22,6 +24,8 @@ def box_area(boxes):
 
     Returns:
     - areas: (K,), (x2 - x1) * (y2 - y1)
+
+    boxes is not modified.
     """
     # BEGIN SOLUTION hint: width times height, no + 1
     areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
@@ -42,6 +46,8 @@ def box_iou(boxes1, boxes2):
 
     Returns:
     - iou: (N, M), values in [0, 1]
+
+    boxes1 and boxes2 are not modified.
     """
     # BEGIN SOLUTION hint: broadcast (N, 1) against (1, M); clip negative intersection sides to 0
     area1 = box_area(boxes1)
@@ -107,6 +113,8 @@ def encode_boxes(anchors, boxes):
 
     Returns:
     - deltas: (K, 4), columns (tx, ty, tw, th)
+
+    anchors and boxes are not modified.
     """
     # BEGIN SOLUTION hint: corners -> centre and size first
     aw = anchors[:, 2] - anchors[:, 0]
@@ -134,6 +142,8 @@ def decode_boxes(anchors, deltas):
 
     Returns:
     - boxes: (K, 4); decode_boxes(a, encode_boxes(a, b)) == b
+
+    anchors and deltas are not modified.
     """
     # BEGIN SOLUTION hint: the width comes from tw and the anchor's width, the height from th and its height
     aw = anchors[:, 2] - anchors[:, 0]
@@ -164,6 +174,8 @@ def nms(boxes, scores, iou_threshold):
 
     Returns:
     - keep: int64 array (K',) of indices into boxes, by decreasing score
+
+    boxes and scores are not modified.
     """
     # BEGIN SOLUTION hint: sort by decreasing score first (np.argsort(-scores, kind="stable")); compare each box with the kept ones
     order = np.argsort(-scores, kind="stable")
@@ -200,6 +212,8 @@ def assign_rpn_labels(anchors, gt_boxes, pos_threshold=0.7, neg_threshold=0.3):
     Returns a tuple of:
     - labels: int64 (A,), values 1, 0 or -1
     - matched: int64 (A,), values 0 .. G-1
+
+    anchors and gt_boxes are not modified.
     """
     # BEGIN SOLUTION hint: the IoU matrix, its max and argmax per anchor (axis 1) and its max per ground-truth box (axis 0)
     iou = box_iou(anchors, gt_boxes)

@@ -10,7 +10,9 @@ Conventions: images are (N, C, H, W), sequences (N, C, L), clips
 (N, C, T, H, W), all channels first as in torch. The grader copies its own
 weights into your modules with load_state_dict, so the attribute names, the
 layer order inside every nn.Sequential and the layers' settings (kernel size,
-padding, bias) must be exactly those given in the docstrings.
+padding, bias) must be exactly those given in the docstrings. No function or
+forward pass modifies its inputs (in-place operations on x change the caller's
+tensor, and autograd refuses them on a tensor that needs a gradient).
 """
 
 import numpy as np
@@ -75,7 +77,10 @@ class LeNet5(nn.Module):
         # END SOLUTION
 
     def forward(self, x):
-        """Inputs: x (N, 1, 32, 32). Returns: scores (N, num_classes)."""
+        """Inputs: x (N, 1, 32, 32). Returns: scores (N, num_classes).
+
+        x is not modified.
+        """
         # BEGIN SOLUTION hint: F.conv2d(x, self.c3.weight * self.c3_mask, self.c3.bias) for the sparse C3
         x = F.avg_pool2d(torch.tanh(self.c1(x)), 2)
         x = torch.tanh(F.conv2d(x, self.c3.weight * self.c3_mask, self.c3.bias))
@@ -86,7 +91,10 @@ class LeNet5(nn.Module):
         # END SOLUTION
 
     def predict(self, x):
-        """Inputs: x (N, 1, 32, 32). Returns: int64 tensor (N,), the argmax class."""
+        """Inputs: x (N, 1, 32, 32). Returns: int64 tensor (N,), the argmax class.
+
+        x is not modified.
+        """
         with torch.no_grad():
             return self.forward(x).argmax(dim=1)
 
@@ -103,6 +111,8 @@ def digits_to_lenet_input(images):
     Returns:
     - x: float32 tensor (N, 1, 32, 32), values in [0, 1];
       x[n, 0, 4 * i + a, 4 * j + b] = images[n, i, j] / 16 for a, b in 0..3
+
+    images is not modified.
     """
     # BEGIN SOLUTION hint: np.repeat on both axes (or np.kron), a channel axis, torch.from_numpy(...).float()
     x = np.repeat(np.repeat(np.asarray(images, dtype=np.float64) / 16.0, 4, axis=1), 4, axis=2)
@@ -126,6 +136,8 @@ def train_lenet(X, y, num_classes=10, seed=0):
     - seed: int
 
     Returns: the trained LeNet5, in float32.
+
+    X and y are not modified.
     """
     # BEGIN SOLUTION hint: Adam (lr about 2e-3), minibatches of 64, about 10 epochs, F.cross_entropy
     torch.manual_seed(seed)
@@ -203,7 +215,10 @@ class Inception(nn.Module):
         # END SOLUTION
 
     def forward(self, x):
-        """Inputs: x (N, in_channels, H, W). Returns: (N, c1 + c2[1] + c3[1] + c4, H, W)."""
+        """Inputs: x (N, in_channels, H, W). Returns: (N, c1 + c2[1] + c3[1] + c4, H, W).
+
+        x is not modified.
+        """
         # BEGIN SOLUTION hint: F.max_pool2d(x, 3, stride=1, padding=1) for branch 4; torch.cat(..., dim=1)
         p1 = F.relu(self.p1_1(x))
         p2 = F.relu(self.p2_2(F.relu(self.p2_1(x))))
@@ -250,7 +265,10 @@ class ResidualBlock(nn.Module):
         # END SOLUTION
 
     def forward(self, x):
-        """Inputs: x (N, in_channels, H, W). Returns: (N, out_channels, H', W')."""
+        """Inputs: x (N, in_channels, H, W). Returns: (N, out_channels, H', W').
+
+        x is not modified.
+        """
         # BEGIN SOLUTION hint: add the shortcut before the last ReLU
         out = F.relu(self.bn1(self.conv1(x)))
         out = self.bn2(self.conv2(out))
@@ -305,7 +323,10 @@ class UNet(nn.Module):
         # END SOLUTION
 
     def forward(self, x):
-        """Inputs: x (N, in_channels, H, W). Returns: scores (N, num_classes, H, W)."""
+        """Inputs: x (N, in_channels, H, W). Returns: scores (N, num_classes, H, W).
+
+        x is not modified.
+        """
         # BEGIN SOLUTION hint: keep e1 and e2 for the skips; torch.cat([skip, upsampled], dim=1)
         e1 = self.enc1(x)
         e2 = self.enc2(F.max_pool2d(e1, 2))
@@ -341,7 +362,10 @@ class SequenceCNN(nn.Module):
         # END SOLUTION
 
     def forward(self, x):
-        """Inputs: x (N, in_channels, L). Returns: scores (N, num_classes)."""
+        """Inputs: x (N, in_channels, L). Returns: scores (N, num_classes).
+
+        x is not modified.
+        """
         # BEGIN SOLUTION hint: the maximum over the LAST axis (time)
         h = F.relu(self.conv2(F.relu(self.conv1(x))))
         return self.fc(h.amax(dim=2))
@@ -372,7 +396,10 @@ class VideoCNN(nn.Module):
         # END SOLUTION
 
     def forward(self, x):
-        """Inputs: x (N, in_channels, T, H, W). Returns: scores (N, num_classes)."""
+        """Inputs: x (N, in_channels, T, H, W). Returns: scores (N, num_classes).
+
+        x is not modified.
+        """
         # BEGIN SOLUTION hint: F.max_pool3d(h, (1, 2, 2)); mean over the last three axes
         h = F.relu(self.conv1(x))
         h = F.max_pool3d(h, (1, 2, 2))

@@ -24,6 +24,8 @@ Conventions used throughout this file (those of torch and CS231n):
 - A ``*_forward`` function returns ``(out, cache)``; the matching ``*_backward``
   function takes the upstream gradient dout (the gradient of the scalar loss
   with respect to out, so it has out's shape) and that cache.
+- No function modifies its inputs (x, w, b, dout, a cache): the caller may use
+  them again. Compute new arrays, or work on a copy.
 """
 
 import numpy as np
@@ -54,6 +56,8 @@ def pad_images(x, pad):
 
     Returns:
     - xp: (N, C, H + 2 * pad, W + 2 * pad), x in the middle, zeros around it
+
+    x is not modified.
     """
     # TODO: np.pad with (pad, pad) on the last two axes only
     raise NotImplementedError("pad_images: see the TODO above")
@@ -73,6 +77,8 @@ def conv2d_forward(x, w, b, stride=1, pad=0):
     - out: (N, F, H', W') with H' = conv_output_size(H, HH, stride, pad) and
       W' = conv_output_size(W, WW, stride, pad)
     - cache: what conv2d_backward needs
+
+    x, w and b are not modified.
     """
     # TODO: pad, then for every output position (i, j) take the window and contract it with w
     raise NotImplementedError("conv2d_forward: see the TODO above")
@@ -89,6 +95,8 @@ def conv2d_backward(dout, cache):
     - dx: (N, C, H, W), gradient with respect to x (not the padded x)
     - dw: (F, C, HH, WW)
     - db: (F,), summed over the batch AND over every output position
+
+    dout and the cache are not modified.
     """
     # TODO: every window of the forward pass sends dout[:, :, i, j] back to its inputs and to w
     raise NotImplementedError("conv2d_backward: see the TODO above")
@@ -106,6 +114,8 @@ def max_pool2d_forward(x, pool_size=2, stride=2):
     - out: (N, C, H', W'), H' = conv_output_size(H, pool_size, stride),
       out[n, c, i, j] = max of x[n, c, window (i, j)]
     - cache: what max_pool2d_backward needs
+
+    x is not modified.
     """
     # TODO: loop over output positions and take the max over the window's two axes
     raise NotImplementedError("max_pool2d_forward: see the TODO above")
@@ -124,6 +134,8 @@ def max_pool2d_backward(dout, cache):
 
     Returns:
     - dx: (N, C, H, W)
+
+    dout and the cache are not modified.
     """
     # TODO: for each window, find the argmax (np.argmax on the flattened window) and ADD dout there
     raise NotImplementedError("max_pool2d_backward: see the TODO above")
@@ -140,6 +152,8 @@ def avg_pool2d_forward(x, pool_size=2, stride=2):
     Returns a tuple of:
     - out: (N, C, H', W'), the mean of each window (of its pool_size**2 inputs)
     - cache: what avg_pool2d_backward needs
+
+    x is not modified.
     """
     # TODO: like max pooling with the mean over the window (or sliding_window_view, without loops)
     raise NotImplementedError("avg_pool2d_forward: see the TODO above")
@@ -155,6 +169,8 @@ def avg_pool2d_backward(dout, cache):
     Returns:
     - dx: (N, C, H, W); every input of a window gets dout / pool_size**2
       (summed over the windows that contain it)
+
+    dout and the cache are not modified.
     """
     # TODO: spread each window's gradient evenly over its pool_size**2 inputs
     raise NotImplementedError("avg_pool2d_backward: see the TODO above")
@@ -172,6 +188,8 @@ def im2col(x, HH, WW, stride=1, pad=0):
     - cols: (C * HH * WW, N * H' * W'). Row index r = (c * HH + p) * WW + q
       (the order of w[f].reshape(-1)); column index k = (n * H' + i) * W' + j.
       cols[r, k] = xp[n, c, i * stride + p, j * stride + q].
+
+    x is not modified.
     """
     # TODO: np.lib.stride_tricks.sliding_window_view on the padded input, then transpose and reshape
     raise NotImplementedError("im2col: see the TODO above")
@@ -182,6 +200,8 @@ def conv2d_forward_fast(x, w, b, stride=1, pad=0):
     over positions. Must agree with conv2d_forward.
 
     Inputs and output: as conv2d_forward, but returns only out (N, F, H', W').
+
+    x, w and b are not modified.
     """
     # TODO: w.reshape(F, -1) @ im2col(...) gives (F, N * H' * W'); reshape and move the batch axis
     #       first
@@ -201,6 +221,8 @@ def conv1d_forward(x, w, b, stride=1, pad=0):
 
     Returns:
     - out: (N, F, L'), L' = conv_output_size(L, K, stride, pad)
+
+    x, w and b are not modified.
     """
     # TODO: the 2-d version with one spatial axis
     raise NotImplementedError("conv1d_forward: see the TODO above")
@@ -220,6 +242,8 @@ def conv3d_forward(x, w, b, stride=1, pad=0):
 
     Returns:
     - out: (N, F, D', H', W'), each size given by conv_output_size
+
+    x, w and b are not modified.
     """
     # TODO: three nested loops over the output positions, or reuse one idea of im2col
     raise NotImplementedError("conv3d_forward: see the TODO above")

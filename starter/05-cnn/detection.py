@@ -10,6 +10,8 @@ Conventions used throughout this file (those of torchvision):
   arrays of shape (K, 4).
 - Width w = x2 - x1, height h = y2 - y1, area w * h (NO "+ 1": a box from 0 to
   10 is 10 wide). Centre cx = x1 + w / 2, cy = y1 + h / 2.
+- No function modifies its inputs (boxes, scores, anchors, deltas): the caller
+  may use them again (nms: sort or mark a copy of the scores, not the scores).
 """
 
 import numpy as np
@@ -23,6 +25,8 @@ def box_area(boxes):
 
     Returns:
     - areas: (K,), (x2 - x1) * (y2 - y1)
+
+    boxes is not modified.
     """
     # TODO: width times height, no + 1
     raise NotImplementedError("box_area: see the TODO above")
@@ -41,6 +45,8 @@ def box_iou(boxes1, boxes2):
 
     Returns:
     - iou: (N, M), values in [0, 1]
+
+    boxes1 and boxes2 are not modified.
     """
     # TODO: broadcast (N, 1) against (1, M); clip negative intersection sides to 0
     raise NotImplementedError("box_iou: see the TODO above")
@@ -88,6 +94,8 @@ def encode_boxes(anchors, boxes):
 
     Returns:
     - deltas: (K, 4), columns (tx, ty, tw, th)
+
+    anchors and boxes are not modified.
     """
     # TODO: corners -> centre and size first
     raise NotImplementedError("encode_boxes: see the TODO above")
@@ -105,6 +113,8 @@ def decode_boxes(anchors, deltas):
 
     Returns:
     - boxes: (K, 4); decode_boxes(a, encode_boxes(a, b)) == b
+
+    anchors and deltas are not modified.
     """
     # TODO: the width comes from tw and the anchor's width, the height from th and its height
     raise NotImplementedError("decode_boxes: see the TODO above")
@@ -125,6 +135,8 @@ def nms(boxes, scores, iou_threshold):
 
     Returns:
     - keep: int64 array (K',) of indices into boxes, by decreasing score
+
+    boxes and scores are not modified.
     """
     # TODO: sort by decreasing score first (np.argsort(-scores, kind="stable")); compare each box
     #       with the kept ones
@@ -154,6 +166,8 @@ def assign_rpn_labels(anchors, gt_boxes, pos_threshold=0.7, neg_threshold=0.3):
     Returns a tuple of:
     - labels: int64 (A,), values 1, 0 or -1
     - matched: int64 (A,), values 0 .. G-1
+
+    anchors and gt_boxes are not modified.
     """
     # TODO: the IoU matrix, its max and argmax per anchor (axis 1) and its max per ground-truth box
     #       (axis 0)

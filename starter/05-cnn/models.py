@@ -11,7 +11,9 @@ Conventions: images are (N, C, H, W), sequences (N, C, L), clips
 (N, C, T, H, W), all channels first as in torch. The grader copies its own
 weights into your modules with load_state_dict, so the attribute names, the
 layer order inside every nn.Sequential and the layers' settings (kernel size,
-padding, bias) must be exactly those given in the docstrings.
+padding, bias) must be exactly those given in the docstrings. No function or
+forward pass modifies its inputs (in-place operations on x change the caller's
+tensor, and autograd refuses them on a tensor that needs a gradient).
 """
 
 import numpy as np
@@ -71,12 +73,18 @@ class LeNet5(nn.Module):
         raise NotImplementedError("LeNet5.__init__: see the TODO above")
 
     def forward(self, x):
-        """Inputs: x (N, 1, 32, 32). Returns: scores (N, num_classes)."""
+        """Inputs: x (N, 1, 32, 32). Returns: scores (N, num_classes).
+
+        x is not modified.
+        """
         # TODO: F.conv2d(x, self.c3.weight * self.c3_mask, self.c3.bias) for the sparse C3
         raise NotImplementedError("LeNet5.forward: see the TODO above")
 
     def predict(self, x):
-        """Inputs: x (N, 1, 32, 32). Returns: int64 tensor (N,), the argmax class."""
+        """Inputs: x (N, 1, 32, 32). Returns: int64 tensor (N,), the argmax class.
+
+        x is not modified.
+        """
         with torch.no_grad():
             return self.forward(x).argmax(dim=1)
 
@@ -93,6 +101,8 @@ def digits_to_lenet_input(images):
     Returns:
     - x: float32 tensor (N, 1, 32, 32), values in [0, 1];
       x[n, 0, 4 * i + a, 4 * j + b] = images[n, i, j] / 16 for a, b in 0..3
+
+    images is not modified.
     """
     # TODO: np.repeat on both axes (or np.kron), a channel axis, torch.from_numpy(...).float()
     raise NotImplementedError("digits_to_lenet_input: see the TODO above")
@@ -113,6 +123,8 @@ def train_lenet(X, y, num_classes=10, seed=0):
     - seed: int
 
     Returns: the trained LeNet5, in float32.
+
+    X and y are not modified.
     """
     # TODO: Adam (lr about 2e-3), minibatches of 64, about 10 epochs, F.cross_entropy
     raise NotImplementedError("train_lenet: see the TODO above")
@@ -164,7 +176,10 @@ class Inception(nn.Module):
         raise NotImplementedError("Inception.__init__: see the TODO above")
 
     def forward(self, x):
-        """Inputs: x (N, in_channels, H, W). Returns: (N, c1 + c2[1] + c3[1] + c4, H, W)."""
+        """Inputs: x (N, in_channels, H, W). Returns: (N, c1 + c2[1] + c3[1] + c4, H, W).
+
+        x is not modified.
+        """
         # TODO: F.max_pool2d(x, 3, stride=1, padding=1) for branch 4; torch.cat(..., dim=1)
         raise NotImplementedError("Inception.forward: see the TODO above")
 
@@ -195,7 +210,10 @@ class ResidualBlock(nn.Module):
         raise NotImplementedError("ResidualBlock.__init__: see the TODO above")
 
     def forward(self, x):
-        """Inputs: x (N, in_channels, H, W). Returns: (N, out_channels, H', W')."""
+        """Inputs: x (N, in_channels, H, W). Returns: (N, out_channels, H', W').
+
+        x is not modified.
+        """
         # TODO: add the shortcut before the last ReLU
         raise NotImplementedError("ResidualBlock.forward: see the TODO above")
 
@@ -238,7 +256,10 @@ class UNet(nn.Module):
         raise NotImplementedError("UNet.__init__: see the TODO above")
 
     def forward(self, x):
-        """Inputs: x (N, in_channels, H, W). Returns: scores (N, num_classes, H, W)."""
+        """Inputs: x (N, in_channels, H, W). Returns: scores (N, num_classes, H, W).
+
+        x is not modified.
+        """
         # TODO: keep e1 and e2 for the skips; torch.cat([skip, upsampled], dim=1)
         raise NotImplementedError("UNet.forward: see the TODO above")
 
@@ -265,7 +286,10 @@ class SequenceCNN(nn.Module):
         raise NotImplementedError("SequenceCNN.__init__: see the TODO above")
 
     def forward(self, x):
-        """Inputs: x (N, in_channels, L). Returns: scores (N, num_classes)."""
+        """Inputs: x (N, in_channels, L). Returns: scores (N, num_classes).
+
+        x is not modified.
+        """
         # TODO: the maximum over the LAST axis (time)
         raise NotImplementedError("SequenceCNN.forward: see the TODO above")
 
@@ -291,6 +315,9 @@ class VideoCNN(nn.Module):
         raise NotImplementedError("VideoCNN.__init__: see the TODO above")
 
     def forward(self, x):
-        """Inputs: x (N, in_channels, T, H, W). Returns: scores (N, num_classes)."""
+        """Inputs: x (N, in_channels, T, H, W). Returns: scores (N, num_classes).
+
+        x is not modified.
+        """
         # TODO: F.max_pool3d(h, (1, 2, 2)); mean over the last three axes
         raise NotImplementedError("VideoCNN.forward: see the TODO above")

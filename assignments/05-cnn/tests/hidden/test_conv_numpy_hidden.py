@@ -44,16 +44,16 @@ def test_conv2d_stride_output_size(submission, rng, oracle, check):
 
 @pytest.mark.points(3)
 def test_conv2d_backward_strided_padded(submission, rng, oracle, check):
-    """conv2d_backward with stride 2 or 3, padding 2, a non-square kernel and one example."""
-    for N, stride in ((1, 2), (3, 3)):
+    """conv2d_backward with stride 2 or 3, padding 2 or none, a non-square kernel and one example."""
+    for N, stride, pad in ((1, 2, 2), (3, 3, 2), (2, 2, 0)):
         x = rng.standard_normal((N, 3, 8, 7))
         w, b = rng.standard_normal((2, 3, 3, 4)), rng.standard_normal(2)
-        dout = rng.standard_normal(oracle.conv2d(x, w, b, stride, 2).shape)
-        _, cache = submission.conv_numpy.conv2d_forward(x, w, b, stride, 2)
+        dout = rng.standard_normal(oracle.conv2d(x, w, b, stride, pad).shape)
+        _, cache = submission.conv_numpy.conv2d_forward(x, w, b, stride, pad)
         grads = submission.conv_numpy.conv2d_backward(dout, cache)
         for name, got, want in zip(("dx", "dw", "db"), grads,
-                                   oracle.conv2d_grads(x, w, b, dout, stride, 2), strict=True):
-            check.numpy_close(got, want, name=f"{name} (N={N}, stride={stride})")
+                                   oracle.conv2d_grads(x, w, b, dout, stride, pad), strict=True):
+            check.numpy_close(got, want, name=f"{name} (N={N}, stride={stride}, pad={pad})")
 
 
 @pytest.mark.points(2)
@@ -125,17 +125,22 @@ def test_conv3d_stride_padding(submission, rng, oracle, check):
 
 
 @pytest.mark.points(1)
-def test_conv_numpy_returns_numpy_arrays(submission, rng, check):
-    """conv_numpy.py returns numpy float64 arrays everywhere (no torch tensors)."""
+def test_conv_numpy_returns_numpy_arrays(submission, rng, oracle, check):
+    """conv_numpy.py returns numpy float64 arrays everywhere (no torch tensors), with torch's values."""
     x, w, b = rng.standard_normal((2, 2, 4, 4)), rng.standard_normal((3, 2, 3, 3)), rng.standard_normal(3)
     out, cache = submission.conv_numpy.conv2d_forward(x, w, b, 1, 1)
     check.numpy_array(out, (2, 3, 4, 4), "conv2d_forward(...)[0]")
-    for name, g, shape in zip(("dx", "dw", "db"), submission.conv_numpy.conv2d_backward(out, cache),
-                              (x.shape, w.shape, b.shape), strict=True):
+    check.numpy_close(out, oracle.conv2d(x, w, b, 1, 1), name="conv2d_forward(...)[0]")
+    dout = rng.standard_normal((2, 3, 4, 4))
+    for name, g, shape, want in zip(("dx", "dw", "db"), submission.conv_numpy.conv2d_backward(dout, cache),
+                                    (x.shape, w.shape, b.shape), oracle.conv2d_grads(x, w, b, dout, 1, 1),
+                                    strict=True):
         check.numpy_array(g, shape, name)
+        check.numpy_close(g, want, name=name)
     check.numpy_array(submission.conv_numpy.conv2d_forward_fast(x, w, b, 1, 1), (2, 3, 4, 4),
                       "conv2d_forward_fast(...)")
     pooled, pcache = submission.conv_numpy.max_pool2d_forward(x, 2, 2)
     check.numpy_array(pooled, (2, 2, 2, 2), "max_pool2d_forward(...)[0]")
+    check.numpy_close(pooled, oracle.pool2d("max", x, 2, 2), name="max_pool2d_forward(...)[0]")
     check.numpy_array(submission.conv_numpy.max_pool2d_backward(pooled, pcache), x.shape,
                       "max_pool2d_backward(...)")

@@ -94,7 +94,7 @@ def test_residual_block_projection_when_channels_change(submission, rng, oracle,
 )
 @pytest.mark.points(2)
 def test_residual_block_gradients(submission, rng, oracle, check, student, channels, stride, size):
-    """ResidualBlock(C, C, stride): a projection only when striding, x added before the final ReLU; gradients match."""
+    """ResidualBlock(C, C, stride): a projection only when striding, x added before the final ReLU and left unchanged; gradients match."""
     state = oracle.random_state(oracle.resblock_shapes(channels, channels, stride), rng)
     block = student.build("ResidualBlock", channels, channels, stride, state=state)
     block.eval()

@@ -30,16 +30,16 @@ def test_conv2d_forward_matches_torch(submission, rng, oracle, check):
 
 @pytest.mark.points(4)
 def test_conv2d_backward_matches_autograd(submission, rng, oracle, check):
-    """conv2d_backward returns dx, dw and db of torch autograd (stride 1 and 2, padding 1)."""
+    """conv2d_backward returns dx, dw and db of torch autograd (stride 1 and 2 with padding 1, and no padding)."""
     x, w, b = _conv_problem(rng)
-    for stride in (1, 2):
-        out, cache = submission.conv_numpy.conv2d_forward(x, w, b, stride, 1)
-        dout = rng.standard_normal(oracle.conv2d(x, w, b, stride, 1).shape)
+    for stride, pad in ((1, 1), (2, 1), (1, 0)):
+        out, cache = submission.conv_numpy.conv2d_forward(x, w, b, stride, pad)
+        dout = rng.standard_normal(oracle.conv2d(x, w, b, stride, pad).shape)
         grads = submission.conv_numpy.conv2d_backward(dout, cache)
         assert len(grads) == 3, f"conv2d_backward returned {len(grads)} values, expected 3"
         for name, got, want in zip(("dx", "dw", "db"), grads,
-                                   oracle.conv2d_grads(x, w, b, dout, stride, 1), strict=True):
-            check.numpy_close(got, want, name=f"{name} (stride {stride})")
+                                   oracle.conv2d_grads(x, w, b, dout, stride, pad), strict=True):
+            check.numpy_close(got, want, name=f"{name} (stride {stride}, pad {pad})")
 
 
 @pytest.mark.points(3)
