@@ -96,8 +96,8 @@ def test_rosenbrock_ranking(submission, oracle, check, rng):
 @pytest.mark.points(2)
 def test_compare_optimizers_leaves_start_unchanged(submission, oracle, check, rng):
     """compare_optimizers starts every optimizer from START and never modifies it (no function modifies its inputs)."""
-    start = {"quadratic": rng.uniform(0.5, 1.5, 6),
-             "rosenbrock": np.array([-1.2, 1.0]) + rng.uniform(-0.2, 0.2, 2)}
+    # Rosenbrock from the handout's start: some optimizers of the experiment diverge from others.
+    start = {"quadratic": rng.uniform(0.5, 1.5, 6), "rosenbrock": np.array([-1.2, 1.0])}
     submission.convergence.START = {k: v.copy() for k, v in start.items()}
     tol, max_epochs = 1e-4, 100
     result = submission.convergence.compare_optimizers(tol, max_epochs)
