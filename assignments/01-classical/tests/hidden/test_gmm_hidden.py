@@ -71,7 +71,7 @@ def test_fit_gmm_exact_run(submission, rng, oracle, hidden_oracle):
 
 @pytest.mark.points(2)
 def test_fit_gmm_recovers_a_known_mixture(submission, rng, hidden_oracle):
-    """On 600 draws from a known 3-component mixture, EM recovers it up to a permutation."""
+    """On 600 draws from a known 3-component mixture, EM recovers each component up to a permutation."""
     true_w = np.array([0.5, 0.3, 0.2])
     true_m = np.array([[0.0, 0.0], [6.0, 0.0], [0.0, 6.0]])
     true_c = np.array(
@@ -86,9 +86,16 @@ def test_fit_gmm_recovers_a_known_mixture(submission, rng, hidden_oracle):
             best = fit
     weights, means, covs = (np.asarray(a) for a in best[:3])
     perm = list(hidden_oracle.match_components(true_m, means))
-    assert_close(weights[perm], true_w, atol=0.06, rtol=0, name="recovered weights")
-    assert_close(means[perm], true_m, atol=0.3, rtol=0, name="recovered means")
-    assert_close(covs[perm], true_c, atol=0.35, rtol=0, name="recovered covariances")
+    # Compared with the ML estimates of each component from the draws it made (600 draws
+    # are several standard errors from the true parameters: 0.6 off for a variance under
+    # some secrets); with components this far apart EM lands within 0.003, 0.03 and 0.09 of
+    # them (the largest errors of the reference over 150 draws).
+    sample_w = np.bincount(z, minlength=3) / len(z)
+    sample_m = np.array([X[z == k].mean(axis=0) for k in range(3)])
+    sample_c = np.array([np.cov(X[z == k].T, bias=True) for k in range(3)])
+    assert_close(weights[perm], sample_w, atol=0.02, rtol=0, name="recovered weights")
+    assert_close(means[perm], sample_m, atol=0.1, rtol=0, name="recovered means")
+    assert_close(covs[perm], sample_c, atol=0.25, rtol=0, name="recovered covariances")
 
 
 @pytest.mark.points(1)

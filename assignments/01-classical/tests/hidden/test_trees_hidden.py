@@ -108,6 +108,10 @@ def test_forest_majority_vote(submission, rng, oracle, hidden_oracle, check):
     X, y = oracle.blobs(rng, 90, [[0, 0], [1, 1], [2, 0]], std=1.0)
     forest = submission.trees.RandomForest(n_trees=4, max_depth=4, max_features=1, seed=2)
     forest.fit(X, y)
+    # trees grown by the rules first: trees of one leaf each would make a constant vote
+    for tree, idx in zip(forest.trees_, forest.bootstrap_indices_, strict=True):
+        idx = np.asarray(idx)
+        check.tree(tree, X[idx], y[idx], max_depth=4, split_rule="own-feature")
     X_test = rng.uniform(-1, 3, size=(80, 2))
     votes = np.stack([hidden_oracle.walk(tree, X_test) for tree in forest.trees_])
     check.labels(

@@ -64,8 +64,8 @@ def test_build_tree_depth_two(submission, rng, oracle, check):
 
 
 @pytest.mark.points(2)
-def test_random_forest_bootstrap(submission, rng, oracle):
-    """RandomForest draws a bootstrap sample (N draws with replacement) for every tree."""
+def test_random_forest_bootstrap(submission, rng, oracle, check):
+    """RandomForest draws a bootstrap sample (N draws with replacement) for every tree, grown on it."""
     X, y = oracle.blobs(rng, 100, [[0, 0], [2, 2]], std=1.0)
     forest = submission.trees.RandomForest(n_trees=8, max_depth=2, max_features=None, seed=3)
     forest.fit(X, y)
@@ -80,3 +80,5 @@ def test_random_forest_bootstrap(submission, rng, oracle):
         f"on average {unique:.0%} of the examples are in a bootstrap sample; about 63% expected"
     )
     assert len({idx.tobytes() for idx in indices}) == 8, "two trees share the same bootstrap sample"
+    for tree, idx in zip(forest.trees_, indices, strict=True):  # the trees, not just the samples
+        check.tree(tree, X[idx], y[idx], max_depth=2)

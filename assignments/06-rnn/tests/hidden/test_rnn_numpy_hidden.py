@@ -61,19 +61,27 @@ def test_rnn_backward_all_steps_nonsquare(submission, rng, oracle, check):
 
 
 @pytest.mark.points(1)
-def test_rnn_numpy_returns_numpy_arrays(submission, rng, check):
-    """rnn_numpy.py returns numpy float64 arrays everywhere (no torch tensors)."""
+def test_rnn_numpy_returns_numpy_arrays(submission, rng, oracle, check):
+    """rnn_numpy.py returns numpy float64 arrays everywhere (no torch tensors), with the right values."""
     x, h0, Wx, Wh, b = _problem(rng, N=2, T=3, D=3, H=2)
+    # each array's type and shape first, then its value (zeros of the right shape pass the first)
     h, cache = submission.rnn_numpy.rnn_forward(x, h0, Wx, Wh, b)
     check.numpy_array(h, (2, 3, 2), "rnn_forward(...)[0]")
-    grads = submission.rnn_numpy.rnn_backward(np.ones((2, 3, 2)), cache)
-    for name, g, shape in zip(("dx", "dh0", "dWx", "dWh", "db"), grads,
-                              ((2, 3, 3), (2, 2), (3, 2), (2, 2), (2,)), strict=True):
+    check.numpy_close(h, oracle.rnn_forward(x, h0, Wx, Wh, b), name="rnn_forward(...)[0]")
+    dh = np.ones((2, 3, 2))
+    grads = submission.rnn_numpy.rnn_backward(dh, cache)
+    for name, g, shape, want in zip(("dx", "dh0", "dWx", "dWh", "db"), grads,
+                                    ((2, 3, 3), (2, 2), (3, 2), (2, 2), (2,)),
+                                    oracle.rnn_backward(x, h0, Wx, Wh, b, dh), strict=True):
         check.numpy_array(g, shape, name)
+        check.numpy_close(g, want, name=name)
     norms = submission.rnn_numpy.hidden_state_grad_norms(x, h0, Wx, Wh, b, np.ones((2, 2)))
     check.numpy_array(norms, (3,), "hidden_state_grad_norms(...)")
+    check.numpy_close(norms, oracle.hidden_grad_norms(x, h0, Wx, Wh, b, np.ones((2, 2))),
+                      name="hidden_state_grad_norms(...)")
     clipped, _ = submission.rnn_numpy.clip_grad_norm({"W": np.ones((2, 2))}, 1.0)
     check.numpy_array(clipped["W"], (2, 2), "clipped['W']")
+    check.numpy_close(clipped["W"], np.full((2, 2), 0.5), name="clipped['W']")  # ||W|| = 2
 
 
 def _linear_regime_norms(submission, rng, rho, T=20, H=6):

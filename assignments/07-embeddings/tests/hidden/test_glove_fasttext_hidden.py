@@ -49,8 +49,9 @@ def test_glove_planted_neighbours(submission, oracle, check):
     """train_glove on the planted corpus's co-occurrences: every planted synonym is the other's nearest."""
     tokens, V = oracle.planted_corpus(seed=1, sentences=20000)
     X = oracle.cooccurrence(tokens, V, 2)
-    E = submission.glove.train_glove(X, seed=0)
-    check.numpy_array(E, (V, np.shape(E)[1]), "train_glove(X)")
+    E = submission.glove.train_glove(X, embed_dim=10, seed=0)
+    # (V, embed_dim): the rows of X itself are (V, V) vectors whose nearest neighbours are planted
+    check.numpy_array(E, (V, 10), "train_glove(X, embed_dim=10)")
     check.planted_pairs_are_neighbours(E, 8, "train_glove")
 
 

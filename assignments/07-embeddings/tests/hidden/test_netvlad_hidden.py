@@ -56,7 +56,7 @@ def test_netvlad_forward_other_sizes(rng, oracle, check, student):
 
 @pytest.mark.points(2)
 def test_netvlad_intra_and_global_normalisation(submission, rng, oracle, check, student):
-    """NetVLAD's output has unit norm, and each cluster's block has norm 1 / sqrt(K) (intra-normalised)."""
+    """NetVLAD's output has unit norm, each cluster's block norm 1 / sqrt(K) (intra-normalised), and is NetVLAD's."""
     K, D = 4, 3
     params = oracle.netvlad_params(K, D, rng)
     x = 5 * _features(rng, 2, D, 3, 3)
@@ -65,6 +65,9 @@ def test_netvlad_intra_and_global_normalisation(submission, rng, oracle, check, 
     blocks = v.reshape(2, K, D).norm(dim=2)
     check.tensors_close(blocks, torch.full((2, K), K**-0.5, dtype=torch.float64),
                         name="the norms of the cluster blocks")
+    # the norms first (they say which normalisation is missing), then the value: a constant
+    # vector of the right norm has both norms
+    check.tensors_close(v, oracle.netvlad_loop(x, params)[0], name="NetVLAD(x)")
 
 
 @pytest.mark.points(3)

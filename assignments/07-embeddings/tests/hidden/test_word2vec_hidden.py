@@ -76,12 +76,14 @@ def test_sgns_negative_output_vectors_get_gradients(submission, rng, oracle, che
 
 
 @pytest.mark.points(2)
-def test_sgns_numerical_gradient(submission, rng, check):
-    """sgns_loss's gradients match float64 central differences of its own loss."""
+def test_sgns_numerical_gradient(submission, rng, oracle, check):
+    """sgns_loss's loss is the mean SGNS loss, and its gradients match central differences of it."""
     V, E, B, S = 5, 3, 3, 2
     W_in, W_out = rng.standard_normal((V, E)), rng.standard_normal((V, E))
     c, o, neg = rng.integers(V, size=B), rng.integers(V, size=B), rng.integers(V, size=(B, S))
-    _, dW_in, dW_out = submission.word2vec.sgns_loss(W_in, W_out, c, o, neg)
+    loss, dW_in, dW_out = submission.word2vec.sgns_loss(W_in, W_out, c, o, neg)
+    # the loss itself first: zeros for the loss and both gradients are consistent with each other
+    check.scalar_close(loss, oracle.sgns(W_in, W_out, c, o, neg)[0], name="loss")
     num_in = numerical_gradient(lambda W: submission.word2vec.sgns_loss(W, W_out, c, o, neg)[0], W_in)
     num_out = numerical_gradient(lambda W: submission.word2vec.sgns_loss(W_in, W, c, o, neg)[0], W_out)
     check.numpy_close(dW_in, num_in, name="dW_in", tol="numerical_gradient")
@@ -112,5 +114,6 @@ def test_cosine_nearest_neighbours(submission, rng, oracle, check):
 def test_skipgram_planted_neighbours_heldout(submission, oracle, check):
     """train_skipgram on another planted corpus and seed: the planted synonyms are nearest neighbours."""
     tokens, V = oracle.planted_corpus(seed=7, sentences=1500)
-    E = submission.word2vec.train_skipgram(tokens, V, seed=3)
+    E = submission.word2vec.train_skipgram(tokens, V, embed_dim=16, seed=3)
+    check.numpy_array(E, (V, 16), "train_skipgram(..., embed_dim=16)")
     check.planted_pairs_are_neighbours(E, 8, "train_skipgram")
