@@ -690,5 +690,67 @@ def validate(ctx, assignment, all_, secrets, quick) -> None:
         raise CheckFailed("validation failed: see the [FAIL] lines above")
 
 
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on (put a reverse proxy with TLS in front: docs/server.md).")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--jobs", "-j", default=2, show_default=True, type=click.IntRange(0, 64),
+              help="Grading workers on this machine (0: only the web application).")
+@click.option("--init", "init_", is_flag=True,
+              help="Create the database and an account per roster student, write their "
+                   "passwords to server/initial-passwords.csv, and stop.")
+@click.option("--add-user", metavar="LOGIN", help="Add one account, print its password, stop.")
+@click.option("--role", type=click.Choice(["student", "ta", "instructor"]), default="ta",
+              show_default=True, help="The role of --add-user's account.")
+@click.pass_context
+def serve(ctx, host, port, jobs, init_, add_user, role) -> None:
+    """Run the course server: students submit and see results; staff run the course.
+
+    Settings (database, upload store, limits) come from [server] in course.toml
+    (docs/server.md). Needs the server extra: pip install 'dlgrade[server]'.
+    """
+    try:
+        from autograder.server.admin import add_user as add_account
+        from autograder.server.admin import init_server
+        from autograder.server.db import make_engine
+        from autograder.server.serve import serve as run_server
+        from autograder.server.settings import server_settings
+    except ImportError as exc:
+        raise UsageError(f"the server needs its extra: pip install 'dlgrade[server]' ({exc})") \
+            from None
+    course = _course(ctx)
+    settings = server_settings(course)
+    if init_:
+        out = course.root / "server" / "initial-passwords.csv"
+        made = init_server(course, make_engine(settings.database_url), out)
+        click.echo(f"made {made} student account(s); their passwords are in {out}")
+        return
+    if add_user:
+        password = add_account(make_engine(settings.database_url), add_user, role)
+        click.echo(f"{add_user} ({role}): password {password}")
+        return
+    _course_secret(course)
+    run_server(course, settings, host, port, jobs)
+
+
+@main.command()
+@click.argument("assignment")
+@click.option("--server", envvar="DLGRADE_SERVER", required=True,
+              help="The course server's address (or $DLGRADE_SERVER).")
+@click.option("--token", envvar="DLGRADE_TOKEN", required=True,
+              help="Your personal token from the server's account page (or $DLGRADE_TOKEN).")
+@click.option("--wait", default=300.0, show_default=True, type=click.FloatRange(0),
+              help="Seconds to wait for the results.")
+@click.pass_context
+def submit(ctx, assignment, server, token, wait) -> None:
+    """Submit your modules for ASSIGNMENT to the course server and show the public results."""
+    from autograder.submit import collect_files, render_view
+    from autograder.submit import submit as send
+
+    a = _course(ctx).assignment(assignment)
+    view = send(server, token, a.id, collect_files(Path.cwd(), a.modules), wait=wait)
+    click.echo(render_view(view))
+
+
 if __name__ == "__main__":
     main()

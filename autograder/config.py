@@ -405,7 +405,7 @@ class Course:
 
 
 _COURSE_KEYS = {"name": str, "assignments_dir": str, "solutions_dir": str, "starter_dir": str,
-                "gradebook": str, "roster": str, "grading": dict, "lms": dict}
+                "gradebook": str, "roster": str, "grading": dict, "lms": dict, "server": dict}
 
 
 def load_course(root: Path) -> Course:

@@ -24,6 +24,7 @@ TIME_FROM_MOODLE = "moodle worksheet"
 TIME_FROM_NBGRADER = "nbgrader timestamp"
 TIME_FROM_CSV = "times csv"
 TIME_FROM_FILES = "file dates"
+TIME_FROM_SERVER = "server"  # when `dlgrade serve` received the upload
 TIME_SOURCE_NOTE = {TIME_FROM_FILES: "file dates, which copying or unzipping resets"}
 
 _TIME_COLUMNS = ("submitted_at", "time", "timestamp")
