@@ -8,7 +8,13 @@ module cannot import a helper module: the helpers are fixtures.
   (``F.scaled_dot_product_attention``, ``nn.MultiheadAttention``,
   ``nn.TransformerEncoderLayer`` / ``nn.TransformerDecoderLayer``, ``F.cross_entropy``)
   and closed forms (the positional-encoding table), independent of our reference;
-- ``weights``: random weights, in the student's parameter names, for a student module;
+- ``oracle``'s ``*_params``: the handout's parameter names and shapes of each module, which
+  ``weights.load`` requires exactly (a missing or an extra parameter is a failure that names
+  it, never ignored), and ``assert_reference_gpt``: the model's logits against the reference
+  GPT with the same weights, checked before any property of the model (causality, the KV
+  cache, decoding), so that a model that is consistent with itself but wrong, or a model of
+  zeros, earns nothing there;
+- ``weights``: random weights for the handout's parameters, loaded strictly into a student module;
 - ``reversal_data``: the toy task's examples, generated here from a seed.
 
 Conventions (the handout's): batch first; boolean masks, True = may attend.
@@ -29,7 +35,10 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from autograder.testing import AssertCloseError, assert_close
+
 State = dict[str, torch.Tensor]
+Shapes = dict[str, tuple[int, ...]]
 
 PAD, BOS, EOS = 0, 1, 2
 NUM_SPECIAL = 3
@@ -58,6 +67,15 @@ def _copy(sd: State, prefix: str, names: list[str], torch_prefix: str = "",
     return out
 
 
+def _linear(name: str, n_in: int, n_out: int, bias: bool = True) -> Shapes:
+    """nn.Linear(n_in, n_out)'s parameters under ``name``."""
+    return {f"{name}.weight": (n_out, n_in)} | ({f"{name}.bias": (n_out,)} if bias else {})
+
+
+def _norm(name: str, d: int) -> Shapes:
+    return {f"{name}.weight": (d,), f"{name}.bias": (d,)}
+
+
 def _attn_mask(mask: torch.Tensor | None, B: int, H: int, T_q: int, T_k: int):
     """Our bool mask (True = may attend, broadcastable to (B, H, T_q, T_k)) -> torch's
     (B * H, T_q, T_k) bool mask with True = may NOT attend (nn.MultiheadAttention)."""
@@ -68,6 +86,55 @@ def _attn_mask(mask: torch.Tensor | None, B: int, H: int, T_q: int, T_k: int):
 
 class Oracle:
     """Reference results from torch built-ins and closed forms (float64 unless said)."""
+
+    # ------------------------------------------------------------ the handout's parameters
+    @staticmethod
+    def mha_params(d_model: int, prefix: str = "") -> Shapes:
+        """MultiHeadAttention(d_model, H): q_proj, k_proj, v_proj, out_proj, each D -> D."""
+        out = {}
+        for n in ("q_proj", "k_proj", "v_proj", "out_proj"):
+            out |= _linear(f"{prefix}{n}", d_model, d_model)
+        return out
+
+    def encoder_layer_params(self, d_model: int, dim_ff: int, prefix: str = "") -> Shapes:
+        """EncoderLayer: self_attn, linear1, linear2, norm1, norm2."""
+        return (self.mha_params(d_model, f"{prefix}self_attn.")
+                | _linear(f"{prefix}linear1", d_model, dim_ff)
+                | _linear(f"{prefix}linear2", dim_ff, d_model)
+                | _norm(f"{prefix}norm1", d_model) | _norm(f"{prefix}norm2", d_model))
+
+    def decoder_layer_params(self, d_model: int, dim_ff: int, prefix: str = "") -> Shapes:
+        """DecoderLayer: self_attn, cross_attn, linear1, linear2, norm1, norm2, norm3."""
+        return (self.encoder_layer_params(d_model, dim_ff, prefix)
+                | self.mha_params(d_model, f"{prefix}cross_attn.")
+                | _norm(f"{prefix}norm3", d_model))
+
+    def seq2seq_params(self, src_vocab: int, tgt_vocab: int, d_model: int, dim_ff: int,
+                       num_layers: int) -> Shapes:
+        """Seq2SeqTransformer: embeddings, encoder and decoder layers, generator (the
+        positional table ``pos.pe`` is a buffer, not a parameter)."""
+        out = {"src_emb.weight": (src_vocab, d_model), "tgt_emb.weight": (tgt_vocab, d_model)}
+        for i in range(num_layers):
+            out |= self.encoder_layer_params(d_model, dim_ff, f"encoder_layers.{i}.")
+        for i in range(num_layers):
+            out |= self.decoder_layer_params(d_model, dim_ff, f"decoder_layers.{i}.")
+        return out | _linear("generator", d_model, tgt_vocab)
+
+    def gpt_params(self, vocab_size: int, d_model: int, dim_ff: int, num_layers: int,
+                   max_len: int) -> Shapes:
+        """GPT: tok_emb, pos_emb, blocks (ln1, attn, ln2, linear1, linear2), ln_f, head (no bias)."""
+        out = {"tok_emb.weight": (vocab_size, d_model), "pos_emb.weight": (max_len, d_model)}
+        for i in range(num_layers):
+            p = f"blocks.{i}."
+            out |= (_norm(f"{p}ln1", d_model) | self.mha_params(d_model, f"{p}attn.")
+                    | _norm(f"{p}ln2", d_model) | _linear(f"{p}linear1", d_model, dim_ff)
+                    | _linear(f"{p}linear2", dim_ff, d_model))
+        return out | _norm("ln_f", d_model) | _linear("head", d_model, vocab_size, bias=False)
+
+    @staticmethod
+    def cls_head_params(d_model: int, num_classes: int) -> Shapes:
+        """ClsHead: dense (D -> D), classifier (D -> C)."""
+        return _linear("dense", d_model, d_model) | _linear("classifier", d_model, num_classes)
 
     # ------------------------------------------------------------ attention
     @staticmethod
@@ -185,6 +252,25 @@ class Oracle:
         h = F.layer_norm(h, (D,), sd["ln_f.weight"], sd["ln_f.bias"])
         return h @ sd["head.weight"].T
 
+    @staticmethod
+    def assert_reference_logits(logits, expected, reference: str, what: str, rtol=1e-6,
+                                atol=1e-8) -> None:
+        """Assert that ``logits``, the student's model's, are ``expected``, a ``reference``
+        model's with the same weights; the message says which model differs."""
+        try:
+            assert_close(logits, expected, rtol=rtol, atol=atol, name=what)
+        except AssertCloseError as e:
+            raise AssertCloseError(f"the model's logits differ from a {reference} with the same "
+                                   f"weights: {e.summary}", e.details) from None
+
+    def assert_reference_gpt(self, logits, sd: State, num_heads, dim_ff, num_layers, idx,
+                             what: str = "GPT(idx)") -> torch.Tensor:
+        """Assert that ``logits`` (B, T, V), the student's for ``idx``, are the reference GPT's
+        with the weights ``sd`` (test_gpt_forward_matches_torch); return the reference's."""
+        expected = self.gpt(sd, num_heads, dim_ff, num_layers, idx).detach()
+        self.assert_reference_logits(logits, expected, "reference GPT", what)
+        return expected
+
     # leak-check: off: this oracle restates the handout's specification, independently written
     @staticmethod
     def lm_loss(logits, tokens):
@@ -206,20 +292,19 @@ class Oracle:
 
 
 class Weights:
-    """Random weights for a student module, keyed by the student's parameter names."""
+    """Random weights for the handout's parameters, loaded strictly into a student module."""
+
+    # Buffers that a module computes itself (the positional table): kept as the module has them.
+    OWN_BUFFERS = ("pe",)
 
     def __init__(self, rng: np.random.Generator):
         self.rng = rng
 
-    def like(self, module, skip: tuple[str, ...] = ("pe",), dtype=torch.float64) -> State:
-        """Random values for every entry of ``module.state_dict()`` (a handle), except buffers
-        named in ``skip``; LayerNorm-like weights (names with "norm" or "ln") near 1."""
-        sd = module.state_dict()
+    def draw(self, params: Shapes, dtype=torch.float64) -> State:
+        """Random values for ``params`` ({name: shape}); LayerNorm-like weights (names with
+        "norm" or "ln") near 1."""
         out = {}
-        for k, v in sd.items():
-            if k.rsplit(".", 1)[-1] in skip:
-                continue
-            shape = tuple(v.shape)
+        for k, shape in params.items():
             if ("norm" in k or "ln" in k) and k.endswith("weight"):
                 a = 1.0 + 0.2 * self.rng.standard_normal(shape)
             elif k.endswith("bias"):
@@ -232,12 +317,28 @@ class Weights:
             out[k] = torch.tensor(a, dtype=dtype)
         return out
 
-    def load(self, module, dtype=torch.float64) -> State:
-        """Convert ``module`` to ``dtype``, load random weights into it, return them."""
+    def load(self, module, params: Shapes, dtype=torch.float64) -> State:
+        """Require ``module``'s parameters to be exactly ``params`` (the handout's names and
+        shapes), convert it to ``dtype``, load random values strictly, and return them."""
+        own = module.state_dict()  # a handle: fetched name by name
+        shapes = {k: tuple(own[k].shape) for k in list(own)}
+        buffers = [k for k in shapes if k.rsplit(".", 1)[-1] in self.OWN_BUFFERS]
+        missing = [k for k in params if k not in shapes]
+        extra = [k for k in shapes if k not in params and k not in buffers]
+
+        def names(keys):
+            return ", ".join(keys[:6]) + (f" and {len(keys) - 6} more" if len(keys) > 6 else "")
+
+        assert not missing, f"the model lacks the handout's parameter(s) {names(missing)}"
+        assert not extra, f"the model has parameter(s) the handout does not name: {names(extra)}"
+        wrong = [f"{k} {shapes[k]} (expected {tuple(v)})" for k, v in params.items()
+                 if shapes[k] != tuple(v)]
+        assert not wrong, f"parameter shapes differ from the handout's: {names(wrong)}"
         if dtype == torch.float64:
             module.double()
-        sd = self.like(module, dtype=dtype)
-        module.load_state_dict(sd, strict=False)
+        sd = self.draw(params, dtype)
+        own = module.state_dict()
+        module.load_state_dict({k: own[k] for k in buffers} | sd, strict=True)
         return sd
 
 

@@ -77,7 +77,7 @@ def test_mha_cross_attention_with_mask(submission, oracle, weights, rng):
     """MultiHeadAttention cross-attention (T_q != T_k, key padding) matches nn.MultiheadAttention."""
     D, H = 12, 3
     mha = submission.attention.MultiHeadAttention(D, H)
-    sd = weights.load(mha)
+    sd = weights.load(mha, oracle.mha_params(D))
     query, memory = _t(rng, 2, 4, D), _t(rng, 2, 6, D)
     mask = torch.tensor([[1, 1, 1, 1, 1, 0], [1, 1, 0, 0, 0, 0]], dtype=torch.bool)[:, None, None, :]
     expected = oracle.mha(sd, H, query, memory, memory, mask).detach()
@@ -90,7 +90,7 @@ def test_mha_gradients_match_torch(submission, oracle, weights, rng):
     """MultiHeadAttention's gradients (inputs and weights, causal mask) match nn.MultiheadAttention's."""
     D, H = 8, 2
     mha = submission.attention.MultiHeadAttention(D, H)
-    sd = weights.load(mha)
+    sd = weights.load(mha, oracle.mha_params(D))
     q, kv = _t(rng, 2, 5, D), _t(rng, 2, 5, D)
     mask = oracle.causal_mask(5)
     g = _t(rng, 2, 5, D)

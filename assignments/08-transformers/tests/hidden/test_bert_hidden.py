@@ -84,10 +84,10 @@ def test_mlm_loss_gradient(submission, rng):
 
 
 @pytest.mark.points(2)
-def test_cls_head(submission, weights, rng):
+def test_cls_head(submission, oracle, weights, rng):
     """ClsHead reads only the [CLS] position: classifier(tanh(dense(hidden[:, 0])))."""
     head = submission.bert.ClsHead(8, 3)
-    sd = weights.load(head)
+    sd = weights.load(head, oracle.cls_head_params(8, 3))
     hidden = torch.tensor(rng.standard_normal((4, 6, 8)))
     pooled = torch.tanh(hidden[:, 0] @ sd["dense.weight"].T + sd["dense.bias"])
     expected = pooled @ sd["classifier.weight"].T + sd["classifier.bias"]

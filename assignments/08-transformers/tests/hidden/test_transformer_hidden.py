@@ -41,7 +41,7 @@ def test_encoder_layer_padding_mask_and_gradients(submission, oracle, weights, r
     """EncoderLayer with a key padding mask: output and gradients match nn.TransformerEncoderLayer."""
     D, H, F = 12, 3, 20
     layer = submission.transformer.EncoderLayer(D, H, F)
-    sd = weights.load(layer)
+    sd = weights.load(layer, oracle.encoder_layer_params(D, F))
     x = _t(rng, 3, 5, D)
     mask = torch.tensor([[1, 1, 1, 1, 1], [1, 1, 1, 0, 0], [1, 1, 0, 0, 0]], dtype=torch.bool)
     mask = mask[:, None, None, :]
@@ -61,7 +61,7 @@ def test_decoder_layer_all_masks_and_gradients(submission, oracle, weights, rng)
     """DecoderLayer with causal + padding target mask and a memory padding mask: outputs and gradients."""
     D, H, F = 8, 2, 16
     layer = submission.transformer.DecoderLayer(D, H, F)
-    sd = weights.load(layer)
+    sd = weights.load(layer, oracle.decoder_layer_params(D, F))
     x, memory = _t(rng, 2, 4, D), _t(rng, 2, 6, D)
     tgt_pad = torch.tensor([[1, 1, 1, 1], [1, 1, 1, 0]], dtype=torch.bool)
     mem_pad = torch.tensor([[1, 1, 1, 1, 0, 0], [1, 1, 1, 1, 1, 1]], dtype=torch.bool)
@@ -79,16 +79,16 @@ def test_decoder_layer_all_masks_and_gradients(submission, oracle, weights, rng)
     assert_probe_matches(res, expected, name="output", labels=LAYER_LABELS, rtol=1e-6, atol=1e-8)
 
 
-def _random_seq2seq(submission, weights, num_layers=2):
+def _random_seq2seq(submission, oracle, weights, num_layers=2):
     model = submission.transformer.Seq2SeqTransformer(13, 13, d_model=16, num_heads=4,
                                                       num_layers=num_layers, dim_ff=24, max_len=16)
-    return model, weights.load(model)
+    return model, weights.load(model, oracle.seq2seq_params(13, 13, 16, 24, num_layers))
 
 
 @pytest.mark.points(3)
 def test_seq2seq_forward_matches_torch(submission, oracle, weights, reversal_data):
     """Seq2SeqTransformer's logits (padded source and target) match a model built from torch layers."""
-    model, sd = _random_seq2seq(submission, weights)
+    model, sd = _random_seq2seq(submission, oracle, weights)
     src, tgt = reversal_data(4, 2, 6, seed=7)
     expected = oracle.seq2seq(sd, 4, 24, 2, src, tgt[:, :-1]).detach()
     assert_close(model(src, tgt[:, :-1]), expected, rtol=1e-5, atol=1e-5, name="model(src, tgt)")
@@ -97,24 +97,37 @@ def test_seq2seq_forward_matches_torch(submission, oracle, weights, reversal_dat
 @pytest.mark.points(3)
 def test_greedy_decode_matches_reference_loop(submission, oracle, weights, reversal_data):
     """greedy_decode takes the argmax at every step and pads after EOS (random untrained model)."""
-    model, sd = _random_seq2seq(submission, weights, num_layers=1)
+    model, sd = _random_seq2seq(submission, oracle, weights, num_layers=1)
     src, _ = reversal_data(12, 3, 6, seed=8)
+
+    def reference(state):
+        """The reference model with ``state``'s weights, called as model(src, prefix)."""
+        return lambda s, prefix: oracle.seq2seq(state, 4, 24, 1, s, prefix).detach()
+
+    # The expected tokens come from the reference model with the same weights, so first the
+    # student's model must be that model (test_seq2seq_forward_matches_torch).
+    bos = torch.ones((src.shape[0], 1), dtype=torch.long)
+    first = reference(sd)(src, bos)[:, -1]
+    oracle.assert_reference_logits(model(src, bos)[:, -1], first, "reference Seq2SeqTransformer",
+                                   "model(src, [BOS])", rtol=1e-5, atol=1e-5)
     # The EOS logit (token 2) is raised so that some rows finish at the first step and others
     # go on, and decoding on after EOS would give other tokens than padding. The weights are
     # random per submission, so the raise is chosen from the first step's logits: between two
     # rows' margins of EOS to their best other token, the middle ones first.
-    first = model(src, torch.ones((src.shape[0], 1), dtype=torch.long))[:, -1].double()
     others = first.clone()
     others[:, 2] = -float("inf")
     margins = sorted(set((others.max(1).values - first[:, 2]).tolist()))
     cuts = [(a + b) / 2 for a, b in zip(margins, margins[1:], strict=False)] or [2.0]
     cuts.sort(key=lambda c: abs(c - margins[len(margins) // 2]))
     for boost in cuts:
-        bias = sd["generator.bias"].clone()
-        bias[2] += boost
-        model.load_state_dict({**sd, "generator.bias": bias}, strict=False)
-        expected = oracle.greedy_decode(model, src, 8)
-        if not torch.equal(expected, oracle.greedy_decode(model, src, 8, pad_after_eos=False)):
+        boosted = dict(sd)
+        boosted["generator.bias"] = sd["generator.bias"].clone()
+        boosted["generator.bias"][2] += boost
+        expected = oracle.greedy_decode(reference(boosted), src, 8)
+        if not torch.equal(expected, oracle.greedy_decode(reference(boosted), src, 8,
+                                                          pad_after_eos=False)):
             break
+    # every key was checked by weights.load; the positional table stays the model's own
+    model.load_state_dict(boosted, strict=False)
     out = submission.transformer.greedy_decode(model, src, 8)
     assert_close(out, expected, name="greedy_decode(model, src, 8)")

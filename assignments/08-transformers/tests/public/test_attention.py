@@ -46,7 +46,7 @@ def test_mha_self_attention_matches_torch(submission, oracle, weights, rng):
     """MultiHeadAttention (self-attention, 4 heads) matches nn.MultiheadAttention with the same weights."""
     D, H = 16, 4
     mha = submission.attention.MultiHeadAttention(D, H)
-    sd = weights.load(mha)
+    sd = weights.load(mha, oracle.mha_params(D))
     x = torch.tensor(rng.standard_normal((3, 5, D)))
     assert_close(mha(x, x, x), oracle.mha(sd, H, x, x, x).detach(), rtol=1e-6, atol=1e-9,
                  name="MultiHeadAttention(x, x, x)")

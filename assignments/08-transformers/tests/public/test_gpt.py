@@ -8,9 +8,10 @@ from autograder.testing import assert_close
 V, D, H, FF, L = 20, 16, 4, 32, 2
 
 
-def _gpt(submission, weights):
+def _gpt(submission, oracle, weights):
+    """The student's GPT with random weights for the handout's parameters, and those weights."""
     model = submission.gpt.GPT(V, d_model=D, num_heads=H, num_layers=L, dim_ff=FF, max_len=32)
-    return model, weights.load(model)
+    return model, weights.load(model, oracle.gpt_params(V, D, FF, L, 32))
 
 
 def _tokens(rng, B, T):
@@ -42,33 +43,40 @@ def test_top_k_filter(submission, rng):
 @pytest.mark.points(3)
 def test_gpt_forward_matches_torch(submission, oracle, weights, rng):
     """GPT's logits match a model built from pre-LN nn.TransformerEncoderLayer (GELU, causal mask)."""
-    model, sd = _gpt(submission, weights)
+    model, sd = _gpt(submission, oracle, weights)
     idx = _tokens(rng, 2, 9)
     logits, _ = model(idx)
-    assert_close(logits, oracle.gpt(sd, H, FF, L, idx).detach(), rtol=1e-6, atol=1e-8, name="GPT(idx) logits")
+    oracle.assert_reference_gpt(logits, sd, H, FF, L, idx, "GPT(idx) logits")
 
 
 @pytest.mark.points(3)
-def test_kv_cache_matches_full_recompute(submission, weights, rng):
+def test_kv_cache_matches_full_recompute(submission, oracle, weights, rng):
     """GPT with a KV cache, one token at a time, gives the logits of recomputing the whole prefix."""
-    model, _ = _gpt(submission, weights)
+    model, sd = _gpt(submission, oracle, weights)
     idx = _tokens(rng, 2, 8)
     full, _ = model(idx)
+    # A cache is only worth checking on a model that computes the right logits without one.
+    oracle.assert_reference_gpt(full, sd, H, FF, L, idx, "GPT(idx) without a cache")
     logits, kv = model(idx[:, :3])
-    assert_close(logits, full[:, :3], rtol=1e-6, atol=1e-8, name="logits of the prompt")
+    assert_close(logits, full[:, :3], rtol=1e-6, atol=1e-8,
+                 name="the logits of the prompt vs those of the whole sequence")
     for t in range(3, 8):
         step, kv = model(idx[:, t:t + 1], kv)
-        assert_close(step, full[:, t:t + 1], rtol=1e-6, atol=1e-8, name=f"cached logits at position {t}")
+        assert_close(step, full[:, t:t + 1], rtol=1e-6, atol=1e-8,
+                     name=f"the cached logits at position {t} vs the uncached ones")
 
 
 @pytest.mark.points(2)
-def test_generate_greedy(submission, weights, rng):
+def test_generate_greedy(submission, oracle, weights, rng):
     """generate with temperature 0 appends the argmax of the last position's logits, step after step."""
-    model, _ = _gpt(submission, weights)
+    model, sd = _gpt(submission, oracle, weights)
     prompt = _tokens(rng, 3, 4)
-    out = submission.gpt.generate(model, prompt, 6, temperature=0.0)
+    # The expected tokens are the reference GPT's with the same weights: first, the model's
+    # logits must be that GPT's.
+    oracle.assert_reference_gpt(model(prompt)[0], sd, H, FF, L, prompt, "GPT(prompt)")
     expected = prompt
     for _ in range(6):
-        logits, _ = model(expected)
+        logits = oracle.gpt(sd, H, FF, L, expected)
         expected = torch.cat([expected, logits[:, -1].argmax(-1, keepdim=True)], dim=1)
+    out = submission.gpt.generate(model, prompt, 6, temperature=0.0)
     assert_close(out, expected, name="generate(model, prompt, 6, temperature=0)")

@@ -23,7 +23,7 @@ def test_encoder_layer_matches_torch(submission, oracle, weights, rng):
     """EncoderLayer matches nn.TransformerEncoderLayer (post-LN, ReLU, no dropout) with the same weights."""
     D, H, F = 16, 4, 32
     layer = submission.transformer.EncoderLayer(D, H, F)
-    sd = weights.load(layer)
+    sd = weights.load(layer, oracle.encoder_layer_params(D, F))
     x = _t(rng, 2, 6, D)
     assert_close(layer(x), oracle.encoder_layer(sd, H, F, x).detach(), rtol=1e-6, atol=1e-8,
                  name="EncoderLayer(x)")
@@ -34,7 +34,7 @@ def test_decoder_layer_matches_torch(submission, oracle, weights, rng):
     """DecoderLayer (causal self-attention, then cross-attention) matches nn.TransformerDecoderLayer."""
     D, H, F = 16, 4, 32
     layer = submission.transformer.DecoderLayer(D, H, F)
-    sd = weights.load(layer)
+    sd = weights.load(layer, oracle.decoder_layer_params(D, F))
     x, memory = _t(rng, 2, 5, D), _t(rng, 2, 7, D)
     causal = oracle.causal_mask(5)
     expected = oracle.decoder_layer(sd, H, F, x, memory, tgt_mask=causal).detach()
