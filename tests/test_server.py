@@ -3,8 +3,8 @@ table over every route and role), bad input, and the durable queue.
 
 The application runs in-process (Starlette's test client); grading runs through the real
 worker code (``server.worker.work_once``: the trusted graders, sandboxed submission).
-The database is SQLite here; ``DLGRADE_TEST_POSTGRES`` (a URL) runs the same tests
-against PostgreSQL.
+Every test runs twice: on SQLite (WAL) and on PostgreSQL, a real server whose URL is in
+``$DLGRADE_TEST_POSTGRES`` (``.ci/run`` installs Debian's postgresql and starts it).
 """
 
 from __future__ import annotations
@@ -37,13 +37,19 @@ WRONG_ADD = HONEST_MINI.replace("return a + b", "return a - b")
 HIDDEN_TEST = "test_counter"  # the fixture's hidden test: never shown to a student before release
 
 
-def _database_url(root: Path) -> str:
-    base = os.environ.get("DLGRADE_TEST_POSTGRES")
-    if not base:
+POSTGRES_ENV = "DLGRADE_TEST_POSTGRES"  # e.g. postgresql+psycopg://dlgrade:dlgrade@127.0.0.1/postgres
+
+
+def _database_url(backend: str) -> str:
+    """SQLite in the course folder, or a new, empty PostgreSQL database for this test."""
+    if backend == "sqlite":
         return "sqlite:///server/dlgrade.sqlite"
+    base = os.environ.get(POSTGRES_ENV)
+    if not base:
+        pytest.skip(f"no PostgreSQL server: set {POSTGRES_ENV} (.ci/run starts one)")
     import sqlalchemy
 
-    name = f"dlgrade_{uuid.uuid4().hex[:12]}"
+    name = f"dlgrade_test_{uuid.uuid4().hex[:12]}"
     admin = sqlalchemy.create_engine(base, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.exec_driver_sql(f"CREATE DATABASE {name}")
@@ -85,14 +91,17 @@ class Server:
         return sum(1 for p in store.rglob("*.zip")) if store.exists() else 0
 
 
-@pytest.fixture
-def server(tmp_path) -> Iterator[Server]:
+@pytest.fixture(params=["sqlite", "postgres"])
+def server(tmp_path, request) -> Iterator[Server]:
+    """A course with two students, a TA and an instructor, on each database the server
+    supports: every test below runs against both."""
+    database = _database_url(request.param)
     root = tmp_path / "course"
     shutil.copytree(FIXTURE_COURSE, root, ignore=shutil.ignore_patterns(".dlgrade-secret"))
     (root / "course.toml").write_text(
         'name = "Server test course"\nroster = "roster.csv"\n\n'
         '[grading.assignments."90-mini"]\ndue = "2030-01-01T00:00:00+00:00"\n\n'
-        f'[server]\ndatabase = "{_database_url(root)}"\nsubmissions_per_day = 3\n'
+        f'[server]\ndatabase = "{database}"\nsubmissions_per_day = 3\n'
         'max_upload_mb = 1\nrequests_per_minute = 1000\n')
     (root / "roster.csv").write_text("id,name,email,sis_id\nann,Ann Lee,ann@uni.example,S1\n"
                                      "bo,Bo Ng,bo@uni.example,S2\n")
