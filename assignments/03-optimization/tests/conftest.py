@@ -189,31 +189,42 @@ class Oracle:
         return f.item(), g.numpy(), H
 
     # leak-check: off: this oracle restates the handout's specification, independently written
-    def epochs_to_tolerance(self, name, problem, w0, hyper, tol, max_epochs):
-        """Epochs until f(w) <= tol for torch's optimizer ``name`` (Newton: closed form).
+    def count_epochs(self, problem, w0, step, tol, max_epochs, need_hessian=False):
+        """Epochs until f(w) <= tol on ``problem`` from ``w0``, where ``step(w, f, g, H)``
+        returns the next w; None when max_epochs steps are not enough.
 
-        Counts steps exactly as the handout says; None when max_epochs steps are not enough.
+        Counts steps exactly as the handout says; the problem is evaluated here.
         """
-        w = torch.tensor(np.asarray(w0, dtype=np.float64))
-        opt = None if name == "newton" else self.torch_optimizer(name, [w], hyper)
+        w = np.array(w0, dtype=np.float64)
         epochs = 0
         while True:
-            f, g, H = self._evaluate(problem, w.numpy(), need_hessian=name == "newton")
+            f, g, H = self._evaluate(problem, w, need_hessian)
             if not f > tol:
                 return epochs
             if epochs == max_epochs:
                 return None
-            if name == "newton":
-                w.copy_(torch.from_numpy(self.newton_step(
-                    w.numpy(), g, H, hyper.get("lr", 1.0), hyper.get("damping", 0.0))))
-            else:
-                def closure(g=g, f=f):
-                    w.grad = torch.from_numpy(g)
+            w = np.array(step(w, f, g, H), dtype=np.float64)
+            epochs += 1
+
+    def epochs_to_tolerance(self, name, problem, w0, hyper, tol, max_epochs):
+        """Epochs until f(w) <= tol for torch's optimizer ``name`` (Newton: closed form)."""
+        if name == "newton":
+            def step(w, f, g, H):
+                return self.newton_step(w, g, H, hyper.get("lr", 1.0), hyper.get("damping", 0.0))
+        else:
+            wt = torch.tensor(np.asarray(w0, dtype=np.float64))
+            opt = self.torch_optimizer(name, [wt], hyper)
+
+            def step(w, f, g, H):
+                def closure():
+                    wt.grad = torch.from_numpy(g)
                     return torch.tensor(f)
 
                 closure()
                 opt.step(closure)
-            epochs += 1
+                return wt.numpy()
+
+        return self.count_epochs(problem, w0, step, tol, max_epochs, need_hessian=name == "newton")
     # leak-check: on
 
     def experiment_epochs(self, problem: str, name: str, tol: float, max_epochs: int,
@@ -343,26 +354,49 @@ class Checks:
                              f"{'; '.join(others)}]") from None
 
     @staticmethod
-    def compare_optimizers_matches(result, oracle: Oracle, problem: str, names, tol: float,
-                                   max_epochs: int, start: np.ndarray | None = None) -> dict:
+    def student_epochs(optimizers, oracle: Oracle, name: str, problem: str, w0: np.ndarray,
+                       hyper: dict, tol: float, max_epochs: int) -> int | None:
+        """Epochs to tolerance of the student's own optimizer ``name`` (``optimizers``: the
+        handle of optimizers.py), stepped by the grader, which evaluates the problem and counts."""
+        opt = getattr(optimizers, CLASS_NAMES[name])({"w": w0.astype(np.float64)}, **hyper)
+
+        def step(w, f, g, H):
+            opt.step(*[{"w": a} for a in ((g, H) if name == "newton" else (g,))])  # Newton: H too
+            return opt.params["w"]
+
+        return oracle.count_epochs(problem, w0, step, tol, max_epochs, need_hessian=name == "newton")
+
+    def compare_optimizers_matches(self, result, oracle: Oracle, optimizers, problem: str, names,
+                                   tol: float, max_epochs: int,
+                                   start: np.ndarray | None = None) -> dict:
         """``result`` (what compare_optimizers(tol, max_epochs) returned) holds, for ``problem``
-        and every optimizer of ``names``, the epochs torch's optimizer needs from the handout's
-        START (or ``start``) with its HYPERPARAMETERS (within one epoch: rounding may move the
-        step at which the loss crosses tol). Returns ``result[problem]``."""
+        and every optimizer of ``names``, the epochs of the handout's experiment (from START, or
+        ``start``, with its HYPERPARAMETERS): those of torch's optimizer, or else those of the
+        student's own optimizer stepped by the grader (so that an optimizer that differs from
+        torch's loses its points in its own tests only). Within one epoch: rounding may move
+        the step at which the loss crosses tol. Returns ``result[problem]``."""
         call = f"compare_optimizers(tol={tol:.3g}, max_epochs={max_epochs})"
         assert isinstance(result, dict) and isinstance(result.get(problem), dict), (
             f"{call} must return a dict with a dict for {problem!r}")
         row = result[problem]
+        w0 = EXPERIMENT_START[problem] if start is None else start
+
+        def same(got, want):
+            return (got is None) == (want is None) and (got is None or abs(got - want) <= 1)
+
         for name in names:
             assert name in row, f"{call}[{problem!r}] has no entry {name!r}"
             got = row[name]
-            want = oracle.experiment_epochs(problem, name, tol, max_epochs, start)
             assert got is None or isinstance(got, int), (
                 f"{call}[{problem!r}][{name!r}] must be an int or None, got {type(got).__name__}")
-            reached = "does not reach" if want is None else "reaches"
-            assert (got is None) == (want is None) and (got is None or abs(got - want) <= 1), (
-                f"{call}[{problem!r}][{name!r}] is {got}, but {name} {reached} the tolerance "
-                f"in the handout's experiment (torch.optim with the same start and hyperparameters)")
+            if same(got, oracle.experiment_epochs(problem, name, tol, max_epochs, start)):
+                continue
+            own = self.student_epochs(optimizers, oracle, name, problem, w0,
+                                      EXPERIMENT_HYPERPARAMETERS[problem][name], tol, max_epochs)
+            assert same(got, own), (
+                f"{call}[{problem!r}][{name!r}] is {got}: neither the epochs of torch.optim's "
+                f"{name} nor those of your {CLASS_NAMES[name]} (stepped by the grader) in the "
+                "handout's experiment")
         return row
 
 
