@@ -101,6 +101,15 @@ def sum_array(x):
     return float(x.sum()), x.shape, x.dtype.name
 
 
+def scale_in_place(x, factor):
+    x *= factor
+    return x
+
+
+def scale_copy(x, factor):
+    return x * factor
+
+
 class Box:
     def __init__(self, items):
         self.items = list(items)
@@ -556,3 +565,18 @@ def test_seed_torch_draws_as_manual_seed_does_without_recording_stacks(monkeypat
         torch.manual_seed(1234)  # what the plugin used to call before every test
     seed_torch(torch, 1234)
     assert torch.equal(torch.rand(5), want)
+
+
+@pytest.mark.parametrize("isolation", ["process", "none"])
+def test_a_kept_value_shows_whether_a_function_changed_its_input(make_submission, isolation):
+    submission = make_submission(isolation=isolation)
+    x = np.arange(6.0).reshape(2, 3)
+    kept = submission.keep(x)
+    np.testing.assert_array_equal(submission.mini.scale_copy(kept, 2.0), 2 * x)
+    np.testing.assert_array_equal(kept.value(), x)  # left alone
+    submission.mini.scale_in_place(kept, 3.0)
+    np.testing.assert_array_equal(kept.value(), 3 * x)  # changed in place: the grader sees it
+    np.testing.assert_array_equal(x, np.arange(6.0).reshape(2, 3))  # the grader's copy is not
+    tensor = submission.keep(torch.ones(3))
+    submission.mini.scale_in_place(tensor, 2.0)
+    assert torch.equal(tensor.value(), torch.full((3,), 2.0))

@@ -81,6 +81,10 @@ class Handle:
             raise SubmissionError(f"{self._label} could not be iterated")
         return iter(items)
 
+    def value(self) -> Any:
+        """The object itself, by value (for an array or tensor: a copy, taken now)."""
+        return self._req("value", f"value of {self._label}")
+
     def remote_type(self) -> str:
         """The qualified type name of the object, e.g. ``"mlp.MLP"``."""
         return self._req("isinstance_of", f"type({self._label})")

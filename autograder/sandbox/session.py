@@ -184,6 +184,17 @@ class Submission:
              "grad_output": grad_output, "params": params, "method": method},
             f"autograd probe of {target!r}")
 
+    def keep(self, value: Any) -> Handle:
+        """``value`` (an array, a tensor, ...) kept in the worker, as a handle: passing the
+        handle to the submission passes that very object, and ``handle.value()`` reads it back
+        afterwards, so a test can see whether a function modified its input in place::
+
+            dout = submission.keep(upstream)
+            submission.layers.relu_backward(dout, cache)
+            assert_close(dout.value(), upstream)   # relu_backward left dout alone
+        """
+        return self.connection.request({"op": "keep", "value": value}, "keep(...)")
+
     def seed(self, seed: int) -> None:
         """Reseed the worker's Python, numpy and torch generators (it starts seeded with the
         test's ``seed``); ``torch.manual_seed`` in a grader seeds only the grader's process."""

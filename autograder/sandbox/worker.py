@@ -193,6 +193,15 @@ class Dispatcher:
     def op_list(self, request: dict) -> list:
         return list(request["target"])
 
+    def op_keep(self, request: dict) -> codec.HandleRef:
+        """Keep a value in the worker and answer with a handle to it (not a copy), so a grader
+        can pass the same object to the submission and read it back afterwards."""
+        return codec.HandleRef(self.store(request["value"]))
+
+    def op_value(self, request: dict) -> Any:
+        """The target itself, sent back by value where the codec can (arrays, tensors, ...)."""
+        return request["target"]
+
     def op_seed(self, request: dict) -> None:
         """Reseed the worker's random generators (Python, numpy, torch)."""
         from autograder.sandbox.seeding import seed_everything
