@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -27,6 +28,7 @@ from fastapi.responses import (
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel
 from sqlalchemy import Engine, select
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import autograder
 from autograder.config import Course
@@ -53,6 +55,20 @@ class CsrfFailed(UsageError):
 
 class TooManyRequests(UsageError):
     status = 429
+
+
+class ErrorView(BaseModel):
+    """What every refused API request answers: a message the person can act on."""
+
+    error: str
+
+
+def _errors(**described: str) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for an API route: its refusals (``status=description``, e.g.
+    ``s404="no such submission"``) plus the rate limit every route has."""
+    described.setdefault("s429", "too many requests (the rate limit)")
+    return {int(code[1:]): {"model": ErrorView, "description": text}
+            for code, text in described.items()}
 
 
 class SubmissionAccepted(BaseModel):
@@ -162,6 +178,14 @@ def create_app(course: Course, settings: ServerSettings, engine: Engine) -> Fast
     @app.exception_handler(UsageError)
     async def usage_error(request: Request, exc: UsageError) -> Response:
         return _error(request, exc)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        """The framework's own refusals (unknown path, malformed multipart body) in the
+        same form as ours: ``{"error": ...}`` on the API, a message page otherwise."""
+        response = _error(request, exc, exc.status_code, str(exc.detail))
+        response.headers.update(exc.headers or {})
+        return response
 
     @app.exception_handler(Exception)
     async def internal_error(request: Request, exc: Exception) -> Response:
@@ -333,11 +357,13 @@ def create_app(course: Course, settings: ServerSettings, engine: Engine) -> Fast
     def staff_report(request: Request, ident: str) -> HTMLResponse:
         user, _ = need_user(request)
         staff.require_staff(user)
+        if ident not in course.assignment_ids():
+            raise submissions.NotFound(f"no assignment {ident!r}")
         with engine.connect() as conn:
-            grades = staff.class_grades(conn, course)
-        one = type(grades)(grades.grades, [ident], grades.titles, grades.max_scores,
-                           grades.component) if ident in grades.assignments else grades
-        return HTMLResponse(render_report(course.name, one, [], {}, 0.8))
+            grades, rows = staff.class_snapshot(conn, course)
+        one = replace(grades, assignments=[ident]) if ident in grades.assignments else grades
+        return HTMLResponse(render_report(course.name, one,
+                                          [r for r in rows if r.assignment == ident], {}, 0.8))
 
     @app.get("/staff/submissions/{sid}", response_class=HTMLResponse, include_in_schema=False)
     def staff_submission(request: Request, sid: int) -> HTMLResponse:
@@ -409,7 +435,10 @@ def create_app(course: Course, settings: ServerSettings, engine: Engine) -> Fast
         return page(request, "audit.html", user, session, rows=rows)
 
     # ------------------------------------------------------------ JSON API
-    @app.get("/api/v1/assignments", response_model=list[AssignmentView], tags=["api"])
+    signed_in = "no valid token or session"
+
+    @app.get("/api/v1/assignments", response_model=list[AssignmentView], tags=["api"],
+             responses=_errors(s401=signed_in))
     def api_assignments(request: Request) -> list[AssignmentView]:
         """The course's assignments with their due dates."""
         need_user(request)
@@ -422,7 +451,13 @@ def create_app(course: Course, settings: ServerSettings, engine: Engine) -> Fast
         return out
 
     @app.post("/api/v1/assignments/{ident}/submissions", response_model=SubmissionAccepted,
-              status_code=201, tags=["api"])
+              status_code=201, tags=["api"], responses=_errors(
+                  s400="the upload is refused: too large, empty, not a zip or .py files, or "
+                       "refused by the archive checks",
+                  s401=signed_in, s403="a browser session's request without its CSRF token",
+                  s404="no such assignment",
+                  s429="the daily submissions for this assignment are used up, or the rate "
+                       "limit", s507="the server's disk is full: nothing was stored"))
     async def api_submit(request: Request, ident: str,
                          files: Annotated[list[UploadFile], File()]) -> SubmissionAccepted:
         """Submit a .zip or .py files; returns the submission's id and place in the queue."""
@@ -434,7 +469,9 @@ def create_app(course: Course, settings: ServerSettings, engine: Engine) -> Fast
             position = submissions.queue_position(conn, sid)
         return SubmissionAccepted(id=sid, queue_position=position, url=f"/submissions/{sid}")
 
-    @app.get("/api/v1/submissions/{sid}", response_model=SubmissionView, tags=["api"])
+    @app.get("/api/v1/submissions/{sid}", response_model=SubmissionView, tags=["api"],
+             responses=_errors(s401=signed_in,
+                               s404="no such submission, or another student's"))
     def api_submission(request: Request, sid: int) -> dict[str, Any]:
         """One of your submissions (staff: anyone's): state, queue position, results."""
         user, _ = need_user(request)

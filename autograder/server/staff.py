@@ -137,6 +137,12 @@ def regrade(engine: Engine, course: Course, actor: User, assignment: str) -> int
 def class_grades(conn: Connection, course: Course) -> CourseGrades:
     """The course grades from every student's latest graded submission, with the server's
     extensions and overrides (the policy of course.toml otherwise)."""
+    return class_snapshot(conn, course)[0]
+
+
+def class_snapshot(conn: Connection, course: Course) -> tuple[CourseGrades, list[Row]]:
+    """``class_grades`` and the latest result of every student and assignment as gradebook
+    rows (what the report's pass rates and times are drawn from)."""
     s, r, u = db.submissions, db.results, db.users
     latest = (select(func.max(s.c.id)).select_from(s.join(r, r.c.submission_id == s.c.id))
               .group_by(s.c.user_id, s.c.assignment))
@@ -173,4 +179,4 @@ def class_grades(conn: Connection, course: Course) -> CourseGrades:
     max_scores = {i: a.total_points for i, a in config.items()}
     grades = compute_grades(policy, rows, idents, max_scores, students)
     return CourseGrades(grades, idents, {i: a.title for i, a in config.items()}, max_scores,
-                        policy.component_weight)
+                        policy.component_weight), [r for r in rows if r.id]
