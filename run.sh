@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# dlgrade's two entry points. Each creates the virtual environment if it is missing.
+# dlgrade's entry points. Each creates the virtual environment if it is missing.
 #
 #   ./run.sh demo   set up, validate every assignment, grade the example class into a gradebook,
 #                   print it (out of 30), write feedback, a Canvas CSV and the HTML report to out/,
 #                   and each assignment's student release and Gradescope package to out/dist/
 #   ./run.sh test   set up, then run the platform's test suite (--quick: without the
 #                   end-to-end group, the `e2e` marker; any other arguments go to pytest)
+#   ./run.sh serve-demo   set up, make the course server's demo in out/serve (the course, the
+#                   example class as its roster, a TA and an instructor), print the passwords
+#                   and the address, and run `dlgrade serve` until Ctrl-C ($DLGRADE_PORT,
+#                   default 8000; docs/server.md)
 #
 # Environment: PYTHON (default python3, 3.11+), DLGRADE_VENV (default .venv).
 set -euo pipefail
@@ -58,6 +62,50 @@ case "${1:-}" in
             "$dl" package "$id" --format gradescope -o "$out/dist/gradescope/$id"
         done
         ;;
+    serve-demo)
+        setup
+        dir=out/serve
+        port=${DLGRADE_PORT:-8000}
+        dl=("$VENV/bin/dlgrade" --course "$dir")
+        rm -rf "$dir"
+        mkdir -p "$dir"
+        echo "== the course in $dir: due dates moved to the coming weeks, the example class as roster"
+        cp -r assignments solutions starter "$dir/"
+        rm -f "$dir"/assignments/.dlgrade-secret*  # the demo makes its own
+        "$VENV/bin/python" - "$dir" <<'EOF'
+import sys
+import tomllib
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import tomli_w
+
+out = Path(sys.argv[1])
+course = tomllib.loads(Path("course.toml").read_text(encoding="utf-8"))
+course["name"] += " (server demo)"
+course["roster"] = "roster.csv"
+first = datetime.now(UTC).replace(hour=23, minute=59, second=0, microsecond=0)
+for week, rule in enumerate(course["grading"]["assignments"].values(), start=1):
+    rule["due"] = (first + timedelta(weeks=week)).isoformat()
+course["server"] = {"submissions_per_day": 10, "max_upload_mb": 5, "requests_per_minute": 120}
+(out / "course.toml").write_text(tomli_w.dumps(course), encoding="utf-8")
+people = ["ann", "ben", "cat", "dan", "eve", "mallory"]
+(out / "roster.csv").write_text("id,name,email,sis_id\n" + "".join(
+    f"{p},{p.title()} Example,{p}@uni.example,S{1001 + i}\n" for i, p in enumerate(people)),
+    encoding="utf-8")
+EOF
+        "${dl[@]}" serve --init
+        ta=$("${dl[@]}" serve --add-user ta --role ta)
+        prof=$("${dl[@]}" serve --add-user prof --role instructor)
+        ann=$(grep '^ann,' "$dir/server/initial-passwords.csv" | cut -d, -f3 | tr -d '\r')
+        echo "== accounts (every student's password: $dir/server/initial-passwords.csv)"
+        echo "   $ta"
+        echo "   $prof"
+        echo "   ann (student): password $ann"
+        echo "== open http://127.0.0.1:$port/login (a student can upload solutions/02-feedforward/*.py);"
+        echo "   Ctrl-C stops it; a new serve-demo starts from scratch"
+        exec "${dl[@]}" serve --host 127.0.0.1 --port "$port" --jobs 2
+        ;;
     test)
         setup
         shift
@@ -71,7 +119,7 @@ case "${1:-}" in
         exec "$VENV/bin/python" -m pytest -q -n auto --dist loadscope "$@"
         ;;
     *)
-        sed -n '2,10p' "$0"
+        sed -n '2,14p' "$0"
         exit 2
         ;;
 esac
