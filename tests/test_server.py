@@ -213,8 +213,12 @@ def test_override_extension_and_rubric_change_the_gradebook_and_exports(server):
                                           "assignment": "90-mini", "question": "Q1",
                                           "points": "2", "comment": "clear"},
                    follow_redirects=False).status_code == 303
+    bo = server.client("bo")
+    submission_id(upload(bo, WRONG_ADD))  # the same code as ann's: a similarity flag
+    server.work()
     report = prof.get("/staff/assignments/90-mini/report").text
     assert "Pass rate of every test" in report and "test_add" in report
+    assert "<td>ann</td><td>bo</td><td>100%</td>" in report
     audit = prof.get("/staff/audit").text
     for action in ("override", "extension", "rubric"):
         assert f"<td>{action}</td>" in audit

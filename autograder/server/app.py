@@ -36,12 +36,14 @@ from autograder.errors import UsageError
 from autograder.gradebook.export import EXPORT_FORMATS, render_export
 from autograder.lms.roster import load_roster
 from autograder.report.html import render_report
+from autograder.report.similarity import class_similarity
 from autograder.server import accounts, db, staff, submissions
 from autograder.server.accounts import User
 from autograder.server.settings import ServerSettings
 from autograder.server.store import UploadStore
 
 COOKIE = "dlgrade_session"
+SIMILARITY_THRESHOLD = 0.8  # the report's flags: at least this share of fingerprints
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
 
 
@@ -360,10 +362,11 @@ def create_app(course: Course, settings: ServerSettings, engine: Engine) -> Fast
         if ident not in course.assignment_ids():
             raise submissions.NotFound(f"no assignment {ident!r}")
         with engine.connect() as conn:
-            grades, rows = staff.class_snapshot(conn, course)
+            grades, rows = staff.class_snapshot(conn, course, store)
         one = replace(grades, assignments=[ident]) if ident in grades.assignments else grades
-        return HTMLResponse(render_report(course.name, one,
-                                          [r for r in rows if r.assignment == ident], {}, 0.8))
+        rows = [r for r in rows if r.assignment == ident]
+        flags = class_similarity(course, [ident], rows, SIMILARITY_THRESHOLD)
+        return HTMLResponse(render_report(course.name, one, rows, flags, SIMILARITY_THRESHOLD))
 
     @app.get("/staff/submissions/{sid}", response_class=HTMLResponse, include_in_schema=False)
     def staff_submission(request: Request, sid: int) -> HTMLResponse:

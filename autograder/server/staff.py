@@ -17,6 +17,7 @@ from autograder.gradebook.policy import CourseGrades, compute_grades
 from autograder.gradebook.store import Row
 from autograder.server import db
 from autograder.server.accounts import User
+from autograder.server.store import UploadStore
 from autograder.server.submissions import NotFound
 
 
@@ -140,9 +141,11 @@ def class_grades(conn: Connection, course: Course) -> CourseGrades:
     return class_snapshot(conn, course)[0]
 
 
-def class_snapshot(conn: Connection, course: Course) -> tuple[CourseGrades, list[Row]]:
+def class_snapshot(conn: Connection, course: Course,
+                   store: UploadStore | None = None) -> tuple[CourseGrades, list[Row]]:
     """``class_grades`` and the latest result of every student and assignment as gradebook
-    rows (what the report's pass rates and times are drawn from)."""
+    rows (what the report's pass rates and times are drawn from); with ``store``, each row's
+    ``source`` is its stored upload (what the similarity flags read)."""
     s, r, u = db.submissions, db.results, db.users
     latest = (select(func.max(s.c.id)).select_from(s.join(r, r.c.submission_id == s.c.id))
               .group_by(s.c.user_id, s.c.assignment))
@@ -154,7 +157,8 @@ def class_snapshot(conn: Connection, course: Course) -> tuple[CourseGrades, list
                             .where(s.c.id.in_(latest))):
         rows.append(Row(row.id, row.login, row.assignment, row.sha256, db.aware(row.created_at),
                         db.aware(row.graded_at), row.rstatus, row.score, row.max_score, None, "",
-                        "", None, None, row.results_json, TIME_FROM_SERVER))
+                        "", None, str(store.path(row.sha256)) if store else None,
+                        row.results_json, TIME_FROM_SERVER))
     overrides = {}
     for row in conn.execute(select(db.overrides, u.c.login).join(u, u.c.id == db.overrides.c.user_id)
                             .order_by(db.overrides.c.id)):
