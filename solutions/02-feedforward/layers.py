@@ -46,6 +46,8 @@ def relu_backward(dout, cache):
 
     Returns:
     - dx: gradient with respect to x, same shape as x
+
+    dout and the cache are not modified.
     """
     # BEGIN SOLUTION hint: the gradient is 0 where x <= 0
     x = cache
@@ -84,6 +86,8 @@ def sigmoid_backward(dout, cache):
 
     Returns:
     - dx: gradient with respect to x, dout * s * (1 - s), same shape as x
+
+    dout and the cache are not modified.
     """
     # BEGIN SOLUTION hint: the cache is s = sigmoid(x), not x
     s = cache
@@ -118,6 +122,8 @@ def tanh_backward(dout, cache):
 
     Returns:
     - dx: gradient with respect to x, dout * (1 - t**2), same shape as x
+
+    dout and the cache are not modified.
     """
     # BEGIN SOLUTION hint: the cache is t = tanh(x), not x
     t = cache
@@ -182,6 +188,8 @@ def linear_backward(dout, cache):
     - dx: gradient with respect to x, shape (N, D)
     - dW: gradient with respect to W, shape (D, M)
     - db: gradient with respect to b, shape (M,) (summed over the batch)
+
+    dout and the cache are not modified.
     """
     # BEGIN SOLUTION hint: check every shape against the docstring
     x, W, _ = cache
@@ -211,6 +219,8 @@ def mse_loss(pred, target):
     Returns a tuple of:
     - loss: python float (or 0-d float64), the loss above
     - dpred: gradient of loss with respect to pred, same shape as pred
+
+    pred and target are not modified.
     """
     # BEGIN SOLUTION hint: divide by the batch size N, not by N * D
     n = pred.shape[0]
@@ -236,6 +246,8 @@ def softmax_cross_entropy_loss(scores, y):
     Returns a tuple of:
     - loss: python float (or 0-d float64), the loss above
     - dscores: gradient of loss with respect to scores, shape (N, C)
+
+    scores and y are not modified.
     """
     # BEGIN SOLUTION hint: log p = s - max - log(sum(exp(s - max)))
     n = scores.shape[0]

@@ -44,6 +44,8 @@ def relu_backward(dout, cache):
 
     Returns:
     - dx: gradient with respect to x, same shape as x
+
+    dout and the cache are not modified.
     """
     # TODO: the gradient is 0 where x <= 0
     raise NotImplementedError("relu_backward: see the TODO above")
@@ -75,6 +77,8 @@ def sigmoid_backward(dout, cache):
 
     Returns:
     - dx: gradient with respect to x, dout * s * (1 - s), same shape as x
+
+    dout and the cache are not modified.
     """
     # TODO: the cache is s = sigmoid(x), not x
     raise NotImplementedError("sigmoid_backward: see the TODO above")
@@ -103,6 +107,8 @@ def tanh_backward(dout, cache):
 
     Returns:
     - dx: gradient with respect to x, dout * (1 - t**2), same shape as x
+
+    dout and the cache are not modified.
     """
     # TODO: the cache is t = tanh(x), not x
     raise NotImplementedError("tanh_backward: see the TODO above")
@@ -156,6 +162,8 @@ def linear_backward(dout, cache):
     - dx: gradient with respect to x, shape (N, D)
     - dW: gradient with respect to W, shape (D, M)
     - db: gradient with respect to b, shape (M,) (summed over the batch)
+
+    dout and the cache are not modified.
     """
     # TODO: check every shape against the docstring
     raise NotImplementedError("linear_backward: see the TODO above")
@@ -180,6 +188,8 @@ def mse_loss(pred, target):
     Returns a tuple of:
     - loss: python float (or 0-d float64), the loss above
     - dpred: gradient of loss with respect to pred, same shape as pred
+
+    pred and target are not modified.
     """
     # TODO: divide by the batch size N, not by N * D
     raise NotImplementedError("mse_loss: see the TODO above")
@@ -200,6 +210,8 @@ def softmax_cross_entropy_loss(scores, y):
     Returns a tuple of:
     - loss: python float (or 0-d float64), the loss above
     - dscores: gradient of loss with respect to scores, shape (N, C)
+
+    scores and y are not modified.
     """
     # TODO: log p = s - max - log(sum(exp(s - max)))
     raise NotImplementedError("softmax_cross_entropy_loss: see the TODO above")

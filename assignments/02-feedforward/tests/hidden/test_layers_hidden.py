@@ -187,3 +187,58 @@ def test_softmax_cross_entropy_batch_average(submission, rng, check):
         np.concatenate([dscores1, dscores1]) / 2,
         name="dscores on the batch repeated twice",
     )
+
+
+# --------------------------------------------------------------------------
+# Inputs are not modified
+# --------------------------------------------------------------------------
+
+
+def _left_alone(kept, original: np.ndarray, what: str) -> None:
+    """``kept`` (an argument kept in the worker) still holds ``original`` after the call."""
+    assert np.array_equal(np.asarray(kept.value()), original), (
+        f"{what} in place; compute a new array (the caller may use it again)"
+    )
+
+
+@pytest.mark.points(2)
+def test_layers_leave_their_inputs_unchanged(submission, rng, oracle, check):
+    """The backward passes and the losses return new arrays and leave dout, scores and targets unchanged."""
+    x = rng.standard_normal((6, 5))
+    x[rng.random(x.shape) < 0.3] = 0.0
+    W, b = rng.standard_normal((5, 4)), rng.standard_normal(4)
+    dout = rng.standard_normal((6, 5))
+    _, cache = submission.layers.relu_forward(x)
+    kept = submission.keep(dout.copy())
+    dx = submission.layers.relu_backward(kept, cache)
+    _left_alone(kept, dout, "relu_backward changed its dout argument")
+    assert_close(dx, oracle.activation_and_grad("relu", x, dout)[1], name="relu_backward(dout, cache)")
+    for name in ("sigmoid", "tanh"):
+        _, cache = getattr(submission.layers, f"{name}_forward")(x)
+        kept = submission.keep(dout.copy())
+        dx = getattr(submission.layers, f"{name}_backward")(kept, cache)
+        _left_alone(kept, dout, f"{name}_backward changed its dout argument")
+        assert_close(dx, oracle.activation_and_grad(name, x, dout)[1], name=f"{name}_backward(dout, cache)")
+    dout = rng.standard_normal((6, 4))
+    _, cache = submission.layers.linear_forward(x, W, b)
+    kept = submission.keep(dout.copy())
+    grads = submission.layers.linear_backward(kept, cache)
+    _left_alone(kept, dout, "linear_backward changed its dout argument")
+    for label, got, want in zip(("dx", "dW", "db"), grads, oracle.linear_grads(x, W, b, dout), strict=True):
+        assert_close(got, want, name=f"linear_backward's {label}")
+    scores = 3.0 * rng.standard_normal((6, 4))
+    y = rng.integers(0, 4, size=6)
+    kept = submission.keep(scores.copy())
+    loss, dscores = submission.layers.softmax_cross_entropy_loss(kept, y)
+    _left_alone(kept, scores, "softmax_cross_entropy_loss changed its scores argument")
+    want_loss, want_dscores = oracle.cross_entropy(scores, y)
+    assert_close(check.scalar(loss, "loss"), want_loss, name="softmax_cross_entropy_loss's loss")
+    assert_close(dscores, want_dscores, name="softmax_cross_entropy_loss's dscores")
+    pred, target = rng.standard_normal((6, 3)), rng.standard_normal((6, 3))
+    kept_pred, kept_target = submission.keep(pred.copy()), submission.keep(target.copy())
+    loss, dpred = submission.layers.mse_loss(kept_pred, kept_target)
+    _left_alone(kept_pred, pred, "mse_loss changed its pred argument")
+    _left_alone(kept_target, target, "mse_loss changed its target argument")
+    want_loss, want_dpred = oracle.mse_loss(pred, target)
+    assert_close(check.scalar(loss, "loss"), want_loss, name="mse_loss's loss")
+    assert_close(dpred, want_dpred, name="mse_loss's dpred")

@@ -3,7 +3,7 @@
 import pytest
 
 
-@pytest.mark.points(6)
+@pytest.mark.points(4)
 def test_sgd_uneven_batches_multi_epoch(check_training):
     """sgd reshuffles every epoch and keeps the smaller last batch (N = 23, batch_size = 5, 3 epochs, tanh)."""
     check_training("sgd", [5, 6, 4, 3], "tanh", n=23, lr=0.2, epochs=3, batch_size=5, seed=2024)

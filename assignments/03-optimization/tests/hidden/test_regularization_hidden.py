@@ -66,7 +66,7 @@ def test_dropout_pinned_mask(submission, rng, seed):
     assert_close(out, x * keep / (1 - p), name="dropout_forward(x, p, train=True, seed)")
 
 
-@pytest.mark.points(2)
+@pytest.mark.points(1)
 def test_dropout_other_rates(submission, rng, seed):
     """Dropout keeps about 1 - p of the units and the mean for p = 0.1 and 0.8, and is the identity for p = 0."""
     x = rng.standard_normal((10, 10))
@@ -154,7 +154,7 @@ def _train_steps(submission, oracle, rng, D, momentum, eps, steps, N=8):
     return bn, gamma, beta, rm, rv
 
 
-@pytest.mark.points(3)
+@pytest.mark.points(2)
 def test_batchnorm_running_averages_several_steps(submission, oracle, rng):
     """BatchNorm's running mean and (unbiased) variance follow F.batch_norm over 4 steps, momentum 0.3."""
     _train_steps(submission, oracle, rng, D=5, momentum=0.3, eps=1e-3, steps=4, N=6)
@@ -213,3 +213,50 @@ def test_batchnorm_backward_small_batch_offset(submission, oracle, rng):
     assert_close(dx, edx, rtol=1e-5, atol=1e-8, name="dx")
     assert_close(dgamma, edgamma, name="dgamma")
     assert_close(dbeta, edbeta, name="dbeta")
+
+
+def _left_alone(kept, original: np.ndarray, what: str) -> None:
+    """``kept`` (an argument kept in the worker) still holds ``original`` after the call."""
+    assert np.array_equal(np.asarray(kept.value()), original), (
+        f"{what} in place; compute a new array (the caller may use it again)"
+    )
+
+
+@pytest.mark.points(2)
+def test_backward_passes_leave_dout_unchanged(submission, oracle, check, rng, seed):
+    """dropout, DropConnect and BatchNorm return new arrays and leave x and dout unchanged (no function modifies its inputs)."""
+    p, N, D, M = 0.4, 8, 5, 3
+    x = rng.uniform(1.0, 2.0, (N, D))
+    kept_x = submission.keep(x.copy())
+    out, cache = submission.regularization.dropout_forward(kept_x, p, train=True, seed=seed)
+    _left_alone(kept_x, x, "dropout_forward changed its x argument")
+    keep = check.dropout_mask(out, x, p, "dropout_forward")
+    dout = rng.standard_normal((N, D))
+    kept = submission.keep(dout.copy())
+    dx = submission.regularization.dropout_backward(kept, cache)
+    _left_alone(kept, dout, "dropout_backward changed its dout argument")
+    assert_close(dx, dout * keep / (1 - p), name="dropout_backward (the forward's mask)")
+
+    W, b = rng.standard_normal((D, M)), rng.standard_normal(M)
+    _, cache = submission.regularization.dropconnect_forward(x, W, b, 0.0, train=False, seed=seed)
+    dout = rng.standard_normal((N, M))
+    kept = submission.keep(dout.copy())
+    grads = submission.regularization.dropconnect_backward(kept, cache)
+    _left_alone(kept, dout, "dropconnect_backward changed its dout argument")
+    for name, got, want in zip(("dx", "dW", "db"), grads,
+                               oracle.masked_linear_grads(x, W, b, np.ones((D, M)), 0.0, dout), strict=True):
+        assert_close(got, want, name=f"dropconnect_backward's {name} in evaluation mode")
+
+    eps = 1e-3
+    bn, gamma, beta = _batchnorm(submission, rng, D, 0.1, eps)
+    kept_x = submission.keep(x.copy())
+    bn.forward(kept_x, train=True)
+    _left_alone(kept_x, x, "BatchNorm.forward changed its x argument")
+    dout = rng.standard_normal((N, D))
+    kept = submission.keep(dout.copy())
+    dx, dgamma, dbeta = bn.backward(kept)
+    _left_alone(kept, dout, "BatchNorm.backward changed its dout argument")
+    edx, edgamma, edbeta = oracle.batch_norm_grads(x, gamma, beta, np.zeros(D), np.ones(D), True, eps, dout)
+    assert_close(dx, edx, rtol=1e-5, atol=1e-8, name="BatchNorm.backward's dx")
+    assert_close(dgamma, edgamma, name="BatchNorm.backward's dgamma")
+    assert_close(dbeta, edbeta, name="BatchNorm.backward's dbeta")
