@@ -30,7 +30,7 @@ pytest_plugins = ["tests.strict_skips", "tests.parallel"]
 #: the ``e2e`` group (pyproject.toml): whole modules, and the course's planted mistakes
 E2E_MODULES = {"tests/test_environments.py", "tests/test_interop_tools.py",
                "tests/test_install.py", "tests/test_gradescope_run.py",
-               "tests/test_server_browser.py"}
+               "tests/test_server_browser.py", "tests/test_server_faults.py"}
 E2E_TESTS = {"tests/test_mistakes.py::test_the_mistake_loses_points"}
 
 

@@ -7,6 +7,7 @@
   keyed by the submission, so a second completion of the same job changes nothing.
 - ``requeue_expired``: jobs whose worker died (its lease ran out) go back to ``queued``;
   after ``MAX_ATTEMPTS`` they are ``failed`` with a message instead of looping.
+  ``requeue_worker`` does the same at once for a worker its pool saw die.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, func, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Engine, and_, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from autograder.server import db
@@ -83,8 +84,20 @@ def requeue_expired(conn: Connection) -> int:
     """Put back jobs whose lease ran out (their worker died); fail those tried too often.
     Returns how many were put back."""
     s = db.submissions
-    expired = and_(s.c.state == "running", s.c.lease_until < db.now())
-    failed = conn.execute(select(s.c.id).where(and_(expired, s.c.attempts >= MAX_ATTEMPTS))).all()
+    return _requeue(conn, and_(s.c.state == "running", s.c.lease_until < db.now()))
+
+
+def requeue_worker(conn: Connection, worker: str) -> int:
+    """Put back the jobs of ``worker``, known to be dead (its pool saw it exit), without
+    waiting for their leases to run out; fail those tried too often. Returns how many
+    were put back."""
+    s = db.submissions
+    return _requeue(conn, and_(s.c.state == "running", s.c.worker == worker))
+
+
+def _requeue(conn: Connection, abandoned: ColumnElement[bool]) -> int:
+    s = db.submissions
+    failed = conn.execute(select(s.c.id).where(and_(abandoned, s.c.attempts >= MAX_ATTEMPTS))).all()
     for (sid,) in failed:
         conn.execute(update(s).where(s.c.id == sid).values(state="failed", lease_until=None))
         if conn.execute(select(db.results.c.id).where(db.results.c.submission_id == sid)).first():
@@ -93,7 +106,7 @@ def requeue_expired(conn: Connection) -> int:
             submission_id=sid, status="error", graded_at=db.now(),
             error=f"grading stopped {MAX_ATTEMPTS} times without a result; staff can see it "
                   "and regrade it (the submission stays stored)"))
-    return conn.execute(update(s).where(and_(expired, s.c.attempts < MAX_ATTEMPTS))
+    return conn.execute(update(s).where(and_(abandoned, s.c.attempts < MAX_ATTEMPTS))
                         .values(state="queued", worker=None, lease_until=None)).rowcount
 
 

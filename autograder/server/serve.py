@@ -14,7 +14,11 @@ import threading
 import time
 from pathlib import Path
 
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
 from autograder.config import Course
+from autograder.server import queue
 from autograder.server.settings import ServerSettings
 
 
@@ -25,11 +29,14 @@ def worker_command(course: Course, settings: ServerSettings, name: str) -> list[
 
 
 class WorkerPool:
-    """``jobs`` worker processes, restarted when one exits, stopped with the pool."""
+    """``jobs`` worker processes, restarted when one exits, stopped with the pool. The job
+    of a worker that died (killed, out of memory) goes back to the queue at once rather
+    than when its lease runs out, which is the whole run budget away."""
 
-    def __init__(self, course: Course, settings: ServerSettings, jobs: int):
-        self.commands = [worker_command(course, settings, f"{os.uname().nodename}-{i}")
-                         for i in range(jobs)]
+    def __init__(self, course: Course, settings: ServerSettings, jobs: int, engine: Engine):
+        self.engine = engine
+        self.names = [f"{os.uname().nodename}-{i}" for i in range(jobs)]
+        self.commands = [worker_command(course, settings, name) for name in self.names]
         self.procs: list[subprocess.Popen | None] = [None] * jobs
         self.stopping = threading.Event()
         self.thread = threading.Thread(target=self._supervise, daemon=True)
@@ -41,8 +48,17 @@ class WorkerPool:
         while not self.stopping.is_set():
             for i, proc in enumerate(self.procs):
                 if proc is None or proc.poll() is not None:
+                    if proc is not None:
+                        self._requeue(self.names[i])
                     self.procs[i] = subprocess.Popen(self.commands[i])
             self.stopping.wait(1.0)
+
+    def _requeue(self, name: str) -> None:
+        try:
+            with self.engine.begin() as conn:
+                queue.requeue_worker(conn, name)
+        except SQLAlchemyError:  # the database is away: the lease puts the job back later
+            pass
 
     def stop(self) -> None:
         self.stopping.set()
@@ -67,7 +83,7 @@ def serve(course: Course, settings: ServerSettings, host: str, port: int, jobs: 
     engine = make_engine(settings.database_url)
     create_schema(engine)
     Path(settings.store).mkdir(parents=True, exist_ok=True)
-    pool = WorkerPool(course, settings, jobs)
+    pool = WorkerPool(course, settings, jobs, engine)
     pool.start()
     try:
         uvicorn.run(create_app(course, settings, engine), host=host, port=port,

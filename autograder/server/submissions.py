@@ -150,6 +150,8 @@ def submission_view(conn: Connection, viewer: User, submission_id: int) -> dict[
     Raises:
         NotFound: no such submission, or a student asking for someone else's.
     """
+    if not 0 < submission_id < 2**31:  # an id no INTEGER column holds (PostgreSQL would refuse it)
+        raise NotFound(f"no submission {submission_id}")
     s, r = db.submissions, db.results
     row = conn.execute(select(s, db.users.c.login).join(db.users, db.users.c.id == s.c.user_id)
                        .where(s.c.id == submission_id)).first()
