@@ -208,7 +208,8 @@ def test_override_extension_and_rubric_change_the_gradebook_and_exports(server):
     assert ta.post("/staff/extensions", data={"csrf": csrf_of(ta, "/staff"), "student": "ann",
                                               "assignment": "90-mini", "days": "2"},
                    follow_redirects=False).status_code == 303
-    assert "2 day(s)" in ann.get("/").text
+    home = ann.get("/").text
+    assert "2 day(s)" in home and "on time" in home
     assert ta.post("/staff/rubric", data={"csrf": csrf_of(ta, "/staff"), "student": "ann",
                                           "assignment": "90-mini", "question": "Q1",
                                           "points": "2", "comment": "clear"},
@@ -216,6 +217,10 @@ def test_override_extension_and_rubric_change_the_gradebook_and_exports(server):
     bo = server.client("bo")
     submission_id(upload(bo, WRONG_ADD))  # the same code as ann's: a similarity flag
     server.work()
+    assert "<td>Q1</td><td>2</td><td>clear</td>" in prof.get("/staff").text
+    assert "Q1: 2" not in ann.get("/").text  # a student sees rubric scores after release
+    ta.post("/staff/assignments/90-mini/release", data={"csrf": csrf_of(ta, "/staff")})
+    assert "Q1: 2 (clear)" in ann.get("/").text
     report = prof.get("/staff/assignments/90-mini/report").text
     assert "Pass rate of every test" in report and "test_add" in report
     assert "<td>ann</td><td>bo</td><td>100%</td>" in report

@@ -14,6 +14,7 @@ import time
 from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -34,6 +35,7 @@ import autograder
 from autograder.config import Course
 from autograder.errors import UsageError
 from autograder.gradebook.export import EXPORT_FORMATS, render_export
+from autograder.gradebook.policy import late_penalty
 from autograder.lms.roster import load_roster
 from autograder.report.html import render_report
 from autograder.report.similarity import class_similarity
@@ -103,6 +105,7 @@ class SubmissionView(BaseModel):
     score: float | None
     max_score: float | None
     error: str | None
+    url: str
 
 
 class AssignmentView(BaseModel):
@@ -220,9 +223,18 @@ def create_app(course: Course, settings: ServerSettings, engine: Engine) -> Fast
                 rule = course.grading.assignments.get(ident)
                 latest = next((h for h in mine if h["assignment"] == ident), None)
                 extension = _extension_days(conn, user, ident)
+                late = ""
+                if latest:
+                    seconds, penalty = late_penalty(
+                        course.grading.late, datetime.fromisoformat(latest["submitted_at"]),
+                        rule.due if rule else None, extension)
+                    late = (f"{seconds / 86400:.1f} day(s) late: -{penalty:g}%" if seconds
+                            else "on time")
+                rubric = submissions.rubric_view(conn, user, ident)
                 rows.append({"id": ident, "title": a.title, "max_score": a.total_points,
                              "due": rule.due.isoformat(" ", "minutes") if rule and rule.due
-                             else None, "extension": extension, "latest": latest})
+                             else None, "extension": extension, "latest": latest,
+                             "late": late, "rubric": rubric})
         return rows
 
     def _extension_days(conn, user: User, ident: str) -> float:  # noqa: ANN001
@@ -334,8 +346,9 @@ def create_app(course: Course, settings: ServerSettings, engine: Engine) -> Fast
             grades = staff.class_grades(conn, course)
             queued = conn.execute(select(db.submissions.c.id)
                                   .where(db.submissions.c.state.in_(("queued", "running")))).all()
+            rubric = submissions.rubric_view(conn, user)
         return page(request, "staff.html", user, session, grades=grades, queued=len(queued),
-                    formats=[f for f in EXPORT_FORMATS if f != "table"])
+                    formats=[f for f in EXPORT_FORMATS if f != "table"], rubric=rubric)
 
     @app.get("/staff/assignments/{ident}", response_class=HTMLResponse, include_in_schema=False)
     def staff_assignment(request: Request, ident: str) -> HTMLResponse:

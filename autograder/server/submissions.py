@@ -165,7 +165,7 @@ def submission_view(conn: Connection, viewer: User, submission_id: int) -> dict[
         "state": row.state, "queue_position": queue_position(conn, row.id),
         "hidden_released": released(conn, row.assignment),
         "tests": [], "public_score": None, "public_max": None, "score": None, "max_score": None,
-        "error": None,
+        "error": None, "url": f"/submissions/{row.id}",
     }
     if result is not None:
         results = json.loads(result.results_json) if result.results_json else None
@@ -203,3 +203,23 @@ def history(conn: Connection, viewer: User, user_id: int,
 
 def time_left(now: datetime, due: datetime | None, extension_days: float) -> timedelta | None:
     return None if due is None else due + timedelta(days=extension_days) - now
+
+
+def rubric_view(conn: Connection, viewer: User, assignment: str | None = None) -> list[dict[str, Any]]:
+    """Rubric scores for the analysis questions, newest per (student, assignment, question):
+    a student's own, once the assignment is released; staff see everyone's."""
+    r, u = db.rubric_scores, db.users
+    query = (select(r.c.id, u.c.login, r.c.assignment, r.c.question, r.c.points, r.c.comment)
+             .join(u, u.c.id == r.c.user_id).order_by(r.c.id))
+    if not viewer.is_staff:
+        query = query.where(r.c.user_id == viewer.id)
+    if assignment:
+        query = query.where(r.c.assignment == assignment)
+    newest: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for row in conn.execute(query):
+        if not viewer.is_staff and not released(conn, row.assignment):
+            continue
+        newest[(row.login, row.assignment, row.question)] = {
+            "student": row.login, "assignment": row.assignment, "question": row.question,
+            "points": row.points, "comment": row.comment}
+    return sorted(newest.values(), key=lambda v: (v["student"], v["assignment"], v["question"]))
