@@ -699,11 +699,14 @@ def validate(ctx, assignment, all_, secrets, quick) -> None:
 @click.option("--init", "init_", is_flag=True,
               help="Create the database and an account per roster student, write their "
                    "passwords to server/initial-passwords.csv, and stop.")
+@click.option("--pin-cpus/--no-pin-cpus", default=None,
+              help="Pin each grading worker (and the sandboxed workers it starts) to one CPU, "
+                   "as grade-batch does [default: when --jobs is at least the number of CPUs].")
 @click.option("--add-user", metavar="LOGIN", help="Add one account, print its password, stop.")
 @click.option("--role", type=click.Choice(["student", "ta", "instructor"]), default="ta",
               show_default=True, help="The role of --add-user's account.")
 @click.pass_context
-def serve(ctx, host, port, jobs, init_, add_user, role) -> None:
+def serve(ctx, host, port, jobs, init_, pin_cpus, add_user, role) -> None:
     """Run the course server: students submit and see results; staff run the course.
 
     Settings (database, upload store, limits) come from [server] in course.toml
@@ -730,7 +733,7 @@ def serve(ctx, host, port, jobs, init_, add_user, role) -> None:
         click.echo(f"{add_user} ({role}): password {password}")
         return
     _course_secret(course)
-    run_server(course, settings, host, port, jobs)
+    run_server(course, settings, host, port, jobs, pin_cpus)
 
 
 @main.command()

@@ -454,3 +454,17 @@ def test_accounts_hash_passwords_and_tokens(server):
         token = accounts.new_token(conn, row.id)
         stored = conn.execute(select(db.users.c.token_hash).where(db.users.c.id == row.id)).scalar()
         assert token not in stored and len(stored) == 64
+
+
+def test_the_worker_pool_pins_its_workers_as_grade_batch_pins_its_jobs(server):
+    from autograder.batch.runner import cpu_plan
+    from autograder.server.serve import WorkerPool
+
+    pinned = WorkerPool(server.course, server.settings, 2, server.engine, pin_cpus=True)
+    plan = cpu_plan(2, True)
+    if plan is None:  # not Linux: nothing to pin
+        assert all("--cpu" not in c for c in pinned.commands)
+    else:
+        assert [c[c.index("--cpu") + 1] for c in pinned.commands] == [str(x) for x in plan]
+    loose = WorkerPool(server.course, server.settings, 2, server.engine, pin_cpus=False)
+    assert all("--cpu" not in c for c in loose.commands)

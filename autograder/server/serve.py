@@ -17,15 +17,17 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from autograder.batch.runner import cpu_plan
 from autograder.config import Course
 from autograder.server import queue
 from autograder.server.settings import ServerSettings
 
 
-def worker_command(course: Course, settings: ServerSettings, name: str) -> list[str]:
+def worker_command(course: Course, settings: ServerSettings, name: str,
+                   cpu: int | None = None) -> list[str]:
     return [sys.executable, "-m", "autograder.server.worker", "--course", str(course.root),
             "--database", settings.database_url, "--store", str(settings.store), "--name", name,
-            "--parent", str(os.getpid())]
+            "--parent", str(os.getpid()), *(["--cpu", str(cpu)] if cpu is not None else [])]
 
 
 class WorkerPool:
@@ -33,10 +35,13 @@ class WorkerPool:
     of a worker that died (killed, out of memory) goes back to the queue at once rather
     than when its lease runs out, which is the whole run budget away."""
 
-    def __init__(self, course: Course, settings: ServerSettings, jobs: int, engine: Engine):
+    def __init__(self, course: Course, settings: ServerSettings, jobs: int, engine: Engine,
+                 pin_cpus: bool | None = None):
         self.engine = engine
         self.names = [f"{os.uname().nodename}-{i}" for i in range(jobs)]
-        self.commands = [worker_command(course, settings, name) for name in self.names]
+        cpus = cpu_plan(jobs, pin_cpus) or [None] * jobs  # as grade-batch pins its jobs
+        self.commands = [worker_command(course, settings, name, cpu)
+                         for name, cpu in zip(self.names, cpus, strict=True)]
         self.procs: list[subprocess.Popen | None] = [None] * jobs
         self.stopping = threading.Event()
         self.thread = threading.Thread(target=self._supervise, daemon=True)
@@ -73,7 +78,8 @@ class WorkerPool:
                     proc.kill()
 
 
-def serve(course: Course, settings: ServerSettings, host: str, port: int, jobs: int) -> None:
+def serve(course: Course, settings: ServerSettings, host: str, port: int, jobs: int,
+          pin_cpus: bool | None = None) -> None:
     """Serve until interrupted."""
     import uvicorn
 
@@ -83,7 +89,7 @@ def serve(course: Course, settings: ServerSettings, host: str, port: int, jobs: 
     engine = make_engine(settings.database_url)
     create_schema(engine)
     Path(settings.store).mkdir(parents=True, exist_ok=True)
-    pool = WorkerPool(course, settings, jobs, engine)
+    pool = WorkerPool(course, settings, jobs, engine, pin_cpus)
     pool.start()
     try:
         uvicorn.run(create_app(course, settings, engine), host=host, port=port,

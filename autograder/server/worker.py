@@ -87,7 +87,14 @@ def main() -> None:
     parser.add_argument("--name", default=f"worker-{os.getpid()}")
     parser.add_argument("--parent", type=int, help="die when this process dies (Linux)")
     parser.add_argument("--poll", type=float, default=0.5)
+    parser.add_argument("--cpu", type=int, help="run on this CPU alone, with the sandboxed "
+                                                "workers it starts (Linux)")
     args = parser.parse_args()
+    if args.cpu is not None and hasattr(os, "sched_setaffinity"):
+        try:
+            os.sched_setaffinity(0, {args.cpu})
+        except OSError:  # the CPU left our cpuset: run unpinned
+            pass
     if args.parent:
         from autograder.sandbox.limits import die_with_parent
 
