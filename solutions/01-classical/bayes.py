@@ -24,7 +24,7 @@ def logsumexp(a, axis=None):
     Returns:
     - out: array with `axis` removed (a float when axis is None)
     """
-    # BEGIN SOLUTION hint: subtract the maximum before exponentiating
+    # BEGIN SOLUTION hint: §2.1: the log of the sum of the exponentials, finite for entries around -1000 or +1000
     a = np.asarray(a, dtype=np.float64)
     m = np.max(a, axis=axis, keepdims=True)
     out = m + np.log(np.sum(np.exp(a - m), axis=axis, keepdims=True))
@@ -50,7 +50,7 @@ def log_gaussian_pdf(X, mean, cov):
     Returns:
     - logp: array of shape (N,)
     """
-    # BEGIN SOLUTION hint: Cholesky factor, solve, then the formula above
+    # BEGIN SOLUTION hint: §2.2: the log-density at every row, without inverting cov
     X = np.asarray(X, dtype=np.float64)
     d = X.shape[1]
     L = np.linalg.cholesky(cov)
@@ -78,7 +78,7 @@ def fit_gaussian(X, diagonal=False):
     - mean: array of shape (D,)
     - cov: array of shape (D, D)
     """
-    # BEGIN SOLUTION
+    # BEGIN SOLUTION hint: §2.3: the maximum-likelihood mean and covariance (full, or only its diagonal)
     X = np.asarray(X, dtype=np.float64)
     n = X.shape[0]
     mean = X.mean(axis=0)
@@ -120,7 +120,7 @@ class GaussianBayesClassifier:
 
         Returns self.
         """
-        # BEGIN SOLUTION hint: fit_gaussian on the examples of each class
+        # BEGIN SOLUTION hint: §2.4: the classes, their priors, and one Gaussian per class
         X = np.asarray(X, dtype=np.float64)
         self.classes_ = np.unique(y)
         d = X.shape[1]
@@ -147,7 +147,7 @@ class GaussianBayesClassifier:
         - log_post: array of shape (N, C); column c belongs to classes_[c];
           np.exp(log_post).sum(axis=1) is 1
         """
-        # BEGIN SOLUTION hint: log prior + log_gaussian_pdf, normalised with logsumexp
+        # BEGIN SOLUTION hint: §2.4: the log-posterior of every class, by Bayes' rule in log space
         log_joint = np.stack(
             [
                 np.log(self.priors_[c]) + log_gaussian_pdf(X, self.means_[c], self.covs_[c])
@@ -168,7 +168,7 @@ class GaussianBayesClassifier:
         Returns:
         - y_pred: array of shape (N,), values from classes_
         """
-        # BEGIN SOLUTION
+        # BEGIN SOLUTION hint: §2.4: the most probable class, as a label from classes_
         y_pred = self.classes_[np.argmax(self.predict_log_proba(X), axis=1)]
         # END SOLUTION
         return y_pred

@@ -36,7 +36,7 @@ def gmm_log_density(X, weights, means, covs):
     Returns:
     - logp: array of shape (N,)
     """
-    # BEGIN SOLUTION hint: logsumexp over k of log weights[k] + log N(x | k)
+    # BEGIN SOLUTION hint: §3.1: the log-density of the mixture at every row
     logp = logsumexp(_log_joint(X, weights, means, covs), axis=1)
     # END SOLUTION
     return logp
@@ -57,7 +57,7 @@ def e_step(X, weights, means, covs):
     - resp: array of shape (N, K); every row is non-negative and sums to 1
     - log_likelihood: float, sum_n log p(x_n) under the given parameters
     """
-    # BEGIN SOLUTION hint: normalise each row of the log joint with logsumexp, then exp
+    # BEGIN SOLUTION hint: §3.2: the responsibilities and the log-likelihood, in log space
     log_joint = _log_joint(X, weights, means, covs)
     log_norm = logsumexp(log_joint, axis=1)
     resp = np.exp(log_joint - log_norm[:, None])
@@ -87,7 +87,7 @@ def m_step(X, resp, reg):
     - means: array of shape (K, D)
     - covs: array of shape (K, D, D)
     """
-    # BEGIN SOLUTION
+    # BEGIN SOLUTION hint: §3.3: the maximum-likelihood weights, means and covariances for these responsibilities
     X = np.asarray(X, dtype=np.float64)
     n, d = X.shape
     nk = resp.sum(axis=0)
@@ -130,7 +130,7 @@ def fit_gmm(X, K, n_iter=100, reg=1e-6, seed=0):
     - covs: array of shape (K, D, D)
     - log_likelihoods: list of n_iter floats
     """
-    # BEGIN SOLUTION hint: follow the order in the docstring exactly
+    # BEGIN SOLUTION hint: §3.4: the initialisation, then n_iter EM iterations, in the order of the docstring
     X = np.asarray(X, dtype=np.float64)
     n, d = X.shape
     rng = np.random.default_rng(seed)
@@ -181,7 +181,7 @@ class GMMClassifier:
 
         Returns self.
         """
-        # BEGIN SOLUTION
+        # BEGIN SOLUTION hint: §3.5: one prior and one mixture per class
         X = np.asarray(X, dtype=np.float64)
         self.classes_ = np.unique(y)
         self.priors_ = np.array([np.mean(y == c) for c in self.classes_])
@@ -203,7 +203,7 @@ class GMMClassifier:
         Returns:
         - log_post: array of shape (N, C); column c belongs to classes_[c]
         """
-        # BEGIN SOLUTION hint: log prior + gmm_log_density, normalised with logsumexp
+        # BEGIN SOLUTION hint: §3.5: the log-posterior of every class, in log space
         log_joint = np.stack(
             [
                 np.log(self.priors_[c]) + gmm_log_density(X, *self.gmms_[c])
@@ -224,7 +224,7 @@ class GMMClassifier:
         Returns:
         - y_pred: array of shape (N,), values from classes_
         """
-        # BEGIN SOLUTION
+        # BEGIN SOLUTION hint: §3.5: the most probable class, as a label from classes_
         y_pred = self.classes_[np.argmax(self.predict_log_proba(X), axis=1)]
         # END SOLUTION
         return y_pred

@@ -28,7 +28,7 @@ def pairwise_distances(X, Y):
     Returns:
     - dists: array of shape (N, M); dists[i, j] = ||X[i] - Y[j]||_2
     """
-    # BEGIN SOLUTION hint: ||x||^2 + ||y||^2 - 2 X @ Y.T, clipped at 0, then sqrt
+    # BEGIN SOLUTION hint: §1.1: every Euclidean distance at once, without Python loops and never NaN
     X = np.asarray(X, dtype=np.float64)
     Y = np.asarray(Y, dtype=np.float64)
     sq = np.sum(X**2, axis=1)[:, None] + np.sum(Y**2, axis=1)[None, :] - 2.0 * X @ Y.T
@@ -53,7 +53,7 @@ def knn_predict(X_train, y_train, X_test, k):
     Returns:
     - y_pred: integer array of shape (M,)
     """
-    # BEGIN SOLUTION hint: pairwise_distances, a stable argsort, then np.bincount per row
+    # BEGIN SOLUTION hint: §1.2: the majority label of each test point's k nearest training points (ties: see Conventions)
     y_train = np.asarray(y_train).astype(np.int64)
     dists = pairwise_distances(X_test, X_train)
     nearest = np.argsort(dists, axis=1, kind="stable")[:, :k]
@@ -86,7 +86,7 @@ def cross_validate_k(X, y, ks, num_folds):
     - best_k: int, the k with the highest mean accuracy (the first in ks on a tie)
     - accuracies: float array of shape (len(ks),), the mean accuracy of each k
     """
-    # BEGIN SOLUTION
+    # BEGIN SOLUTION hint: §1.3: the mean validation accuracy of every k over the contiguous folds, and the best k
     n = X.shape[0]
     folds = np.array_split(np.arange(n), num_folds)
     accuracies = np.zeros(len(ks))

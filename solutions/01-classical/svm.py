@@ -29,7 +29,7 @@ def decision_function(X, w, b):
     Returns:
     - scores: array of shape (N,), X @ w + b
     """
-    # BEGIN SOLUTION
+    # BEGIN SOLUTION hint: §4.1: the score of every row
     scores = X @ w + b
     # END SOLUTION
     return scores
@@ -50,7 +50,7 @@ def hinge_loss_and_grad(w, b, X, y, reg):
     - dw: array of shape (D,)
     - db: float
     """
-    # BEGIN SOLUTION hint: examples with margin exactly 1 are not active
+    # BEGIN SOLUTION hint: §4.1: the regularised mean hinge loss and a sub-gradient of it
     n = X.shape[0]
     margins = y * decision_function(X, w, b)
     active = (margins < 1).astype(np.float64)
@@ -83,7 +83,7 @@ def train_linear_svm(X, y, reg=1e-2, lr=0.1, epochs=200):
     - b: float
     - losses: list of epochs floats
     """
-    # BEGIN SOLUTION
+    # BEGIN SOLUTION hint: §4.2: full-batch sub-gradient descent from zero, recording each loss before its step
     w = np.zeros(X.shape[1])
     b = 0.0
     losses = []
@@ -125,7 +125,7 @@ class OneVsRestSVM:
 
         Returns self.
         """
-        # BEGIN SOLUTION hint: +1 for the class, -1 for every other class
+        # BEGIN SOLUTION hint: §4.3: one binary SVM per class, that class against all the others
         self.classes_ = np.unique(y)
         W, b = [], []
         for c in self.classes_:
@@ -147,7 +147,7 @@ class OneVsRestSVM:
         Returns:
         - scores: array of shape (N, C); scores[n, c] = X[n] . W_[c] + b_[c]
         """
-        # BEGIN SOLUTION
+        # BEGIN SOLUTION hint: §4.3: every class's score for every row
         scores = X @ self.W_.T + self.b_
         # END SOLUTION
         return scores
@@ -161,7 +161,7 @@ class OneVsRestSVM:
         Returns:
         - y_pred: array of shape (N,), values from classes_
         """
-        # BEGIN SOLUTION
+        # BEGIN SOLUTION hint: §4.3: the class with the highest score, as a label from classes_
         y_pred = self.classes_[np.argmax(self.decision_function(X), axis=1)]
         # END SOLUTION
         return y_pred

@@ -29,7 +29,7 @@ def gini(y):
     Returns:
     - impurity: float in [0, 1); 0.0 for an empty array
     """
-    # BEGIN SOLUTION hint: proportions, not counts
+    # BEGIN SOLUTION hint: §5.1: the Gini impurity of the labels
     y = np.asarray(y)
     if y.size == 0:
         return 0.0
@@ -53,7 +53,7 @@ def best_split(X, y, features=None):
     - threshold: float, or None when there is no split
     - gain: float, the Gini gain of the split (0.0 when there is no split)
     """
-    # BEGIN SOLUTION hint: sort each feature, count labels cumulatively, try every midpoint
+    # BEGIN SOLUTION hint: §5.2: the split with the largest Gini gain over the allowed features (ties: see Conventions)
     X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y)
     n, d = X.shape
@@ -116,7 +116,7 @@ def build_tree(X, y, max_depth, min_samples_split=2, max_features=None, rng=None
     Returns:
     - node: dict, a leaf or an internal node (see the module docstring)
     """
-    # BEGIN SOLUTION
+    # BEGIN SOLUTION hint: §5.3: grow the tree recursively until a stopping rule makes a leaf
     X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y).astype(np.int64)
     leaf = {"label": int(np.argmax(np.bincount(y)))}
@@ -154,7 +154,7 @@ def tree_predict(node, X):
     Returns:
     - y_pred: integer array of shape (M,)
     """
-    # BEGIN SOLUTION
+    # BEGIN SOLUTION hint: §5.3: walk every row down to its leaf
     X = np.asarray(X, dtype=np.float64)
     y_pred = np.zeros(X.shape[0], dtype=np.int64)
     stack = [(node, np.arange(X.shape[0]))]
@@ -211,7 +211,7 @@ class RandomForest:
 
         Returns self.
         """
-        # BEGIN SOLUTION hint: follow the order in the class docstring exactly
+        # BEGIN SOLUTION hint: §5.4: a bootstrap sample and a tree for every tree, in the order of the class docstring
         X = np.asarray(X, dtype=np.float64)
         y = np.asarray(y).astype(np.int64)
         n, d = X.shape
@@ -236,7 +236,7 @@ class RandomForest:
         Returns:
         - y_pred: integer array of shape (M,)
         """
-        # BEGIN SOLUTION hint: tree_predict for every tree, then np.bincount per example
+        # BEGIN SOLUTION hint: §5.4: the majority vote of the trees (ties: see Conventions)
         votes = np.stack([tree_predict(tree, X) for tree in self.trees_])
         num_labels = int(votes.max()) + 1
         y_pred = np.array(

@@ -25,7 +25,7 @@ def logsumexp(a, axis=None):
     Returns:
     - out: array with `axis` removed (a float when axis is None)
     """
-    # TODO: subtract the maximum before exponentiating
+    # TODO: §2.1: the log of the sum of the exponentials, finite for entries around -1000 or +1000
     raise NotImplementedError("logsumexp: see the TODO above")
 
 
@@ -46,7 +46,7 @@ def log_gaussian_pdf(X, mean, cov):
     Returns:
     - logp: array of shape (N,)
     """
-    # TODO: Cholesky factor, solve, then the formula above
+    # TODO: §2.2: the log-density at every row, without inverting cov
     raise NotImplementedError("log_gaussian_pdf: see the TODO above")
 
 
@@ -67,7 +67,8 @@ def fit_gaussian(X, diagonal=False):
     - mean: array of shape (D,)
     - cov: array of shape (D, D)
     """
-    raise NotImplementedError("fit_gaussian: not implemented")
+    # TODO: §2.3: the maximum-likelihood mean and covariance (full, or only its diagonal)
+    raise NotImplementedError("fit_gaussian: see the TODO above")
 
 
 class GaussianBayesClassifier:
@@ -100,7 +101,7 @@ class GaussianBayesClassifier:
 
         Returns self.
         """
-        # TODO: fit_gaussian on the examples of each class
+        # TODO: §2.4: the classes, their priors, and one Gaussian per class
         raise NotImplementedError("GaussianBayesClassifier.fit: see the TODO above")
 
     def predict_log_proba(self, X):
@@ -113,7 +114,7 @@ class GaussianBayesClassifier:
         - log_post: array of shape (N, C); column c belongs to classes_[c];
           np.exp(log_post).sum(axis=1) is 1
         """
-        # TODO: log prior + log_gaussian_pdf, normalised with logsumexp
+        # TODO: §2.4: the log-posterior of every class, by Bayes' rule in log space
         raise NotImplementedError("GaussianBayesClassifier.predict_log_proba: see the TODO above")
 
     def predict(self, X):
@@ -125,4 +126,5 @@ class GaussianBayesClassifier:
         Returns:
         - y_pred: array of shape (N,), values from classes_
         """
-        raise NotImplementedError("GaussianBayesClassifier.predict: not implemented")
+        # TODO: §2.4: the most probable class, as a label from classes_
+        raise NotImplementedError("GaussianBayesClassifier.predict: see the TODO above")

@@ -37,7 +37,7 @@ def gmm_log_density(X, weights, means, covs):
     Returns:
     - logp: array of shape (N,)
     """
-    # TODO: logsumexp over k of log weights[k] + log N(x | k)
+    # TODO: §3.1: the log-density of the mixture at every row
     raise NotImplementedError("gmm_log_density: see the TODO above")
 
 
@@ -56,7 +56,7 @@ def e_step(X, weights, means, covs):
     - resp: array of shape (N, K); every row is non-negative and sums to 1
     - log_likelihood: float, sum_n log p(x_n) under the given parameters
     """
-    # TODO: normalise each row of the log joint with logsumexp, then exp
+    # TODO: §3.2: the responsibilities and the log-likelihood, in log space
     raise NotImplementedError("e_step: see the TODO above")
 
 
@@ -81,7 +81,8 @@ def m_step(X, resp, reg):
     - means: array of shape (K, D)
     - covs: array of shape (K, D, D)
     """
-    raise NotImplementedError("m_step: not implemented")
+    # TODO: §3.3: the maximum-likelihood weights, means and covariances for these responsibilities
+    raise NotImplementedError("m_step: see the TODO above")
 
 
 def fit_gmm(X, K, n_iter=100, reg=1e-6, seed=0):
@@ -112,7 +113,7 @@ def fit_gmm(X, K, n_iter=100, reg=1e-6, seed=0):
     - covs: array of shape (K, D, D)
     - log_likelihoods: list of n_iter floats
     """
-    # TODO: follow the order in the docstring exactly
+    # TODO: §3.4: the initialisation, then n_iter EM iterations, in the order of the docstring
     raise NotImplementedError("fit_gmm: see the TODO above")
 
 
@@ -150,7 +151,8 @@ class GMMClassifier:
 
         Returns self.
         """
-        raise NotImplementedError("GMMClassifier.fit: not implemented")
+        # TODO: §3.5: one prior and one mixture per class
+        raise NotImplementedError("GMMClassifier.fit: see the TODO above")
 
     def predict_log_proba(self, X):
         """Log-posteriors of every class for every row of X.
@@ -161,7 +163,7 @@ class GMMClassifier:
         Returns:
         - log_post: array of shape (N, C); column c belongs to classes_[c]
         """
-        # TODO: log prior + gmm_log_density, normalised with logsumexp
+        # TODO: §3.5: the log-posterior of every class, in log space
         raise NotImplementedError("GMMClassifier.predict_log_proba: see the TODO above")
 
     def predict(self, X):
@@ -173,4 +175,5 @@ class GMMClassifier:
         Returns:
         - y_pred: array of shape (N,), values from classes_
         """
-        raise NotImplementedError("GMMClassifier.predict: not implemented")
+        # TODO: §3.5: the most probable class, as a label from classes_
+        raise NotImplementedError("GMMClassifier.predict: see the TODO above")

@@ -29,7 +29,7 @@ def pairwise_distances(X, Y):
     Returns:
     - dists: array of shape (N, M); dists[i, j] = ||X[i] - Y[j]||_2
     """
-    # TODO: ||x||^2 + ||y||^2 - 2 X @ Y.T, clipped at 0, then sqrt
+    # TODO: §1.1: every Euclidean distance at once, without Python loops and never NaN
     raise NotImplementedError("pairwise_distances: see the TODO above")
 
 
@@ -49,7 +49,8 @@ def knn_predict(X_train, y_train, X_test, k):
     Returns:
     - y_pred: integer array of shape (M,)
     """
-    # TODO: pairwise_distances, a stable argsort, then np.bincount per row
+    # TODO: §1.2: the majority label of each test point's k nearest training points (ties: see
+    #       Conventions)
     raise NotImplementedError("knn_predict: see the TODO above")
 
 
@@ -73,4 +74,5 @@ def cross_validate_k(X, y, ks, num_folds):
     - best_k: int, the k with the highest mean accuracy (the first in ks on a tie)
     - accuracies: float array of shape (len(ks),), the mean accuracy of each k
     """
-    raise NotImplementedError("cross_validate_k: not implemented")
+    # TODO: §1.3: the mean validation accuracy of every k over the contiguous folds, and the best k
+    raise NotImplementedError("cross_validate_k: see the TODO above")

@@ -30,7 +30,8 @@ def decision_function(X, w, b):
     Returns:
     - scores: array of shape (N,), X @ w + b
     """
-    raise NotImplementedError("decision_function: not implemented")
+    # TODO: §4.1: the score of every row
+    raise NotImplementedError("decision_function: see the TODO above")
 
 
 def hinge_loss_and_grad(w, b, X, y, reg):
@@ -48,7 +49,7 @@ def hinge_loss_and_grad(w, b, X, y, reg):
     - dw: array of shape (D,)
     - db: float
     """
-    # TODO: examples with margin exactly 1 are not active
+    # TODO: §4.1: the regularised mean hinge loss and a sub-gradient of it
     raise NotImplementedError("hinge_loss_and_grad: see the TODO above")
 
 
@@ -74,7 +75,8 @@ def train_linear_svm(X, y, reg=1e-2, lr=0.1, epochs=200):
     - b: float
     - losses: list of epochs floats
     """
-    raise NotImplementedError("train_linear_svm: not implemented")
+    # TODO: §4.2: full-batch sub-gradient descent from zero, recording each loss before its step
+    raise NotImplementedError("train_linear_svm: see the TODO above")
 
 
 class OneVsRestSVM:
@@ -106,7 +108,7 @@ class OneVsRestSVM:
 
         Returns self.
         """
-        # TODO: +1 for the class, -1 for every other class
+        # TODO: §4.3: one binary SVM per class, that class against all the others
         raise NotImplementedError("OneVsRestSVM.fit: see the TODO above")
 
     def decision_function(self, X):
@@ -118,7 +120,8 @@ class OneVsRestSVM:
         Returns:
         - scores: array of shape (N, C); scores[n, c] = X[n] . W_[c] + b_[c]
         """
-        raise NotImplementedError("OneVsRestSVM.decision_function: not implemented")
+        # TODO: §4.3: every class's score for every row
+        raise NotImplementedError("OneVsRestSVM.decision_function: see the TODO above")
 
     def predict(self, X):
         """The class with the largest score, for every row of X.
@@ -129,4 +132,5 @@ class OneVsRestSVM:
         Returns:
         - y_pred: array of shape (N,), values from classes_
         """
-        raise NotImplementedError("OneVsRestSVM.predict: not implemented")
+        # TODO: §4.3: the class with the highest score, as a label from classes_
+        raise NotImplementedError("OneVsRestSVM.predict: see the TODO above")

@@ -30,7 +30,7 @@ def gini(y):
     Returns:
     - impurity: float in [0, 1); 0.0 for an empty array
     """
-    # TODO: proportions, not counts
+    # TODO: §5.1: the Gini impurity of the labels
     raise NotImplementedError("gini: see the TODO above")
 
 
@@ -47,7 +47,8 @@ def best_split(X, y, features=None):
     - threshold: float, or None when there is no split
     - gain: float, the Gini gain of the split (0.0 when there is no split)
     """
-    # TODO: sort each feature, count labels cumulatively, try every midpoint
+    # TODO: §5.2: the split with the largest Gini gain over the allowed features (ties: see
+    #       Conventions)
     raise NotImplementedError("best_split: see the TODO above")
 
 
@@ -76,7 +77,8 @@ def build_tree(X, y, max_depth, min_samples_split=2, max_features=None, rng=None
     Returns:
     - node: dict, a leaf or an internal node (see the module docstring)
     """
-    raise NotImplementedError("build_tree: not implemented")
+    # TODO: §5.3: grow the tree recursively until a stopping rule makes a leaf
+    raise NotImplementedError("build_tree: see the TODO above")
 
 
 def tree_predict(node, X):
@@ -89,7 +91,8 @@ def tree_predict(node, X):
     Returns:
     - y_pred: integer array of shape (M,)
     """
-    raise NotImplementedError("tree_predict: not implemented")
+    # TODO: §5.3: walk every row down to its leaf
+    raise NotImplementedError("tree_predict: see the TODO above")
 
 
 class RandomForest:
@@ -133,7 +136,8 @@ class RandomForest:
 
         Returns self.
         """
-        # TODO: follow the order in the class docstring exactly
+        # TODO: §5.4: a bootstrap sample and a tree for every tree, in the order of the class
+        #       docstring
         raise NotImplementedError("RandomForest.fit: see the TODO above")
 
     def predict(self, X):
@@ -145,5 +149,5 @@ class RandomForest:
         Returns:
         - y_pred: integer array of shape (M,)
         """
-        # TODO: tree_predict for every tree, then np.bincount per example
+        # TODO: §5.4: the majority vote of the trees (ties: see Conventions)
         raise NotImplementedError("RandomForest.predict: see the TODO above")

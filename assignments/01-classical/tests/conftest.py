@@ -37,6 +37,14 @@ from autograder.testing import CheckBase, assert_close
 class Oracle:
     """Reference results for assignment 01 (numpy arrays / python floats)."""
 
+    #: Baum-Welch's recovery task: training sequences, their length, iterations (the reference
+    #: recovers the known HMMs that recovery_hmm draws; the shortcuts do not:
+    #: tests/test_shortcuts_sequences.py)
+    recovery_sequences, recovery_length, recovery_iterations = 8, 200, 40
+    #: the bars: max abs error of A and of B (states relabelled), and held-out log-likelihood
+    #: per symbol at most this many nats below the true HMM's
+    recovery_max_A_error, recovery_max_B_error, recovery_max_ll_gap = 0.15, 0.1, 0.05
+
     # ------------------------------------------------------------------ data
     @staticmethod
     def blobs(rng, n, centers, std=1.0):
@@ -263,6 +271,120 @@ class Oracle:
         )
 
 
+    # ------------------------------------------------------------------ Baum-Welch
+    def brute_posteriors(self, obs, pi, A, B):
+        """By enumerating every state path (S**T of them: short sequences only):
+
+        (log_beta (T, S), gamma (T, S), xi (T-1, S, S), log_likelihood), where
+        gamma[t, i] = p(z_t = i | obs) and xi[t, i, j] = p(z_t = i, z_{t+1} = j | obs) are
+        sums of p(path | obs) over the paths through those states, and log_beta[t, i] =
+        log p(o_{t+1}, ..., o_{T-1} | z_t = i) sums p(rest of the path, rest of obs | z_t = i).
+        """
+        obs = np.asarray(obs)
+        T, S = len(obs), len(pi)
+        paths = np.array(list(itertools.product(range(S), repeat=T)))
+        log_p = np.array([self.path_log_prob(p, obs, pi, A, B) for p in paths])
+        log_likelihood = float(logsumexp(log_p))
+        weight = np.exp(log_p - log_likelihood)
+        gamma = np.zeros((T, S))
+        xi = np.zeros((max(T - 1, 0), S, S))
+        for path, w in zip(paths, weight, strict=True):
+            gamma[np.arange(T), path] += w
+            xi[np.arange(T - 1), path[:-1], path[1:]] += w
+        log_beta = np.zeros((T, S))
+        for t in range(T - 1):
+            for i in range(S):
+                terms = [
+                    np.sum(np.log(A[[i, *rest[:-1]], rest])) + np.sum(np.log(B[rest, obs[t + 1 :]]))
+                    for rest in itertools.product(range(S), repeat=T - 1 - t)
+                ]
+                log_beta[t, i] = logsumexp(terms)
+        return log_beta, gamma, xi, log_likelihood
+
+    def brute_baum_welch_step(self, sequences, pi, A, B):
+        """One Baum-Welch step from expected counts summed over every state path of every
+        sequence (brute force): (new_pi, new_A, new_B, total log-likelihood before the step).
+
+        The expected number of starts in i, of transitions i -> j and of emissions of v from
+        i are the counts along each path weighted by p(path | obs); each row is then
+        normalised (maximum likelihood of the completed data)."""
+        n_states, n_symbols = B.shape
+        counts = {
+            "pi": np.zeros(n_states),
+            "A": np.zeros((n_states, n_states)),
+            "B": np.zeros((n_states, n_symbols)),
+        }
+        total_log_likelihood = 0.0
+        for obs in sequences:
+            obs = np.asarray(obs)
+            paths = np.array(list(itertools.product(range(n_states), repeat=len(obs))))
+            log_joint = np.array([self.path_log_prob(p, obs, pi, A, B) for p in paths])
+            log_evidence = float(logsumexp(log_joint))
+            total_log_likelihood += log_evidence
+            weights = np.exp(log_joint - log_evidence)  # p(path | obs)
+            one_hot = np.eye(n_states)[paths]  # (paths, T, S)
+            counts["pi"] += weights @ one_hot[:, 0]
+            counts["A"] += np.einsum("p,pti,ptj->ij", weights, one_hot[:, :-1], one_hot[:, 1:])
+            counts["B"] += np.einsum("p,pti,tv->iv", weights, one_hot, np.eye(n_symbols)[obs])
+        normalised = [c / c.sum(axis=-1, keepdims=True) for c in counts.values()]
+        return (*normalised, total_log_likelihood)
+
+    @staticmethod
+    def recovery_hmm(rng, S=2, V=4):
+        """(pi, A, B): a known HMM that Baum-Welch recovers from data from the handed-out start.
+
+        Sticky states (A[i, i] in [0.8, 0.92], the rest of the row by a Dirichlet) and
+        emissions that favour two symbols of each state's own (Dirichlet(0.5 + 10 on them)).
+        With three states, one run of EM in 12 ended in a poorer local maximum.
+        """
+        A = np.zeros((S, S))
+        for i in range(S):
+            stay = rng.uniform(0.8, 0.92)
+            A[i] = np.insert(rng.dirichlet(np.full(S - 1, 2.0)) * (1 - stay), i, stay)
+        favoured = rng.permutation(V)
+        B = np.empty((S, V))
+        for i in range(S):
+            alpha = np.full(V, 0.5)
+            alpha[favoured[2 * i : 2 * i + 2]] += 10.0
+            B[i] = rng.dirichlet(alpha)
+        B = (B + 1e-3) / (B + 1e-3).sum(axis=1, keepdims=True)
+        return rng.dirichlet(np.full(S, 2.0)), A, B
+
+    @staticmethod
+    def baum_welch_init(rng, S, V):
+        """The initial parameters handed to baum_welch: uniform pi, A with 0.7 on the
+        diagonal, B rows drawn from a flat Dirichlet (they break the states' symmetry)."""
+        A = np.full((S, S), 0.3 / (S - 1))
+        np.fill_diagonal(A, 0.7)
+        return np.full(S, 1.0 / S), A, rng.dirichlet(np.ones(V), size=S)
+
+    def recovery_task(self, rng):
+        """(truth (pi, A, B), training sequences, held-out sequences, initial parameters):
+        recovery_sequences sequences of recovery_length each for training, as many held out."""
+        n, T = self.recovery_sequences, self.recovery_length
+        truth = self.recovery_hmm(rng)
+        train = [self.sample_hmm(rng, *truth, T)[1] for _ in range(n)]
+        held_out = [self.sample_hmm(rng, *truth, T)[1] for _ in range(n)]
+        return truth, train, held_out, self.baum_welch_init(rng, *truth[2].shape)
+
+    @staticmethod
+    def recovery_errors(A, B, truth):
+        """(max |A - A_true|, max |B - B_true|) under the relabelling of the states that
+        makes the sum of the two smallest (brute force over the S! permutations)."""
+        _, A_true, B_true = truth
+        A, B = np.asarray(A, dtype=np.float64), np.asarray(B, dtype=np.float64)
+        best = None
+        for p in itertools.permutations(range(len(A_true))):
+            p = list(p)
+            errors = (
+                float(np.max(np.abs(A[np.ix_(p, p)] - A_true))),
+                float(np.max(np.abs(B[p] - B_true))),
+            )
+            if best is None or sum(errors) < sum(best):
+                best = errors
+        return best
+
+
 class Checks(CheckBase):
     """Assertions shared by several graders (``scalar`` from ``CheckBase``); failures name
     what differs."""
@@ -372,6 +494,38 @@ class Checks(CheckBase):
             stats,
         )
         return stats
+
+    @staticmethod
+    def distribution(p, shape, name, what):
+        """An array of ``shape`` whose entries are >= 0 and whose last axis sums to 1 (each
+        slice a probability distribution over ``what``); names the first slice that is not."""
+        p = np.asarray(p, dtype=np.float64)
+        assert p.shape == tuple(shape), f"{name} has shape {p.shape}, expected {tuple(shape)}"
+        assert np.all(np.isfinite(p)), f"{name} is not finite"
+        assert np.all(p >= -1e-12), f"{name} has negative entries: it is not a distribution"
+        sums = p.sum(axis=-1)
+        bad = np.argwhere(np.abs(sums - 1.0) > 1e-8)
+        assert bad.size == 0, (
+            f"{name}{list(bad[0]) if p.ndim > 1 else ''} sums to {sums[tuple(bad[0])]:.6g}, not 1: "
+            f"it must be a distribution over {what}"
+        )
+        return p
+
+    def posteriors(self, gamma, xi, T, S):
+        """gamma (T, S) and xi (T-1, S, S) are distributions, and xi's marginals are gamma:
+        summing xi[t] over the next state gives gamma[t], over the current one gamma[t+1]."""
+        gamma = self.distribution(gamma, (T, S), "gamma", "the states at step t")
+        xi = np.asarray(xi, dtype=np.float64)
+        assert xi.shape == (T - 1, S, S), f"xi has shape {xi.shape}, expected {(T - 1, S, S)}"
+        self.distribution(xi.reshape(T - 1, S * S), (T - 1, S * S), "xi", "pairs of states")
+        for axis, rows, over, gives in ((2, gamma[:-1], "the next state j", "gamma[t]"),
+                                        (1, gamma[1:], "the current state i", "gamma[t+1]")):
+            bad = np.argwhere(np.abs(xi.sum(axis=axis) - rows) > 1e-8)
+            assert bad.size == 0, (
+                f"xi[t={bad[0][0]}] summed over {over} is not {gives}: xi and gamma disagree "
+                "(is xi transposed, or shifted by a step?)"
+            )
+        return gamma, xi
 
     @staticmethod
     def close(actual, expected, name, **kw):

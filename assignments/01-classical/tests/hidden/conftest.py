@@ -218,6 +218,52 @@ class HiddenOracle:
             delta = np.max(delta[:, None] + log_A, axis=0) + np.log(B[:, o])
         return float(np.max(delta))
 
+    @staticmethod
+    def scaled_posteriors(obs, pi, A, B):
+        """(gamma (T, S), xi (T-1, S, S), log_likelihood) by Rabiner's scaled forward-backward:
+        alpha-hat and beta-hat normalised by the forward pass's scale factors c_t."""
+        obs = np.asarray(obs)
+        T, S = len(obs), len(pi)
+        alpha, c = np.empty((T, S)), np.empty(T)
+        for t in range(T):
+            a = pi * B[:, obs[0]] if t == 0 else (alpha[t - 1] @ A) * B[:, obs[t]]
+            c[t] = a.sum()
+            alpha[t] = a / c[t]
+        beta = np.ones((T, S))
+        for t in range(T - 2, -1, -1):
+            beta[t] = (A @ (B[:, obs[t + 1]] * beta[t + 1])) / c[t + 1]
+        gamma = alpha * beta
+        xi = (
+            alpha[:-1, :, None] * A[None] * (B[:, obs[1:]].T * beta[1:])[:, None, :]
+            / c[1:, None, None]
+        )
+        return gamma, xi, float(np.sum(np.log(c)))
+
+    def baum_welch_step(self, sequences, pi, A, B):
+        """(new_pi, new_A, new_B, total log-likelihood before the step) from the scaled
+        posteriors, expected counts pooled over the sequences."""
+        S, V = B.shape
+        start, trans, emit, total = np.zeros(S), np.zeros((S, S)), np.zeros((S, V)), 0.0
+        for obs in sequences:
+            obs = np.asarray(obs)
+            gamma, xi, ll = self.scaled_posteriors(obs, pi, A, B)
+            total += ll
+            start += gamma[0]
+            trans += xi.sum(axis=0)
+            for v in range(V):
+                emit[:, v] += gamma[obs == v].sum(axis=0)
+        return (
+            start / start.sum(),
+            trans / trans.sum(axis=1, keepdims=True),
+            emit / emit.sum(axis=1, keepdims=True),
+            total,
+        )
+
+    def log_likelihood_per_symbol(self, sequences, pi, A, B):
+        """The sequences' total log-likelihood (scaled forward) divided by their total length."""
+        total = sum(self.scaled_forward(np.asarray(o), pi, A, B)[1] for o in sequences)
+        return total / sum(len(o) for o in sequences)
+
 
 @pytest.fixture(scope="session")
 def hidden_oracle() -> HiddenOracle:

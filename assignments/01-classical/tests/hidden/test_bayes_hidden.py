@@ -47,7 +47,7 @@ def test_fit_gaussian_divides_by_n(submission, rng, hidden_oracle):
         assert_close(cov, exp_cov, name=f"fit_gaussian(X, diagonal={diagonal}) cov")
 
 
-@pytest.mark.points(2)
+@pytest.mark.points(1)
 def test_naive_bayes_matches_sklearn(submission, rng, oracle, check):
     """With diagonal=True the classifier matches scikit-learn's GaussianNB (no variance smoothing)."""
     from sklearn.naive_bayes import GaussianNB

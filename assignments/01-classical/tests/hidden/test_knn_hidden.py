@@ -8,7 +8,7 @@ import pytest
 from autograder.testing import assert_close
 
 
-@pytest.mark.points(2)
+@pytest.mark.points(1)
 def test_pairwise_distances_duplicates_are_zero(submission, rng, oracle):
     """Distances of points to themselves and to exact copies are 0, never NaN."""
     X = rng.standard_normal((40, 6)) * 3 + 5

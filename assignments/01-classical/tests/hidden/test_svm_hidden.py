@@ -71,7 +71,7 @@ def test_decision_functions(submission, rng):
     assert_close(clf.decision_function(X), X @ W.T + b, name="OneVsRestSVM.decision_function")
 
 
-@pytest.mark.points(2)
+@pytest.mark.points(1)
 def test_svm_separates_separable_data(submission, rng, check):
     """train_linear_svm separates linearly separable data, and its loss goes down."""
     X = rng.uniform(-3, 3, size=(100, 2))

@@ -44,7 +44,7 @@ def test_best_split_ties_and_feature_subsets(submission, rng, oracle, hidden_ora
     assert feature is None and threshold is None, "with only constant features there is no split"
 
 
-@pytest.mark.points(2)
+@pytest.mark.points(1)
 def test_build_tree_full_depth(submission, rng, hidden_oracle, check):
     """With max_depth=None the tree fits the training data exactly, by best splits throughout."""
     X = rng.standard_normal((80, 3))
@@ -69,7 +69,7 @@ def test_build_tree_min_samples_split(submission, rng, oracle, check):
     assert stats["internal"] >= 2, "the tree should have split more than once"
 
 
-@pytest.mark.points(2)
+@pytest.mark.points(1)
 def test_forest_trees_grow_on_their_bootstrap_samples(submission, rng, oracle, check):
     """Every tree of the forest is a valid depth-3 tree of its own bootstrap sample."""
     X, y = oracle.blobs(rng, 80, [[0, 0, 0], [1.5, 1.5, 0], [0, 1.5, 1.5]], std=1.0)

@@ -16,7 +16,7 @@ def test_log_gaussian_pdf(submission, rng, oracle):
     assert_close(logp, oracle.log_gaussian_pdf(X, mean, cov), name="log_gaussian_pdf")
 
 
-@pytest.mark.points(2)
+@pytest.mark.points(1)
 def test_fit_gaussian(submission, rng, oracle):
     """fit_gaussian returns the maximum-likelihood mean and covariance, full and diagonal.
 

@@ -13,7 +13,7 @@ def _mixture(rng, oracle, K, D):
     return weights, means, covs
 
 
-@pytest.mark.points(2)
+@pytest.mark.points(1)
 def test_gmm_log_density(submission, rng, oracle):
     """gmm_log_density matches scikit-learn's GaussianMixture.score_samples for given parameters."""
     weights, means, covs = _mixture(rng, oracle, 3, 2)

@@ -6,7 +6,7 @@ import pytest
 from autograder.testing import assert_close
 
 
-@pytest.mark.points(2)
+@pytest.mark.points(1)
 def test_pairwise_distances(submission, rng, oracle):
     """pairwise_distances(X, Y) has shape (N, M) and matches scipy's cdist."""
     X = rng.standard_normal((7, 4))

@@ -65,7 +65,7 @@ def test_train_linear_svm(submission, rng, oracle):
         )
 
 
-@pytest.mark.points(2)
+@pytest.mark.points(1)
 def test_one_vs_rest_svm(submission, rng, oracle):
     """OneVsRestSVM trains one +1/-1 SVM per class (W_, b_) and classifies 3 blobs well.
 

@@ -44,7 +44,7 @@ _POINTS = np.array(
 _LABELS = np.array([3, 3, 0, 1, 3, 2, 2])
 
 
-@pytest.mark.points(2)
+@pytest.mark.points(1)
 def test_build_tree_depth_two(submission, rng, oracle, check):
     """build_tree(X, y, max_depth=2) splits by the best Gini gain, stops at depth 2, leaves vote."""
     X, y = oracle.blobs(rng, 60, [[0, 0], [2, 0], [1, 2]], std=1.0)
@@ -63,7 +63,7 @@ def test_build_tree_depth_two(submission, rng, oracle, check):
     )
 
 
-@pytest.mark.points(2)
+@pytest.mark.points(1)
 def test_random_forest_bootstrap(submission, rng, oracle, check):
     """RandomForest draws a bootstrap sample (N draws with replacement) for every tree, grown on it."""
     X, y = oracle.blobs(rng, 100, [[0, 0], [2, 2]], std=1.0)

@@ -1,0 +1,95 @@
+"""The obvious shortcuts fail the sequence models' training bars, on the graders' own data and
+seeds (issue 23).
+
+01-classical's Baum-Welch is judged by how close the fitted HMM comes to a known one (A and B
+up to a relabelling of the states, and the held-out log-likelihood per symbol). Here, on the
+public test's draw and on draws standing for the hidden test's (per submission, from the course
+secret): the graders' own EM reaches every bar; a "model" that keeps the initial parameters
+does not, and neither does a unigram emission model that ignores the transitions (a mixture of
+categorical distributions fitted by EM to the pooled symbols, whose rows of A are all its
+mixing weights).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+import pytest
+
+from autograder.config import load_course
+from autograder.plugin import test_seed as seed_of_test
+from tests.conftest import REPO
+
+CLASSICAL = load_course(REPO).assignment("01-classical")
+PUBLIC_RECOVERY_TEST = "public/test_hmm.py::test_baum_welch_recovers_a_known_hmm"
+#: the public test's draw, and others standing for the hidden test's
+RECOVERY_SEEDS = (seed_of_test(PUBLIC_RECOVERY_TEST), *range(6))
+
+
+def _load(path: Path, name: str) -> ModuleType:
+    """A graders' conftest, loaded as a module (its oracles and bars)."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def hmm_graders() -> tuple:
+    """(Oracle(), HiddenOracle()) of 01-classical."""
+    tests = CLASSICAL.root / "tests"
+    public = _load(tests / "conftest.py", "graders_conftest_01")
+    hidden = _load(tests / "hidden" / "conftest.py", "graders_hidden_conftest_01")
+    return public.Oracle(), hidden.HiddenOracle()
+
+
+def _unigram_model(sequences, init, n_iter=100):
+    """(pi, A, B) of a mixture of S categorical distributions fitted by EM to every symbol
+    of every sequence, from init's pi (as weights) and B: the order of the symbols is
+    ignored, so A's rows are all the mixing weights."""
+    weights, _, B = (np.array(p, dtype=np.float64) for p in init)
+    symbols = np.concatenate(sequences)
+    for _ in range(n_iter):
+        resp = weights * B[:, symbols].T
+        resp /= resp.sum(axis=1, keepdims=True)
+        weights = resp.mean(axis=0)
+        B = np.stack([np.bincount(symbols, resp[:, i], B.shape[1]) for i in range(len(weights))])
+        B /= B.sum(axis=1, keepdims=True)
+    return weights, np.tile(weights, (len(weights), 1)), B
+
+
+def _graders_em(hidden, sequences, params, n_iter):
+    for _ in range(n_iter):
+        *params, _ = hidden.baum_welch_step(sequences, *params)
+    return tuple(params)
+
+
+def _scores(public, hidden, params, truth, held_out):
+    """(error of A, error of B, held-out log-likelihood gap per symbol), as the tests judge."""
+    err_A, err_B = public.recovery_errors(params[1], params[2], truth)
+    gap = hidden.log_likelihood_per_symbol(held_out, *truth) - (
+        hidden.log_likelihood_per_symbol(held_out, *params)
+    )
+    return err_A, err_B, gap
+
+
+@pytest.mark.parametrize("seed", RECOVERY_SEEDS)
+def test_baum_welch_bars_need_the_transitions(hmm_graders, seed):
+    public, hidden = hmm_graders
+    truth, train, held_out, init = public.recovery_task(np.random.default_rng(seed))
+    bars = (public.recovery_max_A_error, public.recovery_max_B_error, public.recovery_max_ll_gap)
+
+    fitted = _graders_em(hidden, train, init, public.recovery_iterations)
+    scores = _scores(public, hidden, fitted, truth, held_out)
+    assert all(s <= bar for s, bar in zip(scores, bars, strict=True))
+
+    # keeping the initial parameters: B and the held-out likelihood both far from their bars
+    err_A, err_B, gap = _scores(public, hidden, init, truth, held_out)
+    assert err_B > 1.5 * public.recovery_max_B_error and gap > 2 * public.recovery_max_ll_gap
+
+    # emissions without transitions: A and the held-out likelihood both far from their bars
+    err_A, err_B, gap = _scores(public, hidden, _unigram_model(train, init), truth, held_out)
+    assert err_A > 2 * public.recovery_max_A_error and gap > 1.5 * public.recovery_max_ll_gap
