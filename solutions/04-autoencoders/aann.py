@@ -28,7 +28,7 @@ from torch import nn
 
 
 class AANN(nn.Module):
-    """Auto-associative neural network (Kramer's nonlinear PCA network).
+    """Auto-associative neural network (Kramer's nonlinear PCA network; handout §1.1).
 
     Layers, from input to output (D = n_inputs, H = n_hidden, K = n_bottleneck):
 
@@ -52,7 +52,7 @@ class AANN(nn.Module):
 
     def __init__(self, n_inputs, n_hidden, n_bottleneck):
         super().__init__()
-        # BEGIN SOLUTION hint: AANN: build self.encoder and self.decoder as nn.Sequential
+        # BEGIN SOLUTION hint: §1.1: the encoder (D -> H -> K) and the decoder (K -> H -> D), as the nn.Sequential attributes the docstring names
         self.encoder = nn.Sequential(
             nn.Linear(n_inputs, n_hidden), nn.Sigmoid(), nn.Linear(n_hidden, n_bottleneck)
         )
@@ -70,7 +70,7 @@ class AANN(nn.Module):
         Returns:
         - code: tensor (N, K), the output of the linear bottleneck layer
         """
-        # BEGIN SOLUTION hint: AANN.encode: the encoder's output
+        # BEGIN SOLUTION hint: §1.1: the code (N, K) of x (N, D)
         return self.encoder(x)
         # END SOLUTION
 
@@ -83,7 +83,7 @@ class AANN(nn.Module):
         Returns:
         - x_hat: tensor (N, D)
         """
-        # BEGIN SOLUTION hint: AANN.decode: the decoder's output
+        # BEGIN SOLUTION hint: §1.1: the reconstruction x_hat (N, D) of a code (N, K)
         return self.decoder(code)
         # END SOLUTION
 
@@ -96,13 +96,13 @@ class AANN(nn.Module):
         Returns:
         - x_hat: tensor (N, D), decode(encode(x))
         """
-        # BEGIN SOLUTION hint: AANN.forward: decode the code
+        # BEGIN SOLUTION hint: §1.1: the reconstruction x_hat (N, D) of x (N, D), through the bottleneck
         return self.decode(self.encode(x))
         # END SOLUTION
 
 
 class LinearAutoencoder(nn.Module):
-    """A linear autoencoder: code = encoder(x), x_hat = decoder(code), no activations.
+    """A linear autoencoder: code = encoder(x), x_hat = decoder(code), no activations (§1.2).
 
     Attributes (exactly these names):
     - encoder: nn.Linear(D, K)
@@ -119,26 +119,26 @@ class LinearAutoencoder(nn.Module):
 
     def __init__(self, n_inputs, n_bottleneck):
         super().__init__()
-        # BEGIN SOLUTION hint: LinearAutoencoder: two nn.Linear layers
+        # BEGIN SOLUTION hint: §1.2: the encoder (D -> K) and the decoder (K -> D) attributes the docstring names
         self.encoder = nn.Linear(n_inputs, n_bottleneck)
         self.decoder = nn.Linear(n_bottleneck, n_inputs)
         # END SOLUTION
 
     def encode(self, x):
         """The code of x: tensor (N, D) -> tensor (N, K)."""
-        # BEGIN SOLUTION
+        # BEGIN SOLUTION hint: §1.2: the code (N, K) of x (N, D)
         return self.encoder(x)
         # END SOLUTION
 
     def forward(self, x):
         """The reconstruction of x: tensor (N, D) -> tensor (N, D)."""
-        # BEGIN SOLUTION
+        # BEGIN SOLUTION hint: §1.2: the reconstruction (N, D) of x (N, D)
         return self.decoder(self.encoder(x))
         # END SOLUTION
 
 
 def reconstruction_loss(model, X):
-    """The reconstruction error of model on X, without gradients.
+    """The reconstruction error of model on X, without gradients (handout §1.3).
 
     Inputs:
     - model: an nn.Module mapping (N, D) to (N, D)
@@ -147,21 +147,18 @@ def reconstruction_loss(model, X):
     Returns:
     - loss: float, F.mse_loss(model(X), X) (the mean over all N * D entries)
     """
-    # BEGIN SOLUTION
+    # BEGIN SOLUTION hint: §1.3: the reconstruction error of model on X (N, D), a float computed without gradients
     with torch.no_grad():
         return float(F.mse_loss(model(X), X))
     # END SOLUTION
 
 
 def momentum_step(params, grads, velocities, lr, momentum):
-    """One step of gradient descent with momentum, in place (torch.optim.SGD's convention).
+    """One step of gradient descent with momentum, in place (handout §1.4).
 
-    For every parameter p with gradient g and velocity v:
-
-        v = momentum * v + g
-        p = p - lr * v
-
-    Change p and v in place (under torch.no_grad()), so that the model that
+    The convention is torch.optim.SGD's (no dampening, no Nesterov): the
+    velocity accumulates the gradients, and the step follows the velocity.
+    Change every p and its v in place (under torch.no_grad()), so that the model that
     owns p sees the new values.
 
     Inputs:
@@ -173,7 +170,7 @@ def momentum_step(params, grads, velocities, lr, momentum):
 
     Returns nothing.
     """
-    # BEGIN SOLUTION
+    # BEGIN SOLUTION hint: §1.4: one step of gradient descent with momentum for every parameter; params and velocities change in place, nothing is returned
     with torch.no_grad():
         for p, g, v in zip(params, grads, velocities, strict=True):
             v.mul_(momentum).add_(g)
@@ -182,7 +179,7 @@ def momentum_step(params, grads, velocities, lr, momentum):
 
 
 def train_autoencoder(model, X, epochs, lr, batch_size, momentum=0.9, noise_std=0.0, seed=0):
-    """Train an autoencoder by backpropagation on its reconstruction error.
+    """Train an autoencoder by backpropagation on its reconstruction error (handout §1.5).
 
     Minibatch gradient descent with momentum (momentum_step) on all of model's
     parameters, in a shuffled order that the seed fixes. Exactly this (the
@@ -223,7 +220,7 @@ def train_autoencoder(model, X, epochs, lr, batch_size, momentum=0.9, noise_std=
     - history: list of `epochs` floats, the reconstruction error on all of X
       after each epoch (clean inputs, no noise)
     """
-    # BEGIN SOLUTION
+    # BEGIN SOLUTION hint: §1.5: `epochs` epochs of seeded minibatch training (denoising when noise_std > 0); the reconstruction error on all of X after each epoch, a list of `epochs` floats
     g = torch.Generator().manual_seed(seed)
     params = list(model.parameters())
     velocities = [torch.zeros_like(p) for p in params]

@@ -24,7 +24,7 @@ from torch import nn
 
 
 class StackedAutoencoder(nn.Module):
-    """A stack of L autoencoder layers for layer sizes [D_0, D_1, ..., D_L].
+    """A stack of L autoencoder layers for layer sizes [D_0, D_1, ..., D_L] (handout §2.1).
 
     Attributes (exactly these names, so that state_dict keys are
     "encoders.0.weight", ..., "decoders.0.weight", ...):
@@ -42,7 +42,7 @@ class StackedAutoencoder(nn.Module):
 
     def __init__(self, layer_sizes):
         super().__init__()
-        # BEGIN SOLUTION hint: StackedAutoencoder: build the encoders first, then the decoders
+        # BEGIN SOLUTION hint: §2.1: layer_sizes and the L encoder and L decoder layers the docstring names, in its order
         self.layer_sizes = list(layer_sizes)
         pairs = list(zip(self.layer_sizes[:-1], self.layer_sizes[1:], strict=True))
         self.encoders = nn.ModuleList([nn.Linear(a, b) for a, b in pairs])
@@ -61,7 +61,7 @@ class StackedAutoencoder(nn.Module):
         Returns:
         - code: tensor (N, D_depth)
         """
-        # BEGIN SOLUTION
+        # BEGIN SOLUTION hint: §2.1: the code (N, D_depth) of x (N, D_0) at the given depth
         if depth is None:
             depth = len(self.encoders)
         h = x
@@ -86,7 +86,7 @@ class StackedAutoencoder(nn.Module):
         - model: nn.Sequential holding this stack's own encoders[k] and
           decoders[k] (not copies)
         """
-        # BEGIN SOLUTION
+        # BEGIN SOLUTION hint: §2.2: layer k's shallow autoencoder, (N, D_k) -> (N, D_k), made of this stack's own modules
         layers = [self.encoders[k], nn.Sigmoid(), self.decoders[k]]
         if k > 0:
             layers.append(nn.Sigmoid())
@@ -105,7 +105,7 @@ class StackedAutoencoder(nn.Module):
         Returns:
         - x_hat: tensor (N, D_0)
         """
-        # BEGIN SOLUTION
+        # BEGIN SOLUTION hint: §2.1: the reconstruction (N, D_0) of a top code (N, D_L)
         z = code
         for k in range(len(self.decoders) - 1, 0, -1):
             z = torch.sigmoid(self.decoders[k](z))
@@ -114,13 +114,13 @@ class StackedAutoencoder(nn.Module):
 
     def forward(self, x):
         """decode(encode(x)): tensor (N, D_0) -> tensor (N, D_0)."""
-        # BEGIN SOLUTION
+        # BEGIN SOLUTION hint: §2.1: the reconstruction (N, D_0) of x (N, D_0)
         return self.decode(self.encode(x))
         # END SOLUTION
 
 
 def pretrain_layer(sae, k, X, epochs, lr, batch_size, seed=0):
-    """Pre-train layer k of the stack; layers 0..k-1 stay fixed, deeper layers are untouched.
+    """Pre-train layer k of the stack (handout §2.2); layers 0..k-1 stay fixed, deeper ones untouched.
 
     Compute the codes at depth k of all of X once, without gradients
     (sae.encode(X, k) under torch.no_grad()), then train
@@ -136,7 +136,7 @@ def pretrain_layer(sae, k, X, epochs, lr, batch_size, seed=0):
     Returns:
     - history: list of `epochs` floats, the layer's reconstruction error
     """
-    # BEGIN SOLUTION hint: pretrain_layer: codes of depth k, without gradients
+    # BEGIN SOLUTION hint: §2.2: layer k trained alone on the codes (N, D_k) of X; its history, `epochs` floats
     with torch.no_grad():
         codes = sae.encode(X, k)
     return aann.train_autoencoder(sae.layer_autoencoder(k), codes, epochs, lr, batch_size, seed=seed)
@@ -144,7 +144,7 @@ def pretrain_layer(sae, k, X, epochs, lr, batch_size, seed=0):
 
 
 def greedy_pretrain(sae, X, epochs, lr, batch_size, seed=0):
-    """Greedy layer-wise pre-training of the whole stack, from the bottom up.
+    """Greedy layer-wise pre-training of the whole stack, from the bottom up (handout §2.2).
 
     For k = 0, ..., L-1: pretrain_layer(sae, k, X, epochs, lr, batch_size,
     seed=seed + k). No labels anywhere.
@@ -158,7 +158,7 @@ def greedy_pretrain(sae, X, epochs, lr, batch_size, seed=0):
     Returns:
     - histories: list of L lists; histories[k] is layer k's loss history
     """
-    # BEGIN SOLUTION
+    # BEGIN SOLUTION hint: §2.2: every layer pre-trained in turn, from the bottom up, without labels; L histories
     return [
         pretrain_layer(sae, k, X, epochs, lr, batch_size, seed=seed + k)
         for k in range(len(sae.encoders))
@@ -167,7 +167,7 @@ def greedy_pretrain(sae, X, epochs, lr, batch_size, seed=0):
 
 
 class DeepClassifier(nn.Module):
-    """A deep feedforward classifier with sigmoid hidden layers.
+    """A deep feedforward classifier with sigmoid hidden layers (handout §2.3).
 
     For layer sizes [D_0, ..., D_L] and C classes:
     h_0 = x; h_{k+1} = sigmoid(hidden[k](h_k)); logits = output(h_L).
@@ -185,7 +185,7 @@ class DeepClassifier(nn.Module):
 
     def __init__(self, layer_sizes, n_classes):
         super().__init__()
-        # BEGIN SOLUTION
+        # BEGIN SOLUTION hint: §2.3: the L hidden layers and the output layer the docstring names, in its order
         sizes = list(layer_sizes)
         self.hidden = nn.ModuleList([nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:], strict=True)])
         self.output = nn.Linear(sizes[-1], n_classes)
@@ -193,7 +193,7 @@ class DeepClassifier(nn.Module):
 
     def forward(self, x):
         """Class scores: tensor (N, D_0) -> logits tensor (N, C)."""
-        # BEGIN SOLUTION
+        # BEGIN SOLUTION hint: §2.3: the logits (N, C) of x (N, D_0)
         h = x
         for layer in self.hidden:
             h = torch.sigmoid(layer(h))
@@ -217,7 +217,7 @@ def classifier_from_encoders(sae, n_classes, seed=0):
     Returns:
     - classifier: DeepClassifier
     """
-    # BEGIN SOLUTION hint: classifier_from_encoders: copy each encoder into hidden[k]
+    # BEGIN SOLUTION hint: §2.3: a seeded DeepClassifier (C classes) whose hidden layers start from the pre-trained encoders' weights and biases
     torch.manual_seed(seed)
     clf = DeepClassifier(sae.layer_sizes, n_classes)
     with torch.no_grad():
@@ -229,7 +229,7 @@ def classifier_from_encoders(sae, n_classes, seed=0):
 
 
 def fine_tune(classifier, X, y, epochs, lr, batch_size, momentum=0.9, seed=0):
-    """Train all layers of the classifier on labelled data (cross-entropy).
+    """Train all layers of the classifier on labelled data (cross-entropy; handout §2.3).
 
     The loop of aann.train_autoencoder with labels: a torch.Generator seeded
     with seed, one torch.randperm(N, generator=g) per epoch, batches
@@ -247,7 +247,7 @@ def fine_tune(classifier, X, y, epochs, lr, batch_size, momentum=0.9, seed=0):
     Returns:
     - history: list of `epochs` floats, the training loss after each epoch
     """
-    # BEGIN SOLUTION
+    # BEGIN SOLUTION hint: §2.3: `epochs` epochs of seeded minibatch training of every layer on the labels (N,); the training loss after each epoch, `epochs` floats
     g = torch.Generator().manual_seed(seed)
     params = list(classifier.parameters())
     velocities = [torch.zeros_like(p) for p in params]
@@ -270,7 +270,7 @@ def pretrain_and_finetune(X_unlabeled, X_labeled, y_labeled, layer_sizes, n_clas
                           pretrain=True, pretrain_epochs=20, pretrain_lr=1.0,
                           pretrain_batch_size=32, finetune_epochs=60, finetune_lr=0.5,
                           finetune_batch_size=16, seed=0):
-    """The whole semi-supervised recipe: pre-train without labels, then fine-tune.
+    """The whole semi-supervised recipe: pre-train without labels, then fine-tune (§2.4).
 
     With pretrain=True:
         torch.manual_seed(seed); sae = StackedAutoencoder(layer_sizes)
@@ -300,7 +300,7 @@ def pretrain_and_finetune(X_unlabeled, X_labeled, y_labeled, layer_sizes, n_clas
     - sae: the pre-trained StackedAutoencoder (not changed by fine-tuning), or
       None when pretrain=False
     """
-    # BEGIN SOLUTION
+    # BEGIN SOLUTION hint: §2.4: the recipe of the docstring, with or without pre-training; (classifier fine-tuned on the labelled set, sae or None)
     if pretrain:
         torch.manual_seed(seed)
         sae = StackedAutoencoder(layer_sizes)

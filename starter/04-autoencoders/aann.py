@@ -29,7 +29,7 @@ from torch import nn
 
 
 class AANN(nn.Module):
-    """Auto-associative neural network (Kramer's nonlinear PCA network).
+    """Auto-associative neural network (Kramer's nonlinear PCA network; handout §1.1).
 
     Layers, from input to output (D = n_inputs, H = n_hidden, K = n_bottleneck):
 
@@ -53,7 +53,8 @@ class AANN(nn.Module):
 
     def __init__(self, n_inputs, n_hidden, n_bottleneck):
         super().__init__()
-        # TODO: AANN: build self.encoder and self.decoder as nn.Sequential
+        # TODO: §1.1: the encoder (D -> H -> K) and the decoder (K -> H -> D), as the nn.Sequential
+        #       attributes the docstring names
         raise NotImplementedError("AANN.__init__: see the TODO above")
 
     def encode(self, x):
@@ -65,7 +66,7 @@ class AANN(nn.Module):
         Returns:
         - code: tensor (N, K), the output of the linear bottleneck layer
         """
-        # TODO: AANN.encode: the encoder's output
+        # TODO: §1.1: the code (N, K) of x (N, D)
         raise NotImplementedError("AANN.encode: see the TODO above")
 
     def decode(self, code):
@@ -77,7 +78,7 @@ class AANN(nn.Module):
         Returns:
         - x_hat: tensor (N, D)
         """
-        # TODO: AANN.decode: the decoder's output
+        # TODO: §1.1: the reconstruction x_hat (N, D) of a code (N, K)
         raise NotImplementedError("AANN.decode: see the TODO above")
 
     def forward(self, x):
@@ -89,12 +90,12 @@ class AANN(nn.Module):
         Returns:
         - x_hat: tensor (N, D), decode(encode(x))
         """
-        # TODO: AANN.forward: decode the code
+        # TODO: §1.1: the reconstruction x_hat (N, D) of x (N, D), through the bottleneck
         raise NotImplementedError("AANN.forward: see the TODO above")
 
 
 class LinearAutoencoder(nn.Module):
-    """A linear autoencoder: code = encoder(x), x_hat = decoder(code), no activations.
+    """A linear autoencoder: code = encoder(x), x_hat = decoder(code), no activations (§1.2).
 
     Attributes (exactly these names):
     - encoder: nn.Linear(D, K)
@@ -111,20 +112,22 @@ class LinearAutoencoder(nn.Module):
 
     def __init__(self, n_inputs, n_bottleneck):
         super().__init__()
-        # TODO: LinearAutoencoder: two nn.Linear layers
+        # TODO: §1.2: the encoder (D -> K) and the decoder (K -> D) attributes the docstring names
         raise NotImplementedError("LinearAutoencoder.__init__: see the TODO above")
 
     def encode(self, x):
         """The code of x: tensor (N, D) -> tensor (N, K)."""
-        raise NotImplementedError("LinearAutoencoder.encode: not implemented")
+        # TODO: §1.2: the code (N, K) of x (N, D)
+        raise NotImplementedError("LinearAutoencoder.encode: see the TODO above")
 
     def forward(self, x):
         """The reconstruction of x: tensor (N, D) -> tensor (N, D)."""
-        raise NotImplementedError("LinearAutoencoder.forward: not implemented")
+        # TODO: §1.2: the reconstruction (N, D) of x (N, D)
+        raise NotImplementedError("LinearAutoencoder.forward: see the TODO above")
 
 
 def reconstruction_loss(model, X):
-    """The reconstruction error of model on X, without gradients.
+    """The reconstruction error of model on X, without gradients (handout §1.3).
 
     Inputs:
     - model: an nn.Module mapping (N, D) to (N, D)
@@ -133,18 +136,16 @@ def reconstruction_loss(model, X):
     Returns:
     - loss: float, F.mse_loss(model(X), X) (the mean over all N * D entries)
     """
-    raise NotImplementedError("reconstruction_loss: not implemented")
+    # TODO: §1.3: the reconstruction error of model on X (N, D), a float computed without gradients
+    raise NotImplementedError("reconstruction_loss: see the TODO above")
 
 
 def momentum_step(params, grads, velocities, lr, momentum):
-    """One step of gradient descent with momentum, in place (torch.optim.SGD's convention).
+    """One step of gradient descent with momentum, in place (handout §1.4).
 
-    For every parameter p with gradient g and velocity v:
-
-        v = momentum * v + g
-        p = p - lr * v
-
-    Change p and v in place (under torch.no_grad()), so that the model that
+    The convention is torch.optim.SGD's (no dampening, no Nesterov): the
+    velocity accumulates the gradients, and the step follows the velocity.
+    Change every p and its v in place (under torch.no_grad()), so that the model that
     owns p sees the new values.
 
     Inputs:
@@ -156,11 +157,13 @@ def momentum_step(params, grads, velocities, lr, momentum):
 
     Returns nothing.
     """
-    raise NotImplementedError("momentum_step: not implemented")
+    # TODO: §1.4: one step of gradient descent with momentum for every parameter; params and
+    #       velocities change in place, nothing is returned
+    raise NotImplementedError("momentum_step: see the TODO above")
 
 
 def train_autoencoder(model, X, epochs, lr, batch_size, momentum=0.9, noise_std=0.0, seed=0):
-    """Train an autoencoder by backpropagation on its reconstruction error.
+    """Train an autoencoder by backpropagation on its reconstruction error (handout §1.5).
 
     Minibatch gradient descent with momentum (momentum_step) on all of model's
     parameters, in a shuffled order that the seed fixes. Exactly this (the
@@ -201,4 +204,6 @@ def train_autoencoder(model, X, epochs, lr, batch_size, momentum=0.9, noise_std=
     - history: list of `epochs` floats, the reconstruction error on all of X
       after each epoch (clean inputs, no noise)
     """
-    raise NotImplementedError("train_autoencoder: not implemented")
+    # TODO: §1.5: `epochs` epochs of seeded minibatch training (denoising when noise_std > 0); the
+    #       reconstruction error on all of X after each epoch, a list of `epochs` floats
+    raise NotImplementedError("train_autoencoder: see the TODO above")

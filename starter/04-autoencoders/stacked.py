@@ -25,7 +25,7 @@ from torch import nn
 
 
 class StackedAutoencoder(nn.Module):
-    """A stack of L autoencoder layers for layer sizes [D_0, D_1, ..., D_L].
+    """A stack of L autoencoder layers for layer sizes [D_0, D_1, ..., D_L] (handout §2.1).
 
     Attributes (exactly these names, so that state_dict keys are
     "encoders.0.weight", ..., "decoders.0.weight", ...):
@@ -43,7 +43,8 @@ class StackedAutoencoder(nn.Module):
 
     def __init__(self, layer_sizes):
         super().__init__()
-        # TODO: StackedAutoencoder: build the encoders first, then the decoders
+        # TODO: §2.1: layer_sizes and the L encoder and L decoder layers the docstring names, in its
+        #       order
         raise NotImplementedError("StackedAutoencoder.__init__: see the TODO above")
 
     def encode(self, x, depth=None):
@@ -58,7 +59,8 @@ class StackedAutoencoder(nn.Module):
         Returns:
         - code: tensor (N, D_depth)
         """
-        raise NotImplementedError("StackedAutoencoder.encode: not implemented")
+        # TODO: §2.1: the code (N, D_depth) of x (N, D_0) at the given depth
+        raise NotImplementedError("StackedAutoencoder.encode: see the TODO above")
 
     def layer_autoencoder(self, k):
         """The shallow autoencoder of layer k, sharing this stack's modules.
@@ -76,7 +78,9 @@ class StackedAutoencoder(nn.Module):
         - model: nn.Sequential holding this stack's own encoders[k] and
           decoders[k] (not copies)
         """
-        raise NotImplementedError("StackedAutoencoder.layer_autoencoder: not implemented")
+        # TODO: §2.2: layer k's shallow autoencoder, (N, D_k) -> (N, D_k), made of this stack's own
+        #       modules
+        raise NotImplementedError("StackedAutoencoder.layer_autoencoder: see the TODO above")
 
     def decode(self, code):
         """The reconstruction of x from its top code, mirroring the encoder.
@@ -90,15 +94,17 @@ class StackedAutoencoder(nn.Module):
         Returns:
         - x_hat: tensor (N, D_0)
         """
-        raise NotImplementedError("StackedAutoencoder.decode: not implemented")
+        # TODO: §2.1: the reconstruction (N, D_0) of a top code (N, D_L)
+        raise NotImplementedError("StackedAutoencoder.decode: see the TODO above")
 
     def forward(self, x):
         """decode(encode(x)): tensor (N, D_0) -> tensor (N, D_0)."""
-        raise NotImplementedError("StackedAutoencoder.forward: not implemented")
+        # TODO: §2.1: the reconstruction (N, D_0) of x (N, D_0)
+        raise NotImplementedError("StackedAutoencoder.forward: see the TODO above")
 
 
 def pretrain_layer(sae, k, X, epochs, lr, batch_size, seed=0):
-    """Pre-train layer k of the stack; layers 0..k-1 stay fixed, deeper layers are untouched.
+    """Pre-train layer k of the stack (handout §2.2); layers 0..k-1 stay fixed, deeper ones untouched.
 
     Compute the codes at depth k of all of X once, without gradients
     (sae.encode(X, k) under torch.no_grad()), then train
@@ -114,12 +120,12 @@ def pretrain_layer(sae, k, X, epochs, lr, batch_size, seed=0):
     Returns:
     - history: list of `epochs` floats, the layer's reconstruction error
     """
-    # TODO: pretrain_layer: codes of depth k, without gradients
+    # TODO: §2.2: layer k trained alone on the codes (N, D_k) of X; its history, `epochs` floats
     raise NotImplementedError("pretrain_layer: see the TODO above")
 
 
 def greedy_pretrain(sae, X, epochs, lr, batch_size, seed=0):
-    """Greedy layer-wise pre-training of the whole stack, from the bottom up.
+    """Greedy layer-wise pre-training of the whole stack, from the bottom up (handout §2.2).
 
     For k = 0, ..., L-1: pretrain_layer(sae, k, X, epochs, lr, batch_size,
     seed=seed + k). No labels anywhere.
@@ -133,11 +139,12 @@ def greedy_pretrain(sae, X, epochs, lr, batch_size, seed=0):
     Returns:
     - histories: list of L lists; histories[k] is layer k's loss history
     """
-    raise NotImplementedError("greedy_pretrain: not implemented")
+    # TODO: §2.2: every layer pre-trained in turn, from the bottom up, without labels; L histories
+    raise NotImplementedError("greedy_pretrain: see the TODO above")
 
 
 class DeepClassifier(nn.Module):
-    """A deep feedforward classifier with sigmoid hidden layers.
+    """A deep feedforward classifier with sigmoid hidden layers (handout §2.3).
 
     For layer sizes [D_0, ..., D_L] and C classes:
     h_0 = x; h_{k+1} = sigmoid(hidden[k](h_k)); logits = output(h_L).
@@ -155,11 +162,13 @@ class DeepClassifier(nn.Module):
 
     def __init__(self, layer_sizes, n_classes):
         super().__init__()
-        raise NotImplementedError("DeepClassifier.__init__: not implemented")
+        # TODO: §2.3: the L hidden layers and the output layer the docstring names, in its order
+        raise NotImplementedError("DeepClassifier.__init__: see the TODO above")
 
     def forward(self, x):
         """Class scores: tensor (N, D_0) -> logits tensor (N, C)."""
-        raise NotImplementedError("DeepClassifier.forward: not implemented")
+        # TODO: §2.3: the logits (N, C) of x (N, D_0)
+        raise NotImplementedError("DeepClassifier.forward: see the TODO above")
 
 
 def classifier_from_encoders(sae, n_classes, seed=0):
@@ -178,12 +187,13 @@ def classifier_from_encoders(sae, n_classes, seed=0):
     Returns:
     - classifier: DeepClassifier
     """
-    # TODO: classifier_from_encoders: copy each encoder into hidden[k]
+    # TODO: §2.3: a seeded DeepClassifier (C classes) whose hidden layers start from the pre-trained
+    #       encoders' weights and biases
     raise NotImplementedError("classifier_from_encoders: see the TODO above")
 
 
 def fine_tune(classifier, X, y, epochs, lr, batch_size, momentum=0.9, seed=0):
-    """Train all layers of the classifier on labelled data (cross-entropy).
+    """Train all layers of the classifier on labelled data (cross-entropy; handout §2.3).
 
     The loop of aann.train_autoencoder with labels: a torch.Generator seeded
     with seed, one torch.randperm(N, generator=g) per epoch, batches
@@ -201,14 +211,16 @@ def fine_tune(classifier, X, y, epochs, lr, batch_size, momentum=0.9, seed=0):
     Returns:
     - history: list of `epochs` floats, the training loss after each epoch
     """
-    raise NotImplementedError("fine_tune: not implemented")
+    # TODO: §2.3: `epochs` epochs of seeded minibatch training of every layer on the labels (N,);
+    #       the training loss after each epoch, `epochs` floats
+    raise NotImplementedError("fine_tune: see the TODO above")
 
 
 def pretrain_and_finetune(X_unlabeled, X_labeled, y_labeled, layer_sizes, n_classes,
                           pretrain=True, pretrain_epochs=20, pretrain_lr=1.0,
                           pretrain_batch_size=32, finetune_epochs=60, finetune_lr=0.5,
                           finetune_batch_size=16, seed=0):
-    """The whole semi-supervised recipe: pre-train without labels, then fine-tune.
+    """The whole semi-supervised recipe: pre-train without labels, then fine-tune (§2.4).
 
     With pretrain=True:
         torch.manual_seed(seed); sae = StackedAutoencoder(layer_sizes)
@@ -238,4 +250,6 @@ def pretrain_and_finetune(X_unlabeled, X_labeled, y_labeled, layer_sizes, n_clas
     - sae: the pre-trained StackedAutoencoder (not changed by fine-tuning), or
       None when pretrain=False
     """
-    raise NotImplementedError("pretrain_and_finetune: not implemented")
+    # TODO: §2.4: the recipe of the docstring, with or without pre-training; (classifier fine-tuned
+    #       on the labelled set, sae or None)
+    raise NotImplementedError("pretrain_and_finetune: see the TODO above")
