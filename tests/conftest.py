@@ -31,7 +31,8 @@ pytest_plugins = ["tests.strict_skips", "tests.parallel"]
 E2E_MODULES = {"tests/test_environments.py", "tests/test_interop_tools.py",
                "tests/test_install.py", "tests/test_gradescope_run.py",
                "tests/test_server_browser.py", "tests/test_server_faults.py"}
-E2E_TESTS = {"tests/test_mistakes.py::test_the_mistake_loses_points"}
+E2E_TESTS = {"tests/test_mistakes.py::test_the_mistake_loses_points",
+             "tests/test_walkthroughs.py::test_walkthrough_runs_on_the_reference"}
 
 
 def pytest_collection_modifyitems(config, items):

@@ -18,7 +18,7 @@ from __future__ import annotations
 import pytest
 
 SPREAD = {"tests/test_mistakes.py", "tests/hostile/test_corpus.py", "tests/test_codec.py",
-          "tests/test_server.py", "tests/test_trivial.py"}
+          "tests/test_server.py", "tests/test_trivial.py", "tests/test_walkthroughs.py"}
 FIRST = ("tests/test_environments.py", "tests/test_install.py", "tests/test_interop_tools.py",
          "tests/test_gradescope_run.py", "tests/test_assignments.py", "tests/test_mistakes.py")
 

@@ -287,9 +287,11 @@ def test_walkthrough_notebook_is_valid_and_runs(release_02, tmp_path):
 
 @pytest.mark.parametrize("ident", COURSE.assignment_ids())
 def test_every_assignment_releases_without_leaks(ident, tmp_path):
-    """Each assignment of the course passes the leak check and has public points."""
+    """Each assignment of the course passes the leak check, has public points and ships its
+    walkthrough notebook (tests/test_walkthroughs.py runs each one)."""
     assignment = COURSE.assignment(ident)
     rel = build_release(assignment, tmp_path, course_name=COURSE.name)
+    assert f"{ident}/walkthrough.ipynb" in rel.files
     assert 0 < rel.public_points < assignment.total_points
     assert public_points(assignment) == rel.public_points
 

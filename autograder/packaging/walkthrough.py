@@ -8,12 +8,18 @@ module listing what to implement (read from the starter: every function whose
 body raises ``NotImplementedError``) with a cell that checks that module and
 plots its points; then the assignment's own exploration cells, when it has
 ``assignments/<id>/walkthrough.py`` (percent format: ``# %%`` code cells,
-``# %% [markdown]`` text cells), e.g. a loss curve or generated samples.
+``# %% [markdown]`` text cells), e.g. a loss curve or generated samples; then the
+handout's "Analysis questions", each with a "Your answer" cell for the student.
+
+The exploration cells call the student's functions, so on the starter they raise
+``NotImplementedError``: they carry Jupyter's ``raises-exception`` tag, with which JupyterLab's
+"Run All" and nbclient go on to the closing check instead of stopping there.
 """
 
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +82,7 @@ def check(module=None, plot=True):
 SETUP = '''\
 # Setup, once per environment: installs dlgrade from the wheel that came with this assignment.
 # Colab: upload {zip_name} (Files pane, on the left), then run this cell.
+import importlib.util
 import os
 import zipfile
 from importlib.metadata import PackageNotFoundError, version
@@ -90,13 +97,13 @@ try:
     installed = version("dlgrade")
 except PackageNotFoundError:
     installed = None
-{torch}if installed != {version!r}:
+{torch}if importlib.util.find_spec("matplotlib") is None:  # the notebook's plots
+    %pip install -q matplotlib
+if installed != {version!r}:
     %pip install -q ./{wheel}
 '''
 
 TORCH_SETUP = f'''\
-import importlib.util
-
 if importlib.util.find_spec("torch") is None:  # PyTorch's CPU build: all this assignment needs
     %pip install -q "{TORCH_REQUIREMENT}" --index-url {TORCH_CPU_INDEX}
 '''
@@ -140,6 +147,31 @@ def _todo_functions(source: str) -> list[tuple[str, str]]:
     return out
 
 
+ANSWER = "**Your answer:**\n\n(double-click to edit)"
+
+
+def analysis_questions(readme: str) -> tuple[str, list[str]]:
+    """The handout's ``## Analysis questions`` section: its introduction and its numbered
+    questions (Markdown, without their numbers); empty when the handout has none."""
+    match = re.search(r"^## Analysis questions[ \t]*\n(.*?)(?=^## |\Z)", readme, re.M | re.S)
+    if not match:
+        return "", []
+    intro, *items = re.split(r"^\d+\.[ \t]+", match.group(1), flags=re.M)
+    return intro.strip(), [" ".join(line.strip() for line in item.strip().splitlines())
+                           for item in items]
+
+
+def _question_cells(readme: str) -> list[dict[str, Any]]:
+    """One Markdown cell per analysis question, each followed by one for the answer."""
+    intro, questions = analysis_questions(readme)
+    if not questions:
+        return []
+    cells = [markdown_cell(f"## Analysis questions\n\n{intro}")]
+    for k, question in enumerate(questions, 1):
+        cells += [markdown_cell(f"**Question {k}.** {question}"), markdown_cell(ANSWER)]
+    return cells
+
+
 def walkthrough_notebook(assignment: Assignment, wheel: str, zip_name: str) -> dict[str, Any]:
     """The walkthrough notebook of ``assignment`` (nbformat 4.5 JSON), for a release whose
     folder holds the dlgrade wheel ``wheel`` and which students download as ``zip_name``."""
@@ -168,6 +200,9 @@ def walkthrough_notebook(assignment: Assignment, wheel: str, zip_name: str) -> d
     extra = assignment.root / "walkthrough.py"
     if extra.is_file():
         cells.append(markdown_cell("## Explore"))
-        cells += percent_cells(extra.read_text(encoding="utf-8"))
+        cells += [{**cell, "metadata": {"tags": ["raises-exception"]}}
+                  if cell["cell_type"] == "code" else cell
+                  for cell in percent_cells(extra.read_text(encoding="utf-8"))]
+    cells += _question_cells(readme)
     cells += [markdown_cell("## All public tests"), code_cell("results = check()")]
     return notebook(cells)
