@@ -20,7 +20,7 @@ FNV_PRIME = 16777619
 
 
 def char_ngrams(word, min_n=3, max_n=6):
-    """All character n-grams of the word with its boundary markers, min_n <= n <= max_n.
+    """All character n-grams of the word with its boundary markers, min_n <= n <= max_n (§5.1).
 
     The n-grams of "<" + word + ">" of every length n from min_n to max_n,
     listed by start position, then by length, both increasing. The whole
@@ -35,7 +35,7 @@ def char_ngrams(word, min_n=3, max_n=6):
     Returns:
     - ngrams: list of str
     """
-    # BEGIN SOLUTION hint: wrap the word in "<" and ">" first; two loops, start then length
+    # BEGIN SOLUTION hint: §5.1: the list of the word's character n-grams, in the docstring's order
     wrapped = "<" + word + ">"
     ngrams = []
     for start in range(len(wrapped)):
@@ -47,10 +47,9 @@ def char_ngrams(word, min_n=3, max_n=6):
 
 
 def fnv1a_hash(text):
-    """The 32-bit FNV-1a hash of a string's UTF-8 bytes.
+    """The 32-bit FNV-1a hash of a string's UTF-8 bytes (handout §5.2).
 
-    h = 2166136261; for every byte c of text.encode("utf-8"):
-        h = h XOR c;  h = (h * 16777619) mod 2**32
+    FNV_OFFSET and FNV_PRIME above are its offset basis and prime.
 
     Inputs:
     - text: str
@@ -58,7 +57,7 @@ def fnv1a_hash(text):
     Returns:
     - h: int, 0 <= h < 2**32
     """
-    # BEGIN SOLUTION hint: XOR the byte first, then multiply, and keep 32 bits
+    # BEGIN SOLUTION hint: §5.2: the 32-bit FNV-1a hash of the text's UTF-8 bytes, an int
     h = FNV_OFFSET
     for c in text.encode("utf-8"):
         h ^= c
@@ -78,7 +77,7 @@ def ngram_buckets(word, num_buckets, min_n=3, max_n=6):
     Returns:
     - buckets: int64 array (G,), one per n-gram of char_ngrams(word, min_n, max_n), same order
     """
-    # BEGIN SOLUTION hint: hash every n-gram of char_ngrams
+    # BEGIN SOLUTION hint: §5.2: the bucket (G,) of every n-gram of the word, in the order of char_ngrams
     buckets = np.array([fnv1a_hash(g) % num_buckets for g in char_ngrams(word, min_n, max_n)],
                        dtype=np.int64)
     # END SOLUTION
@@ -86,7 +85,7 @@ def ngram_buckets(word, num_buckets, min_n=3, max_n=6):
 
 
 def word_vector(word, vocab, word_vectors, ngram_vectors, min_n=3, max_n=6):
-    """The fastText vector of a word: its own vector plus the sum of its n-gram vectors.
+    """The fastText vector of a word: its own vector plus the sum of its n-gram vectors (§5.3).
 
     - In the vocabulary: word_vectors[vocab[word]] + sum over its n-grams g of
       ngram_vectors[bucket(g)] (an n-gram that occurs twice counts twice).
@@ -103,7 +102,7 @@ def word_vector(word, vocab, word_vectors, ngram_vectors, min_n=3, max_n=6):
     Returns:
     - vector: float64 (E,)
     """
-    # BEGIN SOLUTION hint: ngram_buckets with NB = len(ngram_vectors); add the word's own row if it has one
+    # BEGIN SOLUTION hint: §5.3: the word's vector (E,), whether it is in the vocabulary or not
     buckets = ngram_buckets(word, len(ngram_vectors), min_n, max_n)
     vector = ngram_vectors[buckets].sum(axis=0) if len(buckets) else np.zeros(ngram_vectors.shape[1])
     if word in vocab:

@@ -44,7 +44,7 @@ class NetVLAD(nn.Module):
         self.centroids = nn.Parameter(torch.rand(num_clusters, dim))
 
     def init_from_centroids(self, centroids):
-        """Set the centroids and the 1x1 convolution from given centroids and self.alpha.
+        """Set the centroids and the 1x1 convolution from given centroids and self.alpha (§2.1).
 
         centroids <- c; conv.weight[k, :, 0, 0] <- 2 * alpha * c_k; conv.bias[k] <- -alpha * ||c_k||^2.
 
@@ -53,7 +53,7 @@ class NetVLAD(nn.Module):
 
         Returns nothing.
         """
-        # BEGIN SOLUTION hint: copy under torch.no_grad(); the weight has shape (K, D, 1, 1)
+        # BEGIN SOLUTION hint: §2.1: the centroids (K, D), conv.weight (K, D, 1, 1) and conv.bias (K,) set from the given centroids and self.alpha; nothing returned
         c = torch.as_tensor(centroids, dtype=self.centroids.dtype)
         with torch.no_grad():
             self.centroids.copy_(c)
@@ -70,7 +70,7 @@ class NetVLAD(nn.Module):
         Returns:
         - a: (N, K, H, W); a[n, :, i, j] is a probability vector over the K clusters
         """
-        # BEGIN SOLUTION hint: the 1x1 convolution, then a softmax over the cluster axis
+        # BEGIN SOLUTION hint: §2.1: the soft assignments a (N, K, H, W) of x (N, D, H, W)
         a = torch.softmax(self.conv(x), dim=1)
         # END SOLUTION
         return a
@@ -88,7 +88,7 @@ class NetVLAD(nn.Module):
         Returns:
         - V: (N, K, D)
         """
-        # BEGIN SOLUTION hint: sum_p a x_p minus (sum_p a) c_k; both terms keep the centroids' gradient
+        # BEGIN SOLUTION hint: §2.2: the aggregated residuals V (N, K, D), differentiable in x, a and the centroids
         x_flat = x.flatten(2)  # (N, D, P)
         a_flat = a.flatten(2)  # (N, K, P)
         V = torch.bmm(a_flat, x_flat.transpose(1, 2)) - a_flat.sum(dim=2)[:, :, None] * self.centroids
@@ -105,7 +105,7 @@ class NetVLAD(nn.Module):
         Returns:
         - v: (N, K * D), unit norm rows
         """
-        # BEGIN SOLUTION hint: F.normalize over D, reshape to (N, K * D), F.normalize again
+        # BEGIN SOLUTION hint: §2.3: the global descriptors v (N, K * D) of V (N, K, D)
         v = F.normalize(V, p=2, dim=2, eps=1e-12).reshape(V.shape[0], -1)
         v = F.normalize(v, p=2, dim=1, eps=1e-12)
         # END SOLUTION
@@ -113,7 +113,7 @@ class NetVLAD(nn.Module):
 
     def forward(self, x):
         """Inputs: x (N, D, H, W). Returns v (N, K * D): soft assignment, aggregate, normalize."""
-        # BEGIN SOLUTION hint: chain soft_assignment, aggregate and normalize
+        # BEGIN SOLUTION hint: §2.3: the global descriptors v (N, K * D) of x (N, D, H, W)
         v = self.normalize(self.aggregate(x, self.soft_assignment(x)))
         # END SOLUTION
         return v
@@ -141,7 +141,7 @@ class SequentialVLAD(NetVLAD):
         Returns:
         - a: (N, T, K, H, W); a[n, t] is self.soft_assignment of frame t
         """
-        # BEGIN SOLUTION hint: fold T into the batch axis, soft_assignment, unfold
+        # BEGIN SOLUTION hint: §2.4: every frame's soft assignments (N, T, K, H, W) of x (N, T, D, H, W)
         N, T, D, H, W = x.shape
         a = self.soft_assignment(x.reshape(N * T, D, H, W)).reshape(N, T, self.num_clusters, H, W)
         # END SOLUTION
@@ -149,7 +149,7 @@ class SequentialVLAD(NetVLAD):
 
     def forward(self, x):
         """Inputs: x (N, T, D, H, W). Returns v (N, K * D), aggregated over time and space."""
-        # BEGIN SOLUTION hint: sum the weighted residuals over T too, then normalize once
+        # BEGIN SOLUTION hint: §2.4: the video descriptors v (N, K * D) of x (N, T, D, H, W)
         a = self.frame_assignments(x)  # (N, T, K, H, W)
         # (N, D, T, H, W) and (N, K, T, H, W): aggregate sums over every axis after the second
         V = self.aggregate(x.transpose(1, 2), a.transpose(1, 2))

@@ -29,7 +29,7 @@ def assign_descriptors(X, C):
     Returns:
     - assignment: int64 (M,), values in 0 .. K-1
     """
-    # BEGIN SOLUTION hint: squared distances (M, K) by broadcasting, then argmin over K
+    # BEGIN SOLUTION hint: §1.1: the index (M,) of every descriptor's nearest centroid, ties to the lowest index
     d2 = ((X[:, None, :] - C[None, :, :]) ** 2).sum(axis=2)
     assignment = np.argmin(d2, axis=1).astype(np.int64)
     # END SOLUTION
@@ -50,7 +50,7 @@ def residual_sums(X, C, assignment):
     Returns:
     - V: float64 (K, D)
     """
-    # BEGIN SOLUTION hint: the residual is descriptor minus centroid; np.add.at sums per cluster
+    # BEGIN SOLUTION hint: §1.2: the residual sums V (K, D); a cluster with no descriptor gets a zero row
     V = np.zeros(C.shape, dtype=np.float64)
     np.add.at(V, assignment, X - C[assignment])
     # END SOLUTION
@@ -66,7 +66,7 @@ def intra_normalize(V):
     Returns:
     - float64 (K, D), row k is V[k] / max(||V[k]||, eps)
     """
-    # BEGIN SOLUTION hint: norms over axis 1, keepdims
+    # BEGIN SOLUTION hint: §1.3: V (K, D) with every row rescaled to unit L2 norm on its own (zero rows stay zero)
     norms = np.linalg.norm(V, axis=1, keepdims=True)
     out = V / np.maximum(norms, EPS)
     # END SOLUTION
@@ -82,14 +82,14 @@ def power_normalize(v):
     Returns:
     - float64 array shaped like v
     """
-    # BEGIN SOLUTION hint: keep the sign
+    # BEGIN SOLUTION hint: §1.3: the signed square root of every entry, shaped like v
     out = np.sign(v) * np.sqrt(np.abs(v))
     # END SOLUTION
     return out
 
 
 def vlad_encode(X, C):
-    """The VLAD vector of one image.
+    """The VLAD vector of one image (handout §1.4).
 
     1. hard-assign every descriptor to its nearest centroid;
     2. V (K, D): the residual sums per centroid;
@@ -104,7 +104,7 @@ def vlad_encode(X, C):
     Returns:
     - v: float64 (K * D,), unit norm (unless every residual is zero)
     """
-    # BEGIN SOLUTION hint: chain the four functions above, then divide by the global norm
+    # BEGIN SOLUTION hint: §1.4: the VLAD vector (K * D,) of one image, unit norm
     V = residual_sums(X, C, assign_descriptors(X, C))
     v = power_normalize(intra_normalize(V).reshape(-1))
     v = v / max(np.linalg.norm(v), EPS)
@@ -125,7 +125,7 @@ def rank_database(query_codes, database_codes):
     Returns:
     - ranking: int64 (Q, N); ranking[q] lists the database indices, most similar first
     """
-    # BEGIN SOLUTION hint: one matrix product, then a stable argsort of the negated similarities
+    # BEGIN SOLUTION hint: §1.5: the database indices (Q, N) for every query, most similar first, ties in database order
     sims = query_codes @ database_codes.T
     ranking = np.argsort(-sims, axis=1, kind="stable").astype(np.int64)
     # END SOLUTION

@@ -44,7 +44,7 @@ def skipgram_pairs(token_ids, window):
     Returns:
     - pairs: int64 array (P, 2); pairs[p] = (token_ids[i], token_ids[j])
     """
-    # BEGIN SOLUTION hint: two loops (i, then j from i - window to i + window), skip j == i and j outside
+    # BEGIN SOLUTION hint: §3.1: the (centre, context) pairs (P, 2) of the corpus, in the docstring's order
     L = len(token_ids)
     pairs = []
     for i in range(L):
@@ -66,7 +66,7 @@ def negative_sampling_distribution(counts, power=0.75):
     Returns:
     - probs: float64 array (V,), non-negative, sums to 1
     """
-    # BEGIN SOLUTION hint: raise the counts to the power, then normalise
+    # BEGIN SOLUTION hint: §3.2: the noise distribution (V,) for these counts and this power
     weights = np.asarray(counts, dtype=np.float64) ** power
     probs = weights / weights.sum()
     # END SOLUTION
@@ -86,7 +86,7 @@ def sample_negatives(probs, shape, seed):
     Returns:
     - negatives: int64 array of ``shape``, ids in 0 .. V-1
     """
-    # BEGIN SOLUTION hint: np.random.default_rng(seed).choice(..., p=probs)
+    # BEGIN SOLUTION hint: §3.2: negative ids of the given shape, drawn exactly as the docstring pins
     rng = np.random.default_rng(seed)
     negatives = rng.choice(len(probs), size=shape, p=probs).astype(np.int64)
     # END SOLUTION
@@ -94,7 +94,7 @@ def sample_negatives(probs, shape, seed):
 
 
 def sgns_loss(W_in, W_out, centers, contexts, negatives):
-    """Skip-gram negative-sampling loss, averaged over a batch, and its gradients.
+    """Skip-gram negative-sampling loss, averaged over a batch, and its gradients (handout §3.3).
 
     For example b with centre c = centers[b], context o = contexts[b] and
     negatives s_1 .. s_S = negatives[b], with v = W_in[c] and u_w = W_out[w]:
@@ -106,7 +106,7 @@ def sgns_loss(W_in, W_out, centers, contexts, negatives):
     vector gets the gradient of every term, the context's output vector AND
     every negative's output vector get theirs. A word that appears several
     times (in several examples, or as a negative twice) accumulates all its
-    gradients (np.add.at).
+    gradients.
 
     Inputs:
     - W_in: input vectors (V, E)
@@ -120,7 +120,7 @@ def sgns_loss(W_in, W_out, centers, contexts, negatives):
     - dW_in: (V, E)
     - dW_out: (V, E)
     """
-    # BEGIN SOLUTION hint: d/dz of -log sigmoid(z) is sigmoid(z) - 1; of -log sigmoid(-z) it is sigmoid(z)
+    # BEGIN SOLUTION hint: §3.3: the batch's mean loss (a float) and its gradients dW_in (V, E) and dW_out (V, E)
     B = len(centers)
     v = W_in[centers]  # (B, E)
     u_o = W_out[contexts]  # (B, E)
@@ -144,7 +144,7 @@ def sgns_loss(W_in, W_out, centers, contexts, negatives):
 
 
 def cbow_loss(W_in, W_out, contexts, centers):
-    """Continuous bag of words: predict the centre word from the mean of its context vectors.
+    """Continuous bag of words: the centre word from the mean of its context vectors (§3.4).
 
     For example b: h_b = mean over k of W_in[contexts[b, k]], scores_b = W_out @ h_b
     (one score per word of the vocabulary), and the loss is the softmax
@@ -163,7 +163,7 @@ def cbow_loss(W_in, W_out, contexts, centers):
     - h: (B, E), the averaged context vectors
     - scores: (B, V)
     """
-    # BEGIN SOLUTION hint: average the context rows of W_in, then a stable log-softmax over V
+    # BEGIN SOLUTION hint: §3.4: the batch's mean loss (a float), the averaged context vectors h (B, E) and the scores (B, V)
     h = W_in[contexts].mean(axis=1)
     scores = h @ W_out.T
     shifted = scores - scores.max(axis=1, keepdims=True)
@@ -185,7 +185,7 @@ def cosine_nearest_neighbours(E, queries, k):
     - neighbours: int64 array (Q, k); neighbours[q] are the k word ids other
       than queries[q] with the largest cosine similarity to it, most similar first
     """
-    # BEGIN SOLUTION hint: normalise the rows, one matrix product, mask the query itself, argsort
+    # BEGIN SOLUTION hint: §3.5: the k nearest neighbours (Q, k) of every query, most similar first, the query excluded
     unit = E / np.linalg.norm(E, axis=1, keepdims=True)
     sims = unit[queries] @ unit.T
     sims[np.arange(len(queries)), queries] = -np.inf
@@ -215,7 +215,7 @@ def train_skipgram(token_ids, vocab_size, embed_dim=16, window=2, num_negatives=
     Returns:
     - W_in: float64 (V, embed_dim), the learnt word vectors
     """
-    # BEGIN SOLUTION hint: minibatches of pairs; negatives from sample_negatives; sgns_loss gradients
+    # BEGIN SOLUTION hint: §3.6: the input vectors W_in (V, embed_dim) after training, deterministic under seed
     rng = np.random.default_rng(seed)
     W_in = (rng.random((vocab_size, embed_dim)) - 0.5) / embed_dim
     W_out = np.zeros((vocab_size, embed_dim))

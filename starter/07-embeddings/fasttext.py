@@ -21,7 +21,7 @@ FNV_PRIME = 16777619
 
 
 def char_ngrams(word, min_n=3, max_n=6):
-    """All character n-grams of the word with its boundary markers, min_n <= n <= max_n.
+    """All character n-grams of the word with its boundary markers, min_n <= n <= max_n (§5.1).
 
     The n-grams of "<" + word + ">" of every length n from min_n to max_n,
     listed by start position, then by length, both increasing. The whole
@@ -36,15 +36,14 @@ def char_ngrams(word, min_n=3, max_n=6):
     Returns:
     - ngrams: list of str
     """
-    # TODO: wrap the word in "<" and ">" first; two loops, start then length
+    # TODO: §5.1: the list of the word's character n-grams, in the docstring's order
     raise NotImplementedError("char_ngrams: see the TODO above")
 
 
 def fnv1a_hash(text):
-    """The 32-bit FNV-1a hash of a string's UTF-8 bytes.
+    """The 32-bit FNV-1a hash of a string's UTF-8 bytes (handout §5.2).
 
-    h = 2166136261; for every byte c of text.encode("utf-8"):
-        h = h XOR c;  h = (h * 16777619) mod 2**32
+    FNV_OFFSET and FNV_PRIME above are its offset basis and prime.
 
     Inputs:
     - text: str
@@ -52,7 +51,7 @@ def fnv1a_hash(text):
     Returns:
     - h: int, 0 <= h < 2**32
     """
-    # TODO: XOR the byte first, then multiply, and keep 32 bits
+    # TODO: §5.2: the 32-bit FNV-1a hash of the text's UTF-8 bytes, an int
     raise NotImplementedError("fnv1a_hash: see the TODO above")
 
 
@@ -67,12 +66,12 @@ def ngram_buckets(word, num_buckets, min_n=3, max_n=6):
     Returns:
     - buckets: int64 array (G,), one per n-gram of char_ngrams(word, min_n, max_n), same order
     """
-    # TODO: hash every n-gram of char_ngrams
+    # TODO: §5.2: the bucket (G,) of every n-gram of the word, in the order of char_ngrams
     raise NotImplementedError("ngram_buckets: see the TODO above")
 
 
 def word_vector(word, vocab, word_vectors, ngram_vectors, min_n=3, max_n=6):
-    """The fastText vector of a word: its own vector plus the sum of its n-gram vectors.
+    """The fastText vector of a word: its own vector plus the sum of its n-gram vectors (§5.3).
 
     - In the vocabulary: word_vectors[vocab[word]] + sum over its n-grams g of
       ngram_vectors[bucket(g)] (an n-gram that occurs twice counts twice).
@@ -89,5 +88,5 @@ def word_vector(word, vocab, word_vectors, ngram_vectors, min_n=3, max_n=6):
     Returns:
     - vector: float64 (E,)
     """
-    # TODO: ngram_buckets with NB = len(ngram_vectors); add the word's own row if it has one
+    # TODO: §5.3: the word's vector (E,), whether it is in the vocabulary or not
     raise NotImplementedError("word_vector: see the TODO above")

@@ -17,7 +17,7 @@ import numpy as np
 
 
 def cooccurrence_matrix(token_ids, vocab_size, window):
-    """Co-occurrence counts weighted by the inverse distance, as in GloVe.
+    """Co-occurrence counts weighted by the inverse distance, as in GloVe (handout §4.1).
 
     For every pair of positions i != j with |i - j| <= window,
 
@@ -34,7 +34,7 @@ def cooccurrence_matrix(token_ids, vocab_size, window):
     Returns:
     - X: float64 (V, V)
     """
-    # TODO: for every distance d = 1 .. window, add 1/d for the pairs (i, i+d) and (i+d, i)
+    # TODO: §4.1: the distance-weighted co-occurrence counts X (V, V)
     raise NotImplementedError("cooccurrence_matrix: see the TODO above")
 
 
@@ -50,12 +50,12 @@ def glove_weight(X, x_max=100.0, alpha=0.75):
     Returns:
     - f: float64 array shaped like X, values in [0, 1]
     """
-    # TODO: np.minimum(..., 1.0)
+    # TODO: §4.2: the weights of the counts, shaped like X, in [0, 1]
     raise NotImplementedError("glove_weight: see the TODO above")
 
 
 def glove_loss(W, W_ctx, b, b_ctx, X, x_max=100.0, alpha=0.75):
-    """The GloVe loss and its gradients.
+    """The GloVe loss and its gradients (handout §4.3).
 
     Summed over the pairs (i, j) with X[i, j] > 0 only:
 
@@ -75,7 +75,8 @@ def glove_loss(W, W_ctx, b, b_ctx, X, x_max=100.0, alpha=0.75):
     - loss: float
     - grads: dict with keys "W" (V, E), "W_ctx" (V, E), "b" (V,), "b_ctx" (V,)
     """
-    # TODO: a mask of the non-zero entries; log only where X > 0; d loss / d e_ij = 2 f e_ij
+    # TODO: §4.3: the loss (a float) and its gradients for W (V, E), W_ctx (V, E), b (V,) and b_ctx
+    #       (V,), finite where X has zeros
     raise NotImplementedError("glove_loss: see the TODO above")
 
 
@@ -84,8 +85,8 @@ def train_glove(X, embed_dim=10, epochs=2000, lr=0.05, x_max=100.0, alpha=0.75, 
 
     Suggested recipe (keep it deterministic under ``seed`` and fast):
     - W, W_ctx ~ uniform(-0.5, 0.5) / embed_dim, b = b_ctx = zeros;
-    - every epoch, one AdaGrad step on the full gradient of glove_loss:
-      G += g ** 2; p -= lr * g / (sqrt(G) + 1e-8) for every parameter p.
+    - every epoch, one AdaGrad step (handout §4.4, with 1e-8 added to the
+      root of the accumulated squares) on the full gradient of glove_loss.
 
     Inputs:
     - X: (V, V) co-occurrence counts
@@ -94,5 +95,5 @@ def train_glove(X, embed_dim=10, epochs=2000, lr=0.05, x_max=100.0, alpha=0.75, 
     Returns:
     - vectors: float64 (V, embed_dim), W + W_ctx (the sum, as in the GloVe paper)
     """
-    # TODO: AdaGrad on all four parameters; return W + W_ctx
+    # TODO: §4.4: the trained word vectors (V, embed_dim), as the docstring defines them
     raise NotImplementedError("train_glove: see the TODO above")

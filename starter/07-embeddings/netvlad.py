@@ -45,7 +45,7 @@ class NetVLAD(nn.Module):
         self.centroids = nn.Parameter(torch.rand(num_clusters, dim))
 
     def init_from_centroids(self, centroids):
-        """Set the centroids and the 1x1 convolution from given centroids and self.alpha.
+        """Set the centroids and the 1x1 convolution from given centroids and self.alpha (§2.1).
 
         centroids <- c; conv.weight[k, :, 0, 0] <- 2 * alpha * c_k; conv.bias[k] <- -alpha * ||c_k||^2.
 
@@ -54,7 +54,8 @@ class NetVLAD(nn.Module):
 
         Returns nothing.
         """
-        # TODO: copy under torch.no_grad(); the weight has shape (K, D, 1, 1)
+        # TODO: §2.1: the centroids (K, D), conv.weight (K, D, 1, 1) and conv.bias (K,) set from the
+        #       given centroids and self.alpha; nothing returned
         raise NotImplementedError("NetVLAD.init_from_centroids: see the TODO above")
 
     def soft_assignment(self, x):
@@ -66,7 +67,7 @@ class NetVLAD(nn.Module):
         Returns:
         - a: (N, K, H, W); a[n, :, i, j] is a probability vector over the K clusters
         """
-        # TODO: the 1x1 convolution, then a softmax over the cluster axis
+        # TODO: §2.1: the soft assignments a (N, K, H, W) of x (N, D, H, W)
         raise NotImplementedError("NetVLAD.soft_assignment: see the TODO above")
 
     def aggregate(self, x, a):
@@ -82,7 +83,7 @@ class NetVLAD(nn.Module):
         Returns:
         - V: (N, K, D)
         """
-        # TODO: sum_p a x_p minus (sum_p a) c_k; both terms keep the centroids' gradient
+        # TODO: §2.2: the aggregated residuals V (N, K, D), differentiable in x, a and the centroids
         raise NotImplementedError("NetVLAD.aggregate: see the TODO above")
 
     @staticmethod
@@ -95,12 +96,12 @@ class NetVLAD(nn.Module):
         Returns:
         - v: (N, K * D), unit norm rows
         """
-        # TODO: F.normalize over D, reshape to (N, K * D), F.normalize again
+        # TODO: §2.3: the global descriptors v (N, K * D) of V (N, K, D)
         raise NotImplementedError("NetVLAD.normalize: see the TODO above")
 
     def forward(self, x):
         """Inputs: x (N, D, H, W). Returns v (N, K * D): soft assignment, aggregate, normalize."""
-        # TODO: chain soft_assignment, aggregate and normalize
+        # TODO: §2.3: the global descriptors v (N, K * D) of x (N, D, H, W)
         raise NotImplementedError("NetVLAD.forward: see the TODO above")
 
 
@@ -126,10 +127,10 @@ class SequentialVLAD(NetVLAD):
         Returns:
         - a: (N, T, K, H, W); a[n, t] is self.soft_assignment of frame t
         """
-        # TODO: fold T into the batch axis, soft_assignment, unfold
+        # TODO: §2.4: every frame's soft assignments (N, T, K, H, W) of x (N, T, D, H, W)
         raise NotImplementedError("SequentialVLAD.frame_assignments: see the TODO above")
 
     def forward(self, x):
         """Inputs: x (N, T, D, H, W). Returns v (N, K * D), aggregated over time and space."""
-        # TODO: sum the weighted residuals over T too, then normalize once
+        # TODO: §2.4: the video descriptors v (N, K * D) of x (N, T, D, H, W)
         raise NotImplementedError("SequentialVLAD.forward: see the TODO above")

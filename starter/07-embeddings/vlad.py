@@ -30,7 +30,7 @@ def assign_descriptors(X, C):
     Returns:
     - assignment: int64 (M,), values in 0 .. K-1
     """
-    # TODO: squared distances (M, K) by broadcasting, then argmin over K
+    # TODO: §1.1: the index (M,) of every descriptor's nearest centroid, ties to the lowest index
     raise NotImplementedError("assign_descriptors: see the TODO above")
 
 
@@ -48,7 +48,7 @@ def residual_sums(X, C, assignment):
     Returns:
     - V: float64 (K, D)
     """
-    # TODO: the residual is descriptor minus centroid; np.add.at sums per cluster
+    # TODO: §1.2: the residual sums V (K, D); a cluster with no descriptor gets a zero row
     raise NotImplementedError("residual_sums: see the TODO above")
 
 
@@ -61,7 +61,7 @@ def intra_normalize(V):
     Returns:
     - float64 (K, D), row k is V[k] / max(||V[k]||, eps)
     """
-    # TODO: norms over axis 1, keepdims
+    # TODO: §1.3: V (K, D) with every row rescaled to unit L2 norm on its own (zero rows stay zero)
     raise NotImplementedError("intra_normalize: see the TODO above")
 
 
@@ -74,12 +74,12 @@ def power_normalize(v):
     Returns:
     - float64 array shaped like v
     """
-    # TODO: keep the sign
+    # TODO: §1.3: the signed square root of every entry, shaped like v
     raise NotImplementedError("power_normalize: see the TODO above")
 
 
 def vlad_encode(X, C):
-    """The VLAD vector of one image.
+    """The VLAD vector of one image (handout §1.4).
 
     1. hard-assign every descriptor to its nearest centroid;
     2. V (K, D): the residual sums per centroid;
@@ -94,7 +94,7 @@ def vlad_encode(X, C):
     Returns:
     - v: float64 (K * D,), unit norm (unless every residual is zero)
     """
-    # TODO: chain the four functions above, then divide by the global norm
+    # TODO: §1.4: the VLAD vector (K * D,) of one image, unit norm
     raise NotImplementedError("vlad_encode: see the TODO above")
 
 
@@ -111,5 +111,6 @@ def rank_database(query_codes, database_codes):
     Returns:
     - ranking: int64 (Q, N); ranking[q] lists the database indices, most similar first
     """
-    # TODO: one matrix product, then a stable argsort of the negated similarities
+    # TODO: §1.5: the database indices (Q, N) for every query, most similar first, ties in database
+    #       order
     raise NotImplementedError("rank_database: see the TODO above")

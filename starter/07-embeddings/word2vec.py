@@ -45,7 +45,7 @@ def skipgram_pairs(token_ids, window):
     Returns:
     - pairs: int64 array (P, 2); pairs[p] = (token_ids[i], token_ids[j])
     """
-    # TODO: two loops (i, then j from i - window to i + window), skip j == i and j outside
+    # TODO: §3.1: the (centre, context) pairs (P, 2) of the corpus, in the docstring's order
     raise NotImplementedError("skipgram_pairs: see the TODO above")
 
 
@@ -59,7 +59,7 @@ def negative_sampling_distribution(counts, power=0.75):
     Returns:
     - probs: float64 array (V,), non-negative, sums to 1
     """
-    # TODO: raise the counts to the power, then normalise
+    # TODO: §3.2: the noise distribution (V,) for these counts and this power
     raise NotImplementedError("negative_sampling_distribution: see the TODO above")
 
 
@@ -76,12 +76,12 @@ def sample_negatives(probs, shape, seed):
     Returns:
     - negatives: int64 array of ``shape``, ids in 0 .. V-1
     """
-    # TODO: np.random.default_rng(seed).choice(..., p=probs)
+    # TODO: §3.2: negative ids of the given shape, drawn exactly as the docstring pins
     raise NotImplementedError("sample_negatives: see the TODO above")
 
 
 def sgns_loss(W_in, W_out, centers, contexts, negatives):
-    """Skip-gram negative-sampling loss, averaged over a batch, and its gradients.
+    """Skip-gram negative-sampling loss, averaged over a batch, and its gradients (handout §3.3).
 
     For example b with centre c = centers[b], context o = contexts[b] and
     negatives s_1 .. s_S = negatives[b], with v = W_in[c] and u_w = W_out[w]:
@@ -93,7 +93,7 @@ def sgns_loss(W_in, W_out, centers, contexts, negatives):
     vector gets the gradient of every term, the context's output vector AND
     every negative's output vector get theirs. A word that appears several
     times (in several examples, or as a negative twice) accumulates all its
-    gradients (np.add.at).
+    gradients.
 
     Inputs:
     - W_in: input vectors (V, E)
@@ -107,12 +107,12 @@ def sgns_loss(W_in, W_out, centers, contexts, negatives):
     - dW_in: (V, E)
     - dW_out: (V, E)
     """
-    # TODO: d/dz of -log sigmoid(z) is sigmoid(z) - 1; of -log sigmoid(-z) it is sigmoid(z)
+    # TODO: §3.3: the batch's mean loss (a float) and its gradients dW_in (V, E) and dW_out (V, E)
     raise NotImplementedError("sgns_loss: see the TODO above")
 
 
 def cbow_loss(W_in, W_out, contexts, centers):
-    """Continuous bag of words: predict the centre word from the mean of its context vectors.
+    """Continuous bag of words: the centre word from the mean of its context vectors (§3.4).
 
     For example b: h_b = mean over k of W_in[contexts[b, k]], scores_b = W_out @ h_b
     (one score per word of the vocabulary), and the loss is the softmax
@@ -131,7 +131,8 @@ def cbow_loss(W_in, W_out, contexts, centers):
     - h: (B, E), the averaged context vectors
     - scores: (B, V)
     """
-    # TODO: average the context rows of W_in, then a stable log-softmax over V
+    # TODO: §3.4: the batch's mean loss (a float), the averaged context vectors h (B, E) and the
+    #       scores (B, V)
     raise NotImplementedError("cbow_loss: see the TODO above")
 
 
@@ -147,7 +148,8 @@ def cosine_nearest_neighbours(E, queries, k):
     - neighbours: int64 array (Q, k); neighbours[q] are the k word ids other
       than queries[q] with the largest cosine similarity to it, most similar first
     """
-    # TODO: normalise the rows, one matrix product, mask the query itself, argsort
+    # TODO: §3.5: the k nearest neighbours (Q, k) of every query, most similar first, the query
+    #       excluded
     raise NotImplementedError("cosine_nearest_neighbours: see the TODO above")
 
 
@@ -172,5 +174,5 @@ def train_skipgram(token_ids, vocab_size, embed_dim=16, window=2, num_negatives=
     Returns:
     - W_in: float64 (V, embed_dim), the learnt word vectors
     """
-    # TODO: minibatches of pairs; negatives from sample_negatives; sgns_loss gradients
+    # TODO: §3.6: the input vectors W_in (V, embed_dim) after training, deterministic under seed
     raise NotImplementedError("train_skipgram: see the TODO above")
