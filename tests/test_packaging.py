@@ -23,6 +23,7 @@ import yaml
 from autograder.config import load_course
 from autograder.packaging.install import dlgrade_wheel
 from autograder.packaging.leakcheck import check_student_files
+from autograder.packaging.notebook_export import collect_tests
 from autograder.packaging.release import LeakError, build_release, public_points
 from autograder.packaging.workflow import (
     CI_STEP,
@@ -465,7 +466,7 @@ def test_gradescope_reference_scores_full_marks_on_time(gradescope_02, tmp_path)
             "users": [{"email": "s@example.org", "id": 7, "name": "S"}]}
     data = run_autograder(gradescope_02, tmp_path / "autograder", reference, meta)
     assert data["score"] == 100
-    assert len(data["tests"]) == 45
+    assert len(data["tests"]) == len(collect_tests(FEEDFORWARD))  # every test, public and hidden
     hidden = [t for t in data["tests"] if t["visibility"] == "after_due_date"]
     assert sum(t["max_score"] for t in hidden) == 60
     assert data["extra_data"]["lateness"]["late"] is False
