@@ -1,5 +1,6 @@
 """Convolution and pooling from scratch in numpy: forward and backward passes,
-a vectorised (im2col) convolution, and 1-d and 3-d convolutions.
+a vectorised (im2col) convolution, and 1-d and 3-d convolutions (handout part A,
+sections A1 to A6).
 
 numpy only: torch (and scipy) are not allowed in this file. Every function takes
 numpy float64 arrays and must return numpy float64 arrays.
@@ -42,7 +43,7 @@ def conv_output_size(size, kernel, stride=1, pad=0):
     Returns:
     - out_size: int, floor((size + 2 * pad - kernel) / stride) + 1
     """
-    # BEGIN SOLUTION hint: count the window positions that fit in the padded input
+    # BEGIN SOLUTION hint: handout A1: how many window positions fit along the padded axis
     out_size = (size + 2 * pad - kernel) // stride + 1
     # END SOLUTION
     return out_size
@@ -60,7 +61,7 @@ def pad_images(x, pad):
 
     x is not modified.
     """
-    # BEGIN SOLUTION hint: np.pad with (pad, pad) on the last two axes only
+    # BEGIN SOLUTION hint: handout A1: zeros around the two spatial axes only
     xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
     # END SOLUTION
     return xp
@@ -83,7 +84,7 @@ def conv2d_forward(x, w, b, stride=1, pad=0):
 
     x, w and b are not modified.
     """
-    # BEGIN SOLUTION hint: pad, then for every output position (i, j) take the window and contract it with w
+    # BEGIN SOLUTION hint: handout A2: every output position is one window of the padded input against each filter, plus its bias
     N, C, H, W = x.shape
     F, _, HH, WW = w.shape
     Ho = conv_output_size(H, HH, stride, pad)
@@ -114,7 +115,7 @@ def conv2d_backward(dout, cache):
 
     dout and the cache are not modified.
     """
-    # BEGIN SOLUTION hint: every window of the forward pass sends dout[:, :, i, j] back to its inputs and to w
+    # BEGIN SOLUTION hint: handout A3: each output position's gradient flows back to the window it read and to the filters
     x, w, stride, pad = cache
     N, C, H, W = x.shape
     F, _, HH, WW = w.shape
@@ -150,7 +151,7 @@ def max_pool2d_forward(x, pool_size=2, stride=2):
 
     x is not modified.
     """
-    # BEGIN SOLUTION hint: loop over output positions and take the max over the window's two axes
+    # BEGIN SOLUTION hint: handout A4: the largest value of every window
     N, C, H, W = x.shape
     Ho = conv_output_size(H, pool_size, stride)
     Wo = conv_output_size(W, pool_size, stride)
@@ -180,7 +181,7 @@ def max_pool2d_backward(dout, cache):
 
     dout and the cache are not modified.
     """
-    # BEGIN SOLUTION hint: for each window, find the argmax (np.argmax on the flattened window) and ADD dout there
+    # BEGIN SOLUTION hint: handout A4: each window's gradient goes to the one input it took, adding up where windows overlap
     x, pool_size, stride = cache
     N, C, H, W = x.shape
     _, _, Ho, Wo = dout.shape
@@ -210,7 +211,7 @@ def avg_pool2d_forward(x, pool_size=2, stride=2):
 
     x is not modified.
     """
-    # BEGIN SOLUTION hint: like max pooling with the mean over the window (or sliding_window_view, without loops)
+    # BEGIN SOLUTION hint: handout A4: the mean of every window
     windows = np.lib.stride_tricks.sliding_window_view(x, (pool_size, pool_size), axis=(2, 3))
     windows = windows[:, :, ::stride, ::stride]                    # (N, C, H', W', k, k)
     out = windows.sum(axis=(4, 5)) / (pool_size * pool_size)
@@ -232,7 +233,7 @@ def avg_pool2d_backward(dout, cache):
 
     dout and the cache are not modified.
     """
-    # BEGIN SOLUTION hint: spread each window's gradient evenly over its pool_size**2 inputs
+    # BEGIN SOLUTION hint: handout A4: each window's gradient is shared equally by its inputs
     x_shape, pool_size, stride = cache
     _, _, Ho, Wo = dout.shape
     dx = np.zeros(x_shape)
@@ -261,7 +262,7 @@ def im2col(x, HH, WW, stride=1, pad=0):
 
     x is not modified.
     """
-    # BEGIN SOLUTION hint: np.lib.stride_tricks.sliding_window_view on the padded input, then transpose and reshape
+    # BEGIN SOLUTION hint: handout A5: one column per window, its rows in the order of a flattened filter
     N, C, H, W = x.shape
     xp = pad_images(x, pad)
     windows = np.lib.stride_tricks.sliding_window_view(xp, (HH, WW), axis=(2, 3))
@@ -280,7 +281,7 @@ def conv2d_forward_fast(x, w, b, stride=1, pad=0):
 
     x, w and b are not modified.
     """
-    # BEGIN SOLUTION hint: w.reshape(F, -1) @ im2col(...) gives (F, N * H' * W'); reshape and move the batch axis first
+    # BEGIN SOLUTION hint: handout A5: the whole convolution as one matrix product of the flattened filters with the columns
     N, C, H, W = x.shape
     F, _, HH, WW = w.shape
     Ho = conv_output_size(H, HH, stride, pad)
@@ -308,7 +309,7 @@ def conv1d_forward(x, w, b, stride=1, pad=0):
 
     x, w and b are not modified.
     """
-    # BEGIN SOLUTION hint: the 2-d version with one spatial axis
+    # BEGIN SOLUTION hint: handout A6: the 2-d convolution with a single spatial axis
     N, C, L = x.shape
     F, _, K = w.shape
     Lo = conv_output_size(L, K, stride, pad)
@@ -339,7 +340,7 @@ def conv3d_forward(x, w, b, stride=1, pad=0):
 
     x, w and b are not modified.
     """
-    # BEGIN SOLUTION hint: three nested loops over the output positions, or reuse one idea of im2col
+    # BEGIN SOLUTION hint: handout A6: the 2-d convolution with a third spatial axis
     N, C, D, H, W = x.shape
     F, _, KD, KH, KW = w.shape
     Do = conv_output_size(D, KD, stride, pad)

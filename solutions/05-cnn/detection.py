@@ -1,6 +1,7 @@
 """The pieces of Faster R-CNN that can be checked exactly, in numpy: the IoU
-matrix, anchors over a feature map, box-delta coding, non-maximum suppression
-and the region proposal network's (RPN) label assignment.
+matrix, anchors over a feature map, box-delta coding, non-maximum suppression,
+the region proposal network's (RPN) label assignment, and RoI pooling, the core
+of Fast R-CNN (handout part C, sections C1 to C6).
 
 Conventions used throughout this file (those of torchvision):
 
@@ -27,7 +28,7 @@ def box_area(boxes):
 
     boxes is not modified.
     """
-    # BEGIN SOLUTION hint: width times height, no + 1
+    # BEGIN SOLUTION hint: handout C1: the area convention of the module docstring
     areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
     # END SOLUTION
     return areas
@@ -49,7 +50,7 @@ def box_iou(boxes1, boxes2):
 
     boxes1 and boxes2 are not modified.
     """
-    # BEGIN SOLUTION hint: broadcast (N, 1) against (1, M); clip negative intersection sides to 0
+    # BEGIN SOLUTION hint: handout C1: every pair's overlap (none when boxes only touch or are apart) over its union, without a loop over pairs
     area1 = box_area(boxes1)
     area2 = box_area(boxes2)
     left_top = np.maximum(boxes1[:, None, :2], boxes2[None, :, :2])        # (N, M, 2)
@@ -86,7 +87,7 @@ def generate_anchors(feature_height, feature_width, stride, sizes, aspect_ratios
     Returns:
     - anchors: float64 (feature_height * feature_width * A, 4)
     """
-    # BEGIN SOLUTION hint: A base boxes centred at 0, plus the centre of every cell, broadcast and reshaped
+    # BEGIN SOLUTION hint: handout C2: every cell's anchors, in the handout's order
     sizes = np.asarray(sizes, dtype=np.float64)
     ratios = np.asarray(aspect_ratios, dtype=np.float64)
     ws = (sizes[:, None] / np.sqrt(ratios)[None, :]).ravel()     # (A,), sizes outer
@@ -116,7 +117,7 @@ def encode_boxes(anchors, boxes):
 
     anchors and boxes are not modified.
     """
-    # BEGIN SOLUTION hint: corners -> centre and size first
+    # BEGIN SOLUTION hint: handout C3: the deltas compare centres and sizes, not corners
     aw = anchors[:, 2] - anchors[:, 0]
     ah = anchors[:, 3] - anchors[:, 1]
     ax = anchors[:, 0] + 0.5 * aw
@@ -145,7 +146,7 @@ def decode_boxes(anchors, deltas):
 
     anchors and deltas are not modified.
     """
-    # BEGIN SOLUTION hint: the width comes from tw and the anchor's width, the height from th and its height
+    # BEGIN SOLUTION hint: handout C3: undo encode_boxes
     aw = anchors[:, 2] - anchors[:, 0]
     ah = anchors[:, 3] - anchors[:, 1]
     ax = anchors[:, 0] + 0.5 * aw
@@ -177,7 +178,7 @@ def nms(boxes, scores, iou_threshold):
 
     boxes and scores are not modified.
     """
-    # BEGIN SOLUTION hint: sort by decreasing score first (np.argsort(-scores, kind="stable")); compare each box with the kept ones
+    # BEGIN SOLUTION hint: handout C4: visit the boxes from the best score down; keep those that no kept box overlaps too much
     order = np.argsort(-scores, kind="stable")
     iou = box_iou(boxes, boxes)
     kept = []
@@ -215,7 +216,7 @@ def assign_rpn_labels(anchors, gt_boxes, pos_threshold=0.7, neg_threshold=0.3):
 
     anchors and gt_boxes are not modified.
     """
-    # BEGIN SOLUTION hint: the IoU matrix, its max and argmax per anchor (axis 1) and its max per ground-truth box (axis 0)
+    # BEGIN SOLUTION hint: handout C5: each anchor's best overlap decides its label, then every ground-truth box claims its best anchors
     iou = box_iou(anchors, gt_boxes)
     best = iou.max(axis=1)
     matched = iou.argmax(axis=1).astype(np.int64)
@@ -227,3 +228,93 @@ def assign_rpn_labels(anchors, gt_boxes, pos_threshold=0.7, neg_threshold=0.3):
     labels[is_best.any(axis=1)] = 1
     # END SOLUTION
     return labels, matched
+
+
+def roi_pool_forward(features, rois, output_size, spatial_scale):
+    """RoI max pooling (Fast R-CNN), forward pass: every region of interest becomes a
+    fixed-size (oh, ow) grid of maxima over the feature map, whatever its size.
+
+    Conventions (Fast R-CNN's and torchvision.ops.roi_pool's; handout section C6):
+
+    - A RoI's corners, in input-image coordinates, are scaled by spatial_scale and
+      rounded to the nearest integer, halves away from zero (C's round(); np.round
+      rounds halves to even): x1' = round(x1 * spatial_scale), ... The RoI then covers
+      the feature cells x1' .. x2' and y1' .. y2' INCLUSIVE:
+      roi_w = max(x2' - x1' + 1, 1), roi_h = max(y2' - y1' + 1, 1).
+    - Bin (i, j) covers rows y1' + floor(i * roi_h / oh) up to (not including)
+      y1' + ceil((i + 1) * roi_h / oh), and columns likewise with x1', roi_w and ow,
+      each clipped to [0, H] (rows) and [0, W] (columns). Bins may overlap.
+    - out[k, c, i, j] is the maximum of features[n, c] over bin (i, j), with
+      n = rois[k, 0]; a bin that is empty after clipping gives 0.
+
+    Inputs:
+    - features: (N, C, H, W) float64
+    - rois: (K, 5) float64, rows (batch_index, x1, y1, x2, y2), corners in image coordinates
+    - output_size: int oh = ow, or a pair (oh, ow)
+    - spatial_scale: float, feature cells per image pixel (e.g. 1/16)
+
+    Returns a tuple of:
+    - out: (K, C, oh, ow) float64
+    - cache: what roi_pool_backward needs
+
+    features and rois are not modified.
+    """
+    # BEGIN SOLUTION hint: handout C6: each RoI's feature cells cut into the output grid's bins (clipped to the map), and every bin's maximum
+    oh, ow = (output_size, output_size) if np.isscalar(output_size) else tuple(output_size)
+    N, C, H, W = features.shape
+    K = rois.shape[0]
+    out = np.zeros((K, C, oh, ow))
+    argmax = np.full((K, C, oh, ow), -1, dtype=np.int64)       # flat index h * W + w, -1: empty
+
+    def c_round(v):
+        return int(np.sign(v) * np.floor(abs(v) + 0.5))
+
+    for k in range(K):
+        n = int(rois[k, 0])
+        x1, y1, x2, y2 = (c_round(v * spatial_scale) for v in rois[k, 1:])
+        roi_w, roi_h = max(x2 - x1 + 1, 1), max(y2 - y1 + 1, 1)
+        for i in range(oh):
+            h0 = min(max(y1 + (i * roi_h) // oh, 0), H)
+            h1 = min(max(y1 - (-(i + 1) * roi_h // oh), 0), H)
+            for j in range(ow):
+                w0 = min(max(x1 + (j * roi_w) // ow, 0), W)
+                w1 = min(max(x1 - (-(j + 1) * roi_w // ow), 0), W)
+                if h1 <= h0 or w1 <= w0:
+                    continue
+                window = features[n, :, h0:h1, w0:w1].reshape(C, -1)
+                best = window.argmax(axis=1)                         # the first maximum
+                out[k, :, i, j] = window[np.arange(C), best]
+                rows, cols = np.unravel_index(best, (h1 - h0, w1 - w0))
+                argmax[k, :, i, j] = (h0 + rows) * W + (w0 + cols)
+    cache = (features.shape, rois[:, 0].astype(np.int64), argmax)
+    # END SOLUTION
+    return out, cache
+
+
+def roi_pool_backward(dout, cache):
+    """RoI max pooling, backward pass.
+
+    Each output's gradient goes to ONE input: the feature cell that was its bin's
+    maximum (the first in row-major order on a tie). A cell that is the maximum of
+    several bins, or of bins of several RoIs, receives the sum; an empty bin sends
+    nothing back.
+
+    Inputs:
+    - dout: (K, C, oh, ow), upstream gradient
+    - cache: from roi_pool_forward
+
+    Returns:
+    - dfeatures: (N, C, H, W) float64
+
+    dout and the cache are not modified.
+    """
+    # BEGIN SOLUTION hint: handout C6: each output's gradient goes back to the cell it was taken from, adding up where cells repeat
+    (N, C, H, W), batch, argmax = cache
+    dfeatures = np.zeros((N, C, H * W))
+    n_idx = np.broadcast_to(batch[:, None, None, None], argmax.shape)
+    c_idx = np.broadcast_to(np.arange(C)[None, :, None, None], argmax.shape)
+    used = argmax >= 0
+    np.add.at(dfeatures, (n_idx[used], c_idx[used], argmax[used]), dout[used])
+    dfeatures = dfeatures.reshape(N, C, H, W)
+    # END SOLUTION
+    return dfeatures

@@ -1,6 +1,8 @@
 """Convolutional networks in torch: LeNet-5, VGG blocks, an Inception module, a
-ResNet basic block, a small U-Net, a 1-d CNN for sequences and a 3-d CNN for
-video clips, and LeNet-5 trained on handwritten digits.
+ResNet basic block, a small U-Net, a 1-d CNN for sequences, a 3-d CNN for video
+clips, whole small VGG and ResNet networks; LeNet-5 trained on handwritten
+digits, a SmallVGG trained on digits anywhere on a larger canvas, and a U-Net
+trained to segment objects by their shape (handout part B, sections B1 to B10).
 
 Allowed: nn.Conv1d/2d/3d, nn.ConvTranspose2d, nn.Linear, pooling layers
 (nn.MaxPool*, nn.AvgPool*, F.max_pool*, F.avg_pool*), nn.BatchNorm*,
@@ -67,7 +69,7 @@ class LeNet5(nn.Module):
 
     def __init__(self, num_classes=10):
         super().__init__()
-        # BEGIN SOLUTION hint: the five layers of the docstring, and register_buffer("c3_mask", c3_connection_mask())
+        # BEGIN SOLUTION hint: handout B1: the five layers of the docstring, and the connection table as the buffer c3_mask
         self.c1 = nn.Conv2d(1, 6, 5)
         self.c3 = nn.Conv2d(6, 16, 5)
         self.c5 = nn.Conv2d(16, 120, 5)
@@ -81,7 +83,7 @@ class LeNet5(nn.Module):
 
         x is not modified.
         """
-        # BEGIN SOLUTION hint: F.conv2d(x, self.c3.weight * self.c3_mask, self.c3.bias) for the sparse C3
+        # BEGIN SOLUTION hint: handout B1: C3 convolves with its masked weight, so unconnected weights get no gradient
         x = F.avg_pool2d(torch.tanh(self.c1(x)), 2)
         x = torch.tanh(F.conv2d(x, self.c3.weight * self.c3_mask, self.c3.bias))
         x = F.avg_pool2d(x, 2)
@@ -114,7 +116,7 @@ def digits_to_lenet_input(images):
 
     images is not modified.
     """
-    # BEGIN SOLUTION hint: np.repeat on both axes (or np.kron), a channel axis, torch.from_numpy(...).float()
+    # BEGIN SOLUTION hint: handout B2: every pixel becomes a 4x4 block, scaled to [0, 1], with a channel axis
     x = np.repeat(np.repeat(np.asarray(images, dtype=np.float64) / 16.0, 4, axis=1), 4, axis=2)
     x = torch.from_numpy(x[:, None]).float()
     # END SOLUTION
@@ -139,7 +141,7 @@ def train_lenet(X, y, num_classes=10, seed=0):
 
     X and y are not modified.
     """
-    # BEGIN SOLUTION hint: Adam (lr about 2e-3), minibatches of 64, about 10 epochs, F.cross_entropy
+    # BEGIN SOLUTION hint: handout B2: minibatches of the cross-entropy loss, an adaptive optimiser, a few epochs
     torch.manual_seed(seed)
     model = LeNet5(num_classes)
     optimizer = torch.optim.Adam(model.parameters(), lr=2e-3)
@@ -174,7 +176,7 @@ def vgg_block(num_convs, in_channels, out_channels):
 
     Returns: the nn.Sequential
     """
-    # BEGIN SOLUTION hint: a list of layers; only the first convolution reads in_channels
+    # BEGIN SOLUTION hint: handout B3: the layers of the docstring, in order; only the first convolution reads in_channels
     layers = []
     for k in range(num_convs):
         layers.append(nn.Conv2d(in_channels if k == 0 else out_channels, out_channels, 3, padding=1))
@@ -205,7 +207,7 @@ class Inception(nn.Module):
 
     def __init__(self, in_channels, c1, c2, c3, c4):
         super().__init__()
-        # BEGIN SOLUTION hint: six nn.Conv2d with the names of the docstring
+        # BEGIN SOLUTION hint: handout B4: the six convolutions of the docstring
         self.p1_1 = nn.Conv2d(in_channels, c1, 1)
         self.p2_1 = nn.Conv2d(in_channels, c2[0], 1)
         self.p2_2 = nn.Conv2d(c2[0], c2[1], 3, padding=1)
@@ -219,7 +221,7 @@ class Inception(nn.Module):
 
         x is not modified.
         """
-        # BEGIN SOLUTION hint: F.max_pool2d(x, 3, stride=1, padding=1) for branch 4; torch.cat(..., dim=1)
+        # BEGIN SOLUTION hint: handout B4: four branches of the input's size, joined on the channel axis in order
         p1 = F.relu(self.p1_1(x))
         p2 = F.relu(self.p2_2(F.relu(self.p2_1(x))))
         p3 = F.relu(self.p3_2(F.relu(self.p3_1(x))))
@@ -250,7 +252,7 @@ class ResidualBlock(nn.Module):
 
     def __init__(self, in_channels, out_channels, stride=1):
         super().__init__()
-        # BEGIN SOLUTION hint: a projection whenever the shape changes: the stride OR the number of channels
+        # BEGIN SOLUTION hint: handout B5: the shortcut is a projection whenever the output's shape differs from the input's
         self.conv1 = nn.Conv2d(in_channels, out_channels, 3, stride=stride, padding=1, bias=False)
         self.bn1 = nn.BatchNorm2d(out_channels)
         self.conv2 = nn.Conv2d(out_channels, out_channels, 3, padding=1, bias=False)
@@ -269,7 +271,7 @@ class ResidualBlock(nn.Module):
 
         x is not modified.
         """
-        # BEGIN SOLUTION hint: add the shortcut before the last ReLU
+        # BEGIN SOLUTION hint: handout B5: where the shortcut joins the residual branch
         out = F.relu(self.bn1(self.conv1(x)))
         out = self.bn2(self.conv2(out))
         return F.relu(out + self.shortcut(x))
@@ -310,7 +312,7 @@ class UNet(nn.Module):
 
     def __init__(self, in_channels, num_classes, base_channels=8):
         super().__init__()
-        # BEGIN SOLUTION hint: the eight layers of the docstring, with double_conv
+        # BEGIN SOLUTION hint: handout B6: the eight layers of the docstring, from double_conv
         b = base_channels
         self.enc1 = double_conv(in_channels, b)
         self.enc2 = double_conv(b, 2 * b)
@@ -327,7 +329,7 @@ class UNet(nn.Module):
 
         x is not modified.
         """
-        # BEGIN SOLUTION hint: keep e1 and e2 for the skips; torch.cat([skip, upsampled], dim=1)
+        # BEGIN SOLUTION hint: handout B6: each decoder level reads the encoder's output at its own scale, skip first
         e1 = self.enc1(x)
         e2 = self.enc2(F.max_pool2d(e1, 2))
         m = self.middle(F.max_pool2d(e2, 2))
@@ -355,7 +357,7 @@ class SequenceCNN(nn.Module):
 
     def __init__(self, in_channels, num_classes, hidden=16, kernel_size=5):
         super().__init__()
-        # BEGIN SOLUTION hint: two nn.Conv1d with 'same' padding and one nn.Linear
+        # BEGIN SOLUTION hint: handout B7: two length-preserving 1-d convolutions and a linear layer
         self.conv1 = nn.Conv1d(in_channels, hidden, kernel_size, padding=kernel_size // 2)
         self.conv2 = nn.Conv1d(hidden, hidden, kernel_size, padding=kernel_size // 2)
         self.fc = nn.Linear(hidden, num_classes)
@@ -366,7 +368,7 @@ class SequenceCNN(nn.Module):
 
         x is not modified.
         """
-        # BEGIN SOLUTION hint: the maximum over the LAST axis (time)
+        # BEGIN SOLUTION hint: handout B7: the global pooling over time of the docstring
         h = F.relu(self.conv2(F.relu(self.conv1(x))))
         return self.fc(h.amax(dim=2))
         # END SOLUTION
@@ -389,7 +391,7 @@ class VideoCNN(nn.Module):
 
     def __init__(self, in_channels, num_classes, hidden=8):
         super().__init__()
-        # BEGIN SOLUTION hint: two nn.Conv3d and one nn.Linear
+        # BEGIN SOLUTION hint: handout B7: two 3-d convolutions and a linear layer
         self.conv1 = nn.Conv3d(in_channels, hidden, 3, padding=1)
         self.conv2 = nn.Conv3d(hidden, 2 * hidden, 3, padding=1)
         self.fc = nn.Linear(2 * hidden, num_classes)
@@ -400,9 +402,191 @@ class VideoCNN(nn.Module):
 
         x is not modified.
         """
-        # BEGIN SOLUTION hint: F.max_pool3d(h, (1, 2, 2)); mean over the last three axes
+        # BEGIN SOLUTION hint: handout B7: pooling in space only, then the mean over time and space
         h = F.relu(self.conv1(x))
         h = F.max_pool3d(h, (1, 2, 2))
         h = F.relu(self.conv2(h))
         return self.fc(h.mean(dim=(2, 3, 4)))
         # END SOLUTION
+
+
+class SmallVGG(nn.Module):
+    """A whole (small) VGG network: stages of vgg_block, global average pooling and one
+    linear layer (handout section B8).
+
+    With stages = ((n_1, c_1), (n_2, c_2), ..., (n_S, c_S)):
+
+        features = nn.Sequential(vgg_block(n_1, in_channels, c_1),
+                                 vgg_block(n_2, c_1, c_2), ..., vgg_block(n_S, c_{S-1}, c_S))
+                                                   (N, in_channels, H, W) -> (N, c_S, H / 2**S, W / 2**S)
+        global average pooling over both spatial axes                    -> (N, c_S)
+        classifier = nn.Linear(c_S, num_classes)                         -> (N, num_classes)
+
+    Inputs to the constructor:
+    - in_channels, num_classes: ints
+    - stages: sequence of (num_convs, out_channels) pairs, one per vgg_block
+
+    forward: x (N, in_channels, H, W), H and W divisible by 2**S -> scores (N, num_classes).
+    x is not modified.
+    """
+
+    def __init__(self, in_channels=1, num_classes=10, stages=((1, 12), (1, 24), (1, 48))):
+        super().__init__()
+        # BEGIN SOLUTION hint: handout B8: one vgg_block per stage, each reading the previous stage's channels
+        blocks = []
+        channels = in_channels
+        for num_convs, out_channels in stages:
+            blocks.append(vgg_block(num_convs, channels, out_channels))
+            channels = out_channels
+        self.features = nn.Sequential(*blocks)
+        self.classifier = nn.Linear(channels, num_classes)
+        # END SOLUTION
+
+    def forward(self, x):
+        """Inputs: x (N, in_channels, H, W). Returns: scores (N, num_classes)."""
+        # BEGIN SOLUTION hint: handout B8: the features, their mean over the spatial axes, the classifier
+        return self.classifier(self.features(x).mean(dim=(2, 3)))
+        # END SOLUTION
+
+
+class SmallResNet(nn.Module):
+    """A whole (small) ResNet for small images, as the ResNet paper's CIFAR-10 networks
+    (handout section B8).
+
+    With channels = (c_1, ..., c_S) and B = blocks_per_stage:
+
+        stem = nn.Sequential(nn.Conv2d(in_channels, c_1, 3, padding=1, bias=False),
+                             nn.BatchNorm2d(c_1), nn.ReLU())       (N, c_1, H, W)
+        blocks = nn.Sequential(of S * B ResidualBlock): stage s (s = 1 .. S) holds B blocks;
+                 the first reads c_{s-1} channels (c_1 for stage 1) and has stride 2 in every
+                 stage but the first; the others read c_s channels with stride 1
+                                                                   (N, c_S, H / 2**(S-1), W / 2**(S-1))
+        global average pooling over both spatial axes              (N, c_S)
+        fc = nn.Linear(c_S, num_classes)                           (N, num_classes)
+
+    Inputs to the constructor:
+    - in_channels, num_classes: ints
+    - channels: sequence of S ints
+    - blocks_per_stage: int >= 1
+
+    forward: x (N, in_channels, H, W) -> scores (N, num_classes). x is not modified.
+    """
+
+    def __init__(self, in_channels=1, num_classes=10, channels=(8, 16, 32), blocks_per_stage=1):
+        super().__init__()
+        # BEGIN SOLUTION hint: handout B8: the stem, then the residual stages in order, then the linear layer
+        self.stem = nn.Sequential(
+            nn.Conv2d(in_channels, channels[0], 3, padding=1, bias=False),
+            nn.BatchNorm2d(channels[0]), nn.ReLU(),
+        )
+        blocks = []
+        previous = channels[0]
+        for s, c in enumerate(channels):
+            for k in range(blocks_per_stage):
+                stride = 2 if s > 0 and k == 0 else 1
+                blocks.append(ResidualBlock(previous, c, stride))
+                previous = c
+        self.blocks = nn.Sequential(*blocks)
+        self.fc = nn.Linear(previous, num_classes)
+        # END SOLUTION
+
+    def forward(self, x):
+        """Inputs: x (N, in_channels, H, W). Returns: scores (N, num_classes)."""
+        # BEGIN SOLUTION hint: handout B8: stem, blocks, the mean over the spatial axes, fc
+        return self.fc(self.blocks(self.stem(x)).mean(dim=(2, 3)))
+        # END SOLUTION
+
+
+def he_init(model):
+    """Re-initialise every convolution of ``model`` (in place) with He's normal
+    initialisation (std sqrt(2 / fan_in), for ReLU networks) and zero biases; torch's
+    default is smaller, and a deep ReLU network then starts learning slowly. Returns model."""
+    for module in model.modules():
+        if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)):
+            nn.init.kaiming_normal_(module.weight, nonlinearity="relu")
+            if module.bias is not None:
+                nn.init.zeros_(module.bias)
+    return model
+
+
+def train_shifted_digits(X, y, num_classes=10, seed=0):
+    """Train a SmallVGG on digits placed at random offsets on a larger canvas, and return it
+    (handout section B9).
+
+    The grader evaluates the returned network with its own forward pass (your weights, its
+    code) on held-out digits at other offsets, in evaluation mode, and needs the accuracy of
+    the handout. You choose the stages, the optimiser, the epochs and the batch size. Seed
+    everything with `seed` (torch.manual_seed). A call may take at most 60 s; aim for a few
+    seconds on one CPU core.
+
+    Inputs:
+    - X: float32 tensor (N, 1, 24, 24), values in [0, 1]
+    - y: int64 tensor (N,), labels 0 .. num_classes-1
+    - num_classes: int
+    - seed: int
+
+    Returns: the trained SmallVGG(1, num_classes, stages), in float32.
+
+    X and y are not modified.
+    """
+    # BEGIN SOLUTION hint: handout B9: a SmallVGG trained on minibatches; see the handout on its initialisation
+    torch.manual_seed(seed)
+    model = SmallVGG(1, num_classes, ((1, 12), (1, 24), (1, 48)))
+    he_init(model)
+    epochs, batch = 10, 32
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
+    steps = epochs * ((X.shape[0] + batch - 1) // batch)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=1e-2, total_steps=steps)
+    for _ in range(epochs):
+        perm = torch.randperm(X.shape[0])
+        for i in range(0, X.shape[0], batch):
+            idx = perm[i : i + batch]
+            loss = F.cross_entropy(model(X[idx]), y[idx])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            schedule.step()
+    return model
+    # END SOLUTION
+
+
+def train_unet(images, masks, seed=0):
+    """Train a UNet to segment images into background (class 0) and objects (class 1), and
+    return it (handout section B10).
+
+    The grader evaluates the returned network with its own forward pass (your weights, its
+    code) on held-out images that you never see: a pixel is predicted as an object where
+    the class-1 score is the larger, and the intersection over union of the predicted and
+    true object pixels, over all held-out images, must reach the handout's bar. You choose
+    base_channels, the optimiser, the loss, the epochs and the batch size. Seed everything
+    with `seed` (torch.manual_seed). A call may take at most 60 s; aim for a few seconds.
+
+    Inputs:
+    - images: float32 tensor (N, 1, 24, 24)
+    - masks: int64 tensor (N, 24, 24), 1 on object pixels, 0 elsewhere
+    - seed: int
+
+    Returns: the trained UNet(1, 2, base_channels), in float32.
+
+    images and masks are not modified.
+    """
+    # BEGIN SOLUTION hint: handout B10: a two-class UNet trained on minibatches; see the handout on its initialisation and on the rarer object pixels
+    torch.manual_seed(seed)
+    model = UNet(1, 2, 8)
+    he_init(model)
+    epochs, batch = 8, 16
+    optimizer = torch.optim.Adam(model.parameters(), lr=5e-3)
+    steps = epochs * ((images.shape[0] + batch - 1) // batch)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=5e-3, total_steps=steps)
+    weight = torch.tensor([1.0, 2.0])
+    for _ in range(epochs):
+        perm = torch.randperm(images.shape[0])
+        for i in range(0, images.shape[0], batch):
+            idx = perm[i : i + batch]
+            loss = F.cross_entropy(model(images[idx]), masks[idx], weight=weight)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            schedule.step()
+    return model
+    # END SOLUTION

@@ -8,8 +8,10 @@ module cannot import a helper module: the helpers are fixtures.
   ``conv1d/conv2d/conv3d/max_pool2d/avg_pool2d`` and autograd in float64 for
   part A; the networks of part B written out with torch's functional API from a
   state dict (so the student's modules are compared with copied weights); for
-  part C, box coding one row at a time and IoU by counting the grid cells that
-  boxes cover; the digits split for training;
+  part C, box coding one row at a time, IoU by counting the grid cells that
+  boxes cover, and RoI pooling of RoIs inside the map by torch's adaptive max
+  pooling of the cropped features; the training data: the digits split, digits
+  at random offsets on a larger canvas, and the segmentation images;
 - ``check``: assertions that several graders make;
 - ``student``: builds the student's modules in float64 with given weights.
 
@@ -41,6 +43,10 @@ LENET_C3_TABLE = [
 ]
 
 
+#: the canvas of the segmentation images and of the shifted digits
+CANVAS = 24
+
+
 def t64(a) -> torch.Tensor:
     """A float64 tensor with the values of ``a`` (a numpy array or a tensor)."""
     return torch.as_tensor(np.asarray(a, dtype=np.float64)).clone()
@@ -53,6 +59,12 @@ def is_buffer(name: str) -> bool:
 
 class Oracle:
     """Reference results for assignment 05, computed without our reference solution."""
+
+    #: the bars of the training tests (tests/test_shortcuts_vision.py shows the obvious
+    #: shortcuts far below them on the same data and seeds)
+    UNET_IOU_BAR = 0.65
+    SHIFTED_DIGITS_BAR = 0.85
+    DIGITS_BAR = 0.95
 
     # ------------------------------------------------------------------ part A (torch, float64)
     @staticmethod
@@ -268,6 +280,163 @@ class Oracle:
         return {"output": out.detach(), "input_grads": [xr.grad],
                 "param_grads": {k: v.grad for k, v in leaves.items() if not is_buffer(k)}}
 
+    @staticmethod
+    def small_vgg_shapes(cin: int, num_classes: int, stages) -> dict[str, tuple]:
+        shapes = {}
+        for s, (num_convs, cout) in enumerate(stages):
+            shapes.update(Oracle.prefixed(Oracle.vgg_shapes(num_convs, cin, cout), f"features.{s}."))
+            cin = cout
+        shapes.update({"classifier.weight": (num_classes, cin), "classifier.bias": (num_classes,)})
+        return shapes
+
+    @staticmethod
+    def small_vgg_stages(shapes: dict) -> list[tuple[int, int]]:
+        """The (num_convs, out_channels) stages of a SmallVGG, read from its state dict's names
+        and shapes (a state dict or its shapes)."""
+        stages = []
+        while f"features.{len(stages)}.0.weight" in shapes:
+            prefix = f"features.{len(stages)}."
+            num_convs = sum(1 for k in shapes if k.startswith(prefix) and k.endswith(".weight"))
+            stages.append((num_convs, tuple(shapes[f"{prefix}0.weight"])[0]))
+        return stages
+
+    @staticmethod
+    def small_vgg(s: State, x: torch.Tensor) -> torch.Tensor:
+        """SmallVGG of the handout, its stages read from the state dict."""
+        for stage, (num_convs, _) in enumerate(Oracle.small_vgg_stages(s)):
+            x = Oracle.vgg(Oracle.part(s, f"features.{stage}."), x, num_convs)
+        return F.linear(x.mean(dim=(2, 3)), s["classifier.weight"], s["classifier.bias"])
+
+    @staticmethod
+    def small_resnet_strides(channels, blocks_per_stage: int) -> list[int]:
+        """The stride of every residual block: 2 for the first block of every stage but the first."""
+        return [2 if stage > 0 and k == 0 else 1
+                for stage in range(len(channels)) for k in range(blocks_per_stage)]
+
+    @staticmethod
+    def small_resnet_shapes(cin: int, num_classes: int, channels, blocks_per_stage: int) -> dict[str, tuple]:
+        shapes = {"stem.0.weight": (channels[0], cin, 3, 3), **Oracle._bn_shapes("stem.1", channels[0])}
+        previous = channels[0]
+        strides = Oracle.small_resnet_strides(channels, blocks_per_stage)
+        outs = [c for c in channels for _ in range(blocks_per_stage)]
+        for i, (stride, c) in enumerate(zip(strides, outs, strict=True)):
+            shapes.update(Oracle.prefixed(Oracle.resblock_shapes(previous, c, stride), f"blocks.{i}."))
+            previous = c
+        shapes.update({"fc.weight": (num_classes, previous), "fc.bias": (num_classes,)})
+        return shapes
+
+    @staticmethod
+    def small_resnet(s: State, x: torch.Tensor, strides, training: bool) -> torch.Tensor:
+        """SmallResNet of the handout: the stem, the residual blocks with ``strides``, the mean, fc."""
+        stem = Oracle.part(s, "stem.")
+        x = F.relu(F.batch_norm(F.conv2d(x, stem["0.weight"], padding=1), stem["1.running_mean"].clone(),
+                                stem["1.running_var"].clone(), stem["1.weight"], stem["1.bias"],
+                                training=training, eps=1e-5))
+        for i, stride in enumerate(strides):
+            x = Oracle.resblock(Oracle.part(s, f"blocks.{i}."), x, stride, training)
+        return F.linear(x.mean(dim=(2, 3)), s["fc.weight"], s["fc.bias"])
+
+    @staticmethod
+    def part(s: State, prefix: str) -> State:
+        """The entries of ``s`` whose names start with ``prefix``, without it."""
+        return {k[len(prefix):]: v for k, v in s.items() if k.startswith(prefix)}
+
+    @staticmethod
+    def prefixed(entries: dict, prefix: str) -> dict:
+        """``entries`` with ``prefix`` before every name (the inverse of ``part``)."""
+        return {f"{prefix}{k}": v for k, v in entries.items()}
+
+    @staticmethod
+    def state64(state: dict) -> State:
+        """A (student's) state dict in float64, buffers' integer counters kept."""
+        return {k: (v.double() if v.is_floating_point() else v) for k, v in state.items()}
+
+    # ------------------------------------------------------------------ training data
+    @staticmethod
+    def segmentation_data(n: int, rng: np.random.Generator, size: int = CANVAS):
+        """``n`` segmentation images and their masks: (images float32 (n, 1, size, size), masks
+        int64 (n, size, size)).
+
+        Every image has 2 to 4 objects that do not touch (a pixel apart at least) on a tilted
+        background (a random plane, up to 1 either side of 0 at the corners) with Gaussian noise
+        (sd 0.25). The first object is a target, the others are targets or distractors, each
+        brighter or darker than its background by 1 to 1.6 (the sign at random): the targets
+        are filled disks and squares (radius 3 to 5), the distractors thin bars one pixel wide.
+        The mask is 1 on the targets' pixels only. So no intensity threshold finds the targets:
+        they are as often dark as bright, the bars share their contrast, and the background
+        drifts by as much as the contrast."""
+        yy, xx = np.mgrid[0:size, 0:size].astype(np.float64)
+        images = np.empty((n, 1, size, size))
+        masks = np.zeros((n, size, size), dtype=bool)
+        for k in range(n):
+            gx, gy = rng.uniform(-2.0, 2.0, 2) / size
+            image = gx * (xx - size / 2) + gy * (yy - size / 2)
+            taken = np.zeros((size, size), dtype=bool)
+            for j in range(int(rng.integers(2, 5))):
+                kind = rng.choice(["disk", "square", "bar", "bar"]) if j else rng.choice(["disk", "square"])
+                for _ in range(20):
+                    r = rng.uniform(3.0, 5.0)
+                    cx, cy = rng.uniform(r, size - r, 2)
+                    if kind == "disk":
+                        shape = (xx - cx) ** 2 + (yy - cy) ** 2 <= r * r
+                    elif kind == "square":
+                        shape = (np.abs(xx - cx) <= 0.85 * r) & (np.abs(yy - cy) <= 0.85 * r)
+                    else:
+                        angle = rng.uniform(0, np.pi)
+                        along = (xx - cx) * np.cos(angle) + (yy - cy) * np.sin(angle)
+                        across = (yy - cy) * np.cos(angle) - (xx - cx) * np.sin(angle)
+                        shape = (np.abs(along) <= 1.6 * r) & (np.abs(across) <= 0.5)
+                    if not (Oracle._grown(shape) & taken).any():
+                        break
+                else:
+                    continue  # no room left for this object
+                taken |= shape
+                image = np.where(shape, image + rng.choice([-1.0, 1.0]) * rng.uniform(1.0, 1.6), image)
+                if kind != "bar":
+                    masks[k] |= shape
+            images[k, 0] = image + 0.25 * rng.standard_normal((size, size))
+        return torch.from_numpy(images).float(), torch.from_numpy(masks.astype(np.int64))
+
+    @staticmethod
+    def _grown(shape: np.ndarray) -> np.ndarray:
+        """``shape`` (bool, 2-d) grown by one pixel in the 8 directions."""
+        grown = shape.copy()
+        grown[1:] |= shape[:-1]
+        grown[:-1] |= shape[1:]
+        grown[:, 1:] |= grown[:, :-1].copy()
+        grown[:, :-1] |= grown[:, 1:].copy()
+        return grown
+
+    @staticmethod
+    def iou(predicted: np.ndarray, target: np.ndarray) -> float:
+        """Intersection over union of two boolean pixel sets (over all images at once)."""
+        union = np.count_nonzero(predicted | target)
+        return np.count_nonzero(predicted & target) / union if union else 1.0
+
+    @staticmethod
+    def shifted_digits(images: np.ndarray, rng: np.random.Generator, size: int = CANVAS) -> torch.Tensor:
+        """8x8 digits (values 0..16) each pasted at a random offset on a blank size x size canvas,
+        values / 16: a float32 tensor (N, 1, size, size)."""
+        canvas = np.zeros((len(images), 1, size, size))
+        offsets = rng.integers(0, size - 8 + 1, (len(images), 2))
+        for k, (i, j) in enumerate(offsets.tolist()):
+            canvas[k, 0, i:i + 8, j:j + 8] = images[k] / 16.0
+        return torch.from_numpy(canvas).float()
+
+    @staticmethod
+    def shifted_digits_split(random_state: int, rng: np.random.Generator):
+        """(X_train, y_train, X_test, y_test): the stratified 70/30 digits split ``random_state``,
+        every digit at its own random offset (from ``rng``) on a 24x24 canvas."""
+        from sklearn.model_selection import train_test_split
+
+        pixels, labels = sklearn_digits()
+        train, test = train_test_split(np.arange(len(labels)), test_size=0.3, random_state=random_state,
+                                       stratify=labels)
+        images = pixels.reshape(-1, 8, 8)
+        y = torch.from_numpy(labels).long()
+        return (Oracle.shifted_digits(images[train], rng), y[train],
+                Oracle.shifted_digits(images[test], rng), y[test])
+
     # ------------------------------------------------------------------ digits
     @staticmethod
     def digits_32(images: np.ndarray) -> torch.Tensor:
@@ -333,6 +502,32 @@ class Oracle:
             rows.append([x - w / 2, y - h / 2, x + w / 2, y + h / 2])
         return np.array(rows, dtype=np.float64)
 
+    @staticmethod
+    def roi_corners(rois, spatial_scale: float) -> list[tuple[int, int, int, int, int]]:
+        """(n, x1, y1, x2, y2) of every RoI, its corners scaled and rounded halves away from zero."""
+        def rounded(v: float) -> int:
+            return int(math.copysign(math.floor(abs(v) + 0.5), v))
+        return [(int(r[0]), *(rounded(v * spatial_scale) for v in r[1:]))
+                for r in np.asarray(rois, dtype=np.float64).tolist()]
+
+    @staticmethod
+    def roi_pool_inside(features, rois, output_size, spatial_scale, dout=None):
+        """RoI pooling of RoIs that lie inside the feature map: each RoI's feature cells
+        (corners included) pooled by torch's adaptive max pooling, whose bins are RoI pooling's
+        (rows floor(i * h / oh) to ceil((i + 1) * h / oh)). out (K, C, oh, ow), or (out, dfeatures)
+        when dout is given, by autograd in float64."""
+        features_t = t64(features).requires_grad_(dout is not None)
+        H, W = features_t.shape[2:]
+        pooled = []
+        for n, x1, y1, x2, y2 in Oracle.roi_corners(rois, spatial_scale):
+            assert 0 <= x1 <= x2 < W and 0 <= y1 <= y2 < H, "this oracle needs RoIs inside the map"
+            pooled.append(F.adaptive_max_pool2d(features_t[n:n + 1, :, y1:y2 + 1, x1:x2 + 1], output_size))
+        out = torch.cat(pooled)
+        if dout is None:
+            return out.detach().numpy()
+        out.backward(t64(dout))
+        return out.detach().numpy(), features_t.grad.numpy()
+
 
 class Checks(CheckBase):
     """Assertions shared by several graders (numpy arrays, tensors and autograd probes from
@@ -358,13 +553,57 @@ class Checks(CheckBase):
 
     @staticmethod
     def lenet_digits_accuracy(models, random_state: int, seed: int) -> float:
-        """Held-out accuracy of ``models.train_lenet`` on the digits split ``random_state``."""
+        """Held-out accuracy on the digits split ``random_state``, by the grader's LeNet-5 forward
+        pass with the weights that ``models.train_lenet`` returns."""
         X, y, X_test, y_test = Oracle.digits_split(random_state)
-        pred = models.train_lenet(X, y, 10, seed=seed).predict(X_test)
-        assert isinstance(pred, torch.Tensor) and tuple(pred.shape) == tuple(y_test.shape), (
-            "predict must return a tensor of shape (N,)"
-        )
-        return float((pred == y_test).double().mean())
+        model = models.train_lenet(X, y, 10, seed=seed)
+        state = Checks.trained_state(model, "LeNet5(10)", Oracle.lenet_shapes(10))
+        with torch.no_grad():
+            predicted = Oracle.lenet(state, X_test.double()).argmax(dim=1)
+        return float((predicted == y_test).double().mean())
+
+
+    @staticmethod
+    def trained_state(model, name: str, expected_shapes) -> State:
+        """The float64 state dict of a trained model (a handle), after checking its names and
+        shapes against ``expected_shapes`` (a dict, or a function of the state's shapes)."""
+        state = Oracle.state64(model.state_dict())
+        shapes = {k: tuple(v.shape) for k, v in state.items()}
+        want = expected_shapes(shapes) if callable(expected_shapes) else expected_shapes
+        assert shapes == want, f"the returned {name} does not have the handout's layers: {shapes}"
+        return state
+
+    @staticmethod
+    def unet_iou(models, train_rng: np.random.Generator, test_rng: np.random.Generator, seed: int) -> float:
+        """IoU, over 300 held-out images (from ``test_rng``), of the object pixels that the grader's
+        U-Net forward pass finds with the weights that ``train_unet`` returns after training on 400
+        images (from ``train_rng``)."""
+        images, masks = Oracle.segmentation_data(400, train_rng)
+        model = models.train_unet(images, masks, seed=seed)
+
+        def expected(shapes):
+            b = shapes.get("enc1.0.weight", (0,))[0]
+            return Oracle.unet_shapes(1, 2, b)
+
+        state = Checks.trained_state(model, "UNet(1, 2, base_channels)", expected)
+        test_images, test_masks = Oracle.segmentation_data(300, test_rng)
+        with torch.no_grad():
+            scores = Oracle.unet(state, test_images.double())
+        predicted = (scores[:, 1] > scores[:, 0]).numpy()
+        return Oracle.iou(predicted, test_masks.numpy() == 1)
+
+    @staticmethod
+    def shifted_digits_accuracy(models, random_state: int, rng: np.random.Generator, seed: int) -> float:
+        """Held-out accuracy, by the grader's SmallVGG forward pass with the weights that
+        ``train_shifted_digits`` returns, on the shifted digits split ``random_state``."""
+        X, y, X_test, y_test = Oracle.shifted_digits_split(random_state, rng)
+        model = models.train_shifted_digits(X, y, 10, seed=seed)
+
+        state = Checks.trained_state(model, "SmallVGG(1, 10, stages)",
+                                     lambda shapes: Oracle.small_vgg_shapes(1, 10, Oracle.small_vgg_stages(shapes)))
+        with torch.no_grad():
+            predicted = Oracle.small_vgg(state, X_test.double()).argmax(dim=1)
+        return float((predicted == y_test).double().mean())
 
 
 @pytest.fixture(scope="session")

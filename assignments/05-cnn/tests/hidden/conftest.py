@@ -2,7 +2,8 @@
 
 pytest loads this conftest for tests/hidden/ only, and it never ships to students:
 its references re-implement, with plain Python loops, functions that students must
-write (``im2col``, ``box_iou``, ``generate_anchors``, ``nms``, ``assign_rpn_labels``),
+write (``im2col``, ``box_iou``, ``generate_anchors``, ``nms``, ``assign_rpn_labels``,
+``roi_pool``),
 so they must stay out of the public material.
 
 Its ``oracle`` fixture extends the public one of ``tests/conftest.py`` (torch's
@@ -95,6 +96,42 @@ class Oracle(ExtendedOracle):
                     if iou[a, g] == top:
                         labels[a] = 1
         return labels, matched
+
+
+    def roi_pool(self, features, rois, output_size, spatial_scale, dout=None):
+        """RoI pooling cell by cell, as torchvision's CPU kernel computes it: (out (K, C, oh, ow),
+        dfeatures (N, C, H, W) when ``dout`` is given, else None). Bins from float bin sizes
+        (torchvision's formula), checked equal to the handout's exact floor/ceil; empty bins 0;
+        the first maximum in row-major order (strict >), gradients summed."""
+        oh, ow = (output_size, output_size) if np.isscalar(output_size) else output_size
+        features = np.asarray(features, dtype=np.float64)
+        N, C, H, W = features.shape
+        out = np.zeros((len(rois), C, oh, ow))
+        dfeatures = np.zeros_like(features)
+        for k, (n, x1, y1, x2, y2) in enumerate(self.roi_corners(rois, spatial_scale)):
+            roi_w, roi_h = max(x2 - x1 + 1, 1), max(y2 - y1 + 1, 1)
+            bin_h, bin_w = roi_h / oh, roi_w / ow
+            for i in range(oh):
+                for j in range(ow):
+                    assert (math.floor(i * bin_h), math.ceil((i + 1) * bin_h)) == (
+                        (i * roi_h) // oh, -(-(i + 1) * roi_h // oh)), "float and exact bins differ here"
+                    assert (math.floor(j * bin_w), math.ceil((j + 1) * bin_w)) == (
+                        (j * roi_w) // ow, -(-(j + 1) * roi_w // ow)), "float and exact bins differ here"
+                    h0 = min(max(math.floor(i * bin_h) + y1, 0), H)
+                    h1 = min(max(math.ceil((i + 1) * bin_h) + y1, 0), H)
+                    w0 = min(max(math.floor(j * bin_w) + x1, 0), W)
+                    w1 = min(max(math.ceil((j + 1) * bin_w) + x1, 0), W)
+                    for c in range(C):
+                        best, where = -math.inf, None
+                        for h in range(h0, h1):
+                            for w in range(w0, w1):
+                                if features[n, c, h, w] > best:
+                                    best, where = features[n, c, h, w], (h, w)
+                        if where is not None:
+                            out[k, c, i, j] = best
+                            if dout is not None:
+                                dfeatures[n, c, where[0], where[1]] += dout[k, c, i, j]
+        return out, (dfeatures if dout is not None else None)
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 
-@pytest.mark.points(2)
+@pytest.mark.points(1)
 def test_conv2d_is_cross_correlation(submission, rng, oracle, check):
     """conv2d_forward does not flip the kernel: an asymmetric kernel on one channel matches torch."""
     x = rng.standard_normal((1, 1, 6, 7))
@@ -18,7 +18,7 @@ def test_conv2d_is_cross_correlation(submission, rng, oracle, check):
     check.numpy_close(out, oracle.conv2d(impulse, w, b, 1, 1), name="conv2d_forward of an impulse")
 
 
-@pytest.mark.points(2)
+@pytest.mark.points(1)
 def test_conv2d_padding_on_every_side(submission, rng, oracle, check):
     """conv2d_forward pads zeros on all four sides (pad 2, a 3x2 kernel, several channels)."""
     x = rng.standard_normal((2, 2, 5, 4))
@@ -56,7 +56,7 @@ def test_conv2d_backward_strided_padded(submission, rng, oracle, check):
             check.numpy_close(got, want, name=f"{name} (N={N}, stride={stride}, pad={pad})")
 
 
-@pytest.mark.points(2)
+@pytest.mark.points(1)
 def test_conv2d_bias_gradient_sums_positions(submission, rng, check):
     """db is dout summed over the batch and over every output position."""
     x = rng.standard_normal((3, 2, 6, 6))
@@ -67,7 +67,7 @@ def test_conv2d_bias_gradient_sums_positions(submission, rng, check):
     check.numpy_close(db, dout.sum(axis=(0, 2, 3)), name="db")
 
 
-@pytest.mark.points(3)
+@pytest.mark.points(2)
 def test_max_pool2d_backward_routes_to_argmax(submission, rng, oracle, check):
     """max_pool2d_backward sends each window's gradient to its maximum only (the first on a tie), summed over overlapping windows."""
     x = rng.standard_normal((2, 2, 6, 6))
@@ -83,7 +83,7 @@ def test_max_pool2d_backward_routes_to_argmax(submission, rng, oracle, check):
         check.pooling_matches(submission.conv_numpy, "max", ties, pool, stride, rng)
 
 
-@pytest.mark.points(2)
+@pytest.mark.points(1)
 def test_avg_pool2d_overlapping_and_backward(submission, rng, oracle, check):
     """avg_pool2d forward and backward match torch, also with overlapping 3x3 windows of stride 2."""
     for pool, stride in ((2, 2), (3, 2)):
@@ -98,7 +98,7 @@ def test_im2col_layout(submission, rng, oracle, check):
                       name="im2col(x, 3, 2, stride=2, pad=1)")
 
 
-@pytest.mark.points(2)
+@pytest.mark.points(1)
 def test_conv2d_fast_strided_padded(submission, rng, oracle, check):
     """conv2d_forward_fast matches torch with a non-square kernel, stride 2 and padding 2."""
     x = rng.standard_normal((3, 4, 9, 8))
@@ -144,3 +144,38 @@ def test_conv_numpy_returns_numpy_arrays(submission, rng, oracle, check):
     check.numpy_close(pooled, oracle.pool2d("max", x, 2, 2), name="max_pool2d_forward(...)[0]")
     check.numpy_array(submission.conv_numpy.max_pool2d_backward(pooled, pcache), x.shape,
                       "max_pool2d_backward(...)")
+
+
+def _left_alone(kept, original: np.ndarray, what: str) -> None:
+    """``kept`` (an argument kept in the worker) still holds ``original`` after the call."""
+    assert np.array_equal(np.asarray(kept.value()), original), (
+        f"{what} in place; compute a new array (the caller may use it again)"
+    )
+
+
+@pytest.mark.points(2)
+def test_conv_and_pool_leave_their_inputs_unchanged(submission, rng, oracle, check):
+    """The convolution and pooling passes return new arrays and leave x and dout unchanged."""
+    conv = submission.conv_numpy
+    x, w, b = rng.standard_normal((2, 3, 6, 5)), rng.standard_normal((4, 3, 3, 3)), rng.standard_normal(4)
+    kept_x = submission.keep(x.copy())
+    out, cache = conv.conv2d_forward(kept_x, w, b, 1, 1)
+    _left_alone(kept_x, x, "conv2d_forward changed its x argument")
+    check.numpy_close(out, oracle.conv2d(x, w, b, 1, 1), name="conv2d_forward")
+    dout = rng.standard_normal((2, 4, 6, 5))
+    kept = submission.keep(dout.copy())
+    grads = conv.conv2d_backward(kept, cache)
+    _left_alone(kept, dout, "conv2d_backward changed its dout argument")
+    for name, got, want in zip(("dx", "dw", "db"), grads, oracle.conv2d_grads(x, w, b, dout, 1, 1), strict=True):
+        check.numpy_close(got, want, name=f"conv2d_backward's {name}")
+    for kind in ("max", "avg"):
+        kept_x = submission.keep(x.copy())
+        out, cache = getattr(conv, f"{kind}_pool2d_forward")(kept_x, 2, 2)
+        _left_alone(kept_x, x, f"{kind}_pool2d_forward changed its x argument")
+        dout = rng.standard_normal((2, 3, 3, 2))
+        want_out, want_dx = oracle.pool2d(kind, x, 2, 2, dout)
+        check.numpy_close(out, want_out, name=f"{kind}_pool2d_forward")
+        kept = submission.keep(dout.copy())
+        dx = getattr(conv, f"{kind}_pool2d_backward")(kept, cache)
+        _left_alone(kept, dout, f"{kind}_pool2d_backward changed its dout argument")
+        check.numpy_close(dx, want_dx, name=f"{kind}_pool2d_backward")

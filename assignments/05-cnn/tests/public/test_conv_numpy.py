@@ -18,7 +18,7 @@ def test_conv_output_size(submission, oracle):
         assert got == want, f"conv_output_size({size}, {kernel}, {stride}, {pad}) = {got}, expected {want}"
 
 
-@pytest.mark.points(3)
+@pytest.mark.points(2)
 def test_conv2d_forward_matches_torch(submission, rng, oracle, check):
     """conv2d_forward matches torch's conv2d (cross-correlation) with several channels, stride and padding."""
     x, w, b = _conv_problem(rng)
@@ -28,7 +28,7 @@ def test_conv2d_forward_matches_torch(submission, rng, oracle, check):
                           name=f"conv2d_forward(stride={stride}, pad={pad})")
 
 
-@pytest.mark.points(4)
+@pytest.mark.points(3)
 def test_conv2d_backward_matches_autograd(submission, rng, oracle, check):
     """conv2d_backward returns dx, dw and db of torch autograd (stride 1 and 2 with padding 1, and no padding)."""
     x, w, b = _conv_problem(rng)
@@ -42,7 +42,7 @@ def test_conv2d_backward_matches_autograd(submission, rng, oracle, check):
             check.numpy_close(got, want, name=f"{name} (stride {stride}, pad {pad})")
 
 
-@pytest.mark.points(3)
+@pytest.mark.points(2)
 def test_max_pool2d_forward_backward(submission, rng, oracle, check):
     """max_pool2d_forward/backward (2x2, stride 2) match torch's max_pool2d and its gradient."""
     x = rng.standard_normal((2, 3, 6, 8))
@@ -72,7 +72,7 @@ def test_conv2d_fast_agrees_with_naive(submission, rng, oracle, check):
     check.numpy_close(fast, np.asarray(naive), name="conv2d_forward_fast vs your conv2d_forward")
 
 
-@pytest.mark.points(2)
+@pytest.mark.points(1)
 def test_conv1d_and_conv3d_forward(submission, rng, oracle, check):
     """conv1d_forward and conv3d_forward match torch's conv1d and conv3d (stride 1, padding 1)."""
     x1, w1, b1 = rng.standard_normal((2, 3, 10)), rng.standard_normal((4, 3, 3)), rng.standard_normal(4)

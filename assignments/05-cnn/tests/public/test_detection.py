@@ -37,7 +37,7 @@ def test_box_iou_counts_pixels(submission, rng, oracle, check):
                       np.array([[1.0, 1 / 3, 0.0]]), name="box_iou of a 4x2 box with three boxes in a row")
 
 
-@pytest.mark.points(2)
+@pytest.mark.points(1)
 def test_generate_anchors(submission, check):
     """generate_anchors over a 2x3 map (stride 16, 2 sizes, 3 ratios): centres, areas, h / w and the handout's order."""
     fh, fw, stride, sizes, ratios = 2, 3, 16, (32, 64), (0.5, 1.0, 2.0)
@@ -62,7 +62,7 @@ def test_generate_anchors(submission, check):
     ]), name="anchors 0, 5 and 34")
 
 
-@pytest.mark.points(2)
+@pytest.mark.points(1)
 def test_box_coding_round_trip(submission, rng, oracle, check):
     """encode_boxes gives (tx, ty, tw, th), and decode_boxes(anchors, encode_boxes(anchors, b)) == b."""
     anchors, boxes = _boxes(rng, 8), _boxes(rng, 8)
@@ -97,7 +97,7 @@ def test_nms_is_greedy(submission, rng, oracle, check):
         )
 
 
-@pytest.mark.points(2)
+@pytest.mark.points(1)
 def test_assign_rpn_labels(submission, check):
     """assign_rpn_labels: positives (IoU >= 0.7 or a box's best anchor), negatives (< 0.3), ignored; matched box."""
     gt = np.array([[0.0, 0.0, 10.0, 10.0], [20.0, 0.0, 30.0, 10.0], [40.0, 40.0, 44.0, 44.0]])
@@ -115,3 +115,44 @@ def test_assign_rpn_labels(submission, check):
     labels, matched = submission.detection.assign_rpn_labels(anchors, gt, 0.7, 0.3)
     check.numpy_equal(labels, np.array([1, -1, 0, -1, 1, 0, 1, 1, -1]), name="labels")
     check.numpy_equal(matched, np.array([0, 0, 0, 1, 2, 0, 1, 2, 1]), name="matched")
+
+
+def _rois_inside(rng, K, N, H, W, scale):
+    """K RoIs (batch index, x1, y1, x2, y2) in image coordinates whose rounded corners lie
+    inside an H x W map (corners a quarter cell off the grid, never a half)."""
+    rows = []
+    for _ in range(K):
+        x1, x2 = sorted(rng.choice(W, 2, replace=False))
+        y1, y2 = sorted(rng.choice(H, 2, replace=False))
+        jitter = rng.choice([-0.25, 0.0, 0.25], 4)
+        rows.append([rng.integers(0, N), *((np.array([x1, y1, x2, y2]) + jitter) / scale)])
+    return np.array(rows, dtype=np.float64)
+
+
+@pytest.mark.points(3)
+def test_roi_pool_forward(submission, rng, oracle, check):
+    """roi_pool_forward gives each RoI's (oh, ow) grid of bin maxima (Fast R-CNN's bins), RoIs on both images, spatial_scale 1/4."""
+    features = rng.standard_normal((2, 3, 12, 14))
+    rois = _rois_inside(rng, 6, 2, 12, 14, 0.25)
+    rois = np.concatenate([rois, [[1.0, 8.0, 4.0, 16.0, 8.0]]])  # 3 x 2 cells pooled to 3 x 4: bins repeat cells
+    for size in ((3, 4), 2):
+        out, _ = submission.detection.roi_pool_forward(features, rois, size, 0.25)
+        want = oracle.roi_pool_inside(features, rois, size, 0.25)
+        check.numpy_array(out, want.shape, f"roi_pool_forward(..., output_size={size})")
+        check.numpy_close(out, want, name=f"roi_pool_forward(..., output_size={size})")
+
+
+@pytest.mark.points(2)
+def test_roi_pool_backward(submission, rng, oracle, check):
+    """roi_pool_backward sends each output's gradient to its bin's maximum, summed where bins and RoIs share cells."""
+    features = rng.standard_normal((2, 2, 10, 9))
+    rois = np.concatenate([_rois_inside(rng, 4, 2, 10, 9, 0.5),
+                           [[0.0, 2.0, 2.0, 12.0, 10.0], [0.0, 4.0, 4.0, 14.0, 12.0]]])  # overlapping RoIs
+    out, cache = submission.detection.roi_pool_forward(features, rois, (3, 3), 0.5)
+    dout = rng.standard_normal((len(rois), 2, 3, 3))
+    _, want = oracle.roi_pool_inside(features, rois, (3, 3), 0.5, dout)
+    dfeatures = submission.detection.roi_pool_backward(dout, cache)
+    check.numpy_array(dfeatures, features.shape, "roi_pool_backward(dout, cache)")
+    assert abs(float(np.sum(dfeatures)) - float(np.sum(dout))) < 1e-9, (
+        "the gradient's total must equal dout's total (every output comes from one cell)")
+    check.numpy_close(dfeatures, want, name="roi_pool_backward(dout, cache)")
