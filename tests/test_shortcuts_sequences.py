@@ -8,11 +8,20 @@ secret): the graders' own EM reaches every bar; a "model" that keeps the initial
 does not, and neither does a unigram emission model that ignores the transitions (a mixture of
 categorical distributions fitted by EM to the pooled symbols, whose rows of A are all its
 mixing weights).
+
+06-rnn's encoder-decoder is judged by the grader's own greedy decoding, with the weights that
+``train_reversal`` returns, on sequences the submission never sees. Here: the reference's
+encoder-decoder with the context replaced by zeros (the planted mistake
+``decoder-without-attention``), trained by the reference's ``train_reversal`` unchanged (the same
+budget: steps, batch, rate), on the public test's data and seeds, then decoded by the grader's
+model without attention, reverses far fewer sequences than the bar asks.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import subprocess
+import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -20,6 +29,7 @@ import numpy as np
 import pytest
 
 from autograder.config import load_course
+from autograder.mistakes import load_mistakes, write_mistake
 from autograder.plugin import test_seed as seed_of_test
 from tests.conftest import REPO
 
@@ -27,6 +37,12 @@ CLASSICAL = load_course(REPO).assignment("01-classical")
 PUBLIC_RECOVERY_TEST = "public/test_hmm.py::test_baum_welch_recovers_a_known_hmm"
 #: the public test's draw, and others standing for the hidden test's
 RECOVERY_SEEDS = (seed_of_test(PUBLIC_RECOVERY_TEST), *range(6))
+
+RNN = load_course(REPO).assignment("06-rnn")
+#: the public reversal test's training and held-out seeds, and the student seed it passes
+REVERSAL_TRAIN_SEED, REVERSAL_HELD_OUT_SEED, REVERSAL_STUDENT_SEED = 2024, 2025, 0
+#: the most the encoder-decoder without attention may reach: far below the bar (0.9)
+NO_ATTENTION_CEILING = 0.7
 
 
 def _load(path: Path, name: str) -> ModuleType:
@@ -93,3 +109,38 @@ def test_baum_welch_bars_need_the_transitions(hmm_graders, seed):
     # emissions without transitions: A and the held-out likelihood both far from their bars
     err_A, err_B, gap = _scores(public, hidden, _unigram_model(train, init), truth, held_out)
     assert err_A > 2 * public.recovery_max_A_error and gap > 1.5 * public.recovery_max_ll_gap
+
+
+#: run in the mistake's folder: train on the graders' data (data.pt), save the weights
+TRAIN_WITHOUT_ATTENTION = f"""
+import torch
+import seq2seq
+
+torch.set_num_threads(1)
+data = torch.load("data.pt", weights_only=True)
+model = seq2seq.train_reversal(*data, seed={REVERSAL_STUDENT_SEED})
+torch.save(model.state_dict(), "state.pt")
+"""
+
+
+def test_reversal_bar_needs_attention(tmp_path):
+    import torch
+
+    graders = _load(RNN.root / "tests" / "conftest.py", "graders_conftest_06")
+    oracle = graders.Oracle()
+    src, lengths, tgt = oracle.reversal_data(4096, seed=REVERSAL_TRAIN_SEED)
+    public_test = (RNN.root / "tests" / "public" / "test_seq2seq.py").read_text()
+    assert f"reversal_data(4096, seed={REVERSAL_TRAIN_SEED})" in public_test
+
+    mistake = next(m for m in load_mistakes(RNN) if m.id == "decoder-without-attention")
+    folder = write_mistake(RNN.solutions_dir, mistake, tmp_path / "no_attention")
+    torch.save((src, lengths, tgt), folder / "data.pt")
+    subprocess.run([sys.executable, "-c", TRAIN_WITHOUT_ATTENTION], cwd=folder, check=True,
+                   timeout=300)
+    state = torch.load(folder / "state.pt", weights_only=True)
+    model = graders.ReferenceSeq2Seq.from_handout_state(state)
+    held_out = oracle.reversal_data(1000, seed=REVERSAL_HELD_OUT_SEED)
+    accuracy = oracle.sequence_accuracy(model, *held_out, attention=False)
+    assert accuracy < NO_ATTENTION_CEILING < oracle.reversal_bar
+    # the grader's decoder attends: with these weights it does worse still
+    assert oracle.sequence_accuracy(model, *held_out) < NO_ATTENTION_CEILING

@@ -39,7 +39,7 @@ class RNNCell(nn.Module):
         super().__init__()
         self.input_size = input_size
         self.hidden_size = hidden_size
-        # BEGIN SOLUTION hint: two nn.Linear layers named ih and hh
+        # BEGIN SOLUTION hint: §B.1: the cell's two linear layers, with the names and sizes of the module docstring
         self.ih = nn.Linear(input_size, hidden_size)
         self.hh = nn.Linear(hidden_size, hidden_size)
         # END SOLUTION
@@ -54,7 +54,7 @@ class RNNCell(nn.Module):
         Returns:
         - h_next: tensor (N, H)
         """
-        # BEGIN SOLUTION
+        # BEGIN SOLUTION hint: §B.1: the next hidden state (a missing h means zeros)
         if h is None:
             h = x.new_zeros(x.shape[0], self.hidden_size)
         return torch.tanh(self.ih(x) + self.hh(h))
@@ -80,7 +80,7 @@ class LSTMCell(nn.Module):
         super().__init__()
         self.input_size = input_size
         self.hidden_size = hidden_size
-        # BEGIN SOLUTION hint: two nn.Linear layers named ih and hh, 4 * hidden_size outputs each
+        # BEGIN SOLUTION hint: §B.1: the cell's two linear layers, with the names and sizes of the module docstring
         self.ih = nn.Linear(input_size, 4 * hidden_size)
         self.hh = nn.Linear(hidden_size, 4 * hidden_size)
         # END SOLUTION
@@ -95,7 +95,7 @@ class LSTMCell(nn.Module):
 
         Returns a tuple (h_next, c_next) of tensors (N, H).
         """
-        # BEGIN SOLUTION hint: gates in the order i, f, g, o; c' = f * c + i * g; h' = o * tanh(c')
+        # BEGIN SOLUTION hint: §B.1: the next hidden and cell states, the gates in torch's order (a missing state means zeros)
         H = self.hidden_size
         if state is None:
             zeros = x.new_zeros(x.shape[0], H)
@@ -132,7 +132,7 @@ class GRUCell(nn.Module):
         super().__init__()
         self.input_size = input_size
         self.hidden_size = hidden_size
-        # BEGIN SOLUTION hint: two nn.Linear layers named ih and hh, 3 * hidden_size outputs each
+        # BEGIN SOLUTION hint: §B.1: the cell's two linear layers, with the names and sizes of the module docstring
         self.ih = nn.Linear(input_size, 3 * hidden_size)
         self.hh = nn.Linear(hidden_size, 3 * hidden_size)
         # END SOLUTION
@@ -147,7 +147,7 @@ class GRUCell(nn.Module):
         Returns:
         - h_next: tensor (N, H)
         """
-        # BEGIN SOLUTION hint: gates in the order r, z, n; h' = (1 - z) * n + z * h
+        # BEGIN SOLUTION hint: §B.1: the next hidden state, the gates in torch's order (a missing h means zeros)
         H = self.hidden_size
         if h is None:
             h = x.new_zeros(x.shape[0], H)

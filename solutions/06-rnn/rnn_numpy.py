@@ -39,7 +39,7 @@ def rnn_step_forward(x, h_prev, Wx, Wh, b):
     - h_next: next hidden state, (N, H)
     - cache: what rnn_step_backward needs
     """
-    # BEGIN SOLUTION hint: keep the inputs, the weights and h_next in the cache
+    # BEGIN SOLUTION hint: §A.1: the next hidden state, and a cache of what the backward pass will need
     h_next = np.tanh(x @ Wx + h_prev @ Wh + b)
     cache = (x, h_prev, Wx, Wh, h_next)
     # END SOLUTION
@@ -60,7 +60,7 @@ def rnn_step_backward(dh_next, cache):
     - dWh: (H, H)
     - db: (H,)
     """
-    # BEGIN SOLUTION hint: first through tanh (1 - h_next**2), then through the affine map
+    # BEGIN SOLUTION hint: §A.2: the gradients of the step's inputs and weights, from the gradient of its output
     x, h_prev, Wx, Wh, h_next = cache
     da = dh_next * (1.0 - h_next**2)
     dx = da @ Wx.T
@@ -84,7 +84,7 @@ def rnn_forward(x, h0, Wx, Wh, b):
     - h: hidden states of every step, (N, T, H); h[:, t] is h_t
     - cache: what rnn_backward needs
     """
-    # BEGIN SOLUTION hint: call rnn_step_forward for t = 0 .. T-1 and keep every step's cache
+    # BEGIN SOLUTION hint: §A.3: the hidden states of every step, starting from h0
     N, T, _ = x.shape
     H = h0.shape[1]
     h = np.zeros((N, T, H))
@@ -119,7 +119,7 @@ def rnn_backward(dh, cache):
     - dWh: (H, H)
     - db: (H,)
     """
-    # BEGIN SOLUTION hint: walk t = T-1 down to 0, carry dh_prev back, and ACCUMULATE dWx, dWh, db
+    # BEGIN SOLUTION hint: §A.4: backpropagation through time over every step (the weights are shared by all steps)
     caches = cache
     N, T, H = dh.shape
     D = caches[0][0].shape[1]
@@ -158,7 +158,7 @@ def hidden_state_grad_norms(x, h0, Wx, Wh, b, dh_last):
     Returns:
     - norms: (T,) float64, norms[t] = ||dL/dh_t||; norms[T-1] = ||dh_last||
     """
-    # BEGIN SOLUTION hint: run rnn_forward, then carry dh_last back with rnn_step_backward
+    # BEGIN SOLUTION hint: §A.5: the norm of the loss's gradient at every hidden state
     _, caches = rnn_forward(x, h0, Wx, Wh, b)
     T = x.shape[1]
     norms = np.zeros(T)
@@ -192,7 +192,7 @@ def clip_grad_norm(grads, max_norm):
       (the input arrays must not be modified)
     - total_norm: float, the global norm BEFORE clipping
     """
-    # BEGIN SOLUTION hint: one norm over all arrays together, one common scale factor
+    # BEGIN SOLUTION hint: §A.6: new arrays clipped by their global norm, and that norm before clipping
     total_norm = float(np.sqrt(sum(np.sum(g.astype(np.float64) ** 2) for g in grads.values())))
     coef = max_norm / (total_norm + 1e-6)
     scale = min(coef, 1.0)

@@ -40,7 +40,7 @@ class RNNCell(nn.Module):
         super().__init__()
         self.input_size = input_size
         self.hidden_size = hidden_size
-        # TODO: two nn.Linear layers named ih and hh
+        # TODO: §B.1: the cell's two linear layers, with the names and sizes of the module docstring
         raise NotImplementedError("RNNCell.__init__: see the TODO above")
 
     def forward(self, x, h=None):
@@ -53,7 +53,8 @@ class RNNCell(nn.Module):
         Returns:
         - h_next: tensor (N, H)
         """
-        raise NotImplementedError("RNNCell.forward: not implemented")
+        # TODO: §B.1: the next hidden state (a missing h means zeros)
+        raise NotImplementedError("RNNCell.forward: see the TODO above")
 
 
 class LSTMCell(nn.Module):
@@ -75,7 +76,7 @@ class LSTMCell(nn.Module):
         super().__init__()
         self.input_size = input_size
         self.hidden_size = hidden_size
-        # TODO: two nn.Linear layers named ih and hh, 4 * hidden_size outputs each
+        # TODO: §B.1: the cell's two linear layers, with the names and sizes of the module docstring
         raise NotImplementedError("LSTMCell.__init__: see the TODO above")
 
     def forward(self, x, state=None):
@@ -88,7 +89,8 @@ class LSTMCell(nn.Module):
 
         Returns a tuple (h_next, c_next) of tensors (N, H).
         """
-        # TODO: gates in the order i, f, g, o; c' = f * c + i * g; h' = o * tanh(c')
+        # TODO: §B.1: the next hidden and cell states, the gates in torch's order (a missing state
+        #       means zeros)
         raise NotImplementedError("LSTMCell.forward: see the TODO above")
 
 
@@ -112,7 +114,7 @@ class GRUCell(nn.Module):
         super().__init__()
         self.input_size = input_size
         self.hidden_size = hidden_size
-        # TODO: two nn.Linear layers named ih and hh, 3 * hidden_size outputs each
+        # TODO: §B.1: the cell's two linear layers, with the names and sizes of the module docstring
         raise NotImplementedError("GRUCell.__init__: see the TODO above")
 
     def forward(self, x, h=None):
@@ -125,5 +127,5 @@ class GRUCell(nn.Module):
         Returns:
         - h_next: tensor (N, H)
         """
-        # TODO: gates in the order r, z, n; h' = (1 - z) * n + z * h
+        # TODO: §B.1: the next hidden state, the gates in torch's order (a missing h means zeros)
         raise NotImplementedError("GRUCell.forward: see the TODO above")

@@ -40,7 +40,7 @@ def rnn_step_forward(x, h_prev, Wx, Wh, b):
     - h_next: next hidden state, (N, H)
     - cache: what rnn_step_backward needs
     """
-    # TODO: keep the inputs, the weights and h_next in the cache
+    # TODO: §A.1: the next hidden state, and a cache of what the backward pass will need
     raise NotImplementedError("rnn_step_forward: see the TODO above")
 
 
@@ -58,7 +58,7 @@ def rnn_step_backward(dh_next, cache):
     - dWh: (H, H)
     - db: (H,)
     """
-    # TODO: first through tanh (1 - h_next**2), then through the affine map
+    # TODO: §A.2: the gradients of the step's inputs and weights, from the gradient of its output
     raise NotImplementedError("rnn_step_backward: see the TODO above")
 
 
@@ -74,7 +74,7 @@ def rnn_forward(x, h0, Wx, Wh, b):
     - h: hidden states of every step, (N, T, H); h[:, t] is h_t
     - cache: what rnn_backward needs
     """
-    # TODO: call rnn_step_forward for t = 0 .. T-1 and keep every step's cache
+    # TODO: §A.3: the hidden states of every step, starting from h0
     raise NotImplementedError("rnn_forward: see the TODO above")
 
 
@@ -98,7 +98,7 @@ def rnn_backward(dh, cache):
     - dWh: (H, H)
     - db: (H,)
     """
-    # TODO: walk t = T-1 down to 0, carry dh_prev back, and ACCUMULATE dWx, dWh, db
+    # TODO: §A.4: backpropagation through time over every step (the weights are shared by all steps)
     raise NotImplementedError("rnn_backward: see the TODO above")
 
 
@@ -121,7 +121,7 @@ def hidden_state_grad_norms(x, h0, Wx, Wh, b, dh_last):
     Returns:
     - norms: (T,) float64, norms[t] = ||dL/dh_t||; norms[T-1] = ||dh_last||
     """
-    # TODO: run rnn_forward, then carry dh_last back with rnn_step_backward
+    # TODO: §A.5: the norm of the loss's gradient at every hidden state
     raise NotImplementedError("hidden_state_grad_norms: see the TODO above")
 
 
@@ -147,5 +147,5 @@ def clip_grad_norm(grads, max_norm):
       (the input arrays must not be modified)
     - total_norm: float, the global norm BEFORE clipping
     """
-    # TODO: one norm over all arrays together, one common scale factor
+    # TODO: §A.6: new arrays clipped by their global norm, and that norm before clipping
     raise NotImplementedError("clip_grad_norm: see the TODO above")

@@ -37,7 +37,7 @@ def unroll(cell, x, state=None):
     - state: the cell's state after the last step (same structure as the
       cell's output: a tensor h, or a tuple (h, c))
     """
-    # TODO: loop over t, feed the returned state back in, torch.stack the h's on dim 1
+    # TODO: §B.2: the cell over every time step, each step's state fed to the next
     raise NotImplementedError("unroll: see the TODO above")
 
 
@@ -131,7 +131,7 @@ class Bidirectional(nn.Module):
         - states: tuple (forward_state, backward_state), each layer's final state
           (the backward layer's after it has read x[:, 0])
         """
-        # TODO: torch.flip the input's time axis for the backward layer, and flip its outputs back
+        # TODO: §B.3: both directions' outputs, both in time order, and both final states
         raise NotImplementedError("Bidirectional.forward: see the TODO above")
 
 
@@ -177,7 +177,7 @@ class SequenceClassifier(nn.Module):
     def __init__(self, vocab_size, hidden_size, num_classes, cell="lstm"):
         super().__init__()
         self.vocab_size = vocab_size
-        # TODO: pick the layer class from `cell`; head = nn.Linear(hidden_size, num_classes)
+        # TODO: §B.4: the recurrent layer that `cell` names, and the linear head
         raise NotImplementedError("SequenceClassifier.__init__: see the TODO above")
 
     def forward(self, tokens):
@@ -185,7 +185,8 @@ class SequenceClassifier(nn.Module):
 
         Returns: scores, tensor (N, C), the logits of each class.
         """
-        # TODO: F.one_hot(tokens, V) as floats of the head's dtype; classify out[:, -1]
+        # TODO: §B.4: the tokens one-hot through the recurrent layer, the head on the last step's
+        #       output
         raise NotImplementedError("SequenceClassifier.forward: see the TODO above")
 
     def predict(self, tokens):
@@ -211,6 +212,5 @@ def train_long_range(X, y, cell="lstm", seed=0):
 
     Returns: the trained SequenceClassifier, in float32.
     """
-    # TODO: forget-gate bias around +4 and input-gate bias around -4 at the start; Adam, lr about
-    #       0.05; clip the gradient norm
+    # TODO: §B.4: train a classifier that reaches the bar (the handout's hints say how to start)
     raise NotImplementedError("train_long_range: see the TODO above")

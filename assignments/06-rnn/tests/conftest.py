@@ -6,10 +6,13 @@ module cannot import a helper module: the helpers are fixtures.
 
 - ``oracle``: reference results from torch, independent of our reference solution:
   float64 autograd for the numpy RNN, ``torch.nn.RNN/LSTM/GRU`` (and their cells)
-  with copied weights for the torch part, ``clip_grad_norm_`` for clipping, and
-  the long-range data set;
+  with copied weights for the torch part, ``clip_grad_norm_`` for clipping, the
+  long-range data set, and for the encoder-decoder the reversal data set and a
+  reference model made of torch's own modules (``nn.GRU``, ``nn.GRUCell``,
+  ``scaled_dot_product_attention``) into which the grader loads the student's weights;
 - ``check``: assertions that several graders make;
-- ``student``: builds the student's cells and layers (float64) with given weights.
+- ``student``: builds the student's cells, layers, attention and encoder-decoder (float64)
+  with given weights.
 
 This file ships with the public tests. Keep it to generic references and checks:
 nothing in it may tell what a hidden test looks at.
@@ -25,6 +28,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from autograder.testing import TOLERANCES, CheckBase, Tolerance
@@ -43,6 +47,123 @@ CELL_KEYS = {
     "bias_ih": "ih.bias",
     "bias_hh": "hh.bias",
 }
+
+
+#: the encoder-decoder's tokens (seq2seq.py): digits 0..9, then PAD, BOS, EOS
+PAD, BOS, EOS, VOCAB_SIZE = 10, 11, 12, 13
+#: the sequence accuracy that train_reversal's model must reach under the grader's decoding
+REVERSAL_BAR = 0.9
+
+
+def seq2seq_shapes(V: int, E: int, H: int) -> dict[str, tuple[int, ...]]:
+    """The handout's parameter names of Seq2Seq(V, E, H) and their shapes."""
+    gru = {"ih.weight": (3 * H, E), "ih.bias": (3 * H,), "hh.weight": (3 * H, H), "hh.bias": (3 * H,)}
+    return {
+        "embed.weight": (V, E),
+        **{f"encoder.cell.{k}": v for k, v in gru.items()},
+        **{f"decoder.{k}": v for k, v in gru.items()},
+        "attention.proj.weight": (H, H),
+        "combine.weight": (H, 2 * H),
+        "combine.bias": (H,),
+        "out.weight": (V, H),
+        "out.bias": (V,),
+    }
+
+
+class ReferenceSeq2Seq(nn.Module):
+    """The handout's encoder-decoder (§C.2) made of torch's own modules, float64: the
+    grader's decoder, into which it loads the student's weights (``load_handout_state``)."""
+
+    def __init__(self, V: int, E: int, H: int):
+        super().__init__()
+        self.embed = nn.Embedding(V, E)
+        self.encoder = nn.GRU(E, H, batch_first=True)
+        self.decoder = nn.GRUCell(E, H)
+        self.W = nn.Parameter(torch.zeros(H, H))
+        self.combine = nn.Linear(2 * H, H)
+        self.out = nn.Linear(H, V)
+        self.double()
+
+    @classmethod
+    def from_handout_state(cls, state: dict) -> ReferenceSeq2Seq:
+        """A reference holding ``state`` (the handout's names): exactly those names, with
+        the shapes that the sizes read from ``embed.weight`` and ``out.weight`` imply."""
+        state = {k: torch.as_tensor(v) for k, v in state.items()}
+        assert "embed.weight" in state and "out.weight" in state, (
+            "the model has no embed.weight or no out.weight: the handout names its modules "
+            "embed, encoder, decoder, attention, combine and out"
+        )
+        (V, E), H = state["embed.weight"].shape, state["out.weight"].shape[1]
+        expected = seq2seq_shapes(V, E, H)
+        missing, extra = sorted(set(expected) - set(state)), sorted(set(state) - set(expected))
+        assert not missing and not extra, (
+            f"the model's parameters are not the handout's: missing {missing}, unexpected {extra}"
+        )
+        for name, shape in expected.items():
+            assert tuple(state[name].shape) == shape, (
+                f"{name} has shape {tuple(state[name].shape)}, expected {shape} "
+                f"(vocab {V}, embedding {E}, hidden {H})"
+            )
+        model = cls(V, E, H)
+        renamed = {"W": state["attention.proj.weight"]}
+        for ours, theirs in (("weight_ih", "ih.weight"), ("weight_hh", "hh.weight"),
+                             ("bias_ih", "ih.bias"), ("bias_hh", "hh.bias")):
+            renamed[f"encoder.{ours}_l0"] = state[f"encoder.cell.{theirs}"]
+            renamed[f"decoder.{ours}"] = state[f"decoder.{theirs}"]
+        for name in ("embed.weight", "combine.weight", "combine.bias", "out.weight", "out.bias"):
+            renamed[name] = state[name]
+        model.load_state_dict({k: v.double() for k, v in renamed.items()})
+        return model
+
+    @staticmethod
+    def attend(query, keys, mask, W):
+        """(context (N, K), weights (N, T)) by torch's scaled_dot_product_attention with
+        scale 1, the query against the keys mapped by W (Q, K); the values are the keys
+        followed by an identity, so that the output also carries the weights."""
+        N, T, K = keys.shape
+        values = torch.cat([keys, torch.eye(T, dtype=keys.dtype).expand(N, T, T)], dim=2)
+        out = F.scaled_dot_product_attention(
+            query[:, None, :], keys @ W.T, values, attn_mask=mask[:, None, :], scale=1.0
+        )[:, 0]
+        return out[:, :K], out[:, K:]
+
+    def _start(self, src, lengths):
+        enc_out, _ = self.encoder(self.embed(src))
+        mask = torch.arange(src.shape[1])[None, :] < lengths[:, None]
+        return enc_out, enc_out[torch.arange(src.shape[0]), lengths - 1], mask
+
+    def _step(self, prev, state, enc_out, mask, attention=True):
+        state = self.decoder(self.embed(prev), state)
+        if attention:
+            context, weights = self.attend(state, enc_out, mask, self.W)
+        else:  # the same decoder without attention (tests/test_shortcuts_sequences.py)
+            context, weights = torch.zeros_like(state), None
+        joined = torch.hstack((context, state))
+        return self.out(self.combine(joined).tanh()), state, weights
+
+    def forward(self, src, lengths, tgt):
+        """Teacher forcing: (logits (N, T_out, V), weights (N, T_out, T))."""
+        enc_out, state, mask = self._start(src, lengths)
+        inputs = torch.hstack((torch.full_like(tgt[:, :1], BOS), tgt[:, :-1]))
+        steps = []
+        for token in inputs.T:  # the true previous token of every step
+            step_logits, state, step_weights = self._step(token, state, enc_out, mask)
+            steps.append((step_logits, step_weights))
+        return tuple(torch.stack(parts, dim=1) for parts in zip(*steps, strict=True))
+
+    @torch.no_grad()
+    def greedy(self, src, lengths, max_steps, attention=True):
+        """Greedy decoding: tokens (N, max_steps), PAD after each row's first EOS."""
+        enc_out, state, mask = self._start(src, lengths)
+        prev = torch.full((src.shape[0],), BOS)
+        tokens = torch.full((src.shape[0], max_steps), PAD)
+        done = torch.zeros(src.shape[0], dtype=torch.bool)
+        for t in range(max_steps):
+            logits, state, _ = self._step(prev, state, enc_out, mask, attention)
+            prev = logits.argmax(dim=1)
+            tokens[:, t] = torch.where(done, PAD, prev)
+            done |= prev == EOS
+        return tokens
 
 
 def t64(a) -> torch.Tensor:
@@ -152,6 +273,61 @@ class Oracle:
         return torch.from_numpy(X).long(), torch.from_numpy(y).long()
 
 
+    # ------------------------------------------------------------ the encoder-decoder
+    @staticmethod
+    def reversal_data(n: int, seed: int, min_len: int = 8, max_len: int = 12):
+        """(src (n, max_len), lengths (n,), tgt (n, max_len + 1)), int64: the handout's
+        reversal task, drawn as make_reversal_data draws it (rng = default_rng(seed); all
+        lengths first, then each sequence's digits in turn)."""
+        rng = np.random.default_rng(seed)
+        lengths = rng.integers(min_len, max_len + 1, size=n)
+        src = np.full((n, max_len), PAD, dtype=np.int64)
+        tgt = np.full((n, max_len + 1), PAD, dtype=np.int64)
+        for row, length in enumerate(lengths):
+            src[row, :length] = rng.integers(0, 10, size=length)
+            tgt[row, : length + 1] = np.append(src[row, length - 1 :: -1], EOS)
+        return torch.from_numpy(src), torch.from_numpy(lengths.astype(np.int64)), torch.from_numpy(tgt)
+
+    @staticmethod
+    def seq2seq_weights(rng: np.random.Generator, V: int, E: int, H: int,
+                        scale: float = 0.5) -> Weights:
+        """Random float64 weights of Seq2Seq(V, E, H), by the handout's names."""
+        return {name: t64(scale * rng.standard_normal(shape))
+                for name, shape in seq2seq_shapes(V, E, H).items()}
+
+    attention = staticmethod(ReferenceSeq2Seq.attend)
+    seq2seq = staticmethod(ReferenceSeq2Seq.from_handout_state)
+    reversal_bar = REVERSAL_BAR
+    PAD, BOS, EOS, VOCAB_SIZE = PAD, BOS, EOS, VOCAB_SIZE
+
+    @staticmethod
+    def padding_mask(lengths: torch.Tensor, T: int) -> torch.Tensor:
+        """Bool (N, T): True at the real positions t < lengths[n]."""
+        return torch.arange(T)[None, :] < lengths[:, None]
+
+    def attention_inputs(self, rng: np.random.Generator, lengths, T: int, K: int, Q: int,
+                         query_scale: float = 1.0, key_scale: float = 1.0):
+        """(query (N, Q), keys (N, T, K), W (Q, K), mask (N, T)): normal draws, float64."""
+        lengths = torch.tensor(lengths)
+        query = torch.from_numpy(query_scale * rng.standard_normal((len(lengths), Q)))
+        keys = torch.from_numpy(key_scale * rng.standard_normal((len(lengths), T, K)))
+        W = torch.from_numpy(rng.standard_normal((Q, K)))
+        return query, keys, W, self.padding_mask(lengths, T)
+
+    def padded_sources(self, rng: np.random.Generator, lengths, T: int):
+        """(src (N, T) int64: random digits, PAD after each length; lengths (N,) int64)."""
+        lengths = torch.tensor(lengths)
+        src = torch.from_numpy(rng.integers(0, 10, size=(len(lengths), T)))
+        return src.masked_fill(~self.padding_mask(lengths, T), PAD), lengths
+
+    @staticmethod
+    def sequence_accuracy(model: ReferenceSeq2Seq, src, lengths, tgt, attention=True) -> float:
+        """The fraction of sequences that the reference's greedy decoding reverses exactly
+        (every token up to and including EOS)."""
+        tokens = model.greedy(src, lengths, tgt.shape[1], attention)
+        return float((tokens == tgt).all(dim=1).double().mean())
+
+
 class Checks(CheckBase):
     """Assertions shared by several graders (numpy arrays, tensors and autograd probes from
     ``CheckBase``); failures name what differs."""
@@ -167,6 +343,33 @@ class Checks(CheckBase):
             f"{name} must be a tuple of two items, got {type(value).__name__}"
         )
         return tuple(value)
+
+    def attention_matches(self, output, expected, mask, name="Attention(query, keys, mask)"):
+        """The student's (context, weights): a distribution over the real positions first
+        (``attention_weights``), then the values of ``expected``, the oracle's pair."""
+        context, weights = self.pair(output, name)
+        self.attention_weights(weights, mask)
+        self.tensors_close(weights, expected[1], name="weights")
+        self.tensors_close(context, expected[0], name="context")
+
+    @staticmethod
+    def attention_weights(weights, mask, name: str = "weights") -> None:
+        """Attention weights (..., T) are a distribution over the real positions of each row:
+        >= 0, exactly 0 where ``mask`` (N, T) is False, summing to 1."""
+        weights = torch.as_tensor(weights).double()
+        mask = mask.expand(weights.shape) if weights.dim() == 2 else mask[:, None, :].expand(weights.shape)
+        assert torch.all(weights >= 0), f"{name}: negative attention weights"
+        leaked = torch.nonzero(~mask & (weights.abs() > 1e-12))
+        assert leaked.numel() == 0, (
+            f"{name}: padded positions get attention (first at index {leaked[0].tolist()}): "
+            "the mask must take them out before the weights are normalised"
+        )
+        sums = weights.sum(dim=-1)
+        off = torch.nonzero((sums - 1).abs() > 1e-9)
+        assert off.numel() == 0, (
+            f"{name}: the weights at index {off[0].tolist()} sum to {float(sums[tuple(off[0])]):.6g}, "
+            "not 1: each query's weights must be a distribution over the positions"
+        )
 
 
 @pytest.fixture(scope="session")
@@ -214,6 +417,20 @@ class Student:
         state = self.cell_state(w, "forward_layer.cell.")
         state.update(self.cell_state(w_reverse, "backward_layer.cell."))
         module.load_state_dict(state)
+        return module
+
+    def attention(self, K: int, Q: int, W: torch.Tensor):
+        """``seq2seq.Attention(K, Q)`` in float64 holding W (Q, K) as ``proj.weight``."""
+        module = self.submission.seq2seq.Attention(K, Q)
+        module.double()
+        module.load_state_dict({"proj.weight": W})
+        return module
+
+    def seq2seq(self, V: int, E: int, H: int, w: Weights):
+        """``seq2seq.Seq2Seq(V, E, H)`` in float64 holding the weights ``w`` (handout names)."""
+        module = self.submission.seq2seq.Seq2Seq(V, E, H)
+        module.double()
+        module.load_state_dict(w)
         return module
 
 

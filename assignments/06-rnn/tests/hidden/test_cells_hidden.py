@@ -41,7 +41,7 @@ def test_cells_default_state_is_zero(rng, oracle, check, student):
     check.tensors_close(c_next, c_ref, name="c'")
 
 
-@pytest.mark.points(3)
+@pytest.mark.points(2)
 def test_lstm_cell_gate_roles(rng, oracle, check, student):
     """LSTMCell: the forget gate (2nd block) scales the old cell state, the input gate (1st) the candidate."""
     N, D, H = 4, 3, 5
@@ -57,7 +57,7 @@ def test_lstm_cell_gate_roles(rng, oracle, check, student):
         check.tensors_close(h_next, h_ref, name=f"h' (forget bias {f_bias:+}, input bias {i_bias:+})")
 
 
-@pytest.mark.points(3)
+@pytest.mark.points(2)
 def test_lstm_cell_other_sizes(submission, rng, oracle, check, student):
     """LSTMCell with one example and D > H: outputs and all gradients match torch.nn.LSTMCell."""
     N, D, H = 1, 7, 2
@@ -75,7 +75,7 @@ def test_lstm_cell_other_sizes(submission, rng, oracle, check, student):
     check.probe_matches(probe, {"input_grads": [xr.grad], "param_grads": oracle.param_grads(ref)})
 
 
-@pytest.mark.points(3)
+@pytest.mark.points(2)
 def test_gru_cell_update_gate_direction(rng, oracle, check, student):
     """GRUCell: z close to 1 keeps the old state, z close to 0 takes the candidate n, as in torch."""
     N, D, H = 3, 4, 5
@@ -91,7 +91,7 @@ def test_gru_cell_update_gate_direction(rng, oracle, check, student):
     assert np.allclose(h_next.numpy(), h.numpy(), atol=1e-9), "with z = 1 the GRU must keep its state"
 
 
-@pytest.mark.points(3)
+@pytest.mark.points(2)
 def test_gru_cell_reset_gate_and_sizes(submission, rng, oracle, check, student):
     """GRUCell: r multiplies (h @ W_hn.T + b_hn); one example, D > H, all gradients match torch."""
     N, D, H = 1, 6, 3

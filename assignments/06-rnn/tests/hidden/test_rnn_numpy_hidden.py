@@ -18,7 +18,7 @@ def _orthogonal(rng, H):
     return q * np.sign(np.diag(r))
 
 
-@pytest.mark.points(2)
+@pytest.mark.points(1)
 def test_rnn_step_backward_saturated(submission, rng, oracle, check):
     """rnn_step_backward goes through tanh' = 1 - h**2, also for saturated units, with one example and D > H."""
     x, h0, Wx, Wh, b = _problem(rng, N=1, T=1, D=6, H=3, scale=2.0)
@@ -31,7 +31,7 @@ def test_rnn_step_backward_saturated(submission, rng, oracle, check):
         check.numpy_close(actual, want, name=name)
 
 
-@pytest.mark.points(4)
+@pytest.mark.points(3)
 def test_rnn_backward_loss_on_last_step(submission, rng, oracle, check):
     """BPTT with a loss on the last step only: dWh, dWx, db summed over all 12 steps, dh0 and dx."""
     x, h0, Wx, Wh, b = _problem(rng, N=3, T=12, D=2, H=5, scale=0.6)
@@ -46,7 +46,7 @@ def test_rnn_backward_loss_on_last_step(submission, rng, oracle, check):
         check.numpy_close(actual, want, name=name)
 
 
-@pytest.mark.points(3)
+@pytest.mark.points(2)
 def test_rnn_backward_all_steps_nonsquare(submission, rng, oracle, check):
     """BPTT with losses on every step, D > H, a single example and a zero initial state."""
     x, _, Wx, Wh, b = _problem(rng, N=1, T=9, D=7, H=3, scale=0.8)
@@ -98,14 +98,14 @@ def _linear_regime_norms(submission, rng, rho, T=20, H=6):
     return norms, expected
 
 
-@pytest.mark.points(3)
+@pytest.mark.points(2)
 def test_grad_norms_vanish_below_spectral_radius_one(submission, rng, check):
     """With Wh = 0.5 * orthogonal and tanh' = 1, ||dL/dh_t|| = 0.5**(T-1-t) * ||dh_last|| (vanishing)."""
     norms, expected = _linear_regime_norms(submission, rng, 0.5)
     check.numpy_close(norms, expected, name="hidden_state_grad_norms(...)", tol="vanishing")
 
 
-@pytest.mark.points(3)
+@pytest.mark.points(2)
 def test_grad_norms_explode_above_spectral_radius_one(submission, rng, check):
     """With Wh = 1.5 * orthogonal and tanh' = 1, ||dL/dh_t|| = 1.5**(T-1-t) * ||dh_last|| (exploding)."""
     norms, expected = _linear_regime_norms(submission, rng, 1.5)
@@ -153,7 +153,7 @@ def test_clip_grad_norm_below_threshold(submission, rng, check):
     assert np.linalg.norm(clipped["W"]) < 1.0, "gradients above the threshold were not clipped"
 
 
-@pytest.mark.points(3)
+@pytest.mark.points(2)
 def test_clip_grad_norm_global_not_per_element(submission, rng, oracle, check):
     """clip_grad_norm uses ONE global norm over all arrays, keeps the direction, and matches torch."""
     grads = {

@@ -14,7 +14,7 @@ def _layer_grads(oracle, ref):
     return oracle.param_grads(ref, prefix="cell.", suffix="_l0")
 
 
-@pytest.mark.points(3)
+@pytest.mark.points(2)
 def test_lstm_layer_initial_state_and_chunks(rng, oracle, check, student):
     """LSTMLayer starts from a given (h0, c0), and two chunks with the carried state equal one pass."""
     N, T, D, H = 3, 9, 2, 4
@@ -34,7 +34,7 @@ def test_lstm_layer_initial_state_and_chunks(rng, oracle, check, student):
     check.tensors_close(check.pair(state2, "state")[1], c_ref[0], name="c_T after the two chunks")
 
 
-@pytest.mark.points(3)
+@pytest.mark.points(2)
 def test_lstm_layer_gradients_through_time(submission, rng, oracle, check, student):
     """Gradients of an LSTMLayer over 8 steps (input and every weight) match torch.nn.LSTM."""
     N, T, D, H = 2, 8, 3, 4
@@ -78,7 +78,7 @@ def test_gru_layer_initial_state_and_gradients(submission, rng, oracle, check, s
     _check_layer_from_h0("gru", (3, 7, 2, 4), submission, rng, oracle, check, student)
 
 
-@pytest.mark.points(2)
+@pytest.mark.points(1)
 def test_bidirectional_gru_time_order(submission, rng, oracle, check, student):
     """Bidirectional(GRULayer, GRULayer) matches torch.nn.GRU(bidirectional=True): outputs, states, gradients."""
     N, T, D, H = 2, 5, 3, 4
@@ -116,7 +116,7 @@ def test_sequence_classifier_forward(submission, rng, oracle, check, student):
     assert torch.equal(pred, expected.argmax(dim=1)), "predict is not the argmax of the scores"
 
 
-@pytest.mark.points(5)
+@pytest.mark.points(4)
 def test_long_range_lstm_heldout(submission, oracle):
     """train_long_range with an LSTM reaches at least 90% accuracy on held-out data of the task."""
     X, y = oracle.long_range_data(1024, seed=606)

@@ -32,7 +32,7 @@ def test_rnn_cell_matches_torch(submission, rng, oracle, check, student):
     check.probe_matches(probe, expected, name="RNNCell(x, h)")
 
 
-@pytest.mark.points(3)
+@pytest.mark.points(2)
 def test_lstm_cell_forward(rng, oracle, check, student):
     """LSTMCell(x, (h, c)) returns the (h', c') of torch.nn.LSTMCell (gates i, f, g, o)."""
     N, D, H = 3, 4, 5
@@ -44,7 +44,7 @@ def test_lstm_cell_forward(rng, oracle, check, student):
     check.tensors_close(c_next, c_ref, name="c'")
 
 
-@pytest.mark.points(2)
+@pytest.mark.points(1)
 def test_lstm_cell_gradients(submission, rng, oracle, check, student):
     """LSTMCell's gradients (input and every weight) match torch.nn.LSTMCell."""
     N, D, H = 3, 4, 5
@@ -60,7 +60,7 @@ def test_lstm_cell_gradients(submission, rng, oracle, check, student):
     check.probe_matches(probe, {"input_grads": [xr.grad], "param_grads": oracle.param_grads(ref)})
 
 
-@pytest.mark.points(3)
+@pytest.mark.points(2)
 def test_gru_cell_forward(rng, oracle, check, student):
     """GRUCell(x, h) returns the h' of torch.nn.GRUCell (gates r, z, n)."""
     N, D, H = 3, 4, 5

@@ -23,7 +23,7 @@ def test_rnn_step_forward(submission, rng, oracle, check):
     check.numpy_close(h_next, expected, name="rnn_step_forward(...)[0]")
 
 
-@pytest.mark.points(3)
+@pytest.mark.points(2)
 def test_rnn_step_backward(submission, rng, oracle, check):
     """rnn_step_backward returns dx, dh_prev, dWx, dWh, db of one step, like torch autograd."""
     x, h0, Wx, Wh, b = _problem(rng, N=3, T=1, D=4, H=5)
@@ -37,7 +37,7 @@ def test_rnn_step_backward(submission, rng, oracle, check):
         check.numpy_close(actual, want, name=name)
 
 
-@pytest.mark.points(2)
+@pytest.mark.points(1)
 def test_rnn_forward(submission, rng, oracle, check):
     """rnn_forward returns every hidden state (N, T, H) of the unrolled RNN."""
     x, h0, Wx, Wh, b = _problem(rng, N=2, T=6, D=3, H=4)
@@ -45,7 +45,7 @@ def test_rnn_forward(submission, rng, oracle, check):
     check.numpy_close(h, oracle.rnn_forward(x, h0, Wx, Wh, b), name="rnn_forward(...)[0]")
 
 
-@pytest.mark.points(4)
+@pytest.mark.points(3)
 def test_rnn_backward(submission, rng, oracle, check):
     """rnn_backward (BPTT) matches torch autograd with upstream gradients on every step."""
     x, h0, Wx, Wh, b = _problem(rng, N=2, T=6, D=3, H=4)
@@ -58,7 +58,7 @@ def test_rnn_backward(submission, rng, oracle, check):
         check.numpy_close(actual, want, name=name)
 
 
-@pytest.mark.points(3)
+@pytest.mark.points(2)
 def test_hidden_state_grad_norms(submission, rng, oracle, check):
     """hidden_state_grad_norms returns ||dL/dh_t|| for every step, like torch autograd."""
     x, h0, Wx, Wh, b = _problem(rng, N=2, T=8, D=3, H=4)

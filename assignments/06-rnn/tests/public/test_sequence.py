@@ -8,7 +8,7 @@ def _sequence(rng, N, T, D):
     return torch.from_numpy(rng.standard_normal((N, T, D)))
 
 
-@pytest.mark.points(3)
+@pytest.mark.points(2)
 def test_lstm_layer_matches_torch(rng, oracle, check, student):
     """LSTMLayer returns the outputs and final (h, c) of torch.nn.LSTM(batch_first=True)."""
     N, T, D, H = 2, 7, 3, 4
@@ -34,7 +34,7 @@ def test_gru_layer_matches_torch(rng, oracle, check, student):
     check.tensors_close(h_T, h_ref[0], name="h_T")
 
 
-@pytest.mark.points(3)
+@pytest.mark.points(2)
 def test_bidirectional_lstm_matches_torch(rng, oracle, check, student):
     """Bidirectional(LSTMLayer, LSTMLayer) matches torch.nn.LSTM(bidirectional=True), in time order."""
     N, T, D, H = 2, 6, 3, 4
@@ -50,7 +50,7 @@ def test_bidirectional_lstm_matches_torch(rng, oracle, check, student):
         check.tensors_close(c, c_ref[k], name=f"{name} c")
 
 
-@pytest.mark.points(4)
+@pytest.mark.points(3)
 def test_long_range_lstm_accuracy(submission, oracle):
     """train_long_range with an LSTM reaches at least 90% accuracy on new sequences of the task."""
     X, y = oracle.long_range_data(1024, seed=2024)
