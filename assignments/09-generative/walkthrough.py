@@ -7,6 +7,7 @@ import matplotlib.pyplot as plt
 import torch
 from sklearn.datasets import load_digits, make_moons
 
+import dcgan
 import diffusion
 import gan
 import vae
@@ -76,7 +77,7 @@ plt.show()
 # %%
 ring, _ = gan.ring_of_gaussians(2000, seed=0)
 torch.manual_seed(0)
-G, D = gan.Generator(2, 64, 2), gan.Discriminator(2, 64)
+G, D = gan.Generator(2, 128, 2), gan.Discriminator(2, 128)
 d_losses, g_losses = gan.train_gan(G, D, ring, steps=2000, batch_size=128, lr=1e-3, seed=0)
 with torch.no_grad():
     fake = G(torch.randn(2000, 2, generator=torch.Generator().manual_seed(1)))
@@ -89,4 +90,29 @@ ax2.scatter(*ring.T, s=2, alpha=0.3, label="data")
 ax2.scatter(*fake.T, s=2, alpha=0.5, label="generator")
 ax2.set_aspect("equal")
 ax2.legend()
+plt.show()
+
+# %% [markdown]
+# Once `dcgan.py` passes its checks, train the DCGAN of the training test on the digits (scaled to
+# [-1, 1]) with your `train_gan`, and look at its samples beside real digits. The same latent codes
+# are decoded after 200 and after 800 steps.
+
+# %%
+images = dcgan.digit_images(load_digits().data)
+torch.manual_seed(0)
+G, D = dcgan.DCGANGenerator(16, 32), dcgan.DCGANDiscriminator(32)
+codes = torch.randn(32, 16, generator=torch.Generator().manual_seed(1))
+stages = []
+for steps, round_ in ((200, 0), (600, 1)):
+    d_losses, g_losses = gan.train_gan(G, D, images[:1400], steps=steps, batch_size=64, lr=5e-4, seed=round_)
+    with torch.no_grad():
+        stages.append(G(codes).reshape(32, 64))
+fig = plt.figure(figsize=(14, 4.5))
+for position, shown, title in [(1, images[1400:1432].reshape(32, 64), "real digits"),
+                               (2, stages[0], "after 200 steps"), (3, stages[1], "after 800 steps")]:
+    ax = fig.add_subplot(1, 3, position)
+    ax.imshow(grid((shown + 1) / 2, 4, 8), cmap="gray_r", vmin=0, vmax=1)
+    ax.set_title(title)
+    ax.axis("off")
+plt.tight_layout()
 plt.show()

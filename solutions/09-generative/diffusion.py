@@ -12,6 +12,7 @@ paper's step ``t + 1``. So ``betas[t]`` is the paper's beta_{t+1},
 ``alpha_bars[t] = prod_{s=0..t} (1 - betas[s])``, and "x_t" is the sample after
 ``t + 1`` noising steps. By convention ``alpha_bars[-1]`` (before step 0) is 1.
 Schedules are float64 tensors of shape (T,).
+No function modifies its inputs.
 """
 
 import math
@@ -31,7 +32,7 @@ def linear_beta_schedule(num_steps, beta_start=1e-4, beta_end=0.02):
     Returns:
     - betas: float64 tensor (T,)
     """
-    # BEGIN SOLUTION hint: torch.linspace, float64
+    # BEGIN SOLUTION hint: handout §4.1 (the linear schedule, in float64)
     betas = torch.linspace(beta_start, beta_end, num_steps, dtype=torch.float64)
     # END SOLUTION
     return betas
@@ -52,7 +53,7 @@ def cosine_beta_schedule(num_steps, s=0.008, max_beta=0.999):
     Returns:
     - betas: float64 tensor (T,)
     """
-    # BEGIN SOLUTION hint: alpha_bar on the T + 1 points u = 0..T, then ratios of neighbours
+    # BEGIN SOLUTION hint: handout §4.1 (the cosine schedule)
     u = torch.arange(num_steps + 1, dtype=torch.float64)
     f = torch.cos((u / num_steps + s) / (1 + s) * math.pi / 2) ** 2
     alpha_bar = f / f[0]
@@ -70,7 +71,7 @@ def compute_alpha_bars(betas):
     Returns:
     - alpha_bars: float64 tensor (T,), alpha_bars[t] = prod_{s=0..t} (1 - betas[s])
     """
-    # BEGIN SOLUTION hint: a cumulative product, not a sum
+    # BEGIN SOLUTION hint: handout §4.1 (alpha_bar)
     alpha_bars = torch.cumprod(1 - betas, dim=0)
     # END SOLUTION
     return alpha_bars
@@ -95,7 +96,7 @@ def q_sample(x0, t, noise, alpha_bars):
     Returns:
     - xt: tensor (N, D), of x0's dtype
     """
-    # BEGIN SOLUTION hint: index alpha_bars with t, broadcast over D
+    # BEGIN SOLUTION hint: handout §4.2 (one time step per row)
     ab = _expand(alpha_bars, t, x0)
     xt = ab.sqrt() * x0 + (1 - ab).sqrt() * noise
     # END SOLUTION
@@ -122,7 +123,7 @@ def posterior_mean_variance(x0, xt, t, betas):
     - mean: tensor (N, D), of x0's dtype
     - var: tensor (N, 1), of x0's dtype
     """
-    # BEGIN SOLUTION hint: alpha_bars shifted right by one, with a 1 in front, gives ab_prev
+    # BEGIN SOLUTION hint: handout §4.3 (and its convention at t = 0)
     ab = compute_alpha_bars(betas)
     ab_prev = torch.cat([torch.ones(1, dtype=ab.dtype), ab[:-1]])
     beta_t, ab_t, ab_prev_t = _expand(betas, t, x0), _expand(ab, t, x0), _expand(ab_prev, t, x0)
@@ -164,7 +165,7 @@ class DenoiserMLP(nn.Module):
 
     def __init__(self, data_dim=2, hidden_dim=128, emb_dim=16):
         super().__init__()
-        # BEGIN SOLUTION hint: emb_dim, fc1, fc2, fc3, out
+        # BEGIN SOLUTION hint: handout §4.4 (the attributes and their shapes)
         self.emb_dim = emb_dim
         self.fc1 = nn.Linear(data_dim + emb_dim, hidden_dim)
         self.fc2 = nn.Linear(hidden_dim, hidden_dim)
@@ -174,7 +175,7 @@ class DenoiserMLP(nn.Module):
 
     def forward(self, x, t):
         """x: tensor (N, D); t: int64 tensor (N,) -> predicted noise, tensor (N, D)."""
-        # BEGIN SOLUTION hint: the embedding in x's dtype, concatenated after x
+        # BEGIN SOLUTION hint: handout §4.4 (the network's input)
         emb = timestep_embedding(t, self.emb_dim).to(x.dtype)
         h = F.silu(self.fc1(torch.cat([x, emb], dim=1)))
         h = F.silu(self.fc2(h))
@@ -197,7 +198,7 @@ def diffusion_loss(model, x0, t, noise, alpha_bars):
     Returns:
     - loss: scalar tensor
     """
-    # BEGIN SOLUTION hint: the target is the noise, not x0
+    # BEGIN SOLUTION hint: handout §4.4 (what the network predicts)
     xt = q_sample(x0, t, noise, alpha_bars)
     loss = F.mse_loss(model(xt, t), noise)
     # END SOLUTION
@@ -222,7 +223,7 @@ def p_sample_step(xt, t, eps, betas, z):
     Returns:
     - x_prev: tensor (N, D), of xt's dtype
     """
-    # BEGIN SOLUTION hint: the posterior variance is 0 at t = 0
+    # BEGIN SOLUTION hint: handout §4.5 (one reverse step)
     ab = compute_alpha_bars(betas)
     beta_t, ab_t = float(betas[t]), float(ab[t])
     ab_prev = float(ab[t - 1]) if t > 0 else 1.0
@@ -251,7 +252,7 @@ def sample(model, num_samples, data_dim, betas, seed=0):
     Returns:
     - x: float32 tensor (N, D), the samples x_0
     """
-    # BEGIN SOLUTION hint: loop t = T - 1 .. 0; the model sees t as a (N,) int64 tensor
+    # BEGIN SOLUTION hint: handout §4.5; the docstring gives the order of the draws
     g = torch.Generator().manual_seed(seed)
     x = torch.randn(num_samples, data_dim, generator=g)
     for t in range(len(betas) - 1, -1, -1):
@@ -280,7 +281,7 @@ def train_diffusion(model, data, betas, steps=2000, batch_size=256, lr=2e-3, see
     Returns:
     - losses: list of steps floats, the loss at every step
     """
-    # BEGIN SOLUTION hint: torch.manual_seed(seed); Adam over model.parameters()
+    # BEGIN SOLUTION hint: handout §4.6; the docstring gives the order of the draws
     torch.manual_seed(seed)
     alpha_bars = compute_alpha_bars(betas)
     opt = torch.optim.Adam(model.parameters(), lr=lr)

@@ -2,15 +2,17 @@
 
 - ``Generator``, ``Discriminator``: small MLPs; the discriminator outputs logits;
 - ``discriminator_loss``, ``generator_loss``: binary cross-entropy with logits; the
-  generator's loss is the NON-SATURATING one, -log D(G(z));
+  generator's loss is the non-saturating one, -log D(G(z));
 - ``make_optimizers``, ``discriminator_step``, ``generator_step``, ``train_gan``: alternating
-  training, in which the discriminator's step never changes the generator;
+  training, in which the discriminator's step never changes the generator (``train_gan``
+  also trains dcgan.py's networks);
 - ``ConditionalGenerator``, ``ConditionalDiscriminator``: the conditional GAN (Mirza &
   Osindero, 2014), where both networks also see the one-hot class label;
 - ``ring_of_gaussians`` (given): the 2-D mixture of 8 Gaussians.
 
 The step and training functions serve both kinds: with ``labels=None`` they call
-``G(z)`` and ``D(x)``, otherwise ``G(z, labels)`` and ``D(x, labels)``.
+``G(z)`` and ``D(x)``, otherwise ``G(z, labels)`` and ``D(x, labels)``. The handout's
+section 2 gives the mathematics. No function modifies its inputs.
 """
 
 import math
@@ -47,7 +49,7 @@ class Generator(nn.Module):
 
     def __init__(self, latent_dim=2, hidden_dim=64, out_dim=2):
         super().__init__()
-        # BEGIN SOLUTION hint: latent_dim, fc1, fc2, out
+        # BEGIN SOLUTION hint: handout §2.1 (the attributes and their shapes)
         self.latent_dim = latent_dim
         self.fc1 = nn.Linear(latent_dim, hidden_dim)
         self.fc2 = nn.Linear(hidden_dim, hidden_dim)
@@ -55,7 +57,7 @@ class Generator(nn.Module):
         # END SOLUTION
 
     def forward(self, z):
-        # BEGIN SOLUTION hint: ReLU between the layers, nothing after out
+        # BEGIN SOLUTION hint: handout §2.1 (the layers in order)
         x = self.out(F.relu(self.fc2(F.relu(self.fc1(z)))))
         # END SOLUTION
         return x
@@ -72,14 +74,14 @@ class Discriminator(nn.Module):
 
     def __init__(self, in_dim=2, hidden_dim=64):
         super().__init__()
-        # BEGIN SOLUTION hint: fc1, fc2, out
+        # BEGIN SOLUTION hint: handout §2.1 (the attributes and their shapes)
         self.fc1 = nn.Linear(in_dim, hidden_dim)
         self.fc2 = nn.Linear(hidden_dim, hidden_dim)
         self.out = nn.Linear(hidden_dim, 1)
         # END SOLUTION
 
     def forward(self, x):
-        # BEGIN SOLUTION hint: leaky ReLU with slope 0.2; return shape (N,)
+        # BEGIN SOLUTION hint: handout §2.1 (the layers in order; one logit per row)
         h = F.leaky_relu(self.fc2(F.leaky_relu(self.fc1(x), 0.2)), 0.2)
         logits = self.out(h).squeeze(1)
         # END SOLUTION
@@ -97,13 +99,13 @@ class ConditionalGenerator(Generator):
 
     def __init__(self, latent_dim=2, num_classes=8, hidden_dim=64, out_dim=2):
         super().__init__(latent_dim + num_classes, hidden_dim, out_dim)
-        # BEGIN SOLUTION hint: keep latent_dim = Z (not Z + C) and num_classes
+        # BEGIN SOLUTION hint: handout §2.4 (the attributes)
         self.latent_dim = latent_dim
         self.num_classes = num_classes
         # END SOLUTION
 
     def forward(self, z, labels):
-        # BEGIN SOLUTION hint: the one-hot label in z's dtype, after z
+        # BEGIN SOLUTION hint: handout §2.4 (what the network sees)
         y = F.one_hot(labels, self.num_classes).to(z.dtype)
         x = super().forward(torch.cat([z, y], dim=1))
         # END SOLUTION
@@ -121,12 +123,12 @@ class ConditionalDiscriminator(Discriminator):
 
     def __init__(self, in_dim=2, num_classes=8, hidden_dim=64):
         super().__init__(in_dim + num_classes, hidden_dim)
-        # BEGIN SOLUTION hint: num_classes
+        # BEGIN SOLUTION hint: handout §2.4 (the attributes)
         self.num_classes = num_classes
         # END SOLUTION
 
     def forward(self, x, labels):
-        # BEGIN SOLUTION hint: the one-hot label in x's dtype, after x
+        # BEGIN SOLUTION hint: handout §2.4 (what the network sees)
         y = F.one_hot(labels, self.num_classes).to(x.dtype)
         logits = super().forward(torch.cat([x, y], dim=1))
         # END SOLUTION
@@ -134,9 +136,8 @@ class ConditionalDiscriminator(Discriminator):
 
 
 def discriminator_loss(real_logits, fake_logits):
-    """The discriminator's loss: real examples are labelled 1, generated ones 0.
-
-        loss = mean(BCE_with_logits(real_logits, 1)) + mean(BCE_with_logits(fake_logits, 0))
+    """The discriminator's loss (handout §2.2): real examples are labelled 1, generated ones 0,
+    and each kind's binary cross-entropy is averaged over its batch.
 
     Inputs:
     - real_logits: tensor (N,), D's logits on real data
@@ -145,7 +146,7 @@ def discriminator_loss(real_logits, fake_logits):
     Returns:
     - loss: scalar tensor
     """
-    # BEGIN SOLUTION hint: F.binary_cross_entropy_with_logits with targets of ones and zeros
+    # BEGIN SOLUTION hint: handout §2.2 (the discriminator's loss)
     loss = (F.binary_cross_entropy_with_logits(real_logits, torch.ones_like(real_logits))
             + F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits)))
     # END SOLUTION
@@ -153,11 +154,7 @@ def discriminator_loss(real_logits, fake_logits):
 
 
 def generator_loss(fake_logits):
-    """The non-saturating generator loss, -log D(G(z)): generated examples labelled 1.
-
-        loss = mean(BCE_with_logits(fake_logits, 1))
-
-    (Not the saturating log(1 - D(G(z))), whose gradient vanishes when D wins.)
+    """The non-saturating generator loss, -log D(G(z)), averaged over the batch (handout §2.2).
 
     Inputs:
     - fake_logits: tensor (M,), D's logits on generated data
@@ -165,7 +162,7 @@ def generator_loss(fake_logits):
     Returns:
     - loss: scalar tensor
     """
-    # BEGIN SOLUTION hint: BCE against ones
+    # BEGIN SOLUTION hint: handout §2.2 (the generator's loss)
     loss = F.binary_cross_entropy_with_logits(fake_logits, torch.ones_like(fake_logits))
     # END SOLUTION
     return loss
@@ -182,7 +179,7 @@ def make_optimizers(G, D, lr=1e-3):
     - opt_G: torch.optim.Adam over G's parameters only
     - opt_D: torch.optim.Adam over D's parameters only
     """
-    # BEGIN SOLUTION hint: two optimizers, each over its own network's parameters
+    # BEGIN SOLUTION hint: handout §2.3 (one optimizer per network)
     opt_G = torch.optim.Adam(G.parameters(), lr=lr, betas=(0.5, 0.999))
     opt_D = torch.optim.Adam(D.parameters(), lr=lr, betas=(0.5, 0.999))
     # END SOLUTION
@@ -194,15 +191,13 @@ def _call(net, x, labels):
 
 
 def discriminator_step(G, D, opt_D, real, z, labels=None, fake_labels=None):
-    """One update of the discriminator. The generator must not change: no gradient may reach it.
-
-    Computes fake = G(z) without tracking G's gradients (detach it), the
-    discriminator_loss of D(real) and D(fake), and one step of opt_D (zeroing D's
-    gradients first).
+    """One update of the discriminator (handout §2.3): one step of opt_D on the
+    discriminator_loss of D(real) and D(G(z)), from this batch's gradients only. The
+    generator must not change, and no gradient may reach it.
 
     Inputs:
     - G, D: the networks; opt_D: D's optimizer
-    - real: tensor (N, D_x), a minibatch of data
+    - real: tensor (N, ...), a minibatch of data
     - z: tensor (M, Z), latent codes
     - labels: None, or int64 (N,), the labels of real (conditional GAN)
     - fake_labels: None, or int64 (M,), the labels to generate fake with (conditional GAN)
@@ -210,7 +205,7 @@ def discriminator_step(G, D, opt_D, real, z, labels=None, fake_labels=None):
     Returns:
     - loss: float, the discriminator loss before the step
     """
-    # BEGIN SOLUTION hint: detach the fake batch; opt_D.zero_grad() before backward
+    # BEGIN SOLUTION hint: handout §2.3 (what this step may change)
     fake = _call(G, z, fake_labels).detach()
     loss = discriminator_loss(_call(D, real, labels), _call(D, fake, fake_labels))
     opt_D.zero_grad()
@@ -221,10 +216,8 @@ def discriminator_step(G, D, opt_D, real, z, labels=None, fake_labels=None):
 
 
 def generator_step(G, D, opt_G, z, fake_labels=None):
-    """One update of the generator with the non-saturating loss generator_loss(D(G(z))).
-
-    Zero G's gradients, backpropagate through D into G, step opt_G (D's weights are not
-    stepped; any gradient left in D is cleared by the next discriminator_step).
+    """One update of the generator (handout §2.3): one step of opt_G on the non-saturating
+    generator_loss(D(G(z))), from this batch's gradients only. D's weights do not change.
 
     Inputs:
     - G, D: the networks; opt_G: G's optimizer
@@ -234,7 +227,7 @@ def generator_step(G, D, opt_G, z, fake_labels=None):
     Returns:
     - loss: float, the generator loss before the step
     """
-    # BEGIN SOLUTION hint: opt_G.zero_grad(); no detach here: the gradient must reach G
+    # BEGIN SOLUTION hint: handout §2.3 (what this step may change)
     loss = generator_loss(_call(D, _call(G, z, fake_labels), fake_labels))
     opt_G.zero_grad()
     loss.backward()
@@ -254,7 +247,8 @@ def train_gan(G, D, data, labels=None, steps=2000, batch_size=128, lr=1e-3, seed
 
     Inputs:
     - G, D: the networks (float32)
-    - data: float32 tensor (M, D_x); labels: None or int64 tensor (M,)
+    - data: float32 tensor (M, ...), one example per row (points (M, 2), images (M, 1, 8, 8));
+      labels: None or int64 tensor (M,)
     - steps, batch_size: ints; lr: float
     - seed: int
 
@@ -262,7 +256,7 @@ def train_gan(G, D, data, labels=None, steps=2000, batch_size=128, lr=1e-3, seed
     - d_losses: list of steps floats
     - g_losses: list of steps floats
     """
-    # BEGIN SOLUTION hint: alternate the two steps; fresh z for each
+    # BEGIN SOLUTION hint: handout §2.3; the docstring gives the order of the draws
     torch.manual_seed(seed)
     opt_G, opt_D = make_optimizers(G, D, lr)
     d_losses, g_losses = [], []

@@ -14,6 +14,7 @@ visible biases b (V,) and hidden biases c (H,), and the energy
 Random draws are reproducible: a function that takes ``seed`` makes one
 ``torch.Generator().manual_seed(seed)`` and draws uniforms from it in the order
 its docstring gives. Everything is computed in the dtype of ``W``.
+No function modifies its inputs.
 """
 
 import itertools
@@ -34,7 +35,7 @@ def free_energy(v, W, b, c):
     Returns:
     - F: tensor (N,)
     """
-    # BEGIN SOLUTION hint: sum out h analytically; softplus(x) = log(1 + exp(x))
+    # BEGIN SOLUTION hint: handout §5.1 (the free energy)
     fe = -(v @ b) - F.softplus(v @ W + c).sum(dim=1)
     # END SOLUTION
     return fe
@@ -51,7 +52,7 @@ def log_partition(W, b, c):
     Returns:
     - log_z: scalar tensor
     """
-    # BEGIN SOLUTION hint: itertools.product([0, 1], repeat=V), then torch.logsumexp
+    # BEGIN SOLUTION hint: handout §5.1 (the partition function)
     states = torch.tensor(list(itertools.product([0.0, 1.0], repeat=W.shape[0])), dtype=W.dtype)
     log_z = torch.logsumexp(-free_energy(states, W, b, c), dim=0)
     # END SOLUTION
@@ -67,7 +68,7 @@ def hidden_probs(v, W, c):
     Returns:
     - p_h: tensor (N, H)
     """
-    # BEGIN SOLUTION
+    # BEGIN SOLUTION hint: handout §5.2 (the conditionals)
     p_h = torch.sigmoid(v @ W + c)
     # END SOLUTION
     return p_h
@@ -82,7 +83,7 @@ def visible_probs(h, W, b):
     Returns:
     - p_v: tensor (N, V)
     """
-    # BEGIN SOLUTION hint: the transpose of W
+    # BEGIN SOLUTION hint: handout §5.2 (the conditionals)
     p_v = torch.sigmoid(h @ W.T + b)
     # END SOLUTION
     return p_v
@@ -105,7 +106,7 @@ def gibbs_step(v, W, b, c, seed):
     - v_new: tensor (N, V), binary
     - h: tensor (N, H), binary, the hidden sample in between
     """
-    # BEGIN SOLUTION hint: sample all hidden units at once, then all visible units
+    # BEGIN SOLUTION hint: handout §5.2; the docstring gives the order of the draws
     g = torch.Generator().manual_seed(seed)
     p_h = hidden_probs(v, W, c)
     h = (torch.rand(p_h.shape, generator=g, dtype=W.dtype) < p_h).to(W.dtype)
@@ -123,7 +124,7 @@ def cd1_gradients(v0, W, b, c, seed):
         dW = (v0^T p(h | v0) - v1^T p(h | v1)) / N
         db = mean over N of (v0 - v1)
         dc = mean over N of (p(h | v0) - p(h | v1))
-    (the hidden PROBABILITIES, not samples, in both phases).
+    with the hidden probabilities in both phases (handout §5.3).
 
     Inputs:
     - v0: tensor (N, V), binary data
@@ -133,7 +134,7 @@ def cd1_gradients(v0, W, b, c, seed):
     Returns a tuple of:
     - dW: tensor (V, H); db: tensor (V,); dc: tensor (H,)
     """
-    # BEGIN SOLUTION hint: data statistics minus reconstruction statistics
+    # BEGIN SOLUTION hint: handout §5.3 (CD-1)
     N = v0.shape[0]
     v1, _ = gibbs_step(v0, W, b, c, seed)
     ph0, ph1 = hidden_probs(v0, W, c), hidden_probs(v1, W, c)
@@ -162,7 +163,7 @@ def train_rbm(data, num_hidden, epochs=50, batch_size=20, lr=0.1, seed=0):
     Returns a tuple of:
     - W: tensor (V, H); b: tensor (V,); c: tensor (H,)
     """
-    # BEGIN SOLUTION hint: ascent: add lr times the CD-1 gradients
+    # BEGIN SOLUTION hint: handout §5.3 (training)
     g = torch.Generator().manual_seed(seed)
     V = data.shape[1]
     W = 0.01 * torch.randn(V, num_hidden, generator=g, dtype=data.dtype)

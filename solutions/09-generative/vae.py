@@ -10,6 +10,7 @@
 The encoder outputs the LOG-variance ``logvar = log sigma^2``, so sigma = exp(logvar / 2).
 Data are in [0, 1] (for example scikit-learn's digits divided by 16), and the decoder's
 output are the logits of independent Bernoulli pixels.
+No function modifies its inputs.
 """
 
 import torch
@@ -29,7 +30,7 @@ def kl_standard_normal(mu, logvar):
     Returns:
     - kl: tensor (N,), one KL per example (summed over the Z latent dimensions)
     """
-    # BEGIN SOLUTION hint: the closed form; it is never negative
+    # BEGIN SOLUTION hint: handout §1.1 (the KL term)
     kl = 0.5 * (mu.pow(2) + logvar.exp() - 1 - logvar).sum(dim=1)
     # END SOLUTION
     return kl
@@ -46,7 +47,7 @@ def reparameterize(mu, logvar, eps=None):
     Returns:
     - z: tensor (N, Z), differentiable with respect to mu and logvar
     """
-    # BEGIN SOLUTION hint: sigma = exp(logvar / 2); build z from mu and sigma, do not sample z directly
+    # BEGIN SOLUTION hint: handout §1.2 (the reparameterisation trick)
     if eps is None:
         eps = torch.randn_like(mu)
     z = mu + torch.exp(0.5 * logvar) * eps
@@ -69,7 +70,7 @@ class VAE(nn.Module):
 
     def __init__(self, input_dim=64, hidden_dim=128, latent_dim=8):
         super().__init__()
-        # BEGIN SOLUTION hint: latent_dim and the five nn.Linear layers
+        # BEGIN SOLUTION hint: handout §1.3 (the attributes and their shapes)
         self.latent_dim = latent_dim
         self.enc_hidden = nn.Linear(input_dim, hidden_dim)
         self.enc_mu = nn.Linear(hidden_dim, latent_dim)
@@ -80,7 +81,7 @@ class VAE(nn.Module):
 
     def encode(self, x):
         """x: tensor (N, D) -> (mu, logvar), tensors (N, Z)."""
-        # BEGIN SOLUTION hint: one shared hidden layer, two heads
+        # BEGIN SOLUTION hint: handout §1.3 (the encoder)
         h = F.relu(self.enc_hidden(x))
         mu, logvar = self.enc_mu(h), self.enc_logvar(h)
         # END SOLUTION
@@ -88,14 +89,14 @@ class VAE(nn.Module):
 
     def decode(self, z):
         """z: tensor (N, Z) -> logits, tensor (N, D) (no sigmoid)."""
-        # BEGIN SOLUTION hint: return logits, not probabilities
+        # BEGIN SOLUTION hint: handout §1.3 (the decoder)
         logits = self.dec_out(F.relu(self.dec_hidden(z)))
         # END SOLUTION
         return logits
 
     def forward(self, x, eps=None):
         """x: tensor (N, D); eps: None or tensor (N, Z) -> (logits (N, D), mu (N, Z), logvar (N, Z))."""
-        # BEGIN SOLUTION hint: encode, reparameterize, decode
+        # BEGIN SOLUTION hint: handout §1.3 (the forward pass)
         mu, logvar = self.encode(x)
         logits = self.decode(reparameterize(mu, logvar, eps))
         # END SOLUTION
@@ -116,7 +117,7 @@ def negative_elbo(x, logits, mu, logvar):
     Returns:
     - loss: scalar tensor, mean over the N examples of -ELBO_i (in nats)
     """
-    # BEGIN SOLUTION hint: sum the reconstruction over pixels, then average over the batch
+    # BEGIN SOLUTION hint: handout §1.1 (the ELBO of a batch)
     recon = F.binary_cross_entropy_with_logits(logits, x, reduction="none").sum(dim=1)
     loss = (recon + kl_standard_normal(mu, logvar)).mean()
     # END SOLUTION
@@ -138,7 +139,7 @@ def sample_prior(model, num_samples, seed=0):
     Returns:
     - probs: tensor (N, D), values in (0, 1)
     """
-    # BEGIN SOLUTION hint: sample the prior, not the encoder; decode gives logits
+    # BEGIN SOLUTION hint: handout §1.4 (sampling)
     g = torch.Generator().manual_seed(seed)
     z = torch.randn(num_samples, model.latent_dim, generator=g).to(model.dec_out.weight.dtype)
     probs = torch.sigmoid(model.decode(z))
@@ -162,7 +163,7 @@ def train_vae(model, data, epochs=30, batch_size=64, lr=2e-3, seed=0):
     Returns:
     - losses: list of floats, the mean loss of every epoch
     """
-    # BEGIN SOLUTION hint: torch.manual_seed(seed); Adam; loss = negative_elbo(x, *model(x))
+    # BEGIN SOLUTION hint: handout §1.4 (training); the docstring gives the order of the draws
     torch.manual_seed(seed)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     losses = []

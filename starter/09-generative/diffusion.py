@@ -13,6 +13,7 @@ paper's step ``t + 1``. So ``betas[t]`` is the paper's beta_{t+1},
 ``alpha_bars[t] = prod_{s=0..t} (1 - betas[s])``, and "x_t" is the sample after
 ``t + 1`` noising steps. By convention ``alpha_bars[-1]`` (before step 0) is 1.
 Schedules are float64 tensors of shape (T,).
+No function modifies its inputs.
 """
 
 import math
@@ -32,7 +33,7 @@ def linear_beta_schedule(num_steps, beta_start=1e-4, beta_end=0.02):
     Returns:
     - betas: float64 tensor (T,)
     """
-    # TODO: torch.linspace, float64
+    # TODO: handout §4.1 (the linear schedule, in float64)
     raise NotImplementedError("linear_beta_schedule: see the TODO above")
 
 
@@ -51,7 +52,7 @@ def cosine_beta_schedule(num_steps, s=0.008, max_beta=0.999):
     Returns:
     - betas: float64 tensor (T,)
     """
-    # TODO: alpha_bar on the T + 1 points u = 0..T, then ratios of neighbours
+    # TODO: handout §4.1 (the cosine schedule)
     raise NotImplementedError("cosine_beta_schedule: see the TODO above")
 
 
@@ -64,7 +65,7 @@ def compute_alpha_bars(betas):
     Returns:
     - alpha_bars: float64 tensor (T,), alpha_bars[t] = prod_{s=0..t} (1 - betas[s])
     """
-    # TODO: a cumulative product, not a sum
+    # TODO: handout §4.1 (alpha_bar)
     raise NotImplementedError("compute_alpha_bars: see the TODO above")
 
 
@@ -87,7 +88,7 @@ def q_sample(x0, t, noise, alpha_bars):
     Returns:
     - xt: tensor (N, D), of x0's dtype
     """
-    # TODO: index alpha_bars with t, broadcast over D
+    # TODO: handout §4.2 (one time step per row)
     raise NotImplementedError("q_sample: see the TODO above")
 
 
@@ -111,7 +112,7 @@ def posterior_mean_variance(x0, xt, t, betas):
     - mean: tensor (N, D), of x0's dtype
     - var: tensor (N, 1), of x0's dtype
     """
-    # TODO: alpha_bars shifted right by one, with a 1 in front, gives ab_prev
+    # TODO: handout §4.3 (and its convention at t = 0)
     raise NotImplementedError("posterior_mean_variance: see the TODO above")
 
 
@@ -147,12 +148,12 @@ class DenoiserMLP(nn.Module):
 
     def __init__(self, data_dim=2, hidden_dim=128, emb_dim=16):
         super().__init__()
-        # TODO: emb_dim, fc1, fc2, fc3, out
+        # TODO: handout §4.4 (the attributes and their shapes)
         raise NotImplementedError("DenoiserMLP.__init__: see the TODO above")
 
     def forward(self, x, t):
         """x: tensor (N, D); t: int64 tensor (N,) -> predicted noise, tensor (N, D)."""
-        # TODO: the embedding in x's dtype, concatenated after x
+        # TODO: handout §4.4 (the network's input)
         raise NotImplementedError("DenoiserMLP.forward: see the TODO above")
 
 
@@ -169,7 +170,7 @@ def diffusion_loss(model, x0, t, noise, alpha_bars):
     Returns:
     - loss: scalar tensor
     """
-    # TODO: the target is the noise, not x0
+    # TODO: handout §4.4 (what the network predicts)
     raise NotImplementedError("diffusion_loss: see the TODO above")
 
 
@@ -191,7 +192,7 @@ def p_sample_step(xt, t, eps, betas, z):
     Returns:
     - x_prev: tensor (N, D), of xt's dtype
     """
-    # TODO: the posterior variance is 0 at t = 0
+    # TODO: handout §4.5 (one reverse step)
     raise NotImplementedError("p_sample_step: see the TODO above")
 
 
@@ -213,7 +214,7 @@ def sample(model, num_samples, data_dim, betas, seed=0):
     Returns:
     - x: float32 tensor (N, D), the samples x_0
     """
-    # TODO: loop t = T - 1 .. 0; the model sees t as a (N,) int64 tensor
+    # TODO: handout §4.5; the docstring gives the order of the draws
     raise NotImplementedError("sample: see the TODO above")
 
 
@@ -235,5 +236,5 @@ def train_diffusion(model, data, betas, steps=2000, batch_size=256, lr=2e-3, see
     Returns:
     - losses: list of steps floats, the loss at every step
     """
-    # TODO: torch.manual_seed(seed); Adam over model.parameters()
+    # TODO: handout §4.6; the docstring gives the order of the draws
     raise NotImplementedError("train_diffusion: see the TODO above")

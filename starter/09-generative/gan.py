@@ -3,15 +3,17 @@
 
 - ``Generator``, ``Discriminator``: small MLPs; the discriminator outputs logits;
 - ``discriminator_loss``, ``generator_loss``: binary cross-entropy with logits; the
-  generator's loss is the NON-SATURATING one, -log D(G(z));
+  generator's loss is the non-saturating one, -log D(G(z));
 - ``make_optimizers``, ``discriminator_step``, ``generator_step``, ``train_gan``: alternating
-  training, in which the discriminator's step never changes the generator;
+  training, in which the discriminator's step never changes the generator (``train_gan``
+  also trains dcgan.py's networks);
 - ``ConditionalGenerator``, ``ConditionalDiscriminator``: the conditional GAN (Mirza &
   Osindero, 2014), where both networks also see the one-hot class label;
 - ``ring_of_gaussians`` (given): the 2-D mixture of 8 Gaussians.
 
 The step and training functions serve both kinds: with ``labels=None`` they call
-``G(z)`` and ``D(x)``, otherwise ``G(z, labels)`` and ``D(x, labels)``.
+``G(z)`` and ``D(x)``, otherwise ``G(z, labels)`` and ``D(x, labels)``. The handout's
+section 2 gives the mathematics. No function modifies its inputs.
 """
 
 import math
@@ -48,11 +50,11 @@ class Generator(nn.Module):
 
     def __init__(self, latent_dim=2, hidden_dim=64, out_dim=2):
         super().__init__()
-        # TODO: latent_dim, fc1, fc2, out
+        # TODO: handout §2.1 (the attributes and their shapes)
         raise NotImplementedError("Generator.__init__: see the TODO above")
 
     def forward(self, z):
-        # TODO: ReLU between the layers, nothing after out
+        # TODO: handout §2.1 (the layers in order)
         raise NotImplementedError("Generator.forward: see the TODO above")
 
 
@@ -67,11 +69,11 @@ class Discriminator(nn.Module):
 
     def __init__(self, in_dim=2, hidden_dim=64):
         super().__init__()
-        # TODO: fc1, fc2, out
+        # TODO: handout §2.1 (the attributes and their shapes)
         raise NotImplementedError("Discriminator.__init__: see the TODO above")
 
     def forward(self, x):
-        # TODO: leaky ReLU with slope 0.2; return shape (N,)
+        # TODO: handout §2.1 (the layers in order; one logit per row)
         raise NotImplementedError("Discriminator.forward: see the TODO above")
 
 
@@ -86,11 +88,11 @@ class ConditionalGenerator(Generator):
 
     def __init__(self, latent_dim=2, num_classes=8, hidden_dim=64, out_dim=2):
         super().__init__(latent_dim + num_classes, hidden_dim, out_dim)
-        # TODO: keep latent_dim = Z (not Z + C) and num_classes
+        # TODO: handout §2.4 (the attributes)
         raise NotImplementedError("ConditionalGenerator.__init__: see the TODO above")
 
     def forward(self, z, labels):
-        # TODO: the one-hot label in z's dtype, after z
+        # TODO: handout §2.4 (what the network sees)
         raise NotImplementedError("ConditionalGenerator.forward: see the TODO above")
 
 
@@ -105,18 +107,17 @@ class ConditionalDiscriminator(Discriminator):
 
     def __init__(self, in_dim=2, num_classes=8, hidden_dim=64):
         super().__init__(in_dim + num_classes, hidden_dim)
-        # TODO: num_classes
+        # TODO: handout §2.4 (the attributes)
         raise NotImplementedError("ConditionalDiscriminator.__init__: see the TODO above")
 
     def forward(self, x, labels):
-        # TODO: the one-hot label in x's dtype, after x
+        # TODO: handout §2.4 (what the network sees)
         raise NotImplementedError("ConditionalDiscriminator.forward: see the TODO above")
 
 
 def discriminator_loss(real_logits, fake_logits):
-    """The discriminator's loss: real examples are labelled 1, generated ones 0.
-
-        loss = mean(BCE_with_logits(real_logits, 1)) + mean(BCE_with_logits(fake_logits, 0))
+    """The discriminator's loss (handout §2.2): real examples are labelled 1, generated ones 0,
+    and each kind's binary cross-entropy is averaged over its batch.
 
     Inputs:
     - real_logits: tensor (N,), D's logits on real data
@@ -125,16 +126,12 @@ def discriminator_loss(real_logits, fake_logits):
     Returns:
     - loss: scalar tensor
     """
-    # TODO: F.binary_cross_entropy_with_logits with targets of ones and zeros
+    # TODO: handout §2.2 (the discriminator's loss)
     raise NotImplementedError("discriminator_loss: see the TODO above")
 
 
 def generator_loss(fake_logits):
-    """The non-saturating generator loss, -log D(G(z)): generated examples labelled 1.
-
-        loss = mean(BCE_with_logits(fake_logits, 1))
-
-    (Not the saturating log(1 - D(G(z))), whose gradient vanishes when D wins.)
+    """The non-saturating generator loss, -log D(G(z)), averaged over the batch (handout §2.2).
 
     Inputs:
     - fake_logits: tensor (M,), D's logits on generated data
@@ -142,7 +139,7 @@ def generator_loss(fake_logits):
     Returns:
     - loss: scalar tensor
     """
-    # TODO: BCE against ones
+    # TODO: handout §2.2 (the generator's loss)
     raise NotImplementedError("generator_loss: see the TODO above")
 
 
@@ -157,7 +154,7 @@ def make_optimizers(G, D, lr=1e-3):
     - opt_G: torch.optim.Adam over G's parameters only
     - opt_D: torch.optim.Adam over D's parameters only
     """
-    # TODO: two optimizers, each over its own network's parameters
+    # TODO: handout §2.3 (one optimizer per network)
     raise NotImplementedError("make_optimizers: see the TODO above")
 
 
@@ -166,15 +163,13 @@ def _call(net, x, labels):
 
 
 def discriminator_step(G, D, opt_D, real, z, labels=None, fake_labels=None):
-    """One update of the discriminator. The generator must not change: no gradient may reach it.
-
-    Computes fake = G(z) without tracking G's gradients (detach it), the
-    discriminator_loss of D(real) and D(fake), and one step of opt_D (zeroing D's
-    gradients first).
+    """One update of the discriminator (handout §2.3): one step of opt_D on the
+    discriminator_loss of D(real) and D(G(z)), from this batch's gradients only. The
+    generator must not change, and no gradient may reach it.
 
     Inputs:
     - G, D: the networks; opt_D: D's optimizer
-    - real: tensor (N, D_x), a minibatch of data
+    - real: tensor (N, ...), a minibatch of data
     - z: tensor (M, Z), latent codes
     - labels: None, or int64 (N,), the labels of real (conditional GAN)
     - fake_labels: None, or int64 (M,), the labels to generate fake with (conditional GAN)
@@ -182,15 +177,13 @@ def discriminator_step(G, D, opt_D, real, z, labels=None, fake_labels=None):
     Returns:
     - loss: float, the discriminator loss before the step
     """
-    # TODO: detach the fake batch; opt_D.zero_grad() before backward
+    # TODO: handout §2.3 (what this step may change)
     raise NotImplementedError("discriminator_step: see the TODO above")
 
 
 def generator_step(G, D, opt_G, z, fake_labels=None):
-    """One update of the generator with the non-saturating loss generator_loss(D(G(z))).
-
-    Zero G's gradients, backpropagate through D into G, step opt_G (D's weights are not
-    stepped; any gradient left in D is cleared by the next discriminator_step).
+    """One update of the generator (handout §2.3): one step of opt_G on the non-saturating
+    generator_loss(D(G(z))), from this batch's gradients only. D's weights do not change.
 
     Inputs:
     - G, D: the networks; opt_G: G's optimizer
@@ -200,7 +193,7 @@ def generator_step(G, D, opt_G, z, fake_labels=None):
     Returns:
     - loss: float, the generator loss before the step
     """
-    # TODO: opt_G.zero_grad(); no detach here: the gradient must reach G
+    # TODO: handout §2.3 (what this step may change)
     raise NotImplementedError("generator_step: see the TODO above")
 
 
@@ -215,7 +208,8 @@ def train_gan(G, D, data, labels=None, steps=2000, batch_size=128, lr=1e-3, seed
 
     Inputs:
     - G, D: the networks (float32)
-    - data: float32 tensor (M, D_x); labels: None or int64 tensor (M,)
+    - data: float32 tensor (M, ...), one example per row (points (M, 2), images (M, 1, 8, 8));
+      labels: None or int64 tensor (M,)
     - steps, batch_size: ints; lr: float
     - seed: int
 
@@ -223,5 +217,5 @@ def train_gan(G, D, data, labels=None, steps=2000, batch_size=128, lr=1e-3, seed
     - d_losses: list of steps floats
     - g_losses: list of steps floats
     """
-    # TODO: alternate the two steps; fresh z for each
+    # TODO: handout §2.3; the docstring gives the order of the draws
     raise NotImplementedError("train_gan: see the TODO above")

@@ -15,6 +15,7 @@ visible biases b (V,) and hidden biases c (H,), and the energy
 Random draws are reproducible: a function that takes ``seed`` makes one
 ``torch.Generator().manual_seed(seed)`` and draws uniforms from it in the order
 its docstring gives. Everything is computed in the dtype of ``W``.
+No function modifies its inputs.
 """
 
 import itertools
@@ -35,7 +36,7 @@ def free_energy(v, W, b, c):
     Returns:
     - F: tensor (N,)
     """
-    # TODO: sum out h analytically; softplus(x) = log(1 + exp(x))
+    # TODO: handout §5.1 (the free energy)
     raise NotImplementedError("free_energy: see the TODO above")
 
 
@@ -50,7 +51,7 @@ def log_partition(W, b, c):
     Returns:
     - log_z: scalar tensor
     """
-    # TODO: itertools.product([0, 1], repeat=V), then torch.logsumexp
+    # TODO: handout §5.1 (the partition function)
     raise NotImplementedError("log_partition: see the TODO above")
 
 
@@ -63,7 +64,8 @@ def hidden_probs(v, W, c):
     Returns:
     - p_h: tensor (N, H)
     """
-    raise NotImplementedError("hidden_probs: not implemented")
+    # TODO: handout §5.2 (the conditionals)
+    raise NotImplementedError("hidden_probs: see the TODO above")
 
 
 def visible_probs(h, W, b):
@@ -75,7 +77,7 @@ def visible_probs(h, W, b):
     Returns:
     - p_v: tensor (N, V)
     """
-    # TODO: the transpose of W
+    # TODO: handout §5.2 (the conditionals)
     raise NotImplementedError("visible_probs: see the TODO above")
 
 
@@ -96,7 +98,7 @@ def gibbs_step(v, W, b, c, seed):
     - v_new: tensor (N, V), binary
     - h: tensor (N, H), binary, the hidden sample in between
     """
-    # TODO: sample all hidden units at once, then all visible units
+    # TODO: handout §5.2; the docstring gives the order of the draws
     raise NotImplementedError("gibbs_step: see the TODO above")
 
 
@@ -108,7 +110,7 @@ def cd1_gradients(v0, W, b, c, seed):
         dW = (v0^T p(h | v0) - v1^T p(h | v1)) / N
         db = mean over N of (v0 - v1)
         dc = mean over N of (p(h | v0) - p(h | v1))
-    (the hidden PROBABILITIES, not samples, in both phases).
+    with the hidden probabilities in both phases (handout §5.3).
 
     Inputs:
     - v0: tensor (N, V), binary data
@@ -118,7 +120,7 @@ def cd1_gradients(v0, W, b, c, seed):
     Returns a tuple of:
     - dW: tensor (V, H); db: tensor (V,); dc: tensor (H,)
     """
-    # TODO: data statistics minus reconstruction statistics
+    # TODO: handout §5.3 (CD-1)
     raise NotImplementedError("cd1_gradients: see the TODO above")
 
 
@@ -140,5 +142,5 @@ def train_rbm(data, num_hidden, epochs=50, batch_size=20, lr=0.1, seed=0):
     Returns a tuple of:
     - W: tensor (V, H); b: tensor (V,); c: tensor (H,)
     """
-    # TODO: ascent: add lr times the CD-1 gradients
+    # TODO: handout §5.3 (training)
     raise NotImplementedError("train_rbm: see the TODO above")

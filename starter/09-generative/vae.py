@@ -11,6 +11,7 @@
 The encoder outputs the LOG-variance ``logvar = log sigma^2``, so sigma = exp(logvar / 2).
 Data are in [0, 1] (for example scikit-learn's digits divided by 16), and the decoder's
 output are the logits of independent Bernoulli pixels.
+No function modifies its inputs.
 """
 
 import torch
@@ -30,7 +31,7 @@ def kl_standard_normal(mu, logvar):
     Returns:
     - kl: tensor (N,), one KL per example (summed over the Z latent dimensions)
     """
-    # TODO: the closed form; it is never negative
+    # TODO: handout §1.1 (the KL term)
     raise NotImplementedError("kl_standard_normal: see the TODO above")
 
 
@@ -45,7 +46,7 @@ def reparameterize(mu, logvar, eps=None):
     Returns:
     - z: tensor (N, Z), differentiable with respect to mu and logvar
     """
-    # TODO: sigma = exp(logvar / 2); build z from mu and sigma, do not sample z directly
+    # TODO: handout §1.2 (the reparameterisation trick)
     raise NotImplementedError("reparameterize: see the TODO above")
 
 
@@ -64,22 +65,22 @@ class VAE(nn.Module):
 
     def __init__(self, input_dim=64, hidden_dim=128, latent_dim=8):
         super().__init__()
-        # TODO: latent_dim and the five nn.Linear layers
+        # TODO: handout §1.3 (the attributes and their shapes)
         raise NotImplementedError("VAE.__init__: see the TODO above")
 
     def encode(self, x):
         """x: tensor (N, D) -> (mu, logvar), tensors (N, Z)."""
-        # TODO: one shared hidden layer, two heads
+        # TODO: handout §1.3 (the encoder)
         raise NotImplementedError("VAE.encode: see the TODO above")
 
     def decode(self, z):
         """z: tensor (N, Z) -> logits, tensor (N, D) (no sigmoid)."""
-        # TODO: return logits, not probabilities
+        # TODO: handout §1.3 (the decoder)
         raise NotImplementedError("VAE.decode: see the TODO above")
 
     def forward(self, x, eps=None):
         """x: tensor (N, D); eps: None or tensor (N, Z) -> (logits (N, D), mu (N, Z), logvar (N, Z))."""
-        # TODO: encode, reparameterize, decode
+        # TODO: handout §1.3 (the forward pass)
         raise NotImplementedError("VAE.forward: see the TODO above")
 
 
@@ -97,7 +98,7 @@ def negative_elbo(x, logits, mu, logvar):
     Returns:
     - loss: scalar tensor, mean over the N examples of -ELBO_i (in nats)
     """
-    # TODO: sum the reconstruction over pixels, then average over the batch
+    # TODO: handout §1.1 (the ELBO of a batch)
     raise NotImplementedError("negative_elbo: see the TODO above")
 
 
@@ -116,7 +117,7 @@ def sample_prior(model, num_samples, seed=0):
     Returns:
     - probs: tensor (N, D), values in (0, 1)
     """
-    # TODO: sample the prior, not the encoder; decode gives logits
+    # TODO: handout §1.4 (sampling)
     raise NotImplementedError("sample_prior: see the TODO above")
 
 
@@ -136,5 +137,5 @@ def train_vae(model, data, epochs=30, batch_size=64, lr=2e-3, seed=0):
     Returns:
     - losses: list of floats, the mean loss of every epoch
     """
-    # TODO: torch.manual_seed(seed); Adam; loss = negative_elbo(x, *model(x))
+    # TODO: handout §1.4 (training); the docstring gives the order of the draws
     raise NotImplementedError("train_vae: see the TODO above")

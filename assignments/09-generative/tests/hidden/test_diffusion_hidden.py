@@ -64,7 +64,7 @@ def test_posterior_at_the_ends(submission, oracle, rng):
                  name="posterior variance")
 
 
-@pytest.mark.points(2)
+@pytest.mark.points(1)
 def test_denoiser_matches_oracle(submission, oracle, weights, rng):
     """DenoiserMLP(x, t) concatenates the given time embedding to x and runs three SiLU layers and a linear output."""
     model = submission.diffusion.DenoiserMLP(2, 16, 8)
@@ -94,16 +94,21 @@ def test_diffusion_loss_and_gradient(submission, oracle, weights, rng):
 
 @pytest.mark.points(2)
 def test_p_sample_step_last_step_is_deterministic(submission, oracle, rng):
-    """p_sample_step at t = 0 adds no noise; at t = T - 1 it uses the posterior variance."""
+    """p_sample_step at t = 0 adds no noise; at t = T - 1 it uses the posterior variance; xt, eps and z stay unchanged."""
     betas = oracle.cosine_betas(30)
     xt, eps, z = _t(rng, 4, 2), _t(rng, 4, 2), _t(rng, 4, 2)
     for t in (0, 29):
-        got = submission.diffusion.p_sample_step(xt, t, eps, torch.tensor(betas), z)
+        kept = [submission.keep(a.clone()) for a in (xt, eps, z)]
+        got = submission.diffusion.p_sample_step(kept[0], t, kept[1], torch.tensor(betas), kept[2])
         want = oracle.reverse_step(xt.numpy(), t, eps.numpy(), betas, z.numpy())
         assert_close(got, torch.tensor(want), rtol=1e-8, atol=1e-12, name=f"x_prev at t={t}")
+        for name, handle, original in zip(("xt", "eps", "z"), kept, (xt, eps, z), strict=True):
+            assert torch.equal(handle.value(), original), (
+                f"p_sample_step changed its {name} argument in place; compute a new tensor "
+                "(no function modifies its inputs)")
 
 
-@pytest.mark.points(3)
+@pytest.mark.points(2)
 def test_sample_loop_with_pinned_draws(submission, oracle, weights, seed):
     """sample runs t = T - 1 .. 0 from x ~ N(0, I) with the handout's order of draws, calling the model at each t."""
     model = submission.diffusion.DenoiserMLP(2, 16, 8)
@@ -121,7 +126,7 @@ def test_sample_loop_with_pinned_draws(submission, oracle, weights, seed):
     assert_close(got.double(), torch.from_numpy(x), rtol=1e-4, atol=1e-4, name="the samples")
 
 
-@pytest.mark.points(2)
+@pytest.mark.points(1)
 def test_train_diffusion_is_seeded(submission, data):
     """train_diffusion: the same seed gives the same losses, and the loss goes down."""
     x = data.two_moons(500, seed=3)

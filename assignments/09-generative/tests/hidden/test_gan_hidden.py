@@ -67,7 +67,7 @@ def test_alternating_steps_zero_the_gradients(submission, oracle, weights, check
     check.weights_close(D, want, "D after the two steps")
 
 
-@pytest.mark.points(2)
+@pytest.mark.points(1)
 def test_discriminator_step_with_several_steps(submission, oracle, weights, check, rng):
     """Three discriminator steps in a row move D like three Adam steps on the discriminator loss, G unchanged."""
     G, D, sd_g, sd_d = _nets(submission, weights)
@@ -86,7 +86,7 @@ def test_discriminator_step_with_several_steps(submission, oracle, weights, chec
     check.unchanged(G, sd_g, "the discriminator steps changed the generator's")
 
 
-@pytest.mark.points(2)
+@pytest.mark.points(1)
 def test_conditional_networks_match_oracle(submission, oracle, weights, check, rng):
     """ConditionalGenerator and ConditionalDiscriminator append the one-hot label to their input."""
     G, D, sd_g, sd_d = _nets(submission, weights, conditional=True)
@@ -111,7 +111,7 @@ def test_conditional_discriminator_step(submission, oracle, weights, check, rng)
     check.unchanged(G, sd_g, "the discriminator step changed the generator's")
 
 
-@pytest.mark.points(3)
+@pytest.mark.points(2)
 def test_conditional_gan_generates_the_asked_mode(submission, oracle, data, seed):
     """A conditional GAN trained on the ring (1000 steps) puts at least 90% of label k's samples near mode k."""
     x, y = data.ring(4000, seed=1)

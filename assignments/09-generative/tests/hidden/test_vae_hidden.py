@@ -21,7 +21,7 @@ def test_kl_gradient_closed_form(submission, rng):
                          labels=ProbeLabels(inputs=("dKL/dmu", "dKL/dlogvar")), rtol=1e-7, atol=1e-12)
 
 
-@pytest.mark.points(2)
+@pytest.mark.points(1)
 def test_kl_reads_a_log_variance(submission, oracle):
     """kl_standard_normal takes log sigma^2: zero at (0, 0), and right for large and negative log-variances."""
     mu = torch.tensor([[0.0, 0.0, 0.0], [1.0, -2.0, 0.5]], dtype=torch.float64)
@@ -77,7 +77,7 @@ def test_negative_elbo_gradient(submission, oracle, rng):
                          labels=ProbeLabels(inputs=("dx", "dlogits", "dmu", "dlogvar")), rtol=1e-6, atol=1e-10)
 
 
-@pytest.mark.points(2)
+@pytest.mark.points(1)
 def test_sample_prior_decodes_standard_normal_codes(submission, oracle, weights, seed):
     """sample_prior decodes z = randn(N, Z) of a generator seeded with seed, and returns probabilities."""
     model = submission.vae.VAE(D, HID, Z)

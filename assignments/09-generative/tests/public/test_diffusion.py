@@ -21,7 +21,7 @@ def test_linear_schedule_and_alpha_bars(submission, oracle):
                  name="alpha_bars")
 
 
-@pytest.mark.points(2)
+@pytest.mark.points(1)
 def test_q_sample_closed_form(submission, oracle, rng):
     """q_sample(x0, t, noise) = sqrt(alpha_bar_t) x0 + sqrt(1 - alpha_bar_t) noise, with t 0-based per row."""
     betas = oracle.linear_betas(20, 1e-3, 0.1)
@@ -45,7 +45,7 @@ def test_posterior_mean_and_variance(submission, oracle, rng):
     assert_close(var.reshape(-1), torch.tensor(want_var).reshape(-1), rtol=1e-8, atol=1e-14, name="posterior variance")
 
 
-@pytest.mark.points(2)
+@pytest.mark.points(1)
 def test_p_sample_step(submission, oracle, rng):
     """p_sample_step: the mean from the predicted noise plus sqrt(posterior variance) times z."""
     betas = oracle.linear_betas(20, 1e-3, 0.1)
@@ -56,9 +56,9 @@ def test_p_sample_step(submission, oracle, rng):
         assert_close(got, torch.tensor(want), rtol=1e-8, atol=1e-12, name=f"x_prev at t={t}")
 
 
-@pytest.mark.points(4)
+@pytest.mark.points(3)
 def test_train_diffusion_on_two_moons(submission, oracle, data):
-    """train_diffusion on two moons (T=50, 2000 steps) then sample: energy distance to held-out data < 0.03."""
+    """train_diffusion on two moons (T=50, 2000 steps) then sample: close to held-out data, and on the moons."""
     train, test = data.two_moons(2000, seed=0), data.two_moons(1000, seed=1)
     betas = submission.diffusion.linear_beta_schedule(50, 1e-3, 0.2)
     submission.seed(0)
@@ -67,5 +67,5 @@ def test_train_diffusion_on_two_moons(submission, oracle, data):
     assert len(losses) == 2000, f"train_diffusion returned {len(losses)} losses for 2000 steps"
     samples = submission.diffusion.sample(model, 1000, 2, betas, seed=0)
     assert tuple(samples.shape) == (1000, 2), f"sample returned shape {tuple(samples.shape)}"
-    ed = oracle.energy_distance(samples, test)
-    assert ed < 0.03, f"energy distance {ed:.4f} to held-out data, expected below 0.03"
+    problems = oracle.moons_problems(samples.double(), test)
+    assert not problems, "; ".join(problems)

@@ -10,7 +10,7 @@ def _t(rng, *shape):
     return torch.from_numpy(rng.standard_normal(shape))
 
 
-@pytest.mark.points(2)
+@pytest.mark.points(1)
 def test_networks_match_oracle(submission, oracle, weights, rng):
     """Generator and Discriminator compute the handout's MLPs (D gives one logit per row)."""
     G, D = submission.gan.Generator(3, 8, 2), submission.gan.Discriminator(2, 8)
@@ -30,7 +30,7 @@ def test_losses_match_log_sigmoid(submission, oracle, rng):
                  name="generator_loss")
 
 
-@pytest.mark.points(3)
+@pytest.mark.points(2)
 def test_discriminator_step_does_not_touch_the_generator(submission, oracle, weights, check, rng):
     """discriminator_step takes one Adam step on D only: G's weights stay, and no gradient reaches G."""
     G, D = submission.gan.Generator(2, 8, 2), submission.gan.Discriminator(2, 8)
@@ -51,14 +51,13 @@ def test_discriminator_step_does_not_touch_the_generator(submission, oracle, wei
 
 
 @pytest.mark.points(3)
-def test_train_gan_covers_the_modes(submission, oracle, data):
-    """train_gan on a ring of 8 Gaussians (seed 0): at least 6 modes get 1% of 2000 samples each."""
+def test_train_gan_covers_every_mode(submission, oracle, data):
+    """train_gan on a ring of 8 Gaussians: the grader's samples sit on the modes, cover all 8 fairly and match held-out data."""
     x, _ = data.ring(4000, seed=0)
     submission.seed(0)
-    G, D = submission.gan.Generator(2, 64, 2), submission.gan.Discriminator(2, 64)
+    G, D = submission.gan.Generator(2, 128, 2), submission.gan.Discriminator(2, 128)
     d_losses, g_losses = submission.gan.train_gan(G, D, x, steps=2000, batch_size=128, lr=1e-3, seed=0)
     assert len(d_losses) == len(g_losses) == 2000, "train_gan must return one loss per step for each network"
-    z = torch.randn(2000, 2, generator=torch.Generator().manual_seed(123))
-    counts, near = oracle.mode_counts(oracle.generator(G.state_dict(), z))
-    covered = int((counts >= 20).sum())
-    assert covered >= 6, f"{covered} of 8 modes covered, expected at least 6"
+    z = torch.randn(2000, 2, generator=torch.Generator().manual_seed(123), dtype=torch.float64)
+    problems = oracle.ring_problems(oracle.generator(G.state_dict(), z), data.ring(2000, seed=99)[0])
+    assert not problems, "; ".join(problems)

@@ -35,7 +35,7 @@ def test_gibbs_step_with_pinned_draws(submission, oracle, rng):
     assert_close(v_new, want_v, name="v_new")
 
 
-@pytest.mark.points(2)
+@pytest.mark.points(1)
 def test_cd1_gradients(submission, oracle, rng):
     """cd1_gradients: data statistics (positive phase) minus reconstruction statistics (negative phase)."""
     W, b, c = _rbm(rng, 6, 4)

@@ -38,7 +38,7 @@ def test_reparameterize_value_and_gradient(submission, rng):
     assert_close(grads[1], 0.5 * sigma * eps, rtol=1e-7, name="dz/dlogvar")
 
 
-@pytest.mark.points(2)
+@pytest.mark.points(1)
 def test_vae_forward_matches_oracle(submission, oracle, weights, rng):
     """VAE.forward with given eps: encoder to (mu, logvar), z = mu + sigma * eps, decoder to logits."""
     model, sd = _vae(submission, weights)
@@ -59,7 +59,7 @@ def test_negative_elbo_matches_distributions(submission, oracle, rng):
                  rtol=1e-7, name="negative_elbo")
 
 
-@pytest.mark.points(4)
+@pytest.mark.points(3)
 def test_train_vae_on_digits(submission, oracle, data):
     """train_vae on binarized digits (30 epochs): the held-out negative ELBO is at most 21 nats."""
     x = data.binary_digits()
@@ -68,4 +68,4 @@ def test_train_vae_on_digits(submission, oracle, data):
     losses = submission.vae.train_vae(model, x[:1400], epochs=30, batch_size=64, lr=2e-3, seed=0)
     assert len(losses) == 30, f"train_vae returned {len(losses)} losses for 30 epochs"
     loss = oracle.vae_test_loss(model.state_dict(), x[1400:])
-    assert loss <= 21.0, f"held-out negative ELBO {loss:.2f} nats, expected at most 21"
+    assert loss <= oracle.VAE_HELD_OUT_BAR, f"held-out negative ELBO {loss:.2f} nats, expected at most {oracle.VAE_HELD_OUT_BAR}"
