@@ -24,6 +24,7 @@ import yaml
 from autograder.config import load_course
 from autograder.grader_imports import TORCH_CPU_INDEX, TORCH_REQUIREMENT
 from autograder.packaging.leakcheck import check_student_files
+from autograder.packaging.notebook_export import collect_tests
 from tests.conftest import REPO
 
 BIN = Path(sys.executable).parent
@@ -65,7 +66,7 @@ def test_nbgrader_source_notebook_is_valid(nbgrader_course):
     nbformat.validate(nb)
     grade_cells = [c.metadata["nbgrader"] for c in nb.cells if c.metadata.get("nbgrader", {})
                    .get("grade")]
-    assert len(grade_cells) == 45
+    assert len(grade_cells) == len(collect_tests(FEEDFORWARD))  # one per test, public and hidden
     assert sum(c["points"] for c in grade_cells) == 100
 
 
@@ -160,9 +161,21 @@ def test_otter_run_reference_full_and_starter_zero(otter_dist, tmp_path):
                           tmp_path / "reference")
     starter = otter_run(otter_dist, otter_dist / "student" / "02-feedforward.ipynb",
                         tmp_path / "starter")
-    assert reference == {"layers": (43.0, 43.0), "mlp": (28.0, 28.0), "train": (29.0, 29.0)}, \
+    points = module_points(FEEDFORWARD)
+    assert sum(points.values()) == 100
+    assert reference == {m: (p, p) for m, p in points.items()}, \
         f"otter-grader {tool_version('otter-grader')}"
-    assert starter == {"layers": (0.0, 43.0), "mlp": (0.0, 28.0), "train": (0.0, 29.0)}
+    assert starter == {m: (0.0, p) for m, p in points.items()}
+
+
+def module_points(assignment) -> dict[str, float]:
+    """Module stem -> the points of its tests (public and hidden): what each otter question
+    carries."""
+    points: dict[str, float] = {}
+    for test in collect_tests(assignment):
+        stem = Path(test.file).stem.removeprefix("test_").removesuffix("_hidden")
+        points[stem] = points.get(stem, 0.0) + test.points
+    return points
 
 
 def otter_zip_environment(dist: Path) -> tuple[zipfile.ZipFile, list[str]]:
