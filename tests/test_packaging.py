@@ -20,7 +20,9 @@ import nbformat
 import pytest
 import yaml
 
-from autograder.config import load_course
+from autograder.config import load_course, parse_assignment
+from autograder.errors import ConfigError, UsageError
+from autograder.packaging.bundle import copy_assignment
 from autograder.packaging.install import dlgrade_wheel
 from autograder.packaging.leakcheck import check_student_files
 from autograder.packaging.notebook_export import collect_tests
@@ -297,6 +299,36 @@ def test_every_assignment_releases_without_leaks(ident, tmp_path):
     assert public_points(assignment) == rel.public_points
 
 
+def test_a_named_corpus_travels_with_the_graders(tmp_path):
+    """``corpora = ["shakespeare"]``: every package of the assignment (release, Gradescope)
+    holds ``assignments/corpora/shakespeare/excerpt.txt``, where its graders look for it;
+    a name that is not one is a configuration error, a missing corpus a refusal."""
+    transformers = COURSE.assignment("08-transformers")
+    assert transformers.corpora == ("shakespeare",)
+    for include_hidden in (False, True):
+        course = tmp_path / f"course-{include_hidden}"
+        dest = copy_assignment(transformers, course, include_hidden=include_hidden)
+        copied = course / "assignments" / "corpora" / "shakespeare" / "excerpt.txt"
+        assert copied.read_bytes() == transformers.corpus_files[0].read_bytes()
+        copy = load_course(course).assignment("08-transformers")
+        assert copy.corpus_files == [copied]
+        # the graders find it from their own folder, as in the course
+        assert (dest / "tests" / "conftest.py").resolve().parents[2] / "corpora" == copied.parents[1]
+
+    root = tmp_path / "assignments" / "90-text"
+    root.mkdir(parents=True)
+    toml = root / "assignment.toml"
+    base = 'id = "90-text"\ntitle = "t"\ntopic = 90\nmodules = ["a.py"]\ntotal_points = 1\n'
+    for bad in ('"shakespeare"', '["../secrets"]', '["Shakespeare"]', "[3]"):
+        toml.write_text(base + f"corpora = {bad}\n", encoding="utf-8")
+        with pytest.raises(ConfigError, match="corpora"):
+            parse_assignment(toml)
+    toml.write_text(base + 'corpora = ["nowhere"]\n', encoding="utf-8")
+    assert parse_assignment(toml).corpora == ("nowhere",)
+    with pytest.raises(ConfigError, match="corpus it names is missing"):
+        copy_assignment(parse_assignment(toml), tmp_path / "package", include_hidden=True)
+
+
 # ---------------------------------------------------------------- leak check
 @pytest.fixture
 def course_copy(tmp_path):
@@ -514,6 +546,10 @@ def test_notebook_exports_carry_every_test_and_point(ident):
     from autograder.packaging.notebook_export import collect_tests
 
     assignment = COURSE.assignment(ident)
+    if assignment.corpora:  # graders that read a corpus: dlgrade or Gradescope only
+        with pytest.raises(UsageError, match=f"not the corpus '{assignment.corpora[0]}'"):
+            collect_tests(assignment)
+        return
     cells = collect_tests(assignment)
     assert sum(c.points for c in cells) == assignment.total_points
     assert 0 < sum(c.points for c in cells if c.hidden) < assignment.total_points

@@ -10,16 +10,21 @@ import tomli_w
 
 import autograder
 from autograder.config import Assignment
+from autograder.errors import ConfigError
 
 _SKIP = shutil.ignore_patterns("__pycache__", "*.pyc", ".*")
 
 
 def copy_assignment(assignment: Assignment, course_dir: Path, *, include_hidden: bool,
                     course_name: str = "course") -> Path:
-    """Make ``course_dir`` a minimal course holding ``assignment``: toml, tests, data.
+    """Make ``course_dir`` a minimal course holding ``assignment``: toml, tests, data, and
+    the corpora it names (``assignments/corpora/<name>/excerpt.txt``, where its graders look).
 
     Without ``include_hidden`` the ``tests/hidden`` folder is left out. Returns the
     assignment's folder inside ``course_dir``.
+
+    Raises:
+        ConfigError: a corpus the assignment names is missing.
     """
     course_dir.mkdir(parents=True, exist_ok=True)
     (course_dir / "course.toml").write_text(
@@ -38,6 +43,12 @@ def copy_assignment(assignment: Assignment, course_dir: Path, *, include_hidden:
         shutil.copy2(path, dest / "tests" / rel)
     if assignment.data_dir.is_dir():
         shutil.copytree(assignment.data_dir, dest / "data", ignore=_SKIP)
+    for corpus in assignment.corpus_files:
+        if not corpus.is_file():
+            raise ConfigError(f"{assignment.id}: the corpus it names is missing: {corpus}")
+        target = course_dir / "assignments" / corpus.relative_to(assignment.root.parent)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(corpus, target)
     return dest
 
 

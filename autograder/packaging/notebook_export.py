@@ -149,8 +149,10 @@ def collect_tests(assignment: Assignment) -> list[TestCell]:
     hidden_conftest = assignment.hidden_tests / "conftest.py"
     extra = [p for p in tests_root.rglob("conftest.py")
              if p.parent != tests_root and p != hidden_conftest]
-    if extra or assignment.data_dir.is_dir():
-        what = "a data/ folder" if assignment.data_dir.is_dir() else f"{extra[0]}"
+    if extra or assignment.data_dir.is_dir() or assignment.corpora:
+        what = ("a data/ folder" if assignment.data_dir.is_dir()
+                else f"the corpus {assignment.corpora[0]!r}" if assignment.corpora
+                else f"{extra[0]}")
         raise UsageError(f"{assignment.id}: notebook exports carry tests/conftest.py and "
                          "tests/hidden/conftest.py only, not "
                          f"{what}; grade with dlgrade or the Gradescope package instead")
