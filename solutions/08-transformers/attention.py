@@ -33,7 +33,7 @@ def scaled_dot_product_attention(q, k, v, mask=None):
     - out: tensor (..., T_q, d_v), the weighted sums of the values
     - weights: tensor (..., T_q, T_k), the attention weights (softmax over the keys)
     """
-    # BEGIN SOLUTION hint: scores = q @ k^T / sqrt(d_k); mask with -inf; softmax over the last axis
+    # BEGIN SOLUTION hint: section 1.1: the weights of every query over the keys, and the values they weigh
     d_k = q.shape[-1]
     scores = q @ k.transpose(-2, -1) / math.sqrt(d_k)
     if mask is not None:
@@ -59,7 +59,7 @@ def causal_mask(T_q, T_k=None):
     Returns:
     - mask: bool tensor (T_q, T_k), True = may attend
     """
-    # BEGIN SOLUTION hint: a lower-triangular bool matrix, shifted by T_k - T_q
+    # BEGIN SOLUTION hint: section 1.2: which keys each query may see
     if T_k is None:
         T_k = T_q
     mask = torch.ones(T_q, T_k, dtype=torch.bool).tril(diagonal=T_k - T_q)
@@ -78,7 +78,7 @@ def padding_mask(tokens, pad_id):
     - mask: bool tensor (B, 1, 1, T), True where tokens != pad_id; it broadcasts
       against scores (B, H, T_q, T)
     """
-    # BEGIN SOLUTION hint: compare with pad_id, then add the two broadcast axes
+    # BEGIN SOLUTION hint: section 1.2: which keys are real tokens, shaped to broadcast against the scores
     mask = (tokens != pad_id)[:, None, None, :]
     # END SOLUTION
     return mask
@@ -97,7 +97,7 @@ def split_heads(x, num_heads):
     Returns:
     - tensor (B, H, T, D // H)
     """
-    # BEGIN SOLUTION hint: view as (B, T, H, d_head), then swap the T and H axes
+    # BEGIN SOLUTION hint: section 1.3: each head's slice of the features
     B, T, D = x.shape
     out = x.reshape(B, T, num_heads, D // num_heads).transpose(1, 2)
     # END SOLUTION
@@ -113,7 +113,7 @@ def merge_heads(x):
     Returns:
     - tensor (B, T, H * d_head); merge_heads(split_heads(x, H)) == x
     """
-    # BEGIN SOLUTION hint: swap the H and T axes back, then flatten the last two
+    # BEGIN SOLUTION hint: section 1.3: the inverse of split_heads
     B, H, T, d_head = x.shape
     out = x.transpose(1, 2).reshape(B, T, H * d_head)
     # END SOLUTION
@@ -142,7 +142,7 @@ class MultiHeadAttention(nn.Module):
     def __init__(self, d_model, num_heads):
         super().__init__()
         assert d_model % num_heads == 0, "d_model must be divisible by num_heads"
-        # BEGIN SOLUTION hint: four nn.Linear(d_model, d_model) layers, num_heads and d_head
+        # BEGIN SOLUTION hint: section 1.4: the attributes of the docstring
         self.num_heads = num_heads
         self.d_head = d_model // num_heads
         self.q_proj = nn.Linear(d_model, d_model)
@@ -164,7 +164,7 @@ class MultiHeadAttention(nn.Module):
         Returns:
         - out: tensor (B, T_q, D)
         """
-        # BEGIN SOLUTION hint: project, split_heads, scaled_dot_product_attention, merge_heads, out_proj
+        # BEGIN SOLUTION hint: section 1.4: multi-head attention from query to key and value
         q = split_heads(self.q_proj(query), self.num_heads)
         k = split_heads(self.k_proj(key), self.num_heads)
         v = split_heads(self.v_proj(value), self.num_heads)

@@ -4,6 +4,8 @@
 - ``CausalSelfAttention``, ``GPTBlock``, ``GPT``: a pre-LN decoder-only
   transformer that can run on a whole sequence or incrementally, reusing the
   keys and values of earlier positions (the "KV cache");
+- ``train_char_gpt``: train a GPT on a long stream of token ids (the grader hands
+  it the training part of a Shakespeare excerpt, one id per character);
 - ``top_k_filter``, ``sample_next_token``, ``generate``: greedy, temperature and
   top-k sampling.
 
@@ -35,7 +37,7 @@ def lm_loss(logits, tokens):
     - loss: scalar tensor, the mean cross-entropy of logits[:, t] against
       tokens[:, t + 1] over t = 0 .. T - 2 and the batch
     """
-    # BEGIN SOLUTION hint: drop the last logit and the first token
+    # BEGIN SOLUTION hint: section 4.1: the next-token cross-entropy
     V = logits.shape[-1]
     loss = F.cross_entropy(logits[:, :-1].reshape(-1, V), tokens[:, 1:].reshape(-1))
     # END SOLUTION
@@ -61,7 +63,7 @@ class CausalSelfAttention(MultiHeadAttention):
         - present_kv: tuple (k, v) of tensors (B, H, T_past + T_new, d_head): the past
           keys/values followed by those of x
         """
-        # BEGIN SOLUTION hint: append the new keys/values AFTER the past ones; mask with causal_mask(T_new, T_total)
+        # BEGIN SOLUTION hint: section 4.2: the new positions' attention over the cache and themselves, and the cache they leave
         q = split_heads(self.q_proj(x), self.num_heads)
         k = split_heads(self.k_proj(x), self.num_heads)
         v = split_heads(self.v_proj(x), self.num_heads)
@@ -92,7 +94,7 @@ class GPTBlock(nn.Module):
 
     def __init__(self, d_model, num_heads, dim_ff):
         super().__init__()
-        # BEGIN SOLUTION hint: ln1, attn, ln2, linear1, linear2
+        # BEGIN SOLUTION hint: section 4.2: the attributes of the docstring
         self.ln1 = nn.LayerNorm(d_model)
         self.attn = CausalSelfAttention(d_model, num_heads)
         self.ln2 = nn.LayerNorm(d_model)
@@ -102,7 +104,7 @@ class GPTBlock(nn.Module):
 
     def forward(self, x, past_kv=None):
         """x: (B, T_new, D); past_kv: None or (k, v) -> (x (B, T_new, D), present_kv)."""
-        # BEGIN SOLUTION hint: LayerNorm BEFORE each sublayer, residual around it
+        # BEGIN SOLUTION hint: section 4.2: the block of the handout
         a, present_kv = self.attn(self.ln1(x), past_kv)
         x = x + a
         x = x + self.linear2(F.gelu(self.linear1(self.ln2(x))))
@@ -128,7 +130,7 @@ class GPT(nn.Module):
 
     def __init__(self, vocab_size, d_model=32, num_heads=4, num_layers=2, dim_ff=64, max_len=64):
         super().__init__()
-        # BEGIN SOLUTION hint: tok_emb, pos_emb, blocks, ln_f, head (no bias), max_len
+        # BEGIN SOLUTION hint: section 4.2: the attributes of the docstring
         self.max_len = max_len
         self.tok_emb = nn.Embedding(vocab_size, d_model)
         self.pos_emb = nn.Embedding(max_len, d_model)
@@ -151,7 +153,7 @@ class GPT(nn.Module):
           on the whole sequence without a cache
         - present_kv: list of one (k, v) per block, each (B, H, T_past + T_new, d_head)
         """
-        # BEGIN SOLUTION hint: positions start at T_past = past_kv[0][0].shape[2]
+        # BEGIN SOLUTION hint: section 4.2: the logits of the new tokens, after the cached positions
         T_past = 0 if past_kv is None else past_kv[0][0].shape[2]
         pos = torch.arange(T_past, T_past + idx.shape[1], device=idx.device)
         h = self.tok_emb(idx) + self.pos_emb(pos)
@@ -164,6 +166,41 @@ class GPT(nn.Module):
         return logits, present_kv
 
 
+def train_char_gpt(model, ids, steps=300, batch_size=32, lr=1e-2, seed=0):
+    """Train model, in place, to predict every next token of ids (handout section 4.4).
+
+    At each step, draw batch_size windows of model.max_len consecutive tokens of
+    ids, starting at positions drawn uniformly (a torch.Generator seeded with
+    seed), and take one Adam step (learning rate lr) on lm_loss of the model's
+    logits for those windows.
+
+    Inputs:
+    - model: a GPT, trained in place
+    - ids: int64 tensor (N,), the training text as token ids, N > model.max_len
+    - steps, batch_size: ints; lr: float, Adam's learning rate; seed: int
+
+    Returns:
+    - losses: list of floats, the training loss of every step
+    """
+    # BEGIN SOLUTION hint: section 4.4: language-model training, one optimizer step per batch of windows
+    g = torch.Generator().manual_seed(seed)
+    T = model.max_len
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    model.train()
+    losses = []
+    for _ in range(steps):
+        starts = torch.randint(0, len(ids) - T + 1, (batch_size,), generator=g)
+        x = ids[starts[:, None] + torch.arange(T)]
+        logits, _ = model(x)
+        loss = lm_loss(logits, x)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    # END SOLUTION
+    return losses
+
+
 def top_k_filter(logits, k):
     """Keep the k largest logits of every row; set the others to -inf.
 
@@ -174,7 +211,7 @@ def top_k_filter(logits, k):
     Returns:
     - tensor (B, V): logits where logits >= the k-th largest of its row, -inf elsewhere
     """
-    # BEGIN SOLUTION hint: torch.topk gives the k-th largest value of each row
+    # BEGIN SOLUTION hint: section 4.3: the k largest logits of each row, kept
     if k is None:
         return logits
     kth = torch.topk(logits, k, dim=-1).values[:, -1:]
@@ -199,7 +236,7 @@ def sample_next_token(logits, temperature=1.0, top_k=None, generator=None):
     Returns:
     - tokens: int64 tensor (B,)
     """
-    # BEGIN SOLUTION hint: divide by the temperature, filter, softmax, torch.multinomial
+    # BEGIN SOLUTION hint: section 4.3: one token per row, greedy or sampled
     if temperature == 0:
         return logits.argmax(dim=-1)
     probs = torch.softmax(top_k_filter(logits / temperature, top_k), dim=-1)
@@ -228,7 +265,7 @@ def generate(model, idx, max_new_tokens, temperature=1.0, top_k=None, seed=None,
     Returns:
     - out: int64 tensor (B, T + max_new_tokens), the prompt then the new tokens
     """
-    # BEGIN SOLUTION hint: the logits of the last position give the next token
+    # BEGIN SOLUTION hint: section 4.3: the prompt extended one token at a time
     g = None if seed is None else torch.Generator().manual_seed(seed)
     out = idx
     past = None

@@ -68,7 +68,7 @@ def sinusoidal_positional_encoding(max_len, d_model):
     Returns:
     - pe: float32 tensor (max_len, d_model)
     """
-    # BEGIN SOLUTION hint: sin in the even columns, cos in the odd ones, same frequency for 2i and 2i+1
+    # BEGIN SOLUTION hint: section 2.1: the table of the handout
     pos = torch.arange(max_len, dtype=torch.float64)[:, None]
     freq = 10000.0 ** (-torch.arange(0, d_model, 2, dtype=torch.float64) / d_model)
     pe = torch.zeros(max_len, d_model, dtype=torch.float64)
@@ -93,13 +93,13 @@ class PositionalEncoding(nn.Module):
 
     def __init__(self, d_model, max_len=512):
         super().__init__()
-        # BEGIN SOLUTION hint: register_buffer("pe", ...)
+        # BEGIN SOLUTION hint: section 2.1: keep the table as the buffer pe
         self.register_buffer("pe", sinusoidal_positional_encoding(max_len, d_model))
         # END SOLUTION
 
     def forward(self, x):
         """x: tensor (B, T, D) -> x + pe[:T], shape (B, T, D)."""
-        # BEGIN SOLUTION hint: add the first T rows of the table
+        # BEGIN SOLUTION hint: section 2.1: the encoding of each position of x, added
         out = x + self.pe[: x.shape[1]]
         # END SOLUTION
         return out
@@ -122,7 +122,7 @@ class EncoderLayer(nn.Module):
 
     def __init__(self, d_model, num_heads, dim_ff):
         super().__init__()
-        # BEGIN SOLUTION hint: self_attn, linear1, linear2, norm1, norm2
+        # BEGIN SOLUTION hint: section 2.2: the attributes of the docstring
         self.self_attn = MultiHeadAttention(d_model, num_heads)
         self.linear1 = nn.Linear(d_model, dim_ff)
         self.linear2 = nn.Linear(dim_ff, d_model)
@@ -135,7 +135,7 @@ class EncoderLayer(nn.Module):
 
         Returns: tensor (B, T, D).
         """
-        # BEGIN SOLUTION hint: residual, then LayerNorm, after each of the two sublayers
+        # BEGIN SOLUTION hint: section 2.2: the encoder layer of the handout
         x = self.norm1(x + self.self_attn(x, x, x, mask))
         x = self.norm2(x + self.linear2(F.relu(self.linear1(x))))
         # END SOLUTION
@@ -160,7 +160,7 @@ class DecoderLayer(nn.Module):
 
     def __init__(self, d_model, num_heads, dim_ff):
         super().__init__()
-        # BEGIN SOLUTION hint: self_attn, cross_attn, linear1, linear2, norm1, norm2, norm3
+        # BEGIN SOLUTION hint: section 2.3: the attributes of the docstring
         self.self_attn = MultiHeadAttention(d_model, num_heads)
         self.cross_attn = MultiHeadAttention(d_model, num_heads)
         self.linear1 = nn.Linear(d_model, dim_ff)
@@ -181,7 +181,7 @@ class DecoderLayer(nn.Module):
 
         Returns: tensor (B, T_t, D).
         """
-        # BEGIN SOLUTION hint: self-attention, cross-attention (keys and values from memory), feed-forward
+        # BEGIN SOLUTION hint: section 2.3: the decoder layer of the handout
         x = self.norm1(x + self.self_attn(x, x, x, tgt_mask))
         x = self.norm2(x + self.cross_attn(x, memory, memory, memory_mask))
         x = self.norm3(x + self.linear2(F.relu(self.linear1(x))))
@@ -214,7 +214,7 @@ class Seq2SeqTransformer(nn.Module):
     def __init__(self, src_vocab, tgt_vocab, d_model=32, num_heads=4, num_layers=2, dim_ff=64,
                  max_len=64, pad_id=PAD):
         super().__init__()
-        # BEGIN SOLUTION hint: embeddings, positional encoding, two ModuleLists, generator, pad_id, d_model
+        # BEGIN SOLUTION hint: section 2.4: the attributes of the docstring
         self.pad_id = pad_id
         self.d_model = d_model
         self.src_emb = nn.Embedding(src_vocab, d_model)
@@ -229,7 +229,7 @@ class Seq2SeqTransformer(nn.Module):
 
     def encode(self, src):
         """src: int64 (B, T_s) -> memory (B, T_s, D)."""
-        # BEGIN SOLUTION hint: embed, add positions, run the encoder layers with the source padding mask
+        # BEGIN SOLUTION hint: section 2.4: the encoder's output for src
         src_mask = padding_mask(src, self.pad_id)
         x = self.pos(self.src_emb(src))
         for layer in self.encoder_layers:
@@ -239,7 +239,7 @@ class Seq2SeqTransformer(nn.Module):
 
     def decode(self, tgt, memory, src):
         """tgt: int64 (B, T_t), memory (B, T_s, D), src: int64 (B, T_s) -> logits (B, T_t, tgt_vocab)."""
-        # BEGIN SOLUTION hint: build tgt_mask (padding AND causal) and src_mask, run the decoder layers
+        # BEGIN SOLUTION hint: section 2.4: the decoder's logits for tgt, with the masks of the handout
         src_mask = padding_mask(src, self.pad_id)
         tgt_mask = padding_mask(tgt, self.pad_id) & causal_mask(tgt.shape[1]).to(tgt.device)
         x = self.pos(self.tgt_emb(tgt))
@@ -272,7 +272,7 @@ def train_seq2seq(model, src, tgt, steps=200, batch_size=64, lr=3e-3, seed=0):
     Returns:
     - losses: list of floats, the training loss of every step
     """
-    # BEGIN SOLUTION hint: torch.optim.Adam; F.cross_entropy(..., ignore_index=model.pad_id)
+    # BEGIN SOLUTION hint: section 2.5: teacher forcing, one optimizer step per batch
     g = torch.Generator().manual_seed(seed)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     model.train()
@@ -308,7 +308,7 @@ def greedy_decode(model, src, max_len, bos_id=BOS, eos_id=EOS):
     Returns:
     - out: int64 (B, max_len + 1), out[:, 0] == bos_id
     """
-    # BEGIN SOLUTION hint: one decode call per new token; argmax of the last position's logits
+    # BEGIN SOLUTION hint: section 2.5: one new token per step until every row is finished
     B = src.shape[0]
     memory = model.encode(src)
     out = torch.full((B, max_len + 1), model.pad_id, dtype=torch.long)

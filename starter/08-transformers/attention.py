@@ -34,7 +34,7 @@ def scaled_dot_product_attention(q, k, v, mask=None):
     - out: tensor (..., T_q, d_v), the weighted sums of the values
     - weights: tensor (..., T_q, T_k), the attention weights (softmax over the keys)
     """
-    # TODO: scores = q @ k^T / sqrt(d_k); mask with -inf; softmax over the last axis
+    # TODO: section 1.1: the weights of every query over the keys, and the values they weigh
     raise NotImplementedError("scaled_dot_product_attention: see the TODO above")
 
 
@@ -53,7 +53,7 @@ def causal_mask(T_q, T_k=None):
     Returns:
     - mask: bool tensor (T_q, T_k), True = may attend
     """
-    # TODO: a lower-triangular bool matrix, shifted by T_k - T_q
+    # TODO: section 1.2: which keys each query may see
     raise NotImplementedError("causal_mask: see the TODO above")
 
 
@@ -68,7 +68,7 @@ def padding_mask(tokens, pad_id):
     - mask: bool tensor (B, 1, 1, T), True where tokens != pad_id; it broadcasts
       against scores (B, H, T_q, T)
     """
-    # TODO: compare with pad_id, then add the two broadcast axes
+    # TODO: section 1.2: which keys are real tokens, shaped to broadcast against the scores
     raise NotImplementedError("padding_mask: see the TODO above")
 
 
@@ -85,7 +85,7 @@ def split_heads(x, num_heads):
     Returns:
     - tensor (B, H, T, D // H)
     """
-    # TODO: view as (B, T, H, d_head), then swap the T and H axes
+    # TODO: section 1.3: each head's slice of the features
     raise NotImplementedError("split_heads: see the TODO above")
 
 
@@ -98,7 +98,7 @@ def merge_heads(x):
     Returns:
     - tensor (B, T, H * d_head); merge_heads(split_heads(x, H)) == x
     """
-    # TODO: swap the H and T axes back, then flatten the last two
+    # TODO: section 1.3: the inverse of split_heads
     raise NotImplementedError("merge_heads: see the TODO above")
 
 
@@ -124,7 +124,7 @@ class MultiHeadAttention(nn.Module):
     def __init__(self, d_model, num_heads):
         super().__init__()
         assert d_model % num_heads == 0, "d_model must be divisible by num_heads"
-        # TODO: four nn.Linear(d_model, d_model) layers, num_heads and d_head
+        # TODO: section 1.4: the attributes of the docstring
         raise NotImplementedError("MultiHeadAttention.__init__: see the TODO above")
 
     def forward(self, query, key, value, mask=None):
@@ -140,5 +140,5 @@ class MultiHeadAttention(nn.Module):
         Returns:
         - out: tensor (B, T_q, D)
         """
-        # TODO: project, split_heads, scaled_dot_product_attention, merge_heads, out_proj
+        # TODO: section 1.4: multi-head attention from query to key and value
         raise NotImplementedError("MultiHeadAttention.forward: see the TODO above")

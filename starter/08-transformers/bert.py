@@ -9,6 +9,14 @@ BERT (Devlin et al. 2019) is an encoder pre-trained on two tasks:
   predict whether B followed A in the corpus; the prediction is read from the
   [CLS] position, which also serves for fine-tuning on classification tasks.
 
+Here BERT is pre-trained with MLM only (as RoBERTa is), on single lines of a
+Shakespeare excerpt, one token per character, then fine-tuned to classify lines:
+
+- ``BERT``: the encoder (embeddings, a stack of transformer.EncoderLayer) and its
+  MLM head; ``pretrain_bert`` trains it with ``mask_tokens`` and ``mlm_loss``;
+- ``BertClassifier``: a BERT with a ``ClsHead``; ``finetune_bert`` trains both on
+  labelled lines.
+
 Labels use the convention of torch's cross-entropy: ``IGNORE = -100`` marks a
 position that does not count.
 """
@@ -18,6 +26,8 @@ import random
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from attention import padding_mask
+from transformer import EncoderLayer
 
 IGNORE = -100
 
@@ -48,8 +58,7 @@ def mask_tokens(tokens, mask_id, vocab_size, special_ids, mask_prob=0.15, seed=N
     - inputs: int64 tensor (B, T), the corrupted tokens (unchanged where not selected)
     - labels: int64 tensor (B, T), the original token where selected, IGNORE elsewhere
     """
-    # TODO: select with rand < mask_prob (never a special token); a second uniform draw picks
-    #       mask/random/keep
+    # TODO: section 3.1: the targets, then their corruption, reproducibly
     raise NotImplementedError("mask_tokens: see the TODO above")
 
 
@@ -64,7 +73,7 @@ def mlm_loss(logits, labels):
     - loss: scalar tensor, the mean over the positions with labels != IGNORE
       (differentiable with respect to logits)
     """
-    # TODO: average only where labels != IGNORE
+    # TODO: section 3.1: the loss of the selected positions
     raise NotImplementedError("mlm_loss: see the TODO above")
 
 
@@ -80,7 +89,7 @@ def build_bert_inputs(sent_a, sent_b, cls_id, sep_id):
     - segments: list of ints of the same length: 0 for [CLS], A and the first [SEP];
       1 for B and the last [SEP]
     """
-    # TODO: segment 0 covers [CLS] A [SEP]
+    # TODO: section 3.2: the packed tokens and their segment ids
     raise NotImplementedError("build_bert_inputs: see the TODO above")
 
 
@@ -101,7 +110,7 @@ def make_nsp_pairs(documents, num_pairs, seed=0):
     Returns:
     - pairs: list of num_pairs tuples (sent_a, sent_b, is_next), is_next 1 or 0
     """
-    # TODO: random.Random(seed); NotNext takes B from another document
+    # TODO: section 3.2: IsNext and NotNext pairs, reproducibly
     raise NotImplementedError("make_nsp_pairs: see the TODO above")
 
 
@@ -120,10 +129,110 @@ class ClsHead(nn.Module):
 
     def __init__(self, d_model, num_classes):
         super().__init__()
-        # TODO: dense and classifier
+        # TODO: section 3.5: the attributes of the docstring
         raise NotImplementedError("ClsHead.__init__: see the TODO above")
 
     def forward(self, hidden):
         """hidden: tensor (B, T, D), the encoder's output -> logits (B, C)."""
-        # TODO: only position 0 ([CLS]) is used
+        # TODO: section 3.5: BERT's pooler and classifier
         raise NotImplementedError("ClsHead.forward: see the TODO above")
+
+
+class BERT(nn.Module):
+    """A BERT encoder with its masked-language-model head (handout section 3.3).
+
+        h = emb_norm(tok_emb(tokens) + pos_emb(positions))      # positions 0 .. T - 1
+        h = layers[l](h, padding_mask(tokens, pad_id))          # for every layer
+        forward(tokens) = h                                     # (B, T, D)
+        mlm_logits(h) = mlm_head(h)                             # (B, T, V)
+
+    Inputs:
+    - vocab_size: int, V; d_model: int, D; num_heads: int, H; num_layers: int
+    - dim_ff: int, feed-forward width; max_len: int, the longest sequence; pad_id: int
+
+    Attributes: tok_emb (nn.Embedding(V, D)), pos_emb (nn.Embedding(max_len, D)),
+    emb_norm (nn.LayerNorm(D)), layers (nn.ModuleList of transformer.EncoderLayer),
+    mlm_head (nn.Linear(D, V)), pad_id, max_len.
+    """
+
+    def __init__(self, vocab_size, d_model=64, num_heads=4, num_layers=2, dim_ff=128, max_len=32,
+                 pad_id=0):
+        super().__init__()
+        # TODO: section 3.3: the attributes of the docstring
+        raise NotImplementedError("BERT.__init__: see the TODO above")
+
+    def forward(self, tokens):
+        """tokens: int64 (B, T), T <= max_len -> hidden states (B, T, D)."""
+        # TODO: section 3.3: the hidden states of the handout's encoder
+        raise NotImplementedError("BERT.forward: see the TODO above")
+
+    def mlm_logits(self, hidden):
+        """hidden: (B, T, D), the output of forward -> logits (B, T, V) over the vocabulary."""
+        # TODO: section 3.3: the MLM head
+        raise NotImplementedError("BERT.mlm_logits: see the TODO above")
+
+
+class BertClassifier(nn.Module):
+    """A BERT with a classification head on its [CLS] position (handout section 3.5).
+
+        forward(tokens) = head(bert(tokens))                    # (B, C)
+
+    Inputs:
+    - bert: a BERT (pre-trained or not), kept as the attribute bert
+    - num_classes: int, C
+
+    Attributes: bert, head (ClsHead(D, C), D = bert's d_model).
+    """
+
+    def __init__(self, bert, num_classes):
+        super().__init__()
+        # TODO: section 3.5: the two attributes of the docstring
+        raise NotImplementedError("BertClassifier.__init__: see the TODO above")
+
+    def forward(self, tokens):
+        """tokens: int64 (B, T), [CLS] first -> logits (B, C)."""
+        # TODO: section 3.5: the classifier's logits
+        raise NotImplementedError("BertClassifier.forward: see the TODO above")
+
+
+def pretrain_bert(model, tokens, mask_id, special_ids, steps=400, batch_size=64, lr=5e-3,
+                  mask_prob=0.15, seed=0):
+    """Pre-train model, in place, with masked language modelling (handout section 3.4).
+
+    At each step, draw batch_size rows of tokens (a torch.Generator seeded with
+    seed), corrupt them with mask_tokens (mask_prob; a fresh seed for every step,
+    drawn from that generator), and take one Adam step (learning rate lr) on
+    mlm_loss of model.mlm_logits(model(inputs)) against the labels.
+
+    Inputs:
+    - model: a BERT, trained in place; its vocabulary size is model.mlm_head.out_features
+    - tokens: int64 tensor (N, T), one line per row: [CLS] characters [SEP] then [PAD]
+    - mask_id: int, the [MASK] token; special_ids: list of ints, the special tokens
+    - steps, batch_size: ints; lr: float; mask_prob: float; seed: int
+
+    Returns:
+    - losses: list of floats, the MLM loss of every step
+    """
+    # TODO: section 3.4: masked-language-model training, one optimizer step per batch
+    raise NotImplementedError("pretrain_bert: see the TODO above")
+
+
+def finetune_bert(model, tokens, labels, steps=200, batch_size=64, lr=1e-3, seed=0):
+    """Fine-tune model (encoder and head together), in place, on labelled lines
+    (handout section 3.5).
+
+    At each step, draw batch_size rows (a torch.Generator seeded with seed) and take
+    one Adam step (learning rate lr) on the cross-entropy of model(rows) against
+    their labels.
+
+    Inputs:
+    - model: a BertClassifier, trained in place
+    - tokens: int64 tensor (N, T), one line per row as in pretrain_bert
+    - labels: int64 tensor (N,), each in 0 .. C - 1
+    - steps, batch_size: ints; lr: float; seed: int
+
+    Returns:
+    - losses: list of floats, the training loss of every step
+    """
+    # TODO: section 3.5: classification training, one optimizer step per batch
+    raise NotImplementedError("finetune_bert: see the TODO above")

@@ -5,6 +5,8 @@
 - ``CausalSelfAttention``, ``GPTBlock``, ``GPT``: a pre-LN decoder-only
   transformer that can run on a whole sequence or incrementally, reusing the
   keys and values of earlier positions (the "KV cache");
+- ``train_char_gpt``: train a GPT on a long stream of token ids (the grader hands
+  it the training part of a Shakespeare excerpt, one id per character);
 - ``top_k_filter``, ``sample_next_token``, ``generate``: greedy, temperature and
   top-k sampling.
 
@@ -36,7 +38,7 @@ def lm_loss(logits, tokens):
     - loss: scalar tensor, the mean cross-entropy of logits[:, t] against
       tokens[:, t + 1] over t = 0 .. T - 2 and the batch
     """
-    # TODO: drop the last logit and the first token
+    # TODO: section 4.1: the next-token cross-entropy
     raise NotImplementedError("lm_loss: see the TODO above")
 
 
@@ -59,8 +61,8 @@ class CausalSelfAttention(MultiHeadAttention):
         - present_kv: tuple (k, v) of tensors (B, H, T_past + T_new, d_head): the past
           keys/values followed by those of x
         """
-        # TODO: append the new keys/values AFTER the past ones; mask with causal_mask(T_new,
-        #       T_total)
+        # TODO: section 4.2: the new positions' attention over the cache and themselves, and the
+        #       cache they leave
         raise NotImplementedError("CausalSelfAttention.forward: see the TODO above")
 
 
@@ -80,12 +82,12 @@ class GPTBlock(nn.Module):
 
     def __init__(self, d_model, num_heads, dim_ff):
         super().__init__()
-        # TODO: ln1, attn, ln2, linear1, linear2
+        # TODO: section 4.2: the attributes of the docstring
         raise NotImplementedError("GPTBlock.__init__: see the TODO above")
 
     def forward(self, x, past_kv=None):
         """x: (B, T_new, D); past_kv: None or (k, v) -> (x (B, T_new, D), present_kv)."""
-        # TODO: LayerNorm BEFORE each sublayer, residual around it
+        # TODO: section 4.2: the block of the handout
         raise NotImplementedError("GPTBlock.forward: see the TODO above")
 
 
@@ -107,7 +109,7 @@ class GPT(nn.Module):
 
     def __init__(self, vocab_size, d_model=32, num_heads=4, num_layers=2, dim_ff=64, max_len=64):
         super().__init__()
-        # TODO: tok_emb, pos_emb, blocks, ln_f, head (no bias), max_len
+        # TODO: section 4.2: the attributes of the docstring
         raise NotImplementedError("GPT.__init__: see the TODO above")
 
     def forward(self, idx, past_kv=None):
@@ -123,8 +125,28 @@ class GPT(nn.Module):
           on the whole sequence without a cache
         - present_kv: list of one (k, v) per block, each (B, H, T_past + T_new, d_head)
         """
-        # TODO: positions start at T_past = past_kv[0][0].shape[2]
+        # TODO: section 4.2: the logits of the new tokens, after the cached positions
         raise NotImplementedError("GPT.forward: see the TODO above")
+
+
+def train_char_gpt(model, ids, steps=300, batch_size=32, lr=1e-2, seed=0):
+    """Train model, in place, to predict every next token of ids (handout section 4.4).
+
+    At each step, draw batch_size windows of model.max_len consecutive tokens of
+    ids, starting at positions drawn uniformly (a torch.Generator seeded with
+    seed), and take one Adam step (learning rate lr) on lm_loss of the model's
+    logits for those windows.
+
+    Inputs:
+    - model: a GPT, trained in place
+    - ids: int64 tensor (N,), the training text as token ids, N > model.max_len
+    - steps, batch_size: ints; lr: float, Adam's learning rate; seed: int
+
+    Returns:
+    - losses: list of floats, the training loss of every step
+    """
+    # TODO: section 4.4: language-model training, one optimizer step per batch of windows
+    raise NotImplementedError("train_char_gpt: see the TODO above")
 
 
 def top_k_filter(logits, k):
@@ -137,7 +159,7 @@ def top_k_filter(logits, k):
     Returns:
     - tensor (B, V): logits where logits >= the k-th largest of its row, -inf elsewhere
     """
-    # TODO: torch.topk gives the k-th largest value of each row
+    # TODO: section 4.3: the k largest logits of each row, kept
     raise NotImplementedError("top_k_filter: see the TODO above")
 
 
@@ -157,7 +179,7 @@ def sample_next_token(logits, temperature=1.0, top_k=None, generator=None):
     Returns:
     - tokens: int64 tensor (B,)
     """
-    # TODO: divide by the temperature, filter, softmax, torch.multinomial
+    # TODO: section 4.3: one token per row, greedy or sampled
     raise NotImplementedError("sample_next_token: see the TODO above")
 
 
@@ -181,5 +203,5 @@ def generate(model, idx, max_new_tokens, temperature=1.0, top_k=None, seed=None,
     Returns:
     - out: int64 tensor (B, T + max_new_tokens), the prompt then the new tokens
     """
-    # TODO: the logits of the last position give the next token
+    # TODO: section 4.3: the prompt extended one token at a time
     raise NotImplementedError("generate: see the TODO above")

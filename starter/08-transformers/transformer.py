@@ -69,7 +69,7 @@ def sinusoidal_positional_encoding(max_len, d_model):
     Returns:
     - pe: float32 tensor (max_len, d_model)
     """
-    # TODO: sin in the even columns, cos in the odd ones, same frequency for 2i and 2i+1
+    # TODO: section 2.1: the table of the handout
     raise NotImplementedError("sinusoidal_positional_encoding: see the TODO above")
 
 
@@ -87,12 +87,12 @@ class PositionalEncoding(nn.Module):
 
     def __init__(self, d_model, max_len=512):
         super().__init__()
-        # TODO: register_buffer("pe", ...)
+        # TODO: section 2.1: keep the table as the buffer pe
         raise NotImplementedError("PositionalEncoding.__init__: see the TODO above")
 
     def forward(self, x):
         """x: tensor (B, T, D) -> x + pe[:T], shape (B, T, D)."""
-        # TODO: add the first T rows of the table
+        # TODO: section 2.1: the encoding of each position of x, added
         raise NotImplementedError("PositionalEncoding.forward: see the TODO above")
 
 
@@ -113,7 +113,7 @@ class EncoderLayer(nn.Module):
 
     def __init__(self, d_model, num_heads, dim_ff):
         super().__init__()
-        # TODO: self_attn, linear1, linear2, norm1, norm2
+        # TODO: section 2.2: the attributes of the docstring
         raise NotImplementedError("EncoderLayer.__init__: see the TODO above")
 
     def forward(self, x, mask=None):
@@ -121,7 +121,7 @@ class EncoderLayer(nn.Module):
 
         Returns: tensor (B, T, D).
         """
-        # TODO: residual, then LayerNorm, after each of the two sublayers
+        # TODO: section 2.2: the encoder layer of the handout
         raise NotImplementedError("EncoderLayer.forward: see the TODO above")
 
 
@@ -143,7 +143,7 @@ class DecoderLayer(nn.Module):
 
     def __init__(self, d_model, num_heads, dim_ff):
         super().__init__()
-        # TODO: self_attn, cross_attn, linear1, linear2, norm1, norm2, norm3
+        # TODO: section 2.3: the attributes of the docstring
         raise NotImplementedError("DecoderLayer.__init__: see the TODO above")
 
     def forward(self, x, memory, tgt_mask=None, memory_mask=None):
@@ -157,7 +157,7 @@ class DecoderLayer(nn.Module):
 
         Returns: tensor (B, T_t, D).
         """
-        # TODO: self-attention, cross-attention (keys and values from memory), feed-forward
+        # TODO: section 2.3: the decoder layer of the handout
         raise NotImplementedError("DecoderLayer.forward: see the TODO above")
 
 
@@ -186,17 +186,17 @@ class Seq2SeqTransformer(nn.Module):
     def __init__(self, src_vocab, tgt_vocab, d_model=32, num_heads=4, num_layers=2, dim_ff=64,
                  max_len=64, pad_id=PAD):
         super().__init__()
-        # TODO: embeddings, positional encoding, two ModuleLists, generator, pad_id, d_model
+        # TODO: section 2.4: the attributes of the docstring
         raise NotImplementedError("Seq2SeqTransformer.__init__: see the TODO above")
 
     def encode(self, src):
         """src: int64 (B, T_s) -> memory (B, T_s, D)."""
-        # TODO: embed, add positions, run the encoder layers with the source padding mask
+        # TODO: section 2.4: the encoder's output for src
         raise NotImplementedError("Seq2SeqTransformer.encode: see the TODO above")
 
     def decode(self, tgt, memory, src):
         """tgt: int64 (B, T_t), memory (B, T_s, D), src: int64 (B, T_s) -> logits (B, T_t, tgt_vocab)."""
-        # TODO: build tgt_mask (padding AND causal) and src_mask, run the decoder layers
+        # TODO: section 2.4: the decoder's logits for tgt, with the masks of the handout
         raise NotImplementedError("Seq2SeqTransformer.decode: see the TODO above")
 
     def forward(self, src, tgt):
@@ -222,7 +222,7 @@ def train_seq2seq(model, src, tgt, steps=200, batch_size=64, lr=3e-3, seed=0):
     Returns:
     - losses: list of floats, the training loss of every step
     """
-    # TODO: torch.optim.Adam; F.cross_entropy(..., ignore_index=model.pad_id)
+    # TODO: section 2.5: teacher forcing, one optimizer step per batch
     raise NotImplementedError("train_seq2seq: see the TODO above")
 
 
@@ -243,5 +243,5 @@ def greedy_decode(model, src, max_len, bos_id=BOS, eos_id=EOS):
     Returns:
     - out: int64 (B, max_len + 1), out[:, 0] == bos_id
     """
-    # TODO: one decode call per new token; argmax of the last position's logits
+    # TODO: section 2.5: one new token per step until every row is finished
     raise NotImplementedError("greedy_decode: see the TODO above")

@@ -1,4 +1,5 @@
-"""Hidden tests for bert.py: masking at another rate and under a seed, NSP pairs, gradients, the [CLS] head."""
+"""Hidden tests for bert.py: masking at another rate and under a seed, NSP pairs, gradients, the
+[CLS] head, and BERT pre-trained on Shakespeare then fine-tuned to find corrupted lines."""
 
 import pytest
 import torch
@@ -51,7 +52,7 @@ def _documents(rng):
     return docs
 
 
-@pytest.mark.points(3)
+@pytest.mark.points(2)
 def test_nsp_pairs(submission, rng):
     """make_nsp_pairs: about half IsNext; IsNext B follows A; NotNext B comes from another document."""
     docs = _documents(rng)
@@ -95,3 +96,36 @@ def test_cls_head(submission, oracle, weights, rng):
     hidden[:, 1:] = torch.tensor(rng.standard_normal((4, 5, 8)))
     assert_close(head(hidden), expected, rtol=1e-6, atol=1e-10,
                  name="ClsHead(hidden) after changing positions 1..T-1")
+
+
+@pytest.mark.points(10)
+def test_bert_pretrained_then_finetuned_on_shakespeare(submission, oracle, shakespeare, rng, seed):
+    """pretrain_bert on the excerpt's lines, then finetune_bert: the grader, from the trained
+    weights, finds masked held-out characters predicted from their context, and held-out lines
+    told from corrupted ones at the bar."""
+    text, cfg = shakespeare, shakespeare.BERT
+    V, H, FF, L = text.bert_vocab_size, cfg["num_heads"], cfg["dim_ff"], cfg["num_layers"]
+    bert = submission.bert.BERT(V, **cfg)
+    steps = text.BERT_PRETRAINING["steps"]
+    losses = submission.bert.pretrain_bert(bert, text.bert_tokens(text.lines(text.train_blocks)),
+                                           text.MASK, text.SPECIAL, seed=seed,
+                                           **text.BERT_PRETRAINING)
+    assert len(losses) == steps, f"pretrain_bert returned {len(losses)} losses for {steps} steps"
+    params = oracle.bert_params(V, cfg["d_model"], FF, L, cfg["max_len"])
+    tokens, selected = text.mlm_test_data(rng)
+    mlm = oracle.bert_mlm_loss(oracle.trained_weights(bert, params), H, FF, L, tokens, selected,
+                               text.MASK)
+    assert mlm < text.BERT_MLM_BAR, (
+        "the pre-trained BERT does not predict masked held-out characters from their context: "
+        f"{mlm:.2f} nats, not below {text.BERT_MLM_BAR}")
+
+    classifier = submission.bert.BertClassifier(bert, 2)
+    tokens, labels = text.finetuning_data(rng)
+    submission.bert.finetune_bert(classifier, tokens, labels, seed=seed, **text.BERT_FINETUNING)
+    params = oracle.bert_classifier_params(V, cfg["d_model"], FF, L, cfg["max_len"], 2)
+    tokens, labels = text.test_data(rng)
+    accuracy = oracle.bert_classifier_accuracy(oracle.trained_weights(classifier, params), H, FF,
+                                               L, tokens, labels)
+    assert accuracy >= text.BERT_ACCURACY_BAR, (
+        f"the fine-tuned classifier tells held-out lines from corrupted ones no better than "
+        f"{accuracy:.3f} of the time, below {text.BERT_ACCURACY_BAR}")

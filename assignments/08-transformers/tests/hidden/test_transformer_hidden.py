@@ -13,7 +13,7 @@ def _t(rng, *shape):
     return torch.tensor(rng.standard_normal(shape))
 
 
-@pytest.mark.points(3)
+@pytest.mark.points(2)
 def test_positional_encoding_other_sizes(submission, oracle):
     """sinusoidal_positional_encoding for other sizes (one position, a wide model, long sequences)."""
     for max_len, d in ((1, 2), (7, 64), (300, 10)):
@@ -36,7 +36,7 @@ def _probe_layer(submission, layer, inputs, g):
     return submission.autograd_probe(layer, inputs, g, params=True)
 
 
-@pytest.mark.points(4)
+@pytest.mark.points(3)
 def test_encoder_layer_padding_mask_and_gradients(submission, oracle, weights, rng):
     """EncoderLayer with a key padding mask: output and gradients match nn.TransformerEncoderLayer."""
     D, H, F = 12, 3, 20
@@ -56,7 +56,7 @@ def test_encoder_layer_padding_mask_and_gradients(submission, oracle, weights, r
     assert_probe_matches(res, expected, name="output", labels=LAYER_LABELS, rtol=1e-6, atol=1e-8)
 
 
-@pytest.mark.points(4)
+@pytest.mark.points(3)
 def test_decoder_layer_all_masks_and_gradients(submission, oracle, weights, rng):
     """DecoderLayer with causal + padding target mask and a memory padding mask: outputs and gradients."""
     D, H, F = 8, 2, 16
@@ -94,7 +94,7 @@ def test_seq2seq_forward_matches_torch(submission, oracle, weights, reversal_dat
     assert_close(model(src, tgt[:, :-1]), expected, rtol=1e-5, atol=1e-5, name="model(src, tgt)")
 
 
-@pytest.mark.points(3)
+@pytest.mark.points(2)
 def test_greedy_decode_matches_reference_loop(submission, oracle, weights, reversal_data):
     """greedy_decode takes the argmax at every step and pads after EOS (random untrained model)."""
     model, sd = _random_seq2seq(submission, oracle, weights, num_layers=1)

@@ -1,4 +1,5 @@
-"""Public tests for bert.py: MLM masking rules and statistics, the MLM loss, input packing."""
+"""Public tests for bert.py: MLM masking rules and statistics, the MLM loss, input packing, the
+encoder against torch layers."""
 
 import pytest
 import torch
@@ -45,7 +46,7 @@ def test_mask_tokens_rules(submission, rng):
     assert bool(ok.all()), "a selected token became a special token other than [MASK]"
 
 
-@pytest.mark.points(3)
+@pytest.mark.points(2)
 def test_mask_tokens_statistics(submission, rng):
     """mask_tokens selects 15% of the ordinary tokens; of those 80% [MASK], 10% random, 10% unchanged."""
     tokens = _batch(rng, 200, 500)
@@ -65,7 +66,7 @@ def test_mask_tokens_statistics(submission, rng):
         assert abs(f - expected) < 0.015, f"{f:.3f} of the selected tokens are {what}, expected {expected:.3f}"
 
 
-@pytest.mark.points(2)
+@pytest.mark.points(1)
 def test_mlm_loss_matches_cross_entropy(submission, rng):
     """mlm_loss is the mean cross-entropy over the selected positions only."""
     logits = torch.tensor(rng.standard_normal((3, 10, 20)))
@@ -82,3 +83,22 @@ def test_build_bert_inputs(submission):
     tokens, segments = submission.bert.build_bert_inputs([10, 11, 12], [20, 21], CLS, SEP)
     assert list(tokens) == [CLS, 10, 11, 12, SEP, 20, 21, SEP], "tokens are not [CLS] A [SEP] B [SEP]"
     assert list(segments) == [0, 0, 0, 0, 0, 1, 1, 1], "segment ids are wrong"
+
+
+@pytest.mark.points(2)
+def test_bert_forward_matches_torch(submission, oracle, weights, rng):
+    """BERT's hidden states (padded lines) and MLM logits match post-LN nn.TransformerEncoderLayer
+    with the same weights."""
+    V, D, H, FF, L, T = VOCAB, 16, 4, 32, 2, 12
+    model = submission.bert.BERT(V, d_model=D, num_heads=H, num_layers=L, dim_ff=FF, max_len=T,
+                                 pad_id=PAD)
+    sd = weights.load(model, oracle.bert_params(V, D, FF, L, T))
+    tokens = _batch(rng, 3, 10)
+    hidden = model(tokens)
+    expected = oracle.bert(sd, H, FF, L, tokens).detach()
+    keys = tokens != PAD   # what a padded position computes is not looked at
+    assert_close(hidden[keys], expected[keys], rtol=1e-6, atol=1e-8,
+                 name="BERT(tokens) at the positions that are not padding")
+    logits = expected @ sd["mlm_head.weight"].T + sd["mlm_head.bias"]
+    assert_close(model.mlm_logits(expected), logits, rtol=1e-6, atol=1e-8,
+                 name="mlm_logits(hidden)")
