@@ -15,7 +15,6 @@ or arithmetic operator, a call of sum/exp/log/sqrt, or a Greek letter; shapes su
 from __future__ import annotations
 
 import argparse
-import ast
 import re
 import sys
 from pathlib import Path
@@ -23,23 +22,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from autograder.config import Assignment, load_course  # noqa: E402
+from autograder.packaging.release import marked_points  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 FORMULA = re.compile(r"(?<![<>!=])=(?!=)|[+\-*/@]\s*[\w(]|\*\*|\b(sum|exp|log|sqrt|softmax)\(|"
                      r"[α-ωΑ-Ω∑∏√]")
 SHAPE = re.compile(r"\((\s*[\w+\-*]+\s*,)+\s*[\w+\-*]+\s*\)")  # (N, D), (N, C, H+2p, W)
-
-
-def points(folder: Path) -> float:
-    """The points of a tests folder, from its ``@pytest.mark.points(n)`` markers."""
-    total = 0.0
-    for path in sorted(folder.rglob("test_*.py")):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                    and node.func.attr == "points" and node.args
-                    and isinstance(node.args[0], ast.Constant)):
-                total += float(node.args[0].value)
-    return total
 
 
 def stub_lines(assignment: Assignment) -> tuple[int, int]:
@@ -91,7 +79,7 @@ def main() -> None:
             public, hidden, took = full_grade(a, course.grading.require_protections)
             seconds = f"{took:.1f}"
         else:  # read from literal @pytest.mark.points(n) markers
-            public, hidden, seconds = points(a.public_tests), points(a.hidden_tests), ""
+            public, hidden, seconds = marked_points(a.public_tests), marked_points(a.hidden_tests), ""
         stubs, formulas = stub_lines(a)
         print(f"| {a.id} | {public:g} | {hidden:g} | {public + hidden:g} | {seconds} | {stubs} "
               f"| {formulas} |")

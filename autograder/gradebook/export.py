@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from autograder.batch.times import TIME_FROM_FILES
 from autograder.config import LmsSettings
 from autograder.gradebook.policy import CourseGrades, StudentGrade
+from autograder.gradebook.policy import format_score as _fmt
 from autograder.lms.canvas import render_canvas
 from autograder.lms.moodle import render_grade_import
 from autograder.lms.roster import Roster
@@ -25,10 +26,6 @@ def _cells(values: list) -> list[str]:
     """A CSV or table row's cells as one-line, clean text (ids and names may come from files
     students named)."""
     return [clean_line(v, 1000) for v in values]
-
-
-def _fmt(value: float) -> str:
-    return f"{value:.2f}".rstrip("0").rstrip(".")
 
 
 def render_table(grades: list[StudentGrade], assignments: list[str], component: float) -> str:

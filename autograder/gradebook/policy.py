@@ -53,6 +53,11 @@ class StudentGrade:
     total: float = 0.0  # out of the component weight
 
 
+def format_score(value: float) -> str:
+    """A score as exports write it: at most two decimals, no trailing zeros (``72``, ``1.6``)."""
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
 def late_penalty(policy: LatePolicy, submitted_at: datetime | None, due: datetime | None,
                  extension_days: float = 0.0) -> tuple[float, float]:
     """``(late_seconds, penalty_percent)`` for a submission time against a due date."""

@@ -24,16 +24,13 @@ import io
 
 from autograder.config import CanvasSettings
 from autograder.gradebook.policy import CourseGrades
+from autograder.gradebook.policy import format_score as _fmt
 from autograder.lms.roster import Roster
 from autograder.student_text import clean_line
 
 IDENTITY_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
 POINTS_POSSIBLE = "    Points Possible"
 TOTAL_COLUMN = "Programming assignments Final Points"
-
-
-def _fmt(value: float) -> str:
-    return f"{value:.2f}".rstrip("0").rstrip(".")
 
 
 def assignment_header(title: str, canvas_id: int | None) -> str:

@@ -39,6 +39,7 @@ from autograder.batch.times import parse_time
 from autograder.config import MoodleSettings
 from autograder.errors import UsageError
 from autograder.gradebook.policy import AssignmentGrade, CourseGrades
+from autograder.gradebook.policy import format_score as _fmt
 from autograder.lms.roster import Roster, find_student
 from autograder.student_text import clean_line
 
@@ -185,10 +186,6 @@ def worksheet_student(row: WorksheetRow, roster: Roster) -> str | None:
     found = find_student(roster, email=row.email, sis_id=row.id_number, login_id=row.username,
                          name=row.full_name)
     return found or row.email or None
-
-
-def _fmt(value: float) -> str:
-    return f"{value:.2f}".rstrip("0").rstrip(".")
 
 
 def fill_worksheet(sheet: Worksheet, grades: dict[str, AssignmentGrade], roster: Roster,
