@@ -205,6 +205,9 @@ def test_override_extension_and_rubric_change_the_gradebook_and_exports(server):
                                                "assignment": "90-mini", "score": "4",
                                                "reason": "x"})
     assert denied.status_code == 403 and "instructors only" in denied.text
+    typo = ta.post("/staff/extensions", data={"csrf": csrf_of(ta, "/staff"), "student": "ann",
+                                              "assignment": "90-mini", "days": "two"})
+    assert typo.status_code == 422 and "not valid: days" in typo.text and "<html" in typo.text
     assert ta.post("/staff/extensions", data={"csrf": csrf_of(ta, "/staff"), "student": "ann",
                                               "assignment": "90-mini", "days": "2"},
                    follow_redirects=False).status_code == 303

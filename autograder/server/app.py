@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import FastAPI, File, Form, Request, UploadFile
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import (
     HTMLResponse,
     JSONResponse,
@@ -183,6 +184,13 @@ def create_app(course: Course, settings: ServerSettings, engine: Engine) -> Fast
     @app.exception_handler(UsageError)
     async def usage_error(request: Request, exc: UsageError) -> Response:
         return _error(request, exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        """A form or API field of the wrong kind (a number that is not one, a missing file):
+        a message naming the field, as a page or as ``{"error": ...}``, like any refusal."""
+        fields = ", ".join(sorted({str(e.get("loc", ["", "?"])[-1]) for e in exc.errors()}))
+        return _error(request, exc, 422, f"these fields are missing or not valid: {fields}")
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
