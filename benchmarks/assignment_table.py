@@ -25,9 +25,11 @@ from autograder.config import Assignment, load_course  # noqa: E402
 from autograder.packaging.release import marked_points  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
-FORMULA = re.compile(r"(?<![<>!=])=(?!=)|[+\-*/@]\s*[\w(]|\*\*|\b(sum|exp|log|sqrt|softmax)\(|"
-                     r"[α-ωΑ-Ω∑∏√]")
-SHAPE = re.compile(r"\((\s*[\w+\-*]+\s*,)+\s*[\w+\-*]+\s*\)")  # (N, D), (N, C, H+2p, W)
+# "+" and "-" count only outside a word and a number ("s - max", "-x"; not "log-density", "2-d",
+# "-1000"); "= 0.5" states a value.
+FORMULA = re.compile(r"(?<![<>!=])=(?!=|\s*[\d.]+\b(?!\s*[+\-*/]))|[*/@]\s*[\w(]|(?<!\w)[+\-](?:\s+[\w(]|[A-Za-z(])|"
+                     r"\*\*|\b(sum|exp|log|sqrt|softmax)\(|[α-ωΑ-Ω∑∏√]")
+SHAPE = re.compile(r"\((?:\s*\w[\w+\-* ]*,)+(?:\s*\w[\w+\-* ]*)?\s*\)")  # (N, D), (K * D,), (N, H+2p, W)
 
 
 def stub_lines(assignment: Assignment) -> tuple[int, int]:
