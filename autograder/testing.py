@@ -4,9 +4,10 @@ Also ``assert_probe_matches`` (an autograd probe against an oracle's gradients),
 (the base of an assignment's ``check`` fixture, with named tolerances) and ``sklearn_digits``,
 scikit-learn's bundled digits loaded once per process.
 
-Failure messages put a value-free summary on the first line (what is wrong,
-max abs/rel error, where) and the values on the following lines. Hidden tests
-show students only the first line, so they never reveal expected values.
+Failure messages put a value-free summary on the first line (what is wrong: first how the
+value relates to the expected one where ``diagnosis.diagnose`` finds a relation, such as a
+flipped sign or a transpose; then max abs/rel error, where) and the values on the following
+lines. Hidden tests show students only the first line, so they never reveal expected values.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
+
+from autograder.diagnosis import diagnose
 
 __all__ = ["TOLERANCES", "AssertCloseError", "CheckBase", "ExtendedOracle", "ProbeLabels",
            "Tolerance", "assert_close", "assert_numpy_array", "assert_probe_matches",
@@ -72,7 +75,9 @@ def assert_close(actual: Any, expected: Any, *, rtol: float = 1e-6, atol: float 
 
     Raises:
         AssertCloseError: type, shape or dtype mismatch, NaN/inf where the
-            expected value is finite, or values out of tolerance.
+            expected value is finite, or values out of tolerance (the message names
+            first a relation between the two that explains it, if there is one:
+            ``diagnosis.diagnose``).
     """
     if actual is None:
         raise AssertCloseError(f"{name}: got None; did you forget to return a value?")
@@ -84,7 +89,9 @@ def assert_close(actual: Any, expected: Any, *, rtol: float = 1e-6, atol: float 
     a = _to_numpy(actual, name, "actual")
     e = _to_numpy(expected, name, "expected")
     if a.shape != e.shape:
-        raise AssertCloseError(f"{name}: expected shape {e.shape} but got shape {a.shape}")
+        transposed = " (the transpose?)" if a.ndim == 2 and a.shape == e.shape[::-1] else ""
+        raise AssertCloseError(
+            f"{name}: expected shape {e.shape} but got shape {a.shape}{transposed}")
     if check_dtype and a.dtype != e.dtype:
         raise AssertCloseError(f"{name}: expected dtype {e.dtype} but got dtype {a.dtype}")
     if a.dtype.kind not in "biufc":
@@ -112,7 +119,9 @@ def assert_close(actual: Any, expected: Any, *, rtol: float = 1e-6, atol: float 
         max_abs = float(diff.max())
         with np.errstate(divide="ignore", invalid="ignore"):
             rel = np.where(np.abs(e64) > 0, diff / np.abs(e64), np.where(diff > 0, np.inf, 0.0))
-        summary = (f"{name}: {int(bad.sum())} of {bad.size} value(s) differ; max abs error "
+        relation = None if a64.dtype.kind == "c" else diagnose(a64, e64, rtol=rtol, atol=atol)
+        summary = (f"{name}: {relation + '; ' if relation else ''}"
+                   f"{int(bad.sum())} of {bad.size} value(s) differ; max abs error "
                    f"{max_abs:.3g}, max rel error {float(rel.max()):.3g} (worst at index {where}; "
                    f"rtol={rtol:g}, atol={atol:g})")
         got, want = a[where].item(), e[where].item()

@@ -132,3 +132,77 @@ def test_sklearn_digits_is_parsed_once_and_every_call_gets_its_own_copy():
     before = _digits_arrays.cache_info().misses
     sklearn_digits()
     assert _digits_arrays.cache_info().misses == before  # not parsed again
+
+
+# ---------------------------------------------------------------- diagnosis: the relation first
+
+_E = np.array([[1.0, -2.0, 0.5], [3.0, 0.25, -1.5], [2.0, 4.0, -0.75]])
+
+
+@pytest.mark.parametrize("actual, relation", [
+    (-_E, "the sign is flipped (actual = -expected)"),
+    (_E.T, "it is the transpose of the expected value (actual = expected.T)"),
+    (32 * _E, "actual = 32 * expected (a missing 1/32: summed where a mean over 32 items"),
+    (_E / 8, "actual = 0.125 * expected (an extra 1/8: divided by 8 once too often"),
+    (0.9 * _E, "actual = 0.9 * expected"),
+    (-2.5 * _E, "actual = -2.5 * expected"),
+    (_E * (1 + 1e-5), "actual = (1 + 1e-05) * expected"),
+    (_E + 0.5, "every value is off by the same constant (actual = expected +0.5)"),
+    (np.zeros_like(_E), "every value is 0"),
+    (_E[:, [2, 0, 1]], "the right values in another order along the last axis"),
+    (_E.T.reshape(3, 3)[::-1], "the right values in other positions"),
+])
+def test_diagnose_names_each_relation(actual, relation):
+    from autograder.diagnosis import diagnose
+
+    found = diagnose(actual, _E, rtol=1e-6, atol=1e-8)
+    assert found is not None and found.startswith(relation), found
+
+
+def test_assert_close_says_the_relation_before_the_differences():
+    with pytest.raises(AssertCloseError) as info:
+        assert_close(_E.T.copy(), _E, name="dW")
+    assert info.value.summary.startswith(
+        "dW: it is the transpose of the expected value (actual = expected.T); 6 of 9 value(s) "
+        "differ; max abs error")
+    with pytest.raises(AssertCloseError) as info:
+        assert_close(5 * 1.25, 1.25, name="loss")
+    assert info.value.summary.startswith("loss: actual = 5 * expected (a missing 1/5")
+    with pytest.raises(AssertCloseError, match=r"got shape \(3, 2\) \(the transpose\?\)"):
+        assert_close(np.zeros((3, 2)), np.ones((2, 3)), name="dW")
+
+
+@pytest.mark.parametrize("actual, expected, why", [
+    (np.array([[1.0, 2.0], [2.0, 5.0]]), np.array([[1.0, 2.0], [2.0, 3.0]]),
+     "a symmetric matrix is its own transpose: 'transpose' would only restate the difference"),
+    (np.full(4, 2.0), np.full(4, 0.7),
+     "two constant arrays differ by a shift and by a factor (not whole): neither says more"),
+    (np.array(2.0), np.array(0.7), "any two numbers differ by a factor; 2 / 0.7 is not whole"),
+    (np.array([1.0, 2.0, 0.0, 0.0]), np.array([1.0, 1.0, 0.0, 0.0]),
+     "no relation: one value wrong"),
+    (np.array([0.0, 3.5, 0.0]), np.array([0.0, 2.0, 0.0]),
+     "a factor read off one significant value says nothing"),
+    (np.array([1.0, 5.0]), np.array([0.0, 1e-9]), "expected is zero within atol"),
+    (np.array([[1.0, np.nan]]), np.array([[1.0, 2.0]]), "not finite"),
+    (np.array([1 + 1j]), np.array([1 - 1j]), "complex"),
+    (np.zeros(0), np.zeros(0), "empty"),
+    (np.zeros(3), np.zeros(2), "shapes differ"),
+    (np.array(["a"]), np.array(["b"]), "not numbers"),
+])
+def test_diagnose_claims_nothing_that_holds_by_accident(actual, expected, why):
+    from autograder.diagnosis import diagnose
+
+    assert diagnose(actual, expected, rtol=1e-6, atol=1e-8) is None, why
+
+
+def test_diagnose_on_random_differences_claims_nothing():
+    from autograder.diagnosis import diagnose
+
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        expected = rng.standard_normal((4, 4))
+        actual = expected + 0.1 * rng.standard_normal((4, 4))
+        assert diagnose(actual, expected, rtol=1e-6, atol=1e-8) is None
+    with pytest.raises(AssertCloseError) as info:
+        assert_close(actual, expected, name="y")
+    assert info.value.summary.startswith("y: 16 of 16 value(s) differ")

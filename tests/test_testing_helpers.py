@@ -77,14 +77,17 @@ def test_input_gradient_mismatch_is_labelled_by_position():
     expected = _oracle(W, B)
     expected["input_grads"] = [2 * expected["input_grads"][0]]
     message = _message(lambda: assert_probe_matches(_probe(), expected))
-    assert message.startswith("dx: 4 of 4 value(s) differ")
+    assert message.startswith("dx: actual = 0.5 * expected (an extra 1/2")
+    assert "; 4 of 4 value(s) differ" in message
 
 
 def test_parameter_gradient_mismatch_names_the_parameter_and_tolerance():
     expected = _oracle(W, B)
     expected["param_grads"]["bias"] = expected["param_grads"]["bias"] + 1e-3
     message = _message(lambda: assert_probe_matches(_probe(), expected, rtol=1e-4, atol=1e-6))
-    assert message.startswith("grad of bias: 2 of 2 value(s) differ; max abs error 0.001")
+    assert message.startswith("grad of bias: every value is off by the same constant "
+                              "(actual = expected -0.001); 2 of 2 value(s) differ; "
+                              "max abs error 0.001")
     assert "rtol=0.0001, atol=1e-06" in message
     assert_probe_matches(_probe(), expected, rtol=0.0, atol=2e-3)
 
@@ -151,7 +154,8 @@ def test_numpy_close_uses_the_class_default_or_the_named_tolerance():
     check.numpy_close(expected + 1e-10, expected, "v")
     with pytest.raises(AssertCloseError) as info:
         check.numpy_close(expected + 5e-7, expected, "v")
-    assert info.value.summary.startswith("v: 2 of 2 value(s) differ")
+    assert info.value.summary.startswith("v: every value is off by the same constant "
+                                         "(actual = expected +5e-07); 2 of 2 value(s) differ")
     assert info.value.summary.endswith("rtol=1e-07, atol=1e-09)")
     check.numpy_close(expected + 5e-7, expected, "v", tol="float64")
     check.numpy_close(np.array([[1.0]]), [[1.0]], "v")  # an expected list is read as float64
