@@ -705,8 +705,10 @@ def validate(ctx, assignment, all_, secrets, quick) -> None:
 @click.option("--add-user", metavar="LOGIN", help="Add one account, print its password, stop.")
 @click.option("--role", type=click.Choice(["student", "ta", "instructor"]), default="ta",
               show_default=True, help="The role of --add-user's account.")
+@click.option("--reset-password", metavar="LOGIN",
+              help="Give one account a new password (forgotten), print it, sign it out, stop.")
 @click.pass_context
-def serve(ctx, host, port, jobs, init_, pin_cpus, add_user, role) -> None:
+def serve(ctx, host, port, jobs, init_, pin_cpus, add_user, role, reset_password) -> None:
     """Run the course server: students submit and see results; staff run the course.
 
     Settings (database, upload store, limits) come from [server] in course.toml
@@ -715,6 +717,7 @@ def serve(ctx, host, port, jobs, init_, pin_cpus, add_user, role) -> None:
     try:
         from autograder.server.admin import add_user as add_account
         from autograder.server.admin import init_server
+        from autograder.server.admin import reset_password as reset_account
         from autograder.server.db import make_engine
         from autograder.server.serve import serve as run_server
         from autograder.server.settings import server_settings
@@ -731,6 +734,10 @@ def serve(ctx, host, port, jobs, init_, pin_cpus, add_user, role) -> None:
     if add_user:
         password = add_account(make_engine(settings.database_url), add_user, role)
         click.echo(f"{add_user} ({role}): password {password}")
+        return
+    if reset_password:
+        password = reset_account(make_engine(settings.database_url), reset_password)
+        click.echo(f"{reset_password}: new password {password} (their sessions were ended)")
         return
     _course_secret(course)
     run_server(course, settings, host, port, jobs, pin_cpus)

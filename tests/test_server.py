@@ -21,9 +21,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 
+from autograder import cli
 from autograder.config import load_course
 from autograder.server import accounts, db, queue
 from autograder.server.admin import add_user, init_server
@@ -278,6 +280,7 @@ ROUTES = {
     ("GET", "/submissions/{sid}"): "owner",
     ("GET", "/account"): "any",
     ("POST", "/account/token"): "any",
+    ("POST", "/account/password"): "any",
     ("GET", "/staff"): "staff",
     ("GET", "/staff/assignments/{ident}"): "staff",
     ("GET", "/staff/assignments/{ident}/report"): "staff",
@@ -337,6 +340,10 @@ def test_every_route_as_every_role(server):
                 files = ([("files", ("mini.py", HONEST_MINI.encode()))]
                          if "submi" in path else None)
                 headers = {"x-csrf-token": csrf}
+                if path == "/account/password":  # each actor changes their own
+                    new = f"{actor} has a new password"
+                    forms[path] = {"current": server.passwords.get(actor, ""), "new": new,
+                                   "confirm": new}
                 response = client.post(url, data={"csrf": csrf, **forms.get(path, {})},
                                        files=files, headers=headers, follow_redirects=False)
             ok = response.status_code < 400 and not (
@@ -457,6 +464,51 @@ def test_accounts_hash_passwords_and_tokens(server):
         token = accounts.new_token(conn, row.id)
         stored = conn.execute(select(db.users.c.token_hash).where(db.users.c.id == row.id)).scalar()
         assert token not in stored and len(stored) == 64
+
+
+def test_a_password_is_changed_on_the_account_page_and_other_sessions_end(server):
+    here, elsewhere = server.client("ann"), server.client("ann")
+    old, new = server.passwords["ann"], "correct horse battery"
+
+    def change(current: str, new_password: str, confirm: str):
+        return here.post("/account/password", data={
+            "csrf": csrf_of(here), "current": current, "new": new_password, "confirm": confirm})
+
+    for current, new_password, confirm, message in [
+            ("not it", new, new, "current password is not right"),
+            (old, new, new + "!", "two new passwords differ"),
+            (old, "short", "short", "at least 10 characters"),
+            (old, old, old, "must differ")]:
+        response = change(current, new_password, confirm)
+        assert response.status_code == 400 and message in response.text, response.text
+        assert "nothing was changed" in response.text
+    assert elsewhere.get("/account").status_code == 200  # refusals end no session
+    response = change(old, new, new)
+    assert response.status_code == 200 and "Your password was changed" in response.text
+    assert here.get("/account").status_code == 200  # this session stays
+    assert elsewhere.get("/account", follow_redirects=False).headers["location"] == "/login"
+    refused = TestClient(server.app).post("/login", data={"login": "ann", "password": old},
+                                          follow_redirects=False)
+    assert refused.status_code == 200 and "wrong name or password" in refused.text
+    server.passwords["ann"] = new
+    server.client("ann")  # signs in with the new one (asserts the redirect)
+    with server.engine.connect() as conn:
+        actions = conn.execute(select(db.audit.c.action)).scalars().all()
+    assert actions.count("password-change") == 1
+
+
+def test_a_forgotten_password_is_reset_by_staff_from_the_command_line(server):
+    ann = server.client("ann")
+    result = CliRunner().invoke(cli.main, ["--course", str(server.root), "serve",
+                                           "--reset-password", "ann"])
+    assert result.exit_code == 0, result.output
+    password = re.search(r"new password (\S+)", result.output)[1]
+    assert ann.get("/account", follow_redirects=False).headers["location"] == "/login"
+    server.passwords["ann"] = password
+    server.client("ann")
+    missing = CliRunner().invoke(cli.main, ["--course", str(server.root), "serve",
+                                            "--reset-password", "nobody"])
+    assert missing.exit_code != 0 and "no user 'nobody'" in missing.output
 
 
 def test_the_worker_pool_pins_its_workers_as_grade_batch_pins_its_jobs(server):

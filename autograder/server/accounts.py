@@ -61,9 +61,51 @@ def create_user(conn: Connection, login: str, role: str, *, name: str = "", emai
     return User(uid, login, name, email, role), password
 
 
+MIN_PASSWORD_LENGTH = 10
+
+
 def set_password(conn: Connection, user_id: int, password: str) -> None:
     conn.execute(update(db.users).where(db.users.c.id == user_id)
                  .values(password_hash=_hasher.hash(password)))
+
+
+def change_password(conn: Connection, user: User, current: str, new: str, confirm: str,
+                    keep_session: str | None = None) -> None:
+    """Replace the user's password after checking the current one; every other session of
+    theirs ends (``keep_session``: the cookie of the one that asked, which stays).
+
+    Raises:
+        UsageError: the current password is wrong, the two new ones differ, or the new one
+            is shorter than MIN_PASSWORD_LENGTH, equals the login or the current one.
+    """
+    if authenticate(conn, user.login, current) is None:
+        raise UsageError("the current password is not right; nothing was changed")
+    if new != confirm:
+        raise UsageError("the two new passwords differ; nothing was changed")
+    if len(new) < MIN_PASSWORD_LENGTH:
+        raise UsageError(f"the new password needs at least {MIN_PASSWORD_LENGTH} characters; "
+                         "nothing was changed")
+    if new in (user.login, current):
+        raise UsageError("the new password must differ from your login and from the current "
+                         "one; nothing was changed")
+    set_password(conn, user.id, new)
+    end_sessions(conn, user.id, keep=keep_session)
+
+
+def reset_password(conn: Connection, login: str) -> str:
+    """A new random password for ``login`` (a forgotten one, for staff to hand over); all
+    the user's sessions end. Returns it.
+
+    Raises:
+        UsageError: no such user.
+    """
+    user = user_by_login(conn, login)
+    if user is None:
+        raise UsageError(f"no user {login!r}")
+    password = secrets.token_urlsafe(12)
+    set_password(conn, user.id, password)
+    end_sessions(conn, user.id)
+    return password
 
 
 def authenticate(conn: Connection, login: str, password: str) -> User | None:
@@ -134,6 +176,14 @@ def session_for(conn: Connection, cookie: str | None, at: datetime | None = None
         return None
     user = get_user(conn, row.user_id)
     return Session(user, row.csrf) if user else None
+
+
+def end_sessions(conn: Connection, user_id: int, keep: str | None = None) -> None:
+    """End every session of the user but the one whose cookie is ``keep``."""
+    query = delete(db.sessions).where(db.sessions.c.user_id == user_id)
+    if keep:
+        query = query.where(db.sessions.c.id != _digest(keep))
+    conn.execute(query)
 
 
 def end_session(conn: Connection, cookie: str | None) -> None:

@@ -54,3 +54,11 @@ def add_user(engine: Engine, login: str, role: str, name: str = "", email: str =
         user, password = accounts.create_user(conn, login, role, name=name, email=email)
         staff.log(conn, None, "add-user", login=login, role=role)
     return password
+
+
+def reset_password(engine: Engine, login: str) -> str:
+    """A new password for one account (forgotten); its sessions end. Returns it."""
+    with engine.begin() as conn:
+        password = accounts.reset_password(conn, login)
+        staff.log(conn, None, "password-reset", login=login)
+    return password

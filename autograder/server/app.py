@@ -48,6 +48,7 @@ from autograder.server.store import UploadStore
 COOKIE = "dlgrade_session"
 SIMILARITY_THRESHOLD = 0.8  # the report's flags: at least this share of fingerprints
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
+TEMPLATES.env.globals["min_password"] = accounts.MIN_PASSWORD_LENGTH
 
 
 class AuthRequired(UsageError):
@@ -217,10 +218,11 @@ def create_app(course: Course, settings: ServerSettings, engine: Engine) -> Fast
                                            "user": None}, status_code=status)
 
     def page(request: Request, name: str, user: User | None,
-             session: accounts.Session | None, **context: Any) -> HTMLResponse:
+             session: accounts.Session | None, status_code: int = 200,
+             **context: Any) -> HTMLResponse:
         return TEMPLATES.TemplateResponse(request, name, {
             "user": user, "csrf": session.csrf if session else "", "course": course.name,
-            **context})
+            **context}, status_code=status_code)
 
     def assignment_rows(user: User) -> list[dict[str, Any]]:
         rows = []
@@ -344,6 +346,24 @@ def create_app(course: Course, settings: ServerSettings, engine: Engine) -> Fast
         with engine.begin() as conn:
             token = accounts.new_token(conn, user.id)
         return page(request, "account.html", user, session, token=token)
+
+    @app.post("/account/password", response_class=HTMLResponse, include_in_schema=False)
+    def account_password(request: Request, csrf: str = Form(""), current: str = Form(""),
+                         new: str = Form(""), confirm: str = Form("")) -> HTMLResponse:
+        user, session = need_user(request)
+        check_form(request, session, csrf)
+        if session is None:
+            raise UsageError("a password is changed on the account page, not with a token")
+        try:
+            with engine.begin() as conn:
+                accounts.change_password(conn, user, current, new, confirm,
+                                         keep_session=request.cookies.get(COOKIE))
+                staff.log(conn, user, "password-change", login=user.login)
+        except UsageError as exc:
+            return page(request, "account.html", user, session, token=None,
+                        password_error=str(exc), status_code=400)
+        return page(request, "account.html", user, session, token=None,
+                    password_changed=True)
 
     # ------------------------------------------------------------ pages: staff
     @app.get("/staff", response_class=HTMLResponse, include_in_schema=False)
