@@ -8,6 +8,8 @@ Conventions used throughout this file:
   ``cache``, and returns the gradient with respect to the forward inputs.
 - Losses are averaged over the batch: they return the mean loss per example and
   the gradient of that mean.
+- The mathematics of every function is in the handout's numbered sections
+  (§1 activations and softmax, §2 the linear layer, §3 the losses).
 """
 
 import numpy as np
@@ -18,16 +20,18 @@ import numpy as np
 
 
 def relu_forward(x):
-    """Rectified linear unit, forward pass.
+    """Rectified linear unit, forward pass (handout §1.1).
 
     Inputs:
     - x: array of any shape (N, ...), float64
 
     Returns a tuple of:
-    - out: array of the same shape as x, max(0, x)
+    - out: array of the same shape as x
     - cache: what relu_backward needs (here: x)
+
+    x is not modified.
     """
-    # BEGIN SOLUTION hint: keep x in the cache
+    # BEGIN SOLUTION hint: §1.1: out, shaped like x, and the cache relu_backward needs
     out = np.maximum(0, x)
     cache = x
     # END SOLUTION
@@ -35,7 +39,7 @@ def relu_forward(x):
 
 
 def relu_backward(dout, cache):
-    """Rectified linear unit, backward pass.
+    """Rectified linear unit, backward pass (handout §1.1).
 
     Convention: the gradient at x == 0 is 0 (only strictly positive inputs let
     the gradient through).
@@ -49,7 +53,7 @@ def relu_backward(dout, cache):
 
     dout and the cache are not modified.
     """
-    # BEGIN SOLUTION hint: the gradient is 0 where x <= 0
+    # BEGIN SOLUTION hint: §1.1: dx, shaped like x
     x = cache
     dx = dout * (x > 0)
     # END SOLUTION
@@ -57,9 +61,9 @@ def relu_backward(dout, cache):
 
 
 def sigmoid_forward(x):
-    """Logistic sigmoid, forward pass: out = 1 / (1 + exp(-x)).
+    """Logistic sigmoid, forward pass (handout §1.2).
 
-    Must not overflow for large |x| (e.g. x = -1000).
+    Must not overflow for inputs of any size (e.g. x = -1000).
 
     Inputs:
     - x: array of any shape (N, ...), float64
@@ -68,8 +72,10 @@ def sigmoid_forward(x):
     - out: array of the same shape as x, values in [0, 1]
     - cache: the OUTPUT out (sigmoid_backward receives the sigmoid's output,
       not its input)
+
+    x is not modified.
     """
-    # BEGIN SOLUTION hint: use exp(-|x|) to avoid overflow; cache the output
+    # BEGIN SOLUTION hint: §1.2: out, shaped like x, finite for every input, and the cache the docstring names
     e = np.exp(-np.abs(x))
     out = np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
     cache = out
@@ -78,18 +84,18 @@ def sigmoid_forward(x):
 
 
 def sigmoid_backward(dout, cache):
-    """Logistic sigmoid, backward pass.
+    """Logistic sigmoid, backward pass (handout §1.2).
 
     Inputs:
     - dout: upstream gradient, same shape as x
-    - cache: the sigmoid OUTPUT s = sigmoid(x), as returned by sigmoid_forward
+    - cache: the sigmoid's OUTPUT, as returned by sigmoid_forward
 
     Returns:
-    - dx: gradient with respect to x, dout * s * (1 - s), same shape as x
+    - dx: gradient with respect to x, same shape as x
 
     dout and the cache are not modified.
     """
-    # BEGIN SOLUTION hint: the cache is s = sigmoid(x), not x
+    # BEGIN SOLUTION hint: §1.2: dx, shaped like x, from dout and the cached output
     s = cache
     dx = dout * s * (1.0 - s)
     # END SOLUTION
@@ -97,16 +103,18 @@ def sigmoid_backward(dout, cache):
 
 
 def tanh_forward(x):
-    """Hyperbolic tangent, forward pass.
+    """Hyperbolic tangent, forward pass (handout §1.3).
 
     Inputs:
     - x: array of any shape (N, ...), float64
 
     Returns a tuple of:
-    - out: array of the same shape as x, tanh(x)
+    - out: array of the same shape as x, values in [-1, 1]
     - cache: the OUTPUT out (tanh_backward receives tanh's output, not its input)
+
+    x is not modified.
     """
-    # BEGIN SOLUTION hint: cache the output
+    # BEGIN SOLUTION hint: §1.3: out, shaped like x, and the cache the docstring names
     out = np.tanh(x)
     cache = out
     # END SOLUTION
@@ -114,18 +122,18 @@ def tanh_forward(x):
 
 
 def tanh_backward(dout, cache):
-    """Hyperbolic tangent, backward pass.
+    """Hyperbolic tangent, backward pass (handout §1.3).
 
     Inputs:
     - dout: upstream gradient, same shape as x
-    - cache: the tanh OUTPUT t = tanh(x), as returned by tanh_forward
+    - cache: tanh's OUTPUT, as returned by tanh_forward
 
     Returns:
-    - dx: gradient with respect to x, dout * (1 - t**2), same shape as x
+    - dx: gradient with respect to x, same shape as x
 
     dout and the cache are not modified.
     """
-    # BEGIN SOLUTION hint: the cache is t = tanh(x), not x
+    # BEGIN SOLUTION hint: §1.3: dx, shaped like x, from dout and the cached output
     t = cache
     dx = dout * (1.0 - t * t)
     # END SOLUTION
@@ -133,10 +141,9 @@ def tanh_backward(dout, cache):
 
 
 def softmax(x):
-    """Numerically stable softmax over the LAST axis.
+    """Softmax over the LAST axis (handout §1.4).
 
-    Subtract the maximum of each row before exponentiating, so that inputs like
-    1000 do not overflow.
+    Must stay finite and exact for inputs of any size (e.g. 1000).
 
     Inputs:
     - x: array of shape (..., C), float64
@@ -144,8 +151,10 @@ def softmax(x):
     Returns:
     - p: array of the same shape as x; every slice p[..., :] is non-negative and
       sums to 1
+
+    x is not modified.
     """
-    # BEGIN SOLUTION hint: subtract the max over the last axis first
+    # BEGIN SOLUTION hint: §1.4: p, shaped like x, each slice over the last axis summing to 1, finite for every input
     shifted = x - np.max(x, axis=-1, keepdims=True)
     e = np.exp(shifted)
     p = e / np.sum(e, axis=-1, keepdims=True)
@@ -159,7 +168,7 @@ def softmax(x):
 
 
 def linear_forward(x, W, b):
-    """Affine layer, forward pass: out = x @ W + b.
+    """Affine (fully connected) layer, forward pass (handout §2.1).
 
     Inputs:
     - x: input data, shape (N, D)
@@ -169,8 +178,10 @@ def linear_forward(x, W, b):
     Returns a tuple of:
     - out: output, shape (N, M)
     - cache: what linear_backward needs (here: (x, W, b))
+
+    x, W and b are not modified.
     """
-    # BEGIN SOLUTION
+    # BEGIN SOLUTION hint: §2.1: out (N, M) and the cache linear_backward needs
     out = x @ W + b
     cache = (x, W, b)
     # END SOLUTION
@@ -178,7 +189,7 @@ def linear_forward(x, W, b):
 
 
 def linear_backward(dout, cache):
-    """Affine layer, backward pass.
+    """Affine layer, backward pass (handout §2.2).
 
     Inputs:
     - dout: upstream gradient, shape (N, M)
@@ -191,7 +202,7 @@ def linear_backward(dout, cache):
 
     dout and the cache are not modified.
     """
-    # BEGIN SOLUTION hint: check every shape against the docstring
+    # BEGIN SOLUTION hint: §2.2: dx (N, D), dW (D, M) and db (M,)
     x, W, _ = cache
     dx = dout @ W.T
     dW = x.T @ dout
@@ -206,23 +217,21 @@ def linear_backward(dout, cache):
 
 
 def mse_loss(pred, target):
-    """Mean squared error, summed over features and averaged over the batch.
+    """Squared error, summed over the features and averaged over the batch (handout §3.1).
 
-        loss = (1 / N) * sum over i, j of (pred[i, j] - target[i, j]) ** 2
-
-    (no factor 1/2; with pred of shape (N,) the inner sum has a single term).
+    No factor one half; with pred of shape (N,) each example has one feature.
 
     Inputs:
     - pred: predictions, shape (N, D) or (N,)
     - target: targets, same shape as pred
 
     Returns a tuple of:
-    - loss: python float (or 0-d float64), the loss above
+    - loss: python float (or 0-d float64), the loss of handout §3.1
     - dpred: gradient of loss with respect to pred, same shape as pred
 
     pred and target are not modified.
     """
-    # BEGIN SOLUTION hint: divide by the batch size N, not by N * D
+    # BEGIN SOLUTION hint: §3.1: the loss (a float) and dpred, shaped like pred
     n = pred.shape[0]
     diff = pred - target
     loss = float(np.sum(diff**2) / n)
@@ -232,24 +241,21 @@ def mse_loss(pred, target):
 
 
 def softmax_cross_entropy_loss(scores, y):
-    """Softmax cross-entropy loss, averaged over the batch.
+    """Softmax cross-entropy loss, averaged over the batch (handout §3.2).
 
-        loss = (1 / N) * sum over i of -log softmax(scores[i])[y[i]]
-
-    Compute the log-probabilities with the log-sum-exp trick, so that large
-    scores (e.g. 1000) give a finite, exact loss.
+    Large scores (e.g. 1000) must give a finite, exact loss and gradient.
 
     Inputs:
     - scores: class scores (logits), shape (N, C)
     - y: integer labels, shape (N,), each in 0 .. C-1
 
     Returns a tuple of:
-    - loss: python float (or 0-d float64), the loss above
+    - loss: python float (or 0-d float64), the loss of handout §3.2
     - dscores: gradient of loss with respect to scores, shape (N, C)
 
     scores and y are not modified.
     """
-    # BEGIN SOLUTION hint: log p = s - max - log(sum(exp(s - max)))
+    # BEGIN SOLUTION hint: §3.2: the loss (a float) and dscores (N, C), finite for scores of any size
     n = scores.shape[0]
     shifted = scores - np.max(scores, axis=1, keepdims=True)
     log_z = np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))

@@ -24,14 +24,12 @@ class MLP:
     - self.params["Wl"]: shape (D_{l-1}, D_l)
     - self.params["bl"]: shape (D_l,)
 
-    Initialisation (exactly; the grader reproduces it):
-        rng = np.random.default_rng(seed)
-        for l = 1, ..., L (in this order):
-            W_l = scale_l * rng.standard_normal((D_{l-1}, D_l))
-            b_l = np.zeros(D_l)
-    where scale_l = weight_scale if weight_scale is not None, else
-    sqrt(2 / D_{l-1}) for activation "relu" (He) and sqrt(1 / D_{l-1}) for
-    "sigmoid" and "tanh" (Xavier/LeCun). No other random numbers are drawn.
+    Initialisation: exactly as handout §4.1 pins it, since the grader
+    reproduces it: one np.random.default_rng(seed), the weights W1, ..., WL
+    drawn from it in this order as scaled standard normals (the scale is
+    weight_scale, or the activation's default of §4.1: He for "relu",
+    Xavier/LeCun for "sigmoid" and "tanh"), biases zero, no other random
+    numbers drawn. The forward and backward passes are handout §4.2.
     """
 
     def __init__(self, layer_sizes, activation="relu", weight_scale=None, seed=0):
@@ -42,7 +40,7 @@ class MLP:
           input dimension and D_L the number of classes C
         - activation: "relu", "sigmoid" or "tanh", used on every hidden layer
         - weight_scale: float standard deviation of every weight, or None for
-          the activation-dependent default described in the class docstring
+          the activation-dependent default of handout §4.1
         - seed: int, seed of np.random.default_rng used for the weights
         """
         if len(layer_sizes) < 2:
@@ -54,7 +52,7 @@ class MLP:
         self.num_layers = len(self.layer_sizes) - 1
         self.params = {}
         self.caches = None
-        # BEGIN SOLUTION hint: draw W1, W2, ... in order from one default_rng(seed)
+        # BEGIN SOLUTION hint: §4.1: self.params, every weight and bias with the shape the class docstring gives, drawn as it pins
         rng = np.random.default_rng(seed)
         for k in range(1, self.num_layers + 1):
             fan_in, fan_out = self.layer_sizes[k - 1], self.layer_sizes[k]
@@ -78,7 +76,7 @@ class MLP:
         - scores: shape (N, C), the output of the last linear layer (no
           activation, no softmax)
         """
-        # BEGIN SOLUTION
+        # BEGIN SOLUTION hint: §4.2: the scores (N, C), keeping in self.caches what backward needs
         act_forward, _ = ACTIVATIONS[self.activation]
         caches = []
         h = X
@@ -104,7 +102,7 @@ class MLP:
         - grads: dict with the same keys and shapes as self.params, grads[k]
           the gradient with respect to self.params[k]
         """
-        # BEGIN SOLUTION hint: walk the layers in reverse, using self.caches
+        # BEGIN SOLUTION hint: §4.2: grads, a dict with the keys and shapes of self.params
         _, act_backward = ACTIVATIONS[self.activation]
         grads = {}
         dh = dscores
@@ -127,7 +125,7 @@ class MLP:
         - loss: float, layers.softmax_cross_entropy_loss of the scores
         - grads: dict with the same keys and shapes as self.params
         """
-        # BEGIN SOLUTION
+        # BEGIN SOLUTION hint: §3.2 and §4.2: the mean loss (a float) and grads, a dict with the keys and shapes of self.params
         scores = self.forward(X)
         loss, dscores = layers.softmax_cross_entropy_loss(scores, y)
         grads = self.backward(dscores)
@@ -143,7 +141,7 @@ class MLP:
         Returns:
         - y_pred: integer array of shape (N,), the index of the largest score
         """
-        # BEGIN SOLUTION
+        # BEGIN SOLUTION hint: §4.2: the predicted labels, integers (N,)
         y_pred = np.argmax(self.forward(X), axis=1)
         # END SOLUTION
         return y_pred

@@ -11,6 +11,7 @@ and counts the epochs (steps: both problems are deterministic, so one epoch is
 one full-batch gradient step) until the loss is at most ``tol``.
 ``compare_optimizers`` does it for every optimizer on both problems, with the
 hyperparameters of ``HYPERPARAMETERS`` and the starting points of ``START``.
+The handout's §4 defines the problems and the counting rule.
 """
 
 import numpy as np
@@ -18,11 +19,10 @@ import optimizers
 
 
 def quadratic(w, condition_number=100.0):
-    """Ill-conditioned quadratic f(w) = 0.5 * sum_i lam_i * w_i**2.
+    """Ill-conditioned quadratic bowl (handout §4.1).
 
-    The curvatures are log-spaced from 1 to condition_number:
-    lam_i = condition_number ** (i / (n - 1)) for i = 0, ..., n - 1 (lam = [1.0]
-    when n == 1). The minimum is f = 0 at w = 0.
+    The curvatures along the axes are log-spaced from 1 to condition_number
+    (a single curvature 1 when n == 1). The minimum is 0, at w = 0.
 
     Inputs:
     - w: array (n,)
@@ -35,7 +35,7 @@ def quadratic(w, condition_number=100.0):
 
     w is not modified.
     """
-    # BEGIN SOLUTION
+    # BEGIN SOLUTION hint: §4.1: f (a float), grad (n,) and hessian (n, n) at w
     w = np.asarray(w, dtype=np.float64)
     n = w.shape[0]
     lam = np.ones(1) if n == 1 else condition_number ** (np.arange(n) / (n - 1))
@@ -47,9 +47,9 @@ def quadratic(w, condition_number=100.0):
 
 
 def rosenbrock(w, a=1.0, b=100.0):
-    """Rosenbrock function f(x, y) = (a - x)**2 + b * (y - x**2)**2, with w = [x, y].
+    """Rosenbrock function of w = [x, y] (handout §4.1).
 
-    The minimum is f = 0 at (a, a**2).
+    The minimum is 0, at x = a and y = a squared.
 
     Inputs:
     - w: array (2,)
@@ -62,7 +62,7 @@ def rosenbrock(w, a=1.0, b=100.0):
 
     w is not modified.
     """
-    # BEGIN SOLUTION
+    # BEGIN SOLUTION hint: §4.1: f (a float), grad (2,) and hessian (2, 2) at w
     x, y = float(w[0]), float(w[1])
     f = (a - x) ** 2 + b * (y - x * x) ** 2
     grad = np.array([-2.0 * (a - x) - 4.0 * b * x * (y - x * x), 2.0 * b * (y - x * x)])
@@ -119,18 +119,11 @@ HYPERPARAMETERS = {
 
 
 def epochs_to_tolerance(name, problem, w0, hyperparams, tol=1e-8, max_epochs=1000):
-    """Run one optimizer on one problem and count the epochs until f(w) <= tol.
+    """Run one optimizer on one problem and count the epochs until f(w) <= tol (handout §4.2).
 
-    Build the optimizer as OPTIMIZERS[name]({"w": w}, **hyperparams) with w a
-    float64 copy of w0 (never modify w0), then:
-
-        epochs = 0
-        while f(w) > tol:                  # f, grad, hessian = PROBLEMS[problem](w)
-            if epochs == max_epochs:
-                return None                # not reached within max_epochs
-            step with {"w": grad}          # Newton: also {"w": hessian}
-            epochs += 1
-        return epochs
+    The optimizer is OPTIMIZERS[name]({"w": w}, **hyperparams) with w a float64
+    copy of w0 (w0 is never modified); each epoch is one step with the
+    problem's gradient at the current w (Newton also gets its Hessian).
 
     Inputs:
     - name: str, a key of OPTIMIZERS ("gd", "momentum", ..., "lbfgs")
@@ -145,7 +138,7 @@ def epochs_to_tolerance(name, problem, w0, hyperparams, tol=1e-8, max_epochs=100
     - epochs: int, the number of steps after which f(w) <= tol for the first
       time (0 if f(w0) <= tol), or None if max_epochs steps were not enough
     """
-    # BEGIN SOLUTION
+    # BEGIN SOLUTION hint: §4.2: the number of steps until the loss reaches tol, or None
     fn = PROBLEMS[problem]
     w = np.array(w0, dtype=np.float64)
     params = {"w": w}
@@ -166,7 +159,7 @@ def epochs_to_tolerance(name, problem, w0, hyperparams, tol=1e-8, max_epochs=100
 
 
 def compare_optimizers(tol=1e-8, max_epochs=5000):
-    """Epochs to tolerance of every optimizer on both problems.
+    """Epochs to tolerance of every optimizer on both problems (handout §4.3).
 
     Runs epochs_to_tolerance(name, problem, START[problem],
     HYPERPARAMETERS[problem][name], tol, max_epochs) for every problem and
@@ -182,7 +175,7 @@ def compare_optimizers(tol=1e-8, max_epochs=5000):
 
     START is read at each call and never modified (the grader may set it).
     """
-    # BEGIN SOLUTION
+    # BEGIN SOLUTION hint: §4.3: the dict of epochs, problem to optimizer name to int or None
     return {
         problem: {
             name: epochs_to_tolerance(

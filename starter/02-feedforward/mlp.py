@@ -25,14 +25,12 @@ class MLP:
     - self.params["Wl"]: shape (D_{l-1}, D_l)
     - self.params["bl"]: shape (D_l,)
 
-    Initialisation (exactly; the grader reproduces it):
-        rng = np.random.default_rng(seed)
-        for l = 1, ..., L (in this order):
-            W_l = scale_l * rng.standard_normal((D_{l-1}, D_l))
-            b_l = np.zeros(D_l)
-    where scale_l = weight_scale if weight_scale is not None, else
-    sqrt(2 / D_{l-1}) for activation "relu" (He) and sqrt(1 / D_{l-1}) for
-    "sigmoid" and "tanh" (Xavier/LeCun). No other random numbers are drawn.
+    Initialisation: exactly as handout §4.1 pins it, since the grader
+    reproduces it: one np.random.default_rng(seed), the weights W1, ..., WL
+    drawn from it in this order as scaled standard normals (the scale is
+    weight_scale, or the activation's default of §4.1: He for "relu",
+    Xavier/LeCun for "sigmoid" and "tanh"), biases zero, no other random
+    numbers drawn. The forward and backward passes are handout §4.2.
     """
 
     def __init__(self, layer_sizes, activation="relu", weight_scale=None, seed=0):
@@ -43,7 +41,7 @@ class MLP:
           input dimension and D_L the number of classes C
         - activation: "relu", "sigmoid" or "tanh", used on every hidden layer
         - weight_scale: float standard deviation of every weight, or None for
-          the activation-dependent default described in the class docstring
+          the activation-dependent default of handout §4.1
         - seed: int, seed of np.random.default_rng used for the weights
         """
         if len(layer_sizes) < 2:
@@ -55,7 +53,8 @@ class MLP:
         self.num_layers = len(self.layer_sizes) - 1
         self.params = {}
         self.caches = None
-        # TODO: draw W1, W2, ... in order from one default_rng(seed)
+        # TODO: §4.1: self.params, every weight and bias with the shape the class docstring gives,
+        #       drawn as it pins
         raise NotImplementedError("MLP.__init__: see the TODO above")
 
     def forward(self, X):
@@ -68,7 +67,8 @@ class MLP:
         - scores: shape (N, C), the output of the last linear layer (no
           activation, no softmax)
         """
-        raise NotImplementedError("MLP.forward: not implemented")
+        # TODO: §4.2: the scores (N, C), keeping in self.caches what backward needs
+        raise NotImplementedError("MLP.forward: see the TODO above")
 
     def backward(self, dscores):
         """Backpropagate through the network of the most recent forward call.
@@ -81,7 +81,7 @@ class MLP:
         - grads: dict with the same keys and shapes as self.params, grads[k]
           the gradient with respect to self.params[k]
         """
-        # TODO: walk the layers in reverse, using self.caches
+        # TODO: §4.2: grads, a dict with the keys and shapes of self.params
         raise NotImplementedError("MLP.backward: see the TODO above")
 
     def loss(self, X, y):
@@ -95,7 +95,9 @@ class MLP:
         - loss: float, layers.softmax_cross_entropy_loss of the scores
         - grads: dict with the same keys and shapes as self.params
         """
-        raise NotImplementedError("MLP.loss: not implemented")
+        # TODO: §3.2 and §4.2: the mean loss (a float) and grads, a dict with the keys and shapes of
+        #       self.params
+        raise NotImplementedError("MLP.loss: see the TODO above")
 
     def predict(self, X):
         """Predict labels.
@@ -106,4 +108,5 @@ class MLP:
         Returns:
         - y_pred: integer array of shape (N,), the index of the largest score
         """
-        raise NotImplementedError("MLP.predict: not implemented")
+        # TODO: §4.2: the predicted labels, integers (N,)
+        raise NotImplementedError("MLP.predict: see the TODO above")

@@ -3,9 +3,8 @@
 
 A "model" here is anything with a dict attribute ``params`` (name -> numpy
 array) and a method ``loss(X, y) -> (loss, grads)`` whose grads dict has the
-same keys as params, e.g. an mlp.MLP. Parameters are updated IN PLACE:
-
-    model.params[k] -= lr * grads[k]      for every key k
+same keys as params, e.g. an mlp.MLP. Every parameter is updated IN PLACE,
+in the dict model.params, by the gradient step of handout §5.1.
 """
 
 import mlp
@@ -13,10 +12,9 @@ import numpy as np
 
 
 def batch_gradient_descent(model, X, y, lr, epochs):
-    """Full-batch gradient descent: one step on the whole data set per epoch.
+    """Full-batch gradient descent: one step on the whole data set per epoch (handout §5.1).
 
-    Each epoch: compute (loss, grads) = model.loss(X, y) at the current
-    parameters, record the loss, then update every parameter in place.
+    Each epoch records the loss at the current parameters, then takes the step.
 
     Inputs:
     - model: e.g. an mlp.MLP (see the module docstring)
@@ -28,20 +26,18 @@ def batch_gradient_descent(model, X, y, lr, epochs):
     Returns:
     - losses: list of epochs floats; losses[t] is the loss BEFORE step t
     """
-    raise NotImplementedError("batch_gradient_descent: not implemented")
+    # TODO: §5.1: the list of epochs losses, each recorded before its step; model.params updated in
+    #       place
+    raise NotImplementedError("batch_gradient_descent: see the TODO above")
 
 
 def sgd(model, X, y, lr, epochs, batch_size, seed):
-    """Minibatch stochastic gradient descent, in exactly this order:
+    """Minibatch stochastic gradient descent, in exactly the order of handout §5.2.
 
-        rng = np.random.default_rng(seed)          # once, before the first epoch
-        for each epoch:
-            perm = rng.permutation(N)              # a new shuffle every epoch
-            for i = 0, batch_size, 2 * batch_size, ... (while i < N):
-                idx = perm[i:i + batch_size]       # the last batch may be smaller
-                loss, grads = model.loss(X[idx], y[idx])
-                record loss
-                model.params[k] -= lr * grads[k]   # for every k, in place
+    The grader replays that order: one generator for the whole run, a new
+    permutation of the examples every epoch, batches taken from it in order
+    (the last one may be smaller), and each batch's loss recorded before its
+    step.
 
     Inputs:
     - model: e.g. an mlp.MLP (see the module docstring)
@@ -56,12 +52,12 @@ def sgd(model, X, y, lr, epochs, batch_size, seed):
     - losses: list of floats, one per batch (epochs * ceil(N / batch_size) in
       all), each the batch loss BEFORE that batch's update
     """
-    # TODO: follow the order in the docstring exactly
+    # TODO: §5.2: the list of batch losses, in the order §5.2 pins; model.params updated in place
     raise NotImplementedError("sgd: see the TODO above")
 
 
 def train_digits(X_train, y_train, X_val, y_val, seed=0):
-    """Train an mlp.MLP on scikit-learn's 8x8 digits shown in both polarities (10 classes).
+    """Train an mlp.MLP on scikit-learn's 8x8 digits shown in both polarities (handout §5.3).
 
     The grader loads sklearn.datasets.load_digits, divides the pixels by 16.0
     (so X has values in [0, 1], shape (N, 64), float64; y has labels 0..9) and
@@ -90,4 +86,5 @@ def train_digits(X_train, y_train, X_val, y_val, seed=0):
       - model.activation: "relu", "sigmoid" or "tanh", used after every linear
         layer but the last
     """
-    raise NotImplementedError("train_digits: not implemented")
+    # TODO: §5.3: a trained MLP whose params and activation reach the bar on digits it never saw
+    raise NotImplementedError("train_digits: see the TODO above")

@@ -12,6 +12,7 @@ and counts the epochs (steps: both problems are deterministic, so one epoch is
 one full-batch gradient step) until the loss is at most ``tol``.
 ``compare_optimizers`` does it for every optimizer on both problems, with the
 hyperparameters of ``HYPERPARAMETERS`` and the starting points of ``START``.
+The handout's §4 defines the problems and the counting rule.
 """
 
 import numpy as np
@@ -19,11 +20,10 @@ import optimizers
 
 
 def quadratic(w, condition_number=100.0):
-    """Ill-conditioned quadratic f(w) = 0.5 * sum_i lam_i * w_i**2.
+    """Ill-conditioned quadratic bowl (handout §4.1).
 
-    The curvatures are log-spaced from 1 to condition_number:
-    lam_i = condition_number ** (i / (n - 1)) for i = 0, ..., n - 1 (lam = [1.0]
-    when n == 1). The minimum is f = 0 at w = 0.
+    The curvatures along the axes are log-spaced from 1 to condition_number
+    (a single curvature 1 when n == 1). The minimum is 0, at w = 0.
 
     Inputs:
     - w: array (n,)
@@ -36,13 +36,14 @@ def quadratic(w, condition_number=100.0):
 
     w is not modified.
     """
-    raise NotImplementedError("quadratic: not implemented")
+    # TODO: §4.1: f (a float), grad (n,) and hessian (n, n) at w
+    raise NotImplementedError("quadratic: see the TODO above")
 
 
 def rosenbrock(w, a=1.0, b=100.0):
-    """Rosenbrock function f(x, y) = (a - x)**2 + b * (y - x**2)**2, with w = [x, y].
+    """Rosenbrock function of w = [x, y] (handout §4.1).
 
-    The minimum is f = 0 at (a, a**2).
+    The minimum is 0, at x = a and y = a squared.
 
     Inputs:
     - w: array (2,)
@@ -55,7 +56,8 @@ def rosenbrock(w, a=1.0, b=100.0):
 
     w is not modified.
     """
-    raise NotImplementedError("rosenbrock: not implemented")
+    # TODO: §4.1: f (a float), grad (2,) and hessian (2, 2) at w
+    raise NotImplementedError("rosenbrock: see the TODO above")
 
 
 PROBLEMS = {"quadratic": quadratic, "rosenbrock": rosenbrock}
@@ -104,18 +106,11 @@ HYPERPARAMETERS = {
 
 
 def epochs_to_tolerance(name, problem, w0, hyperparams, tol=1e-8, max_epochs=1000):
-    """Run one optimizer on one problem and count the epochs until f(w) <= tol.
+    """Run one optimizer on one problem and count the epochs until f(w) <= tol (handout §4.2).
 
-    Build the optimizer as OPTIMIZERS[name]({"w": w}, **hyperparams) with w a
-    float64 copy of w0 (never modify w0), then:
-
-        epochs = 0
-        while f(w) > tol:                  # f, grad, hessian = PROBLEMS[problem](w)
-            if epochs == max_epochs:
-                return None                # not reached within max_epochs
-            step with {"w": grad}          # Newton: also {"w": hessian}
-            epochs += 1
-        return epochs
+    The optimizer is OPTIMIZERS[name]({"w": w}, **hyperparams) with w a float64
+    copy of w0 (w0 is never modified); each epoch is one step with the
+    problem's gradient at the current w (Newton also gets its Hessian).
 
     Inputs:
     - name: str, a key of OPTIMIZERS ("gd", "momentum", ..., "lbfgs")
@@ -130,11 +125,12 @@ def epochs_to_tolerance(name, problem, w0, hyperparams, tol=1e-8, max_epochs=100
     - epochs: int, the number of steps after which f(w) <= tol for the first
       time (0 if f(w0) <= tol), or None if max_epochs steps were not enough
     """
-    raise NotImplementedError("epochs_to_tolerance: not implemented")
+    # TODO: §4.2: the number of steps until the loss reaches tol, or None
+    raise NotImplementedError("epochs_to_tolerance: see the TODO above")
 
 
 def compare_optimizers(tol=1e-8, max_epochs=5000):
-    """Epochs to tolerance of every optimizer on both problems.
+    """Epochs to tolerance of every optimizer on both problems (handout §4.3).
 
     Runs epochs_to_tolerance(name, problem, START[problem],
     HYPERPARAMETERS[problem][name], tol, max_epochs) for every problem and
@@ -150,4 +146,5 @@ def compare_optimizers(tol=1e-8, max_epochs=5000):
 
     START is read at each call and never modified (the grader may set it).
     """
-    raise NotImplementedError("compare_optimizers: not implemented")
+    # TODO: §4.3: the dict of epochs, problem to optimizer name to int or None
+    raise NotImplementedError("compare_optimizers: see the TODO above")

@@ -15,19 +15,19 @@ Every optimizer shares one interface::
   not modify their inputs: ``step`` never changes ``grads`` or ``hessians``.
 - State (velocities, accumulators, moments, step counter) is kept per key of
   ``params``, in arrays shaped like the parameter.
-- The conventions are those of ``torch.optim`` (momentum with dampening 0,
-  where eps goes, bias correction, the first L-BFGS step), so that an
-  optimizer built with the same hyperparameters as its torch counterpart
-  produces the same parameters after every step. They are spelled out in each
-  class's docstring.
+- The conventions are those of ``torch.optim``, so that an optimizer built
+  with the same hyperparameters as its torch counterpart produces the same
+  parameters after every step. Each class's docstring names its counterpart;
+  the handout gives the mathematics of each (§1 first-order methods, §2
+  second-order methods).
 
 Second-order methods:
 
 - ``Newton.step(grads, hessians)`` also takes the Hessian of each parameter.
 - ``LBFGS`` treats all parameters as one flat vector (the concatenation of
   ``p.ravel()`` in the order of ``params``' keys) and builds its curvature
-  estimate from the gradients it sees; ``lbfgs_direction`` is its two-loop
-  recursion.
+  estimate from the gradients it sees; ``lbfgs_direction`` computes its
+  search direction.
 """
 
 import numpy as np
@@ -58,7 +58,7 @@ class Optimizer:
 
 
 class GD(Optimizer):
-    """Plain gradient descent: p <- p - lr * g (torch.optim.SGD with momentum 0).
+    """Plain gradient descent (torch.optim.SGD with momentum 0), handout §1.1.
 
     Inputs:
     - params: dict name -> array
@@ -74,154 +74,131 @@ class GD(Optimizer):
         Inputs:
         - grads: dict name -> array shaped like params[name]; read, never modified
         """
-        # TODO: GD: p -= lr * g for every key
+        # TODO: §1.1: every params[k] updated in place by one step
         raise NotImplementedError("GD.step: see the TODO above")
 
 
 class Momentum(Optimizer):
-    """The generalized delta rule: gradient descent with momentum.
+    """The generalized delta rule: gradient descent with momentum (handout §1.2).
 
-    Convention (torch.optim.SGD with momentum=mu, dampening=0, nesterov=False),
-    for each parameter p with gradient g and velocity v (zeros at the start):
-
-        v <- mu * v + g
-        p <- p - lr * v
-
-    (This is the delta rule dw(t) = -lr * g(t) + mu * dw(t-1) with dw = -lr * v.)
+    As torch.optim.SGD with momentum=momentum, dampening=0, nesterov=False; the
+    velocity of each parameter starts at zero.
 
     Inputs:
     - params: dict name -> array
     - lr: float, learning rate
-    - momentum: float in [0, 1), mu
+    - momentum: float in [0, 1)
     """
 
     def __init__(self, params, lr, momentum=0.9):
         super().__init__(params, lr)
         self.momentum = momentum
-        # TODO: Momentum: one velocity array per parameter, zeros at the start
+        # TODO: §1.2: the velocity state, one zero array per parameter, shaped like it
         raise NotImplementedError("Momentum.__init__: see the TODO above")
 
     def step(self, grads):
-        """One momentum step (see the class docstring for the exact rule).
+        """One momentum step (handout §1.2).
 
         grads is read, never modified: only params change in place.
         """
-        # TODO: Momentum: v = momentum * v + g, then p -= lr * v
+        # TODO: §1.2: every params[k] and its velocity updated in place by one step
         raise NotImplementedError("Momentum.step: see the TODO above")
 
 
 class AdaGrad(Optimizer):
-    """AdaGrad (torch.optim.Adagrad with lr_decay=0, initial_accumulator_value=0).
+    """AdaGrad (torch.optim.Adagrad with lr_decay=0, initial_accumulator_value=0), handout §1.3.
 
-    For each parameter p with gradient g and accumulator G (zeros at the start):
-
-        G <- G + g * g
-        p <- p - lr * g / (sqrt(G) + eps)          # eps OUTSIDE the square root
+    The accumulator of each parameter starts at zero.
 
     Inputs:
     - params: dict name -> array
     - lr: float, learning rate
-    - eps: float, added to sqrt(G)
+    - eps: float, the stabilizing constant, placed as §1.3 says
     """
 
     def __init__(self, params, lr=0.01, eps=1e-10):
         super().__init__(params, lr)
         self.eps = eps
-        # TODO: AdaGrad: one accumulator of squared gradients per parameter, zeros
+        # TODO: §1.3: the accumulator state, one zero array per parameter, shaped like it
         raise NotImplementedError("AdaGrad.__init__: see the TODO above")
 
     def step(self, grads):
-        """One AdaGrad step (see the class docstring for the exact rule).
+        """One AdaGrad step (handout §1.3).
 
         grads is read, never modified: only params change in place.
         """
-        # TODO: AdaGrad: accumulate g * g; eps goes outside the square root
+        # TODO: §1.3: every params[k] and its accumulator updated in place by one step
         raise NotImplementedError("AdaGrad.step: see the TODO above")
 
 
 class RMSProp(Optimizer):
-    """RMSProp (torch.optim.RMSprop, not centered, momentum 0).
+    """RMSProp (torch.optim.RMSprop, not centered, momentum 0), handout §1.4.
 
-    For each parameter p with gradient g and running average S (zeros at start):
-
-        S <- alpha * S + (1 - alpha) * g * g
-        p <- p - lr * g / (sqrt(S) + eps)          # eps OUTSIDE the square root
+    The running average of each parameter starts at zero.
 
     Inputs:
     - params: dict name -> array
     - lr: float, learning rate
-    - alpha: float in [0, 1), decay of the running average of g**2
-    - eps: float, added to sqrt(S)
+    - alpha: float in [0, 1), decay of the running average
+    - eps: float, the stabilizing constant, placed as §1.4 says
     """
 
     def __init__(self, params, lr=0.01, alpha=0.99, eps=1e-8):
         super().__init__(params, lr)
         self.alpha = alpha
         self.eps = eps
-        # TODO: RMSProp: one running average of g * g per parameter, zeros
+        # TODO: §1.4: the running average state, one zero array per parameter, shaped like it
         raise NotImplementedError("RMSProp.__init__: see the TODO above")
 
     def step(self, grads):
-        """One RMSProp step (see the class docstring for the exact rule).
+        """One RMSProp step (handout §1.4).
 
         grads is read, never modified: only params change in place.
         """
-        # TODO: RMSProp: update the running average; eps goes outside the square root
+        # TODO: §1.4: every params[k] and its running average updated in place by one step
         raise NotImplementedError("RMSProp.step: see the TODO above")
 
 
 class AdaDelta(Optimizer):
-    """AdaDelta (torch.optim.Adadelta).
+    """AdaDelta (torch.optim.Adadelta, weight_decay 0), handout §1.5.
 
-    For each parameter p with gradient g, running average of squared gradients
-    S and running average of squared updates U (both zeros at the start):
-
-        S     <- rho * S + (1 - rho) * g * g
-        delta  = sqrt(U + eps) / sqrt(S + eps) * g     # eps INSIDE both roots
-        U     <- rho * U + (1 - rho) * delta * delta
-        p     <- p - lr * delta
+    Both running averages of each parameter (of the squared gradients and of
+    the squared updates) start at zero.
 
     Inputs:
     - params: dict name -> array
-    - lr: float, scales delta (1.0 in the original method)
+    - lr: float, scales the update (1.0 in the original method)
     - rho: float in [0, 1), decay of both running averages
-    - eps: float
+    - eps: float, the stabilizing constant, placed as §1.5 says
     """
 
     def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6):
         super().__init__(params, lr)
         self.rho = rho
         self.eps = eps
-        # TODO: AdaDelta: running averages of g * g and of delta * delta, zeros
+        # TODO: §1.5: the two running averages, zero arrays shaped like each parameter
         raise NotImplementedError("AdaDelta.__init__: see the TODO above")
 
     def step(self, grads):
-        """One AdaDelta step (see the class docstring for the exact rule).
+        """One AdaDelta step (handout §1.5).
 
         grads is read, never modified: only params change in place.
         """
-        # TODO: AdaDelta: eps goes inside both square roots
+        # TODO: §1.5: every params[k] and both its running averages updated in place by one step
         raise NotImplementedError("AdaDelta.step: see the TODO above")
 
 
 class Adam(Optimizer):
-    """Adam with bias correction (torch.optim.Adam, weight_decay 0, amsgrad False).
+    """Adam (torch.optim.Adam, weight_decay 0, amsgrad False), handout §1.6.
 
-    For each parameter p with gradient g, first moment m and second moment v
-    (zeros at the start), at step t = 1, 2, ... (one counter, increased once
-    per call to step):
-
-        m <- beta1 * m + (1 - beta1) * g
-        v <- beta2 * v + (1 - beta2) * g * g
-        m_hat = m / (1 - beta1**t)
-        v_hat = v / (1 - beta2**t)
-        p <- p - lr * m_hat / (sqrt(v_hat) + eps)  # eps OUTSIDE the root, after correction
+    Both moments of each parameter start at zero; the step counter t starts at
+    0, is shared by all parameters and counts the calls to step.
 
     Inputs:
     - params: dict name -> array
     - lr: float, learning rate
     - beta1, beta2: floats in [0, 1), decay rates of the two moments
-    - eps: float, added to sqrt(v_hat)
+    - eps: float, the stabilizing constant, placed as §1.6 says
     """
 
     def __init__(self, params, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
@@ -229,32 +206,24 @@ class Adam(Optimizer):
         self.beta1 = beta1
         self.beta2 = beta2
         self.eps = eps
-        # TODO: Adam: two moments per parameter and one step counter t
+        # TODO: §1.6: the two moments, zero arrays shaped like each parameter, and the step counter
         raise NotImplementedError("Adam.__init__: see the TODO above")
 
     def step(self, grads):
-        """One Adam step (see the class docstring for the exact rule).
+        """One Adam step (handout §1.6).
 
         grads is read, never modified: only params change in place.
         """
-        # TODO: Adam: increase t once per step; bias-correct both moments
+        # TODO: §1.6: every params[k] and its moments updated in place by one step
         raise NotImplementedError("Adam.step: see the TODO above")
 
 
 class Newton(Optimizer):
-    """Damped Newton's method, one parameter at a time.
+    """Damped Newton's method, one parameter at a time (handout §2.1).
 
-    For each parameter p (any shape, n = p.size entries) with gradient g and
-    Hessian H (n, n) of the loss with respect to p.ravel():
-
-        d = solve(H + damping * I, g.ravel())      # never form the inverse
-        p <- p - lr * d.reshape(p.shape)
-
-    With damping = 0 this is the plain Newton step, which jumps to the
-    stationary point of the local quadratic model: a saddle or a maximum where
-    H is not positive definite. A damping larger than minus the smallest
-    eigenvalue of H makes H + damping * I positive definite, so that -d is a
-    descent direction.
+    Each parameter p (any shape, n = p.size entries) takes its own step, from
+    its gradient and the (n, n) Hessian of the loss with respect to p.ravel().
+    With damping 0 this is the plain Newton step.
 
     Inputs:
     - params: dict name -> array
@@ -276,24 +245,16 @@ class Newton(Optimizer):
 
         grads and hessians are read, never modified: only params change in place.
         """
-        # TODO: Newton: solve (H + damping * I) d = g.ravel(), reshape d
+        # TODO: §2.1: every params[k] updated in place by one damped Newton step
         raise NotImplementedError("Newton.step: see the TODO above")
 
 
 def lbfgs_direction(grad, s_history, y_history):
-    """L-BFGS two-loop recursion: the search direction -H g.
+    """The L-BFGS search direction: minus the inverse-Hessian estimate times grad (handout §2.2).
 
-    H approximates the inverse Hessian from the m most recent pairs
-    (s_i, y_i), oldest first: s_i is a step x_{i+1} - x_i and y_i the change of
-    gradient g_{i+1} - g_i. The initial matrix is H0 = gamma * I with
-    gamma = (s·y) / (y·y) of the NEWEST pair, and gamma = 1 when there is no
-    pair (then the direction is -grad). With rho_i = 1 / (y_i·s_i):
-
-        q = grad
-        for i = m-1 down to 0:  alpha_i = rho_i * (s_i·q);  q = q - alpha_i * y_i
-        r = gamma * q
-        for i = 0 up to m-1:    beta = rho_i * (y_i·r);     r = r + (alpha_i - beta) * s_i
-        return -r
+    The estimate is built from the m most recent pairs (s_i, y_i), oldest
+    first: s_i is a step between two iterates and y_i the change of gradient
+    over that step. With no pair (m = 0) the direction is minus grad.
 
     Inputs:
     - grad: array (n,), the current gradient
@@ -301,34 +262,22 @@ def lbfgs_direction(grad, s_history, y_history):
     - y_history: list of m arrays (n,), matching s_history
 
     Returns:
-    - direction: array (n,), -H grad
+    - direction: array (n,)
 
     grad and the histories are read, never modified (LBFGS keeps using them).
     """
-    # TODO: two loops, gamma from the newest pair
+    # TODO: §2.2: the search direction (n,) from grad and the histories
     raise NotImplementedError("lbfgs_direction: see the TODO above")
 
 
 class LBFGS(Optimizer):
     """L-BFGS with a fixed step size (torch.optim.LBFGS with max_iter=1 and no
-    line search: one call to step is one L-BFGS iteration).
+    line search: one call to step is one L-BFGS iteration), handout §2.3.
 
     All parameters form one vector x (the concatenation of p.ravel() in the order
-    of params' keys); g is the gradient in the same layout. Each step:
-
-        if this is the first step:
-            d = -g
-            t = min(1, 1 / sum(|g|)) * lr          # a cautious first step
-        else:
-            s = t_prev * d_prev                    # the previous step, x - x_prev
-            y = g - g_prev
-            if y·s > 1e-10:                        # keep only pairs with positive curvature
-                append (s, y) to the history, dropping the oldest pair
-                when there are more than history_size
-            d = lbfgs_direction(g, s_history, y_history)
-            t = lr
-        x <- x + t * d                             # written back into params, in place
-        remember g, d and t for the next step
+    of params' keys), and the gradient is flattened in the same layout; the new
+    x is written back into params, in place. The step size of the first
+    iteration, the pairs kept in the history and the direction are those of §2.3.
 
     Inputs:
     - params: dict name -> array
@@ -339,13 +288,14 @@ class LBFGS(Optimizer):
     def __init__(self, params, lr=1.0, history_size=10):
         super().__init__(params, lr)
         self.history_size = history_size
-        # TODO: LBFGS: the (s, y) history and what the next step needs
+        # TODO: §2.3: the empty (s, y) history and what the next step needs from this one
         raise NotImplementedError("LBFGS.__init__: see the TODO above")
 
     def step(self, grads):
-        """One L-BFGS iteration (see the class docstring for the exact rule).
+        """One L-BFGS iteration (handout §2.3).
 
         grads is read, never modified: only params change in place.
         """
-        # TODO: LBFGS: follow the class docstring; lbfgs_direction does the two loops
+        # TODO: §2.3: every params[k] updated in place by one L-BFGS iteration, and the history
+        #       extended
         raise NotImplementedError("LBFGS.step: see the TODO above")

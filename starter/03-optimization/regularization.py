@@ -6,10 +6,9 @@ Conventions used throughout this file:
 - Every array is float64. The first axis is the batch axis, of size N.
 - ``p`` is always the probability of DROPPING a unit (or a weight), as in
   ``torch.nn.Dropout(p)``; 0 <= p < 1.
-- Dropout and DropConnect are *inverted*: in training, what is kept is scaled
-  by 1 / (1 - p), so that the expected output equals the output without
-  dropout; in evaluation (``train=False``) nothing is dropped and nothing is
-  scaled.
+- Dropout and DropConnect are *inverted* (handout §3.2): in training the
+  expected output equals the output without dropout; in evaluation
+  (``train=False``) nothing is dropped and nothing is scaled.
 - Masks are drawn from ``rng = np.random.default_rng(seed)`` with exactly one
   call, ``keep = rng.random(shape) >= p`` (True = kept), so the same seed
   gives the same mask.
@@ -18,18 +17,17 @@ Conventions used throughout this file:
   ``out``) and that cache.
 - No function modifies its inputs (x, W, b, dout, params, the cache): the
   caller may use them again (compute new arrays, or work on a copy).
+- The mathematics of each function is in the handout's §3.
 """
 
 import numpy as np
 
 
 def l2_penalty(params, reg):
-    """L2 weight penalty (weight decay) and its gradient. Biases are NOT penalized.
+    """L2 weight penalty (weight decay) and its gradient (handout §3.1). Biases are NOT penalized.
 
     The weights are the entries of params whose key starts with "W"; every
-    other entry (the biases "b1", "b2", ...) is left out of the penalty:
-
-        penalty = 0.5 * reg * sum over weight keys k of sum(params[k] ** 2)
+    other entry (the biases "b1", "b2", ...) is left out of the penalty.
 
     Inputs:
     - params: dict name -> array, e.g. {"W1": (D, H), "b1": (H,), "W2": ..., ...}
@@ -38,19 +36,19 @@ def l2_penalty(params, reg):
     Returns a tuple of:
     - penalty: float
     - grads: dict with EVERY key of params; grads[k] is shaped like params[k]
-      (reg * params[k] for weights, zeros for biases)
+      (zeros for biases)
 
     params and its arrays are not modified.
     """
-    # TODO: only keys starting with "W"; biases get zero gradients
+    # TODO: §3.1: the penalty (a float) and grads, a dict with every key of params
     raise NotImplementedError("l2_penalty: see the TODO above")
 
 
 def dropout_forward(x, p, train=True, seed=None):
-    """Inverted dropout, forward pass.
+    """Inverted dropout, forward pass (handout §3.2).
 
-    In training: keep = np.random.default_rng(seed).random(x.shape) >= p, and
-    out = x * keep / (1 - p). In evaluation: out = x (nothing dropped or scaled).
+    In training the mask is exactly keep = np.random.default_rng(seed).random(x.shape) >= p
+    (True = kept). In evaluation the output equals x (nothing dropped or scaled).
 
     Inputs:
     - x: array of any shape (N, ...)
@@ -64,12 +62,12 @@ def dropout_forward(x, p, train=True, seed=None):
 
     x is not modified.
     """
-    # TODO: draw the mask exactly as the docstring says; scale by 1 / (1 - p)
+    # TODO: §3.2: out, shaped like x, and the cache dropout_backward needs
     raise NotImplementedError("dropout_forward: see the TODO above")
 
 
 def dropout_backward(dout, cache):
-    """Inverted dropout, backward pass.
+    """Inverted dropout, backward pass (handout §3.2).
 
     Inputs:
     - dout: upstream gradient, shaped like x
@@ -80,18 +78,16 @@ def dropout_backward(dout, cache):
 
     dout and the cache are not modified.
     """
-    raise NotImplementedError("dropout_backward: not implemented")
+    # TODO: §3.2: dx, shaped like dout
+    raise NotImplementedError("dropout_backward: see the TODO above")
 
 
 def dropconnect_forward(x, W, b, p, train=True, seed=None):
-    """Linear layer with DropConnect (inverted): each WEIGHT is dropped with probability p.
+    """Linear layer with DropConnect (inverted): each WEIGHT is dropped with probability p (handout §3.3).
 
-    In training: keep = np.random.default_rng(seed).random(W.shape) >= p and
-
-        out = x @ (W * keep / (1 - p)) + b
-
-    (one mask for the whole batch; biases are never dropped). In evaluation:
-    out = x @ W + b.
+    In training one mask, exactly keep = np.random.default_rng(seed).random(W.shape) >= p,
+    serves the whole batch; biases are never dropped. In evaluation this is the
+    plain linear layer.
 
     Inputs:
     - x: input, shape (N, D)
@@ -107,14 +103,14 @@ def dropconnect_forward(x, W, b, p, train=True, seed=None):
 
     x, W and b are not modified.
     """
-    raise NotImplementedError("dropconnect_forward: not implemented")
+    # TODO: §3.3: out (N, M) and the cache dropconnect_backward needs
+    raise NotImplementedError("dropconnect_forward: see the TODO above")
 
 
 def dropconnect_backward(dout, cache):
-    """Linear layer with DropConnect, backward pass.
+    """Linear layer with DropConnect, backward pass (handout §3.3).
 
-    Dropped weights get a zero gradient; kept weights get the gradient of the
-    scaled weight W * keep / (1 - p) with respect to W.
+    Dropped weights get a zero gradient.
 
     Inputs:
     - dout: upstream gradient, shape (N, M)
@@ -127,24 +123,16 @@ def dropconnect_backward(dout, cache):
 
     dout and the cache are not modified.
     """
-    raise NotImplementedError("dropconnect_backward: not implemented")
+    # TODO: §3.3: dx (N, D), dW (D, M) and db (M,)
+    raise NotImplementedError("dropconnect_backward: see the TODO above")
 
 
 class BatchNorm:
-    """Batch normalization of a (N, D) input, per feature (torch.nn.BatchNorm1d).
+    """Batch normalization of a (N, D) input, per feature (torch.nn.BatchNorm1d), handout §3.4.
 
-    Training (train=True), with the statistics of the batch:
-
-        mu  = mean of x over the batch                     (D,)
-        var = mean of (x - mu)**2 over the batch           (D,)  biased, divide by N
-        x_hat = (x - mu) / sqrt(var + eps)
-        out = gamma * x_hat + beta
-        running_mean <- (1 - momentum) * running_mean + momentum * mu
-        running_var  <- (1 - momentum) * running_var  + momentum * var * N / (N - 1)
-                                                           # UNbiased for the running average
-
-    Evaluation (train=False): the same with running_mean and running_var in place
-    of mu and var; the running averages do not change.
+    Training (train=True) normalizes with the statistics of the batch and
+    updates the running averages; evaluation (train=False) normalizes with the
+    running averages, which do not change.
 
     Attributes (the grader reads and sets them, running averages included):
     - gamma: scale, shape (D,), ones at the start
@@ -176,14 +164,11 @@ class BatchNorm:
 
         x is not modified.
         """
-        # TODO: train: batch statistics, then update the running averages
+        # TODO: §3.4: out (N, D), and in training the running averages updated
         raise NotImplementedError("BatchNorm.forward: see the TODO above")
 
     def backward(self, dout):
-        """Backward pass of the most recent forward call.
-
-        In training mode, mu and var depend on every x in the batch: the gradient
-        must include those paths. In evaluation mode, they are constants.
+        """Backward pass of the most recent forward call (handout §3.4).
 
         Inputs:
         - dout: upstream gradient, shape (N, D)
@@ -195,5 +180,5 @@ class BatchNorm:
 
         dout is not modified.
         """
-        # TODO: in training, include the paths through mu and var
+        # TODO: §3.4: dx (N, D), dgamma (D,) and dbeta (D,) of the most recent forward call
         raise NotImplementedError("BatchNorm.backward: see the TODO above")
