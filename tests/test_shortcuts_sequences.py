@@ -15,6 +15,12 @@ encoder-decoder with the context replaced by zeros (the planted mistake
 ``decoder-without-attention``), trained by the reference's ``train_reversal`` unchanged (the same
 budget: steps, batch, rate), on the public test's data and seeds, then decoded by the grader's
 model without attention, reverses far fewer sequences than the bar asks.
+
+06-rnn's long-range classifier is judged by the grader's own LSTM classifier with the weights
+that ``train_long_range`` returns. Here: the reference's ``train_long_range`` with a vanilla RNN
+(the planted mistake ``long-range-task-with-a-vanilla-rnn``, the same budget), on the public
+test's data and seeds, judged by the same reference with ``nn.RNN``, stays far below the bar,
+while the reference's LSTM reaches it.
 """
 
 from __future__ import annotations
@@ -144,3 +150,43 @@ def test_reversal_bar_needs_attention(tmp_path):
     assert accuracy < NO_ATTENTION_CEILING < oracle.reversal_bar
     # the grader's decoder attends: with these weights it does worse still
     assert oracle.sequence_accuracy(model, *held_out) < NO_ATTENTION_CEILING
+
+
+#: the public long-range test's training and held-out seeds, and the student seed it passes
+LONG_RANGE_TRAIN_SEED, LONG_RANGE_HELD_OUT_SEED, LONG_RANGE_STUDENT_SEED = 2024, 2025, 0
+#: the most the vanilla RNN may reach on the long-range task: far below the bar (0.9)
+VANILLA_RNN_CEILING = 0.6
+
+#: run in the reference's folder: an RNN and an LSTM trained on the graders' data (data.pt)
+TRAIN_LONG_RANGE = f"""
+import torch
+import sequence
+
+torch.set_num_threads(1)
+data = torch.load("data.pt", weights_only=True)
+states = {{cell: sequence.train_long_range(*data, cell=cell, seed={LONG_RANGE_STUDENT_SEED}).state_dict()
+          for cell in ("rnn", "lstm")}}
+torch.save(states, "states.pt")
+"""
+
+
+def test_long_range_bar_needs_an_lstm(tmp_path):
+    import shutil
+
+    import torch
+
+    graders = _load(RNN.root / "tests" / "conftest.py", "graders_conftest_06")
+    oracle = graders.Oracle()
+    public_test = (RNN.root / "tests" / "public" / "test_sequence.py").read_text()
+    assert f"long_range_data(1024, seed={LONG_RANGE_TRAIN_SEED})" in public_test
+    assert f"long_range_data(1000, seed={LONG_RANGE_HELD_OUT_SEED})" in public_test
+
+    folder = shutil.copytree(RNN.solutions_dir, tmp_path / "reference")
+    torch.save(oracle.long_range_data(1024, seed=LONG_RANGE_TRAIN_SEED), folder / "data.pt")
+    subprocess.run([sys.executable, "-c", TRAIN_LONG_RANGE], cwd=folder, check=True, timeout=300)
+    states = torch.load(folder / "states.pt", weights_only=True)
+    held_out = oracle.long_range_data(1000, seed=LONG_RANGE_HELD_OUT_SEED)
+    rnn = graders.ReferenceClassifier.from_handout_state(states["rnn"], kind="rnn")
+    assert rnn.accuracy(*held_out) < VANILLA_RNN_CEILING < oracle.long_range_bar
+    lstm = oracle.classifier(states["lstm"])
+    assert lstm.accuracy(*held_out) >= oracle.long_range_bar

@@ -7,9 +7,11 @@ module cannot import a helper module: the helpers are fixtures.
 - ``oracle``: reference results from torch, independent of our reference solution:
   float64 autograd for the numpy RNN, ``torch.nn.RNN/LSTM/GRU`` (and their cells)
   with copied weights for the torch part, ``clip_grad_norm_`` for clipping, the
-  long-range data set, and for the encoder-decoder the reversal data set and a
-  reference model made of torch's own modules (``nn.GRU``, ``nn.GRUCell``,
-  ``scaled_dot_product_attention``) into which the grader loads the student's weights;
+  long-range data set and a reference classifier (``nn.LSTM`` and a linear head), and
+  for the encoder-decoder the reversal data set and a reference model made of torch's
+  own modules (``nn.GRU``, ``nn.GRUCell``, ``scaled_dot_product_attention``): the
+  grader loads a trained model's weights into its reference, strictly by the handout's
+  names, and judges what the reference computes, never the student's own forward;
 - ``check``: assertions that several graders make;
 - ``student``: builds the student's cells, layers, attention and encoder-decoder (float64)
   with given weights.
@@ -47,6 +49,26 @@ CELL_KEYS = {
     "bias_ih": "ih.bias",
     "bias_hh": "hh.bias",
 }
+
+
+def check_handout_state(state: dict, expected: dict[str, tuple[int, ...]], sizes: str) -> None:
+    """A trained model's ``state_dict()`` has exactly the handout's parameter names
+    ``expected`` with their shapes: what loading it strictly into the grader's model needs.
+    ``sizes`` says which sizes implied the shapes, for the message."""
+    missing, extra = sorted(set(expected) - set(state)), sorted(set(state) - set(expected))
+    assert not missing and not extra, (
+        f"the model's parameters are not the handout's: missing {missing}, unexpected {extra}"
+    )
+    for name, shape in expected.items():
+        assert tuple(state[name].shape) == shape, (
+            f"{name} has shape {tuple(state[name].shape)}, expected {shape} ({sizes})"
+        )
+
+
+def handout_to_torch_layer(state: dict, prefix: str, suffix: str = "_l0") -> Weights:
+    """torch's names of one recurrent direction (``weight_ih_l0``, ...) -> the tensors that the
+    handout's state holds under ``prefix`` + the student's names (``cell.ih.weight``, ...)."""
+    return {f"{k}{suffix}": state[prefix + ours] for k, ours in CELL_KEYS.items()}
 
 
 #: the encoder-decoder's tokens (seq2seq.py): digits 0..9, then PAD, BOS, EOS
@@ -94,22 +116,12 @@ class ReferenceSeq2Seq(nn.Module):
             "embed, encoder, decoder, attention, combine and out"
         )
         (V, E), H = state["embed.weight"].shape, state["out.weight"].shape[1]
-        expected = seq2seq_shapes(V, E, H)
-        missing, extra = sorted(set(expected) - set(state)), sorted(set(state) - set(expected))
-        assert not missing and not extra, (
-            f"the model's parameters are not the handout's: missing {missing}, unexpected {extra}"
-        )
-        for name, shape in expected.items():
-            assert tuple(state[name].shape) == shape, (
-                f"{name} has shape {tuple(state[name].shape)}, expected {shape} "
-                f"(vocab {V}, embedding {E}, hidden {H})"
-            )
+        check_handout_state(state, seq2seq_shapes(V, E, H), f"vocab {V}, embedding {E}, hidden {H}")
         model = cls(V, E, H)
         renamed = {"W": state["attention.proj.weight"]}
-        for ours, theirs in (("weight_ih", "ih.weight"), ("weight_hh", "hh.weight"),
-                             ("bias_ih", "ih.bias"), ("bias_hh", "hh.bias")):
-            renamed[f"encoder.{ours}_l0"] = state[f"encoder.cell.{theirs}"]
-            renamed[f"decoder.{ours}"] = state[f"decoder.{theirs}"]
+        for part, torch_names in (("encoder", handout_to_torch_layer(state, "encoder.cell.")),
+                                  ("decoder", handout_to_torch_layer(state, "decoder.", ""))):
+            renamed.update({f"{part}.{k}": v for k, v in torch_names.items()})
         for name in ("embed.weight", "combine.weight", "combine.bias", "out.weight", "out.bias"):
             renamed[name] = state[name]
         model.load_state_dict({k: v.double() for k, v in renamed.items()})
@@ -164,6 +176,61 @@ class ReferenceSeq2Seq(nn.Module):
             tokens[:, t] = torch.where(done, PAD, prev)
             done |= prev == EOS
         return tokens
+
+
+#: the long-range task's vocabulary and classes, and the accuracy its LSTM must reach
+LONG_RANGE_VOCAB, LONG_RANGE_CLASSES, LONG_RANGE_BAR = 8, 4, 0.9
+
+
+class ReferenceClassifier(nn.Module):
+    """The handout's SequenceClassifier (§B.4) made of torch's own modules, float64: one-hot
+    tokens, ``nn.LSTM`` (or, for the platform's shortcut test, ``nn.RNN`` / ``nn.GRU``), a
+    linear head on the last step. The grader loads the student's trained weights into it
+    (``from_handout_state``) and predicts with it."""
+
+    def __init__(self, V: int, H: int, C: int, kind: str = "lstm"):
+        super().__init__()
+        self.vocab_size = V
+        self.rnn = TORCH_LAYERS[kind](V, H, batch_first=True)
+        self.head = nn.Linear(H, C)
+        self.double()
+
+    @classmethod
+    def from_handout_state(cls, state: dict, kind: str = "lstm") -> ReferenceClassifier:
+        """A reference holding ``state`` (the handout's names) strictly: a ``kind`` classifier
+        of the task's 8 tokens and 4 classes, the hidden size read from ``head.weight``."""
+        state = {k: torch.as_tensor(v) for k, v in state.items()}
+        assert "head.weight" in state, (
+            "the model has no head.weight: the handout names its modules rnn (a layer whose "
+            "cell is `cell`) and head"
+        )
+        V, C, H = LONG_RANGE_VOCAB, LONG_RANGE_CLASSES, state["head.weight"].shape[-1]
+        G, name = GATES[kind], {"rnn": "an RNN", "lstm": "an LSTM", "gru": "a GRU"}[kind]
+        rows = state.get("rnn.cell.ih.weight", torch.zeros(G * H)).shape[0]
+        assert rows == G * H, (
+            f"the classifier is not {name}: rnn.cell.ih.weight has {rows} rows for hidden size "
+            f"{H}, where {name} cell stacks its {G} gate(s): {G * H} rows"
+        )
+        cell = {"ih.weight": (G * H, V), "hh.weight": (G * H, H), "ih.bias": (G * H,), "hh.bias": (G * H,)}
+        expected = {**{f"rnn.cell.{k}": v for k, v in cell.items()},
+                    "head.weight": (C, H), "head.bias": (C,)}
+        check_handout_state(state, expected,
+                            f"{name} of {V} one-hot tokens, hidden size {H}, {C} classes")
+        model = cls(V, H, C, kind)
+        renamed = {f"rnn.{k}": v for k, v in handout_to_torch_layer(state, "rnn.cell.").items()}
+        renamed.update({"head.weight": state["head.weight"], "head.bias": state["head.bias"]})
+        model.load_state_dict({k: v.double() for k, v in renamed.items()})
+        return model
+
+    @torch.no_grad()
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        """Scores (N, C) of tokens (N, T) int64."""
+        out, _ = self.rnn(F.one_hot(tokens, self.vocab_size).double())
+        return self.head(out[:, -1])
+
+    def accuracy(self, X: torch.Tensor, y: torch.Tensor) -> float:
+        """The fraction of sequences X (N, T) whose argmax class is y (N,)."""
+        return float((self(X).argmax(dim=1) == y).double().mean())
 
 
 def t64(a) -> torch.Tensor:
@@ -272,6 +339,8 @@ class Oracle:
         y = 2 * X[:, 0] + X[:, 1]
         return torch.from_numpy(X).long(), torch.from_numpy(y).long()
 
+    classifier = staticmethod(ReferenceClassifier.from_handout_state)
+    long_range_bar = LONG_RANGE_BAR
 
     # ------------------------------------------------------------ the encoder-decoder
     @staticmethod
