@@ -95,13 +95,16 @@ def _factor_text(c: float) -> str:
 
 
 def _whole_number_hint(c: float) -> str | None:
-    for value, template in ((c, " (a missing 1/{k}: summed where a mean over {k} items, "
-                                "e.g. the batch, was expected?)"),
-                            (1.0 / c, " (an extra 1/{k}: divided by {k} once too often, "
-                                      "e.g. by the batch size?)")):
+    """A missing 1/k (c = k) or an extra one (c = 1/k) when k > 1 is whole; the batch size
+    is named as the likely k from 3 on (a factor of 2 is as often a 1/2 in a formula)."""
+    for value, kind, where in ((c, "missing", "a sum where a mean over {k} items was meant, "
+                                              "such as the batch"),
+                               (1.0 / c, "extra", "divided by {k}, such as the batch size, "
+                                                  "once too often")):
         k = round(abs(value))
         if k > 1 and abs(abs(value) - k) <= _WHOLE_NUMBER_RTOL * k:
-            return template.format(k=k)
+            return f" (a{'n' if kind == 'extra' else ''} {kind} 1/{k}?" + (
+                f" {where.format(k=k)}?)" if k > 2 else ")")
     return None
 
 

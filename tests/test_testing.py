@@ -142,8 +142,11 @@ _E = np.array([[1.0, -2.0, 0.5], [3.0, 0.25, -1.5], [2.0, 4.0, -0.75]])
 @pytest.mark.parametrize("actual, relation", [
     (-_E, "the sign is flipped (actual = -expected)"),
     (_E.T, "it is the transpose of the expected value (actual = expected.T)"),
-    (32 * _E, "actual = 32 * expected (a missing 1/32: summed where a mean over 32 items"),
-    (_E / 8, "actual = 0.125 * expected (an extra 1/8: divided by 8 once too often"),
+    (32 * _E, "actual = 32 * expected (a missing 1/32? a sum where a mean over 32 items was "
+              "meant, such as the batch?)"),
+    (_E / 8, "actual = 0.125 * expected (an extra 1/8? divided by 8, such as the batch size, "
+             "once too often?)"),
+    (2 * _E, "actual = 2 * expected (a missing 1/2?)"),
     (0.9 * _E, "actual = 0.9 * expected"),
     (-2.5 * _E, "actual = -2.5 * expected"),
     (_E * (1 + 1e-5), "actual = (1 + 1e-05) * expected"),
@@ -167,7 +170,7 @@ def test_assert_close_says_the_relation_before_the_differences():
         "differ; max abs error")
     with pytest.raises(AssertCloseError) as info:
         assert_close(5 * 1.25, 1.25, name="loss")
-    assert info.value.summary.startswith("loss: actual = 5 * expected (a missing 1/5")
+    assert info.value.summary.startswith("loss: actual = 5 * expected (a missing 1/5?")
     with pytest.raises(AssertCloseError, match=r"got shape \(3, 2\) \(the transpose\?\)"):
         assert_close(np.zeros((3, 2)), np.ones((2, 3)), name="dW")
 

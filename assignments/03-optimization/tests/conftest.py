@@ -27,7 +27,8 @@ import torch
 import torch.nn.functional as F
 from scipy.optimize import rosen, rosen_der, rosen_hess
 
-from autograder.testing import assert_close
+from autograder.diagnosis import diagnose
+from autograder.testing import AssertCloseError, assert_close
 
 Params = dict[str, np.ndarray]
 GradFn = Callable[[Params], Params]
@@ -326,24 +327,39 @@ class Checks:
 
     @staticmethod
     def same_trajectory(actual: list[Params], expected: list[Params], what: str,
-                        rtol: float = 1e-6, atol: float = 1e-10) -> None:
-        """Every step's parameters of ``actual`` match ``expected`` (names the first bad step)."""
+                        rtol: float = 1e-6, atol: float = 1e-10,
+                        start: Params | None = None) -> None:
+        """Every step's parameters of ``actual`` match ``expected`` (names the first bad step).
+
+        With ``start`` (the parameters before step 1), a failure first says how the step's
+        update (the parameters after it minus before it) relates to the expected update, where
+        ``diagnose`` finds a relation: a flipped sign or a constant factor shows there, hidden
+        in the parameters themselves."""
         assert len(actual) == len(expected)
+        before = start
         for t, (a, e) in enumerate(zip(actual, expected, strict=True)):
             assert sorted(a) == sorted(e), f"{what}: params keys are {sorted(a)}, expected {sorted(e)}"
             for k in e:
-                assert_close(a[k], e[k], rtol=rtol, atol=atol,
-                             name=f"{what}: params[{k!r}] after step {t + 1}")
+                name = f"{what}: params[{k!r}] after step {t + 1}"
+                try:
+                    assert_close(a[k], e[k], rtol=rtol, atol=atol, name=name)
+                except AssertCloseError as exc:
+                    if before is None:
+                        raise
+                    raise _with_update_relation(exc, name, a[k], e[k], before[k], rtol,
+                                                atol) from None
+            before = e
 
     def same_trajectory_as_one_of(self, actual: list[Params], expected: dict[str, list[Params]],
-                                  what: str, rtol: float = 1e-6, atol: float = 1e-10) -> None:
+                                  what: str, rtol: float = 1e-6, atol: float = 1e-10,
+                                  start: Params | None = None) -> None:
         """``actual`` matches the trajectory of one of the accepted conventions (``expected``:
         {convention: trajectory}, as ``Oracle.trajectories`` gives them). A failure reports the
         first convention's difference and names the others that were tried."""
         failures = []
         for convention, trajectory in expected.items():
             try:
-                self.same_trajectory(actual, trajectory, what, rtol, atol)
+                self.same_trajectory(actual, trajectory, what, rtol, atol, start)
                 return
             except AssertionError as exc:
                 failures.append((convention, exc))
@@ -352,6 +368,72 @@ class Checks:
         (first, exc), others = failures[0], [c for c, _ in failures[1:]]
         raise AssertionError(f"{exc} [compared with {first}; also matches none of: "
                              f"{'; '.join(others)}]") from None
+
+    @staticmethod
+    def adam_first_step(start: Params, after: Params, grads: Params, lr: float, what: str,
+                        beta1: float = 0.9, beta2: float = 0.999) -> None:
+        """Property first: Adam's first step moves every parameter by about ``lr`` against the
+        sign of its gradient (m_hat / sqrt(v_hat) = g / |g| at t = 1), whatever the gradient's
+        scale. Judged on the median entry, so it holds for either accepted place of eps as
+        long as the gradients are far above eps. Values that are not float arrays of the
+        parameter's shape are left to the trajectory's comparison."""
+        for k, g in grads.items():
+            value = after.get(k) if isinstance(after, dict) else None
+            if not (isinstance(value, np.ndarray) and value.shape == g.shape
+                    and value.dtype.kind == "f" and np.isfinite(value).all()):
+                continue
+            step = value - start[k]
+            moved = float(np.median(np.abs(step))) / lr
+            uncorrected = (1 - beta1) / math.sqrt(1 - beta2)
+            hint = (f": {uncorrected:.4g} is (1 - beta1) / sqrt(1 - beta2), the first step "
+                    "without bias correction" if abs(moved / uncorrected - 1) < 1e-3 else "")
+            assert abs(moved - 1) < 1e-3, (
+                f"{what}: the first step moves params[{k!r}] by {moved:.4g} * lr per entry "
+                f"(median), expected about lr: m_hat / sqrt(v_hat) is +-1 at step 1{hint}")
+            against = np.sign(step) == -np.sign(g)
+            assert against[step != 0].all(), (
+                f"{what}: the first step moves params[{k!r}] along its gradient, not against it")
+
+    @staticmethod
+    def momentum_keeps_velocity(start: Params, actual: list[Params], grads: list[Params],
+                                lr: float, what: str) -> None:
+        """Property first: from step 2 on, a Momentum step is not a plain gradient step
+        -lr * g (that would mean a velocity not kept between steps). ``grads[t]`` is the
+        gradient given at step t + 1; values that are not float arrays are left to the
+        trajectory's comparison."""
+        before = start
+        for t, (after, g) in enumerate(zip(actual, grads, strict=True)):
+            if t >= 1:
+                for k, gk in g.items():
+                    value = after.get(k) if isinstance(after, dict) else None
+                    prev = before.get(k) if isinstance(before, dict) else None
+                    if not all(isinstance(v, np.ndarray) and v.shape == gk.shape
+                               for v in (value, prev)):
+                        continue
+                    plain = np.allclose(value - prev, -lr * gk, rtol=1e-9, atol=1e-12)
+                    assert not plain, (
+                        f"{what}: step {t + 1} moves params[{k!r}] by exactly -lr * g, a plain "
+                        "gradient step: is the velocity kept from one step to the next?")
+            before = after
+
+    @staticmethod
+    def batchnorm_eval_per_sample(bn, x: np.ndarray, running_mean: np.ndarray,
+                                  running_var: np.ndarray, what: str):
+        """Property first: in evaluation, a sample's output does not depend on the rest of the
+        batch (the first two rows alone give the same two rows). Sets the running averages to
+        copies of the given ones before each of the two calls (so that a call that changes them
+        does not change the other); returns the whole batch's output for the value comparison."""
+        bn.running_mean, bn.running_var = running_mean.copy(), running_var.copy()
+        out = bn.forward(x, train=False)
+        bn.running_mean, bn.running_var = running_mean.copy(), running_var.copy()
+        part = bn.forward(x[:2], train=False)
+        if all(isinstance(v, np.ndarray) and v.dtype.kind == "f" and np.isfinite(v).all()
+               for v in (out, part)) and out.shape == x.shape and part.shape == (2, x.shape[1]):
+            assert np.allclose(part, out[:2], rtol=1e-9, atol=1e-12), (
+                f"{what}: a sample's output changes with the rest of the batch (its first two "
+                "rows alone give other values): evaluation normalises with running_mean and "
+                "running_var, not with the batch's own statistics")
+        return out
 
     @staticmethod
     def student_epochs(optimizers, oracle: Oracle, name: str, problem: str, w0: np.ndarray,
@@ -398,6 +480,22 @@ class Checks:
                 f"{name} nor those of your {CLASS_NAMES[name]} (stepped by the grader) in the "
                 "handout's experiment")
         return row
+
+
+def _with_update_relation(exc: AssertCloseError, name: str, actual, expected: np.ndarray,
+                          before: np.ndarray, rtol: float, atol: float) -> AssertCloseError:
+    """``exc`` with the relation between the student's and the expected update of one step
+    (the parameters after it minus ``before``, the expected parameters before it) said first,
+    where ``diagnose`` finds one; ``exc`` itself otherwise."""
+    if not (isinstance(actual, np.ndarray) and actual.shape == expected.shape):
+        return exc
+    scale = float(np.abs(expected).max()) if expected.size else 0.0
+    relation = diagnose(actual - before, expected - before, rtol=rtol, atol=atol + rtol * scale)
+    if relation is None:
+        return exc
+    rest = exc.summary[len(name) + 2:] if exc.summary.startswith(f"{name}: ") else exc.summary
+    return AssertCloseError(f"{name}: this step's update (params after it minus before it): "
+                            f"{relation}; {rest}", exc.details)
 
 
 @pytest.fixture(scope="session")

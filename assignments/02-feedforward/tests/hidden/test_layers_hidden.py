@@ -67,21 +67,24 @@ def test_activations_preserve_shape(submission, rng, oracle):
 
 
 @pytest.mark.points(3)
-def test_softmax_large_logits(submission, rng, oracle):
+def test_softmax_large_logits(submission, rng, oracle, check):
     """softmax stays finite and exact for logits around +1000 and -1000 (subtract the max)."""
     x = np.concatenate(
         [1000.0 + 5.0 * rng.standard_normal((3, 6)), -1000.0 + 5.0 * rng.standard_normal((2, 6))]
     )
     x[0, :] = 1000.0  # a row of ties
     p = submission.layers.softmax(x)
+    check.rows_sum_to(p, 1.0, "softmax(x) for |x| ~ 1000", "probabilities")
     assert_close(p, oracle.softmax(x), name="softmax(x) for |x| ~ 1000")
 
 
 @pytest.mark.points(1)
-def test_softmax_last_axis_3d(submission, rng, oracle):
+def test_softmax_last_axis_3d(submission, rng, oracle, check):
     """softmax of a 3-d array normalises over the last axis only."""
     x = rng.standard_normal((2, 3, 4)) * 3
     p = submission.layers.softmax(x)
+    check.rows_sum_to(p, 1.0, "softmax(x) for x of shape (2, 3, 4)",
+                      "probabilities: normalised over the last axis only?")
     assert_close(p, oracle.softmax(x), name="softmax(x) for x of shape (2, 3, 4)")
 
 
@@ -158,6 +161,7 @@ def test_softmax_cross_entropy_large_logits(submission, rng, oracle, check):
     loss, dscores = submission.layers.softmax_cross_entropy_loss(scores, y)
     expected_loss, expected_dscores = oracle.cross_entropy(scores, y)
     assert_close(check.scalar(loss, "loss"), expected_loss, name="loss for scores ~ 1000")
+    check.rows_sum_to(dscores, 0.0, "dscores for scores ~ 1000", "probabilities minus one-hot")
     assert_close(dscores, expected_dscores, name="dscores for scores ~ 1000")
 
 

@@ -68,12 +68,12 @@ def test_tanh_backward(submission, rng):
 
 
 @pytest.mark.points(2)
-def test_softmax(submission, rng, oracle):
+def test_softmax(submission, rng, oracle, check):
     """softmax of a batch of scores matches torch.softmax over the last axis."""
     x = rng.standard_normal((4, 5)) * 2
     p = submission.layers.softmax(x)
+    check.rows_sum_to(p, 1.0, "softmax(x)", "probabilities: normalised over the last axis?")
     assert_close(p, oracle.softmax(x), name="softmax(x)")
-    assert_close(np.sum(p, axis=-1), np.ones(4), name="softmax(x).sum(axis=-1)")
 
 
 # --------------------------------------------------------------------------
@@ -121,4 +121,6 @@ def test_softmax_cross_entropy_loss(submission, rng, oracle, check):
     loss, dscores = submission.layers.softmax_cross_entropy_loss(scores, y)
     expected_loss, expected_dscores = oracle.cross_entropy(scores, y)
     assert_close(check.scalar(loss, "loss"), expected_loss, name="softmax_cross_entropy_loss loss")
+    check.rows_sum_to(dscores, 0.0, "softmax_cross_entropy_loss dscores",
+                      "probabilities minus the one-hot label: is the label's -1 missing?")
     assert_close(dscores, expected_dscores, name="softmax_cross_entropy_loss dscores")

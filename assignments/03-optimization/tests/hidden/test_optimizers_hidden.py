@@ -28,8 +28,16 @@ def _on_function(submission, oracle, check, rng, name, cls, hyper, steps):
     params0, grad_fn = _regression(rng)
     opt = getattr(submission.optimizers, cls)(_copy(params0), **hyper)
     actual = check.student_trajectory(opt, grad_fn=grad_fn, steps=steps)
+    what = f"{cls}(**{hyper}) on a least-squares problem"
+    if name == "adam":
+        check.adam_first_step(params0, actual[0], grad_fn(params0), hyper["lr"], what,
+                              hyper["beta1"], hyper["beta2"])
+    if name == "momentum":
+        # the gradients the student was given: at the student's own parameters
+        given = [grad_fn(p) for p in [params0, *actual[:-1]]]
+        check.momentum_keeps_velocity(params0, actual, given, hyper["lr"], what)
     expected = oracle.trajectories(name, hyper, params0, grad_fn=grad_fn, steps=steps)
-    check.same_trajectory_as_one_of(actual, expected, f"{cls}(**{hyper}) on a least-squares problem")
+    check.same_trajectory_as_one_of(actual, expected, what, start=params0)
 
 
 def _on_small_grads(submission, oracle, check, rng, random_grads, name, cls, hyper, steps=5):
@@ -40,7 +48,8 @@ def _on_small_grads(submission, oracle, check, rng, random_grads, name, cls, hyp
     opt = getattr(submission.optimizers, cls)(_copy(params0), **hyper)
     actual = check.student_trajectory(opt, grads=grads)
     expected = oracle.torch_trajectory(name, hyper, params0, grads=grads)
-    check.same_trajectory(actual, expected, f"{cls}(**{hyper}) with small gradients")
+    check.same_trajectory(actual, expected, f"{cls}(**{hyper}) with small gradients",
+                          start=params0)
 
 
 @pytest.mark.points(1)
@@ -78,7 +87,7 @@ def test_adadelta_on_function(submission, oracle, check, rng):
 
 
 @pytest.mark.points(2)
-def test_adam_first_step_is_lr_sized(submission, rng):
+def test_adam_first_step_is_lr_sized(submission, check, rng):
     """Adam's first step is lr * g / (|g| + eps), about lr per entry whatever the gradient's scale."""
     g = rng.standard_normal(8) * np.logspace(-3, 3, 8)
     w0 = rng.standard_normal(8)
@@ -86,6 +95,7 @@ def test_adam_first_step_is_lr_sized(submission, rng):
     opt = submission.optimizers.Adam({"w": w0.copy()}, lr=lr, eps=eps)
     opt.step({"w": g})
     w = opt.params["w"]
+    check.adam_first_step({"w": w0}, opt.params, {"w": g}, lr, "Adam(lr=0.01, eps=1e-8)")
     # Kingma & Ba's efficient form adds eps to sqrt(v) = sqrt(1 - beta2) |g| at the first step.
     efficient = w0 - lr * g / (np.abs(g) + eps / np.sqrt(1 - 0.999))
     if not (isinstance(w, np.ndarray) and w.shape == efficient.shape
@@ -118,7 +128,8 @@ def test_default_hyperparameters(submission, oracle, check, rng, random_grads):
         opt = getattr(submission.optimizers, cls)(_copy(params0))
         actual = check.student_trajectory(opt, grads=grads)
         expected = oracle.trajectories(name, {}, params0, grads=grads)
-        check.same_trajectory_as_one_of(actual, expected, f"{cls}(params) with default hyperparameters")
+        check.same_trajectory_as_one_of(actual, expected, f"{cls}(params) with default hyperparameters",
+                                        start=params0)
 
 
 def _double_well(w):

@@ -14,13 +14,20 @@ def _params(rng):
 
 def _compare(submission, oracle, check, rng, random_grads, name, cls, hyper, steps=5):
     """Student optimizer vs torch.optim over ``steps`` steps of random gradients (Adam: either
-    place of eps the handout accepts)."""
+    place of eps the handout accepts). Adam's first step and Momentum's velocity are checked
+    by their property first, then every step's values."""
     params0 = _params(rng)
     grads = random_grads(SHAPES, steps)
     opt = getattr(submission.optimizers, cls)({k: v.copy() for k, v in params0.items()}, **hyper)
     actual = check.student_trajectory(opt, grads=grads)
+    what = f"{cls}(**{hyper})"
+    if name == "adam":
+        check.adam_first_step(params0, actual[0], grads[0], hyper["lr"], what,
+                              hyper["beta1"], hyper["beta2"])
+    if name == "momentum":
+        check.momentum_keeps_velocity(params0, actual, grads, hyper["lr"], what)
     expected = oracle.trajectories(name, hyper, params0, grads=grads)
-    check.same_trajectory_as_one_of(actual, expected, f"{cls}(**{hyper})")
+    check.same_trajectory_as_one_of(actual, expected, what, start=params0)
 
 
 @pytest.mark.points(1)

@@ -43,15 +43,19 @@ def test_l2_penalty(submission, rng):
 def test_dropout_train_statistics(submission, rng, seed):
     """Training-mode dropout drops about a fraction p, scales the rest by 1/(1-p), keeps the mean."""
     p = 0.3
+    ones = np.ones((200, 500))
+    out1, _ = submission.regularization.dropout_forward(ones, p, train=True, seed=seed + 1)
+    assert np.shape(out1) == ones.shape, f"out has shape {np.shape(out1)}, expected {ones.shape}"
+    mean = float(np.mean(out1))
+    assert abs(mean - 1.0) < 0.02, (
+        f"dropout_forward(ones, p=0.3, train=True) has mean {mean:.3f}, expected about 1: "
+        "training-mode dropout must keep the expected value of every unit (inverted dropout)")
     x = rng.uniform(1.0, 2.0, size=(200, 500))
     out, _ = submission.regularization.dropout_forward(x, p, train=True, seed=seed)
     assert np.shape(out) == x.shape, f"out has shape {np.shape(out)}, expected {x.shape}"
     kept = out != 0
     assert abs(kept.mean() - (1 - p)) < 0.01, "the fraction of kept units is not close to 1 - p"
     assert_close(out[kept], x[kept] / (1 - p), name="kept units (should be x / (1 - p))")
-    ones = np.ones((200, 500))
-    out1, _ = submission.regularization.dropout_forward(ones, p, train=True, seed=seed + 1)
-    assert abs(out1.mean() - 1.0) < 0.02, "dropout must preserve the mean (inverted dropout)"
 
 
 @pytest.mark.points(1)
@@ -151,15 +155,14 @@ def test_batchnorm_forward_train(submission, oracle, rng):
 
 
 @pytest.mark.points(1)
-def test_batchnorm_eval_uses_running_averages(submission, oracle, rng):
+def test_batchnorm_eval_uses_running_averages(submission, oracle, check, rng):
     """BatchNorm in evaluation normalizes with its running_mean and running_var (torch's F.batch_norm)."""
     N, D = 16, 5
     bn, gamma, beta = _batchnorm(submission, rng, D)
     running_mean, running_var = rng.standard_normal(D), rng.uniform(0.5, 2.0, D)
-    bn.running_mean = running_mean
-    bn.running_var = running_var
     x = -1.0 + 0.5 * rng.standard_normal((N, D))
-    out = bn.forward(x, train=False)
+    out = check.batchnorm_eval_per_sample(bn, x, running_mean, running_var,
+                                          "BatchNorm.forward(x, train=False)")
     eout, _, _ = oracle.batch_norm(x, gamma, beta, running_mean, running_var, False, 0.1, 1e-5)
     assert_close(out, eout, name="BatchNorm.forward(x, train=False)")
 
