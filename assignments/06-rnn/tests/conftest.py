@@ -413,6 +413,42 @@ class Checks(CheckBase):
         )
         return tuple(value)
 
+    def sequence_outputs(self, out, expected, name: str = "out", bidirectional: bool = False) -> None:
+        """A layer's outputs (N, T, K) against the oracle's ``expected``: where they differ, the
+        property that broke first (a bidirectional layer's backward half not in time order or
+        not read backward; outputs right at a direction's first step only, so what one step
+        passes to the next is wrong), then the values."""
+        if isinstance(out, torch.Tensor) and out.shape == expected.shape and out.dim() == 3:
+            rtol, atol = self.tolerance("float64")
+            expected = expected.detach().double()
+
+            def close(a, b):
+                return torch.allclose(a.detach().double(), b, rtol=rtol, atol=atol)
+
+            directions = [(out, expected, name)]
+            if bidirectional:
+                H = out.shape[2] // 2
+                back, back_ref = out[..., H:], expected[..., H:]
+                if close(out[..., :H], expected[..., :H]) and not close(back, back_ref):
+                    assert not close(back, back_ref.flip(1)), (
+                        f"{name}: the backward half is in reversed time order: out[:, t, H:] must "
+                        "be the backward layer's output after reading x[:, T-1..t] (flip it back)"
+                    )
+                    raise AssertionError(
+                        f"{name}: the forward half matches torch, the backward half does not: the "
+                        "backward layer must read x[:, T-1], ..., x[:, 0] from a zero state"
+                    )
+                directions = [(out[..., :H], expected[..., :H], f"{name}'s forward half"),
+                              (back.flip(1), back_ref.flip(1), f"{name}'s backward half (in reading order)")]
+            for got, ref, label in directions:
+                wrong = [t for t in range(got.shape[1]) if not close(got[:, t], ref[:, t])]
+                assert not wrong or wrong[0] == 0, (
+                    f"{label} is right at the first step read but wrong from step {wrong[0]} on: "
+                    "what one step passes to the next (the carried state, and how the recurrent "
+                    "weights use it) is not torch's"
+                )
+        self.tensors_close(out, expected, name=name)
+
     def attention_matches(self, output, expected, mask, name="Attention(query, keys, mask)"):
         """The student's (context, weights): a distribution over the real positions first
         (``attention_weights``), then the values of ``expected``, the oracle's pair."""
