@@ -7,22 +7,25 @@ minute (default 30: a class of 300 within ten minutes); half submit the referenc
 solution of 02-feedforward, half the starter, each with a comment line of their own so
 no two uploads are the same bytes. Each student is a thread doing what ``dlgrade
 submit`` does: upload through the JSON API with a personal token, then ask for the
-submission every second until its public results are there. The server runs on
+submission every ``--poll`` seconds (default 2, as ``dlgrade submit`` and the waiting page
+do) until its public results are there. The server runs on
 loopback with ``--jobs`` grading workers, on SQLite, in a course folder of its own.
 
 Prints:
 - throughput: submissions graded per minute, from the first upload to the last result;
-- time from upload to public feedback as the students saw it (p50, p95, max; a second's
-  polling granularity), and as the database has it (created -> graded);
-- the deepest the queue got (queued + running), which says whether the run saturated
-  the workers: only then is the throughput the server's capacity;
+- time from upload to public feedback as the students saw it (p50, p95, max; to within the
+  polling interval), and as the database has it (created -> graded);
+- the deepest the queue got (queued + running) and the share of the run during which every
+  worker was busy: only when that is near 100% (the queue saturated) is the throughput the
+  server's capacity; otherwise it is the arrival rate;
 - peak memory of the server's process tree (the web application, its workers, their
   warm parents and sandboxed processes): summed RSS and summed PSS, sampled each second;
 - that nothing was lost: every accepted id graded once (one result row, state done),
   the scores right (reference: full public marks; starter: none);
 then the same submissions graded by ``dlgrade grade-batch 02-feedforward --jobs N`` into a
 fresh gradebook (its throughput over its whole wall time, start-up included, and its peak
-memory), the ratio of the two throughputs (target: the server within 15%), and whether
+memory), the ratio of the two throughputs (target: the server within 15% when saturated: run with a
+high ``--rate``, e.g. 600, for that), and whether
 each student's score agrees between the two. Asserts nothing.
 
 A reduced run (``--students 40``) keeps the full run's arrival rate and lasts a few
@@ -63,7 +66,6 @@ from tests.live_server import (  # noqa: E402
 )
 
 ASSIGNMENT = "02-feedforward"
-POLL_S = 1.0
 SAMPLE_S = 1.0
 SEED = 25
 
@@ -139,9 +141,10 @@ class MemorySampler:
 # ------------------------------------------------------------------ the server run
 class Student(threading.Thread):
     def __init__(self, url: str, login: str, token: str, files: dict[str, bytes],
-                 arrival: float):
+                 arrival: float, poll: float):
         super().__init__(daemon=True)
         self.url, self.login, self.token, self.files = url, login, token, files
+        self.poll = poll
         self.arrival = arrival  # time.monotonic() to upload at
         self.sid: int | None = None
         self.latency: float | None = None  # upload -> public results seen
@@ -160,7 +163,7 @@ class Student(threading.Thread):
                     self.seen_at = time.monotonic()
                     self.latency, self.view = self.seen_at - started, view
                     return
-                time.sleep(POLL_S)
+                time.sleep(self.poll)
         except ServerError as exc:
             self.error = str(exc)
 
@@ -177,8 +180,9 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def run_server(root: Path, work: dict[str, dict[str, bytes]], rate: float, jobs: int,
-               env: dict[str, str]) -> tuple[float, dict[str, float]]:
-    """Returns (graded per minute, student -> total score)."""
+               env: dict[str, str], poll: float) -> tuple[float, float, dict[str, float]]:
+    """Returns (graded per minute, share of the run with every worker busy,
+    student -> total score)."""
     server = LiveServer(root, jobs=jobs, env=env)
     server.init()
     engine = server.engine()
@@ -191,18 +195,20 @@ def run_server(root: Path, work: dict[str, dict[str, bytes]], rate: float, jobs:
     rng = random.Random(SEED)
     at, students = time.monotonic() + 1, []
     for login, files in work.items():
-        students.append(Student(server.url, login, student_tokens[login], files, at))
+        students.append(Student(server.url, login, student_tokens[login], files, at, poll))
         at += rng.expovariate(rate / 60)
     print(f"server: {len(students)} students arriving over {at - time.monotonic():.0f} s "
           f"({rate:g}/min), {jobs} grading workers", flush=True)
     first_upload = students[0].arrival
     for student in students:
         student.start()
-    deepest, depth_log = 0, time.monotonic()
+    deepest, depth_log, busy = 0, time.monotonic(), []
     while any(s.is_alive() for s in students):
         counts = queue_counts(engine)
         depth = counts.get("queued", 0) + counts.get("running", 0)
         deepest = max(deepest, depth)
+        if time.monotonic() >= first_upload:
+            busy.append(counts.get("running", 0) >= jobs)
         if time.monotonic() - depth_log > 30:
             done = counts.get("done", 0) + counts.get("failed", 0)
             print(f"  {done} graded, {depth} in the queue", flush=True)
@@ -238,11 +244,14 @@ def run_server(root: Path, work: dict[str, dict[str, bytes]], rate: float, jobs:
     if latencies:
         print(f"  upload -> public feedback seen: p50 {percentile(latencies, 0.5):.1f} s, "
               f"p95 {percentile(latencies, 0.95):.1f} s, max {max(latencies):.1f} s "
-              f"(polling every {POLL_S:g} s)")
+              f"(polling every {poll:g} s)")
         print(f"  created -> graded in the database: p50 {percentile(in_db, 0.5):.1f} s, "
               f"p95 {percentile(in_db, 0.95):.1f} s, mean {statistics.fmean(in_db):.1f} s")
-    print(f"  deepest queue: {deepest} (queued + running; above {jobs}: saturated, the "
-          "throughput is the workers' capacity)")
+    busy_share = sum(busy) / max(len(busy), 1)
+    print(f"  deepest queue: {deepest} (queued + running); every worker busy {busy_share:.0%} "
+          "of the run: " + ("saturated, the throughput is the workers' capacity"
+                            if busy_share >= 0.9 else
+                            f"not saturated, the throughput is the arrival rate ({rate:g}/min)"))
     print(f"  peak memory of the server's process tree: {memory}")
     print(f"  the web application (uvicorn, answering the uploads and the polling) used "
           f"{web_cpu:.0f} CPU s: {web_cpu / (last_seen - first_upload):.0%} of one core")
@@ -251,7 +260,7 @@ def run_server(root: Path, work: dict[str, dict[str, bytes]], rate: float, jobs:
           f"result); scores as expected: {right}/{len(students)}")
     scores = {s.login: float(by_id[s.sid].score) for s in accepted
               if s.sid in by_id and by_id[s.sid].score is not None}
-    return throughput, scores
+    return throughput, busy_share, scores
 
 
 # ------------------------------------------------------------------ the baseline
@@ -292,6 +301,8 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=30.0,
                         help="arrivals per minute (default 30: 300 students in 10 minutes)")
     parser.add_argument("--jobs", type=int, default=2, help="grading workers / batch jobs")
+    parser.add_argument("--poll", type=float, default=2.0,
+                        help="seconds between a student's requests for their results")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     args = parser.parse_args()
     # both runs draw hidden inputs from the same course secret
@@ -300,11 +311,14 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="dlgrade-load-"))
     try:
         root = make_course(tmp / "course", [REPO / "assignments" / ASSIGNMENT], work)
-        served, server_scores = run_server(root, work, args.rate, args.jobs, env)
+        served, busy_share, server_scores = run_server(root, work, args.rate, args.jobs, env,
+                                                       args.poll)
         batch, batch_scores = run_batch(root, work, args.jobs, env)
         agree = sum(1 for s, v in batch_scores.items() if server_scores.get(s) == v)
-        print(f"server / grade-batch throughput: {served / batch:.2f} "
-              f"(target: at least 0.85 when the queue saturated)")
+        print(f"server / grade-batch throughput: {served / batch:.2f} (target: at least 0.85 "
+              "when the queue saturated" + ("" if busy_share >= 0.9 else
+                                            "; it did not: this ratio is the arrival rate's")
+              + ")")
         print(f"scores agree between the server and grade-batch for {agree}/{len(work)} "
               "students")
     finally:
