@@ -31,7 +31,7 @@ def diagnose(actual: np.ndarray, expected: np.ndarray, *, rtol: float, atol: flo
     Returns:
         A phrase such as ``"the sign is flipped (actual = -expected)"``; None when no relation
         holds, the arrays are not real numbers of one shape, or any value is not finite.
-        Never raises; O(n) apart from one sort for the reordering checks.
+        Never raises; O(n) apart from the sorts of the reordering checks.
     """
     try:
         a = np.asarray(actual)
@@ -110,8 +110,10 @@ def _whole_number_hint(c: float) -> str | None:
 
 def _reordered(a: np.ndarray, e: np.ndarray, close) -> str | None:
     """The right values in other places: along the last axis (a permutation of each row),
-    else anywhere in the array (a reshape where a transpose was meant?)."""
-    if a.ndim == 0 or a.shape[-1] < 2:
+    else anywhere in the array (a reshape where a transpose was meant?). Only for an
+    ``expected`` with mostly distinct values: among few distinct values (labels, masks,
+    one-hot rows) any wrong answer with the same counts would read as a reordering."""
+    if a.ndim == 0 or a.shape[-1] < 2 or 2 * np.unique(e).size <= e.size:
         return None
     sorted_e = np.sort(e, axis=-1)
     if close(np.sort(a, axis=-1), sorted_e):

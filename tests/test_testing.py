@@ -186,6 +186,8 @@ def test_assert_close_says_the_relation_before_the_differences():
     (np.array([0.0, 3.5, 0.0]), np.array([0.0, 2.0, 0.0]),
      "a factor read off one significant value says nothing"),
     (np.array([1.0, 5.0]), np.array([0.0, 1e-9]), "expected is zero within atol"),
+    (np.array([2, 0, 1, 1, 0, 2]), np.array([0, 1, 2, 0, 1, 2]),
+     "wrong labels with the right counts are not a reordering"),
     (np.array([[1.0, np.nan]]), np.array([[1.0, 2.0]]), "not finite"),
     (np.array([1 + 1j]), np.array([1 - 1j]), "complex"),
     (np.zeros(0), np.zeros(0), "empty"),

@@ -281,7 +281,7 @@ class Checks(CheckBase):
     @staticmethod
     def rows_sum_to(value, total: float, name: str, why: str) -> None:
         """Property first: every row of ``value`` (its sums over the last axis) sums to ``total``,
-        said as such (``why``: what the sum means, e.g. "probabilities") before any value is
+        said as such (``why``: what the rows are, e.g. "each row is a probability distribution") before any value is
         compared. A value that is not a finite float array of at least one axis is left to
         ``assert_close``'s type, shape and non-finite messages."""
         if not (isinstance(value, np.ndarray) and value.dtype.kind == "f" and value.ndim >= 1
@@ -291,7 +291,7 @@ class Checks(CheckBase):
         off = np.abs(sums - total) > 1e-6 * max(1.0, abs(total))
         assert not off.any(), (
             f"{name}: {int(off.sum())} of {off.size} row(s) do not sum to {total:g} over the "
-            f"last axis ({why}; the sums range from {sums.min():.3g} to {sums.max():.3g})"
+            f"last axis (sums from {sums.min():.3g} to {sums.max():.3g}): {why}"
         )
 
     @staticmethod

@@ -74,7 +74,8 @@ def test_softmax_large_logits(submission, rng, oracle, check):
     )
     x[0, :] = 1000.0  # a row of ties
     p = submission.layers.softmax(x)
-    check.rows_sum_to(p, 1.0, "softmax(x) for |x| ~ 1000", "probabilities")
+    check.rows_sum_to(p, 1.0, "softmax(x) for |x| ~ 1000",
+                      "each row is a probability distribution")
     assert_close(p, oracle.softmax(x), name="softmax(x) for |x| ~ 1000")
 
 
@@ -84,7 +85,7 @@ def test_softmax_last_axis_3d(submission, rng, oracle, check):
     x = rng.standard_normal((2, 3, 4)) * 3
     p = submission.layers.softmax(x)
     check.rows_sum_to(p, 1.0, "softmax(x) for x of shape (2, 3, 4)",
-                      "probabilities: normalised over the last axis only?")
+                      "only the last axis is normalised")
     assert_close(p, oracle.softmax(x), name="softmax(x) for x of shape (2, 3, 4)")
 
 
@@ -161,7 +162,8 @@ def test_softmax_cross_entropy_large_logits(submission, rng, oracle, check):
     loss, dscores = submission.layers.softmax_cross_entropy_loss(scores, y)
     expected_loss, expected_dscores = oracle.cross_entropy(scores, y)
     assert_close(check.scalar(loss, "loss"), expected_loss, name="loss for scores ~ 1000")
-    check.rows_sum_to(dscores, 0.0, "dscores for scores ~ 1000", "probabilities minus one-hot")
+    check.rows_sum_to(dscores, 0.0, "dscores for scores ~ 1000",
+                      "shifting a row of scores by one constant leaves the loss unchanged")
     assert_close(dscores, expected_dscores, name="dscores for scores ~ 1000")
 
 

@@ -72,7 +72,7 @@ def test_softmax(submission, rng, oracle, check):
     """softmax of a batch of scores matches torch.softmax over the last axis."""
     x = rng.standard_normal((4, 5)) * 2
     p = submission.layers.softmax(x)
-    check.rows_sum_to(p, 1.0, "softmax(x)", "probabilities: normalised over the last axis?")
+    check.rows_sum_to(p, 1.0, "softmax(x)", "each row is a probability distribution")
     assert_close(p, oracle.softmax(x), name="softmax(x)")
 
 
@@ -122,5 +122,5 @@ def test_softmax_cross_entropy_loss(submission, rng, oracle, check):
     expected_loss, expected_dscores = oracle.cross_entropy(scores, y)
     assert_close(check.scalar(loss, "loss"), expected_loss, name="softmax_cross_entropy_loss loss")
     check.rows_sum_to(dscores, 0.0, "softmax_cross_entropy_loss dscores",
-                      "probabilities minus the one-hot label: is the label's -1 missing?")
+                      "shifting a row of scores by one constant leaves the loss unchanged")
     assert_close(dscores, expected_dscores, name="softmax_cross_entropy_loss dscores")
