@@ -234,3 +234,81 @@ def train_skipgram(token_ids, vocab_size, embed_dim=16, window=2, num_negatives=
             step += 1
     # END SOLUTION
     return W_in
+
+
+def cbow_ns_loss(W_in, W_out, contexts, centers, negatives):
+    """CBOW with negative sampling: the mean loss over a batch and its gradients (handout §3.7).
+
+    Example b has the C context words contexts[b], the centre c = centers[b] and the
+    negatives negatives[b]; h_b is the mean of the input vectors of its context words.
+    The loss is §3.3's with h_b in the place of the centre's input vector, and the centre
+    predicted from the context: u_c against the output vectors of the S negatives.
+
+    Gradients are with respect to the full matrices; a word that occurs several times in
+    the batch (as a context, a centre or a negative) accumulates all its gradients.
+
+    Inputs:
+    - W_in: input vectors (V, E)
+    - W_out: output vectors (V, E)
+    - contexts: int array (B, C)
+    - centers: int array (B,)
+    - negatives: int array (B, S)
+
+    Returns a tuple of:
+    - loss: float
+    - dW_in: (V, E)
+    - dW_out: (V, E)
+    """
+    # BEGIN SOLUTION hint: §3.7: the batch's mean loss (a float) and its gradients dW_in (V, E) and dW_out (V, E)
+    C = contexts.shape[1]
+    h = W_in[contexts].mean(axis=1)  # (B, E)
+    loss, dh, dW_out = sgns_loss(h, W_out, np.arange(len(centers)), centers, negatives)
+    dW_in = np.zeros_like(W_in, dtype=np.float64)
+    np.add.at(dW_in, contexts, dh[:, None, :] / C)
+    # END SOLUTION
+    return loss, dW_in, dW_out
+
+
+def train_cbow(token_ids, vocab_size, embed_dim=32, window=2, num_negatives=5, epochs=2, lr=0.2,
+               batch_size=128, seed=0):
+    """Train CBOW with negative sampling by minibatch SGD; return both matrices (§3.8).
+
+    The examples are the positions i with a full window, window <= i < L - window: the
+    contexts of position i are the 2 * window words around it (i - window .. i + window,
+    i itself excluded), in that order, and the centre is token_ids[i].
+
+    Suggested recipe (you may change it, but keep it deterministic under ``seed`` and
+    fast: a few seconds on the graders' text): W_in ~ uniform(-0.5, 0.5) / embed_dim,
+    W_out = zeros; the examples shuffled every epoch; num_negatives negatives per example
+    from the noise distribution of the corpus counts; W -= lr * batch_size * dW with the
+    gradients of cbow_ns_loss.
+
+    Inputs:
+    - token_ids: int array (L,), the corpus
+    - vocab_size: V
+    - the rest: hyperparameters
+
+    Returns a tuple of:
+    - W_in: float64 (V, embed_dim), the input (context) vectors
+    - W_out: float64 (V, embed_dim), the output (centre) vectors
+    """
+    # BEGIN SOLUTION hint: §3.8: the trained (W_in, W_out), each (V, embed_dim), deterministic under seed
+    rng = np.random.default_rng(seed)
+    token_ids = np.asarray(token_ids, dtype=np.int64)
+    W_in = (rng.random((vocab_size, embed_dim)) - 0.5) / embed_dim
+    W_out = np.zeros((vocab_size, embed_dim))
+    positions = np.arange(window, len(token_ids) - window)
+    offsets = np.concatenate([np.arange(-window, 0), np.arange(1, window + 1)])
+    contexts = token_ids[positions[:, None] + offsets]
+    centers = token_ids[positions]
+    probs = negative_sampling_distribution(np.bincount(token_ids, minlength=vocab_size), 0.75)
+    for _ in range(epochs):
+        order = rng.permutation(len(centers))
+        for start in range(0, len(centers), batch_size):
+            batch = order[start : start + batch_size]
+            negatives = rng.choice(vocab_size, size=(len(batch), num_negatives), p=probs)
+            _, dW_in, dW_out = cbow_ns_loss(W_in, W_out, contexts[batch], centers[batch], negatives)
+            W_in -= lr * len(batch) * dW_in
+            W_out -= lr * len(batch) * dW_out
+    # END SOLUTION
+    return W_in, W_out

@@ -7,7 +7,7 @@ import pytest
 from autograder.testing import numerical_gradient
 
 
-@pytest.mark.points(2)
+@pytest.mark.points(1)
 def test_cooccurrence_edges(submission, oracle, check):
     """cooccurrence_matrix with a window wider than the corpus, a repeated word, and window 1."""
     for tokens, V, window in ((np.array([1, 1, 0, 1]), 3, 10), (np.array([2, 0, 2, 2, 1]), 4, 1),
@@ -85,3 +85,24 @@ def test_out_of_vocabulary_word_vector(submission, rng, oracle, check):
                           name=f"word_vector({word!r})")
     got = submission.fasttext.word_vector("ab", {}, word_vectors, ngram_vectors, 5, 6)
     check.numpy_close(got, np.zeros(6), name="word_vector of a word without n-grams")
+
+
+@pytest.mark.points(2)
+def test_fasttext_loss_numerical_gradient(submission, rng, oracle, check):
+    """fasttext_loss with shared and repeated buckets and a word without n-grams: loss, autograd, central differences."""
+    V, NB, E = 4, 6, 2
+    word_vectors, W_out = rng.standard_normal((V, E)), rng.standard_normal((V, E))
+    ngram_vectors = rng.standard_normal((NB, E))
+    buckets = [np.array([0, 1, 1]), np.array([1, 2, 5, 5]), np.array([], dtype=np.int64), np.array([3])]
+    centers, contexts = np.array([0, 1, 2, 1]), np.array([1, 3, 0, 2])
+    negatives = np.array([[2, 3], [0, 0], [1, 3], [2, 2]])
+    args = (buckets, centers, contexts, negatives)
+    loss, d_word, d_ngram, dW_out = submission.fasttext.fasttext_loss(word_vectors, ngram_vectors, W_out, *args)
+    ref = oracle.fasttext_ns(word_vectors, ngram_vectors, W_out, *args)
+    check.scalar_close(loss, ref[0], name="loss")
+    check.numpy_close(d_word, ref[1], name="d_word_vectors")
+    check.numpy_close(d_ngram, ref[2], name="d_ngram_vectors")
+    check.numpy_close(dW_out, ref[3], name="dW_out")
+    num = numerical_gradient(
+        lambda W: submission.fasttext.fasttext_loss(word_vectors, W, W_out, *args)[0], ngram_vectors)
+    check.numpy_close(d_ngram, num, name="d_ngram_vectors (numerical)", tol="numerical_gradient")

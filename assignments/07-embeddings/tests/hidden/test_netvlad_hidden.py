@@ -20,7 +20,7 @@ def test_netvlad_softmax_over_clusters(rng, oracle, check, student):
     check.tensors_close(a.sum(1), torch.ones(2, 4, 5, dtype=torch.float64), name="a.sum over clusters")
 
 
-@pytest.mark.points(3)
+@pytest.mark.points(2)
 def test_netvlad_layout_and_alpha_sharpness(submission, rng, check):
     """NetVLAD holds conv (1x1) and centroids only; a large alpha makes the assignment hard, a small one soft."""
     state = submission.netvlad.NetVLAD(5, 7, 10.0).state_dict()
@@ -44,7 +44,7 @@ def test_netvlad_layout_and_alpha_sharpness(submission, rng, check):
             assert float((a - 1 / K).abs().max()) < 0.2, "with a tiny alpha the assignment should be soft"
 
 
-@pytest.mark.points(3)
+@pytest.mark.points(2)
 def test_netvlad_forward_other_sizes(rng, oracle, check, student):
     """NetVLAD(x) equals the loop oracle for 3 images, K = 5, D = 2 and a 2 x 5 feature map."""
     K, D = 5, 2
@@ -70,7 +70,7 @@ def test_netvlad_intra_and_global_normalisation(submission, rng, oracle, check, 
     check.tensors_close(v, oracle.netvlad_loop(x, params)[0], name="NetVLAD(x)")
 
 
-@pytest.mark.points(3)
+@pytest.mark.points(2)
 def test_netvlad_all_gradients_tied(submission, rng, oracle, check, student):
     """With a tied convolution (alpha = 2), every gradient (input, conv, centroids) matches autograd."""
     K, D = 4, 3

@@ -12,7 +12,7 @@ def _sorted_rows(pairs):
     return pairs[np.lexsort(pairs.T[::-1])] if len(pairs) else pairs
 
 
-@pytest.mark.points(2)
+@pytest.mark.points(1)
 def test_skipgram_pairs_edges(submission, oracle, check):
     """skipgram_pairs at the corpus edges, with a window wider than the corpus, repeated words, one word."""
     cases = ((np.array([2, 2, 5, 2]), 1), (np.array([4, 0, 1]), 5), (np.array([7]), 2),
@@ -46,7 +46,7 @@ def test_sample_negatives_pinned_seed_not_uniform(submission, check, seed):
     assert np.mean(draws >= 4) < 0.05, "words with count 1 are drawn far too often (uniform sampling?)"
 
 
-@pytest.mark.points(3)
+@pytest.mark.points(2)
 def test_sgns_gradients_repeated_words(submission, rng, oracle, check):
     """sgns_loss accumulates the gradients of a word used several times (centre, context, negative)."""
     V, E = 4, 3
@@ -117,3 +117,33 @@ def test_skipgram_planted_neighbours_heldout(submission, oracle, check):
     E = submission.word2vec.train_skipgram(tokens, V, embed_dim=16, seed=3)
     check.numpy_array(E, (V, 16), "train_skipgram(..., embed_dim=16)")
     check.planted_pairs_are_neighbours(E, 8, "train_skipgram")
+
+
+@pytest.mark.points(2)
+def test_cbow_ns_numerical_gradient(submission, rng, oracle, check):
+    """cbow_ns_loss with repeated words: the loss, then gradients against central differences of it."""
+    V, E = 6, 3
+    W_in, W_out = rng.standard_normal((V, E)), rng.standard_normal((V, E))
+    contexts = np.array([[0, 0, 1, 2], [3, 4, 4, 4], [5, 1, 0, 2]])
+    centers = np.array([1, 0, 1])
+    negatives = np.array([[2, 2], [1, 5], [0, 0]])
+    loss, dW_in, dW_out = submission.word2vec.cbow_ns_loss(W_in, W_out, contexts, centers, negatives)
+    check.scalar_close(loss, oracle.cbow_ns(W_in, W_out, contexts, centers, negatives)[0], name="loss")
+    num_in = numerical_gradient(
+        lambda W: submission.word2vec.cbow_ns_loss(W, W_out, contexts, centers, negatives)[0], W_in)
+    num_out = numerical_gradient(
+        lambda W: submission.word2vec.cbow_ns_loss(W_in, W, contexts, centers, negatives)[0], W_out)
+    check.numpy_close(dW_in, num_in, name="dW_in", tol="numerical_gradient")
+    check.numpy_close(dW_out, num_out, name="dW_out", tol="numerical_gradient")
+
+
+@pytest.mark.points(3)
+def test_train_cbow_shakespeare_heldout(submission, seed, rng, oracle, check, shakespeare):
+    """train_cbow on Shakespeare with another seed: held-out centre words beat other noise words."""
+    V, cfg = len(shakespeare.vocab), shakespeare.CBOW
+    out = submission.word2vec.train_cbow(shakespeare.cbow_train_ids(), V, seed=seed % 10_000, **cfg)
+    assert isinstance(out, (tuple, list)) and len(out) == 2, "train_cbow must return (W_in, W_out)"
+    for name, W in zip(("W_in", "W_out"), out, strict=True):
+        check.numpy_array(W, (V, cfg["embed_dim"]), f"train_cbow's {name}")
+    accuracy = oracle.cbow_ranking_accuracy(*out, shakespeare, rng)
+    assert accuracy >= shakespeare.CBOW_BAR, "held-out centre words do not beat the noise words often enough"

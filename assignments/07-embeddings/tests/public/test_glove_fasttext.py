@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 
-@pytest.mark.points(2)
+@pytest.mark.points(1)
 def test_cooccurrence_matrix(submission, check):
     """cooccurrence_matrix adds 1/distance for every pair within the window, the centre excluded."""
     X = submission.glove.cooccurrence_matrix(np.array([0, 1, 2, 1, 0]), 3, 2)
@@ -28,7 +28,7 @@ def test_glove_weight(submission, oracle, check):
                       name="glove_weight(X)")
 
 
-@pytest.mark.points(2)
+@pytest.mark.points(1)
 def test_glove_loss_and_grads(submission, rng, oracle, check):
     """glove_loss over the non-zero counts and its four gradients match autograd."""
     V, E = 6, 3
@@ -81,3 +81,42 @@ def test_word_vector(submission, rng, check):
     buckets = submission.fasttext.ngram_buckets("there", 1000, 3, 6)
     got = submission.fasttext.word_vector("there", vocab, word_vectors, ngram_vectors, 3, 6)
     check.numpy_close(got, word_vectors[0] + ngram_vectors[buckets].sum(axis=0), name="word_vector('there')")
+
+
+@pytest.mark.points(1)
+def test_fasttext_loss_gradients(submission, rng, oracle, check):
+    """fasttext_loss: the input vector is the word's own plus its n-grams'; loss and all gradients match autograd."""
+    V, NB, E = 5, 12, 3
+    word_vectors, W_out = 0.5 * rng.standard_normal((V, E)), 0.5 * rng.standard_normal((V, E))
+    ngram_vectors = 0.5 * rng.standard_normal((NB, E))
+    buckets = [rng.integers(NB, size=n) for n in (3, 5, 2, 4, 6)]
+    centers, contexts = rng.integers(V, size=4), rng.integers(V, size=4)
+    negatives = rng.integers(V, size=(4, 2))
+    got = submission.fasttext.fasttext_loss(word_vectors, ngram_vectors, W_out, buckets, centers, contexts,
+                                            negatives)
+    assert isinstance(got, (tuple, list)) and len(got) == 4, (
+        "fasttext_loss must return (loss, d_word_vectors, d_ngram_vectors, dW_out)")
+    expected = oracle.fasttext_ns(word_vectors, ngram_vectors, W_out, buckets, centers, contexts, negatives)
+    check.scalar_close(got[0], expected[0], name="loss")
+    for name, value, ref in zip(("d_word_vectors", "d_ngram_vectors", "dW_out"), got[1:], expected[1:],
+                                strict=True):
+        check.numpy_close(value, ref, name=name)
+
+
+@pytest.mark.points(3)
+def test_train_fasttext_unseen_words(submission, oracle, check, shakespeare):
+    """train_fasttext on Shakespeare: words never seen in training find a relative by their n-grams (>= 0.65)."""
+    words, E = shakespeare.fasttext_words, shakespeare.FASTTEXT["embed_dim"]
+    lo, hi = shakespeare.NGRAMS
+    # seed 0: the bar was tuned on this training run
+    out = submission.fasttext.train_fasttext(shakespeare.fasttext_train_ids(), words, min_n=lo, max_n=hi,
+                                             seed=0, **shakespeare.FASTTEXT)
+    assert isinstance(out, (tuple, list)) and len(out) == 3, (
+        "train_fasttext must return (word_vectors, ngram_vectors, W_out)")
+    for name, W, rows in zip(("word_vectors", "ngram_vectors", "W_out"), out,
+                             (len(words), shakespeare.FASTTEXT["num_buckets"], len(words)), strict=True):
+        check.numpy_array(W, (rows, E), f"train_fasttext's {name}")
+    found = oracle.unseen_relatives_found(out[0], out[1], shakespeare)
+    assert found >= shakespeare.FASTTEXT_BAR, (
+        f"{found:.2f} of the unseen words have a relative among their 5 nearest words, below "
+        f"{shakespeare.FASTTEXT_BAR} (n-gram vectors at their random start: at most 0.6)")

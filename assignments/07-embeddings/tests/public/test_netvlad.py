@@ -55,7 +55,7 @@ def test_netvlad_init_from_centroids(submission, rng, check):
     check.tensors_close(state["conv.bias"], -alpha * (c**2).sum(1), name="conv.bias")
 
 
-@pytest.mark.points(2)
+@pytest.mark.points(1)
 def test_netvlad_soft_assignment(rng, oracle, check, student):
     """soft_assignment is the softmax over clusters of -alpha ||x - c_k||^2 (tied convolution)."""
     K, D, alpha = 4, 3, 2.0
@@ -66,7 +66,7 @@ def test_netvlad_soft_assignment(rng, oracle, check, student):
     check.tensors_close(a, torch.softmax(-alpha * d2, dim=1), name="soft_assignment(x)")
 
 
-@pytest.mark.points(3)
+@pytest.mark.points(2)
 def test_netvlad_forward(rng, oracle, check, student):
     """NetVLAD(x) on a hand-made input; both normalisations; independent of position order and batch."""
     K, D = 3, 2

@@ -16,7 +16,7 @@ def _sgns_problem(rng, V=7, E=4, B=5, S=3):
             rng.integers(V, size=(B, S)))
 
 
-@pytest.mark.points(2)
+@pytest.mark.points(1)
 def test_skipgram_pairs(submission, check):
     """skipgram_pairs lists every (centre, context) pair within the window, the centre excluded."""
     tokens = np.array([3, 1, 4, 1, 5, 9, 2, 6])
@@ -62,7 +62,7 @@ def test_sample_negatives_statistics(submission, check):
     assert np.all(np.abs(freq - probs) <= tol), "the sampled frequencies do not follow probs"
 
 
-@pytest.mark.points(2)
+@pytest.mark.points(1)
 def test_sgns_loss(submission, rng, oracle, check):
     """sgns_loss returns the mean of -log s(u_o.v) - sum_s log s(-u_s.v) over the batch."""
     W_in, W_out, c, o, neg = _sgns_problem(rng)
@@ -97,3 +97,33 @@ def test_skipgram_planted_neighbours(submission, oracle, check):
     E = submission.word2vec.train_skipgram(tokens, V, embed_dim=16, seed=0)
     check.numpy_array(E, (V, 16), "train_skipgram(..., embed_dim=16)")
     check.planted_pairs_are_neighbours(E, 8, "train_skipgram")
+
+
+@pytest.mark.points(1)
+def test_cbow_ns_loss_gradients(submission, rng, oracle, check):
+    """cbow_ns_loss: the mean of the context vectors predicts the centre; loss and gradients match autograd."""
+    V, E, B, Cn, S = 8, 3, 5, 4, 3
+    W_in, W_out = 0.5 * rng.standard_normal((V, E)), 0.5 * rng.standard_normal((V, E))
+    contexts, centers = rng.integers(V, size=(B, Cn)), rng.integers(V, size=B)
+    negatives = rng.integers(V, size=(B, S))
+    loss, dW_in, dW_out = submission.word2vec.cbow_ns_loss(W_in, W_out, contexts, centers, negatives)
+    ref_loss, ref_in, ref_out = oracle.cbow_ns(W_in, W_out, contexts, centers, negatives)
+    check.scalar_close(loss, ref_loss, name="loss")
+    check.numpy_close(dW_in, ref_in, name="dW_in")
+    check.numpy_close(dW_out, ref_out, name="dW_out")
+
+
+@pytest.mark.points(3)
+def test_train_cbow_shakespeare(submission, rng, oracle, check, shakespeare):
+    """train_cbow on Shakespeare: with your vectors, held-out centre words beat noise words (>= 0.30)."""
+    CBOW, CBOW_BAR = shakespeare.CBOW, shakespeare.CBOW_BAR
+    V = len(shakespeare.vocab)
+    # seed 0: the bar was tuned on this training run
+    out = submission.word2vec.train_cbow(shakespeare.cbow_train_ids(), V, seed=0, **CBOW)
+    assert isinstance(out, (tuple, list)) and len(out) == 2, "train_cbow must return (W_in, W_out)"
+    for name, W in zip(("W_in", "W_out"), out, strict=True):
+        check.numpy_array(W, (V, CBOW["embed_dim"]), f"train_cbow's {name}")
+    accuracy = oracle.cbow_ranking_accuracy(*out, shakespeare, rng)
+    assert accuracy >= CBOW_BAR, (
+        f"held-out centre words beat the noise words {accuracy:.3f} of the time, below {CBOW_BAR} "
+        "(choosing the most frequent candidate: 0.21)")
