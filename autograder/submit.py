@@ -67,8 +67,9 @@ def submit(server: str, token: str, assignment: str, files: dict[str, bytes], *,
     """Submit and wait (up to ``wait`` seconds) for the results; returns the submission's
     view as the server gives it (its state is ``queued`` or ``running`` if time ran out).
 
-    Polling every 2 s stays within the server's default rate limit (60 requests a minute
-    per account) however long the queue is; every second would hit it after a minute."""
+    Asks again after the server's ``poll_after`` (longer the further back in the queue),
+    and never sooner than ``poll`` seconds, which stays within the server's default rate
+    limit (60 requests a minute per account) however long the queue is."""
     server = server.rstrip("/")
     body, boundary = _multipart(files)
     accepted = _request(f"{server}/api/v1/assignments/{assignment}/submissions", token, body,
@@ -76,9 +77,10 @@ def submit(server: str, token: str, assignment: str, files: dict[str, bytes], *,
     deadline = time.monotonic() + wait
     while True:
         view = _request(f"{server}/api/v1/submissions/{accepted['id']}", token)
-        if view["state"] in ("done", "failed") or time.monotonic() > deadline:
+        left = deadline - time.monotonic()
+        if view["state"] in ("done", "failed") or left <= 0:
             return view
-        time.sleep(poll)
+        time.sleep(min(max(poll, view.get("poll_after") or poll), left + 0.01))
 
 
 def render_view(view: dict[str, Any]) -> str:

@@ -7,8 +7,8 @@ minute (default 30: a class of 300 within ten minutes); half submit the referenc
 solution of 02-feedforward, half the starter, each with a comment line of their own so
 no two uploads are the same bytes. Each student is a thread doing what ``dlgrade
 submit`` does: upload through the JSON API with a personal token, then ask for the
-submission every ``--poll`` seconds (default 2, as ``dlgrade submit`` and the waiting page
-do) until its public results are there. The server runs on
+submission again after the server's ``poll_after`` and never sooner than ``--poll`` seconds
+(default 2), as ``dlgrade submit`` does, until its public results are there. The server runs on
 loopback with ``--jobs`` grading workers, on SQLite, in a course folder of its own.
 
 Prints:
@@ -163,7 +163,7 @@ class Student(threading.Thread):
                     self.seen_at = time.monotonic()
                     self.latency, self.view = self.seen_at - started, view
                     return
-                time.sleep(self.poll)
+                time.sleep(max(self.poll, view.get("poll_after") or self.poll))
         except ServerError as exc:
             self.error = str(exc)
 

@@ -13,6 +13,10 @@ import io
 import os
 import re
 import shutil
+import socket
+import threading
+import time
+import types
 import uuid
 import zipfile
 from collections.abc import Iterator
@@ -21,11 +25,13 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import uvicorn
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 
 from autograder import cli
+from autograder import submit as submit_module
 from autograder.config import load_course
 from autograder.server import accounts, db, queue
 from autograder.server.admin import add_user, init_server
@@ -265,6 +271,58 @@ def test_a_cli_token_submits_through_the_api(server):
     assert response.json()["queue_position"] == 0
     bad = api.get("/api/v1/assignments", headers={"Authorization": "Bearer dlg_nope"})
     assert bad.status_code == 401 and "not valid" in bad.json()["error"]
+
+
+def test_the_wait_grows_with_the_queue_and_ends_once_graded():
+    waits = [queue.poll_after(p) for p in (0, 5, 50, 280, 10_000)]
+    assert waits == sorted(waits) and waits[0] == queue.POLL_FIRST
+    assert waits[-1] == queue.POLL_LONGEST and queue.poll_after(None) is None
+
+
+def test_dlgrade_submit_waits_as_the_server_says_then_shows_the_public_results(
+        server, tmp_path, monkeypatch):
+    port = _free_port()
+    web = uvicorn.Server(uvicorn.Config(server.app, host="127.0.0.1", port=port,
+                                        log_level="warning"))
+    thread = threading.Thread(target=web.run, daemon=True)
+    thread.start()
+    while not web.started:
+        time.sleep(0.05)
+    try:
+        bo = server.client("bo")
+        for _ in range(3):
+            submission_id(upload(bo))  # three ahead of ann's
+        ann = server.client("ann")
+        token = re.search(r'<pre id="token">([^<]+)</pre>',
+                          ann.post("/account/token", data={"csrf": csrf_of(ann)}).text)[1]
+        waits = []
+
+        def sleep(seconds: float) -> None:  # the workers grade while dlgrade submit waits
+            waits.append(seconds)
+            server.work()
+
+        monkeypatch.setattr(submit_module, "time",
+                            types.SimpleNamespace(monotonic=time.monotonic, sleep=sleep))
+        folder = tmp_path / "mine"
+        folder.mkdir()
+        (folder / "mini.py").write_text(HONEST_MINI)
+        monkeypatch.chdir(folder)
+        result = CliRunner().invoke(cli.main, [
+            "--course", str(server.root), "submit", "90-mini",
+            "--server", f"http://127.0.0.1:{port}", "--token", token])
+    finally:
+        web.should_exit = True
+        thread.join(10)
+    assert result.exit_code == 0, result.output
+    assert waits == [queue.poll_after(3)], waits  # the server's wait, not a fixed 2 s
+    assert re.search(r"submission \d+ of 90-mini: done", result.output), result.output
+    assert "public tests: " in result.output and HIDDEN_TEST not in result.output
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 # ------------------------------------------------------------------ access control

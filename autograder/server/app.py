@@ -28,7 +28,7 @@ from fastapi.responses import (
     Response,
 )
 from fastapi.templating import Jinja2Templates
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import Engine, select
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -40,7 +40,7 @@ from autograder.gradebook.policy import late_penalty
 from autograder.lms.roster import load_roster
 from autograder.report.html import render_report
 from autograder.report.similarity import class_similarity
-from autograder.server import accounts, db, staff, submissions
+from autograder.server import accounts, db, queue, staff, submissions
 from autograder.server.accounts import User
 from autograder.server.settings import ServerSettings
 from autograder.server.store import UploadStore
@@ -80,6 +80,8 @@ def _errors(**described: str) -> dict[int | str, dict[str, Any]]:
 class SubmissionAccepted(BaseModel):
     id: int
     queue_position: int | None
+    poll_after: float | None = Field(
+        None, description="seconds to wait before asking for the submission's results")
     url: str
 
 
@@ -100,6 +102,8 @@ class SubmissionView(BaseModel):
     filename: str
     state: str
     queue_position: int | None
+    poll_after: float | None = Field(
+        None, description="seconds to wait before asking again; null once it is graded")
     hidden_released: bool
     tests: list[TestView]
     public_score: float | None
@@ -511,7 +515,9 @@ def create_app(course: Course, settings: ServerSettings, engine: Engine) -> Fast
                                  await _read_upload(files))
         with engine.connect() as conn:
             position = submissions.queue_position(conn, sid)
-        return SubmissionAccepted(id=sid, queue_position=position, url=f"/submissions/{sid}")
+        return SubmissionAccepted(id=sid, queue_position=position,
+                                  poll_after=queue.poll_after(position),
+                                  url=f"/submissions/{sid}")
 
     @app.get("/api/v1/submissions/{sid}", response_model=SubmissionView, tags=["api"],
              responses=_errors(s401=signed_in,

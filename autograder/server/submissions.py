@@ -24,7 +24,7 @@ from autograder.config import Course
 from autograder.errors import SubmissionRejected, UsageError
 from autograder.server import db
 from autograder.server.accounts import User
-from autograder.server.queue import queue_position
+from autograder.server.queue import poll_after, queue_position
 from autograder.server.settings import ServerSettings
 from autograder.server.store import UploadStore
 from autograder.student_text import clean_line
@@ -159,10 +159,11 @@ def submission_view(conn: Connection, viewer: User, submission_id: int) -> dict[
         raise NotFound(f"no submission {submission_id}")
     result = conn.execute(select(r).where(r.c.submission_id == submission_id)).first()
     show_hidden = viewer.is_staff or released(conn, row.assignment)
+    position = queue_position(conn, row.id)
     view: dict[str, Any] = {
         "id": row.id, "assignment": row.assignment, "student": row.login,
         "submitted_at": db.aware(row.created_at).isoformat(), "filename": row.filename,
-        "state": row.state, "queue_position": queue_position(conn, row.id),
+        "state": row.state, "queue_position": position, "poll_after": poll_after(position),
         "hidden_released": released(conn, row.assignment),
         "tests": [], "public_score": None, "public_max": None, "score": None, "max_score": None,
         "error": None, "url": f"/submissions/{row.id}",
