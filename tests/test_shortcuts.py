@@ -53,6 +53,10 @@ def graders() -> ModuleType:
 
 @pytest.fixture(scope="module")
 def held_out(graders) -> list[tuple[np.ndarray, np.ndarray]]:
+    return held_out_digits(graders)
+
+
+def held_out_digits(graders) -> list[tuple[np.ndarray, np.ndarray]]:
     """The held-out digits as the graders present them: (X, y) for each of POLARITY_SEEDS."""
     oracle = graders.Oracle()
     *_, X_test, y_test = oracle.digits_splits()
@@ -71,16 +75,25 @@ def _accuracy_in(reason: str) -> float:
     return float(match.group(1))
 
 
-def test_logistic_regression_stays_far_below_the_digits_bar(graders, held_out):
+def logistic_regression_scores(graders, held_out) -> tuple[float, float]:
+    """(best accuracy on its own training digits, best held-out accuracy over the polarity
+    draws) of logistic regression fitted to the training and validation digits, C tuned on the
+    held-out digits themselves."""
     from sklearn.linear_model import LogisticRegression
 
     X_train, y_train, X_val, y_val, _, _ = graders.Oracle().digits_splits()
     X_fit, y_fit = np.concatenate([X_train, X_val]), np.concatenate([y_train, y_val])
-    best = 0.0
-    for C in (0.01, 0.1, 1.0, 10.0, 100.0):  # tuned on the held-out digits themselves
+    fit = best = 0.0
+    for C in (0.01, 0.1, 1.0, 10.0, 100.0):
         model = LogisticRegression(C=C, max_iter=1000).fit(X_fit, y_fit)
-        assert model.score(X_fit, y_fit) < SHORTCUT_CEILING  # it cannot even fit its data
+        fit = max(fit, model.score(X_fit, y_fit))
         best = max(best, *(model.score(X, y) for X, y in held_out))
+    return fit, best
+
+
+def test_logistic_regression_stays_far_below_the_digits_bar(graders, held_out):
+    fit, best = logistic_regression_scores(graders, held_out)
+    assert fit < SHORTCUT_CEILING  # it cannot even fit its data
     assert best < SHORTCUT_CEILING <= graders.DIGITS_BAR - 0.3
 
 

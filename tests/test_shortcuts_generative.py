@@ -63,14 +63,21 @@ def _ring(graders):
     return data.ring(4000, seed=0)[0], data.ring(2000, seed=99)[0]
 
 
-def test_a_fitted_gaussian_fails_the_ring_bar(graders):
+def ring_gaussian_scores(graders, seed: int) -> tuple[float, float, list[str]]:
+    """(share near a mode, energy distance to the held-out ring, the bar's problems) of 2,000
+    draws from the Gaussian fitted to the ring's training data."""
     oracle, (train, held_out) = graders.Oracle(), _ring(graders)
+    samples = _gaussian_like(train, 2000, seed)
+    _, near = oracle.mode_counts(samples)
+    return near, oracle.energy_distance(samples, held_out), oracle.ring_problems(samples, held_out)
+
+
+def test_a_fitted_gaussian_fails_the_ring_bar(graders):
     for seed in DRAWS:
-        samples = _gaussian_like(train, 2000, seed)
-        counts, near = oracle.mode_counts(samples)
+        near, energy, problems = ring_gaussian_scores(graders, seed)
         assert near < graders.RING_NEAR_BAR / 5  # about 5% near a mode, against 60%
-        assert oracle.energy_distance(samples, held_out) > graders.RING_ENERGY_BAR * 1.5
-        assert len(oracle.ring_problems(samples, held_out)) >= 2
+        assert energy > graders.RING_ENERGY_BAR * 1.5
+        assert len(problems) >= 2
 
 
 def test_collapsed_and_partial_generators_fail_the_ring_bar(graders):
@@ -115,6 +122,15 @@ def test_a_collapsed_generator_fails_the_digits_bar(graders, judge):
 
 # ------------------------------------------------------------------ the VAE's and the diffusion model's bars
 
+def moons_gaussian_scores(graders, seed: int) -> tuple[float, list[str]]:
+    """(share near the moons, the bar's problems) of 1,000 draws from the Gaussian fitted to the
+    diffusion test's two moons."""
+    oracle, data = graders.Oracle(), graders.Data()
+    train, held_out = data.two_moons(2000, seed=0), data.two_moons(1000, seed=1)
+    samples = _gaussian_like(train, 1000, seed)
+    return oracle.moons_near_fraction(samples), oracle.moons_problems(samples, held_out)
+
+
 def test_a_fitted_gaussian_fails_the_diffusion_bar(graders):
     """Its energy distance to the held-out moons is close to the bar (0.027-0.032 against 0.03),
     so the bar also asks for samples on the moons, where the Gaussian puts about a third."""
@@ -122,14 +138,14 @@ def test_a_fitted_gaussian_fails_the_diffusion_bar(graders):
     train, held_out = data.two_moons(2000, seed=0), data.two_moons(1000, seed=1)
     assert oracle.moons_problems(held_out, train[:1000]) == []  # real data passes
     for seed in DRAWS:
-        samples = _gaussian_like(train, 1000, seed)
-        assert oracle.moons_near_fraction(samples) < graders.DIFFUSION_NEAR_BAR - 0.05
-        assert any("spread off the data" in p for p in oracle.moons_problems(samples, held_out))
+        near, problems = moons_gaussian_scores(graders, seed)
+        assert near < graders.DIFFUSION_NEAR_BAR - 0.05
+        assert any("spread off the data" in p for p in problems)
 
 
-def test_independent_pixels_fail_the_vae_bar(graders):
-    """A VAE whose encoder says N(0, I) for every digit and whose decoder ignores z: its ELBO is
-    the likelihood of independent Bernoulli pixels with the training digits' frequencies."""
+def independent_pixels_vae_loss(graders) -> float:
+    """The held-out negative ELBO of a VAE whose encoder says N(0, I) for every digit and whose
+    decoder ignores z: independent Bernoulli pixels with the training digits' frequencies."""
     oracle = graders.Oracle()
     x = graders.Data().binary_digits()
     D, H, Z = 64, 128, 8
@@ -139,8 +155,11 @@ def test_independent_pixels_fail_the_vae_bar(graders):
           "enc_logvar.weight": torch.zeros(Z, H), "enc_logvar.bias": torch.zeros(Z),
           "dec_hidden.weight": torch.zeros(H, Z), "dec_hidden.bias": torch.zeros(H),
           "dec_out.weight": torch.zeros(D, H), "dec_out.bias": torch.log(p / (1 - p)).float()}
-    loss = oracle.vae_test_loss(sd, x[1400:])
-    assert loss > oracle.VAE_HELD_OUT_BAR + 3
+    return oracle.vae_test_loss(sd, x[1400:])
+
+
+def test_independent_pixels_fail_the_vae_bar(graders):
+    assert independent_pixels_vae_loss(graders) > graders.Oracle().VAE_HELD_OUT_BAR + 3
 
 
 # ------------------------------------------------------------------ graded as submissions

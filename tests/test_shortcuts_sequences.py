@@ -61,6 +61,10 @@ def _load(path: Path, name: str) -> ModuleType:
 
 @pytest.fixture(scope="module")
 def hmm_graders() -> tuple:
+    return hmm_oracles()
+
+
+def hmm_oracles() -> tuple:
     """(Oracle(), HiddenOracle()) of 01-classical."""
     tests = CLASSICAL.root / "tests"
     public = _load(tests / "conftest.py", "graders_conftest_01")
@@ -98,22 +102,30 @@ def _scores(public, hidden, params, truth, held_out):
     return err_A, err_B, gap
 
 
+def baum_welch_scores(public, hidden, seed: int) -> dict[str, tuple[float, float, float]]:
+    """(error of A, error of B, held-out gap per symbol) on the recovery task drawn from seed, for
+    the graders' own EM, the initial parameters kept, and the unigram emission model."""
+    truth, train, held_out, init = public.recovery_task(np.random.default_rng(seed))
+    fitted = _graders_em(hidden, train, init, public.recovery_iterations)
+    return {"graders' EM": _scores(public, hidden, fitted, truth, held_out),
+            "initial parameters": _scores(public, hidden, init, truth, held_out),
+            "unigram emissions": _scores(public, hidden, _unigram_model(train, init), truth,
+                                         held_out)}
+
+
 @pytest.mark.parametrize("seed", RECOVERY_SEEDS)
 def test_baum_welch_bars_need_the_transitions(hmm_graders, seed):
     public, hidden = hmm_graders
-    truth, train, held_out, init = public.recovery_task(np.random.default_rng(seed))
     bars = (public.recovery_max_A_error, public.recovery_max_B_error, public.recovery_max_ll_gap)
-
-    fitted = _graders_em(hidden, train, init, public.recovery_iterations)
-    scores = _scores(public, hidden, fitted, truth, held_out)
-    assert all(s <= bar for s, bar in zip(scores, bars, strict=True))
+    scores = baum_welch_scores(public, hidden, seed)
+    assert all(s <= bar for s, bar in zip(scores["graders' EM"], bars, strict=True))
 
     # keeping the initial parameters: B and the held-out likelihood both far from their bars
-    err_A, err_B, gap = _scores(public, hidden, init, truth, held_out)
+    err_A, err_B, gap = scores["initial parameters"]
     assert err_B > 1.5 * public.recovery_max_B_error and gap > 2 * public.recovery_max_ll_gap
 
     # emissions without transitions: A and the held-out likelihood both far from their bars
-    err_A, err_B, gap = _scores(public, hidden, _unigram_model(train, init), truth, held_out)
+    err_A, err_B, gap = scores["unigram emissions"]
     assert err_A > 2 * public.recovery_max_A_error and gap > 1.5 * public.recovery_max_ll_gap
 
 
@@ -130,14 +142,24 @@ torch.save(model.state_dict(), "state.pt")
 
 
 def test_reversal_bar_needs_attention(tmp_path):
+    public_test = (RNN.root / "tests" / "public" / "test_seq2seq.py").read_text()
+    assert f"reversal_data(4096, seed={REVERSAL_TRAIN_SEED})" in public_test
+    with_attention, without = no_attention_accuracies(tmp_path)
+    assert without < NO_ATTENTION_CEILING < _load(RNN.root / "tests" / "conftest.py",
+                                                  "graders_conftest_06").Oracle().reversal_bar
+    # the grader's decoder attends: with these weights it does worse still
+    assert with_attention < NO_ATTENTION_CEILING
+
+
+def no_attention_accuracies(tmp_path: Path) -> tuple[float, float]:
+    """(decoded with attention, without) held-out accuracy of the reference's encoder-decoder
+    trained without attention by the reference's train_reversal, on the public test's data and
+    seeds (about a minute of training)."""
     import torch
 
     graders = _load(RNN.root / "tests" / "conftest.py", "graders_conftest_06")
     oracle = graders.Oracle()
     src, lengths, tgt = oracle.reversal_data(4096, seed=REVERSAL_TRAIN_SEED)
-    public_test = (RNN.root / "tests" / "public" / "test_seq2seq.py").read_text()
-    assert f"reversal_data(4096, seed={REVERSAL_TRAIN_SEED})" in public_test
-
     mistake = next(m for m in load_mistakes(RNN) if m.id == "decoder-without-attention")
     folder = write_mistake(RNN.solutions_dir, mistake, tmp_path / "no_attention")
     torch.save((src, lengths, tgt), folder / "data.pt")
@@ -146,10 +168,8 @@ def test_reversal_bar_needs_attention(tmp_path):
     state = torch.load(folder / "state.pt", weights_only=True)
     model = graders.ReferenceSeq2Seq.from_handout_state(state)
     held_out = oracle.reversal_data(1000, seed=REVERSAL_HELD_OUT_SEED)
-    accuracy = oracle.sequence_accuracy(model, *held_out, attention=False)
-    assert accuracy < NO_ATTENTION_CEILING < oracle.reversal_bar
-    # the grader's decoder attends: with these weights it does worse still
-    assert oracle.sequence_accuracy(model, *held_out) < NO_ATTENTION_CEILING
+    return (oracle.sequence_accuracy(model, *held_out),
+            oracle.sequence_accuracy(model, *held_out, attention=False))
 
 
 #: the public long-range test's training and held-out seeds, and the student seed it passes
@@ -171,22 +191,29 @@ torch.save(states, "states.pt")
 
 
 def test_long_range_bar_needs_an_lstm(tmp_path):
+    public_test = (RNN.root / "tests" / "public" / "test_sequence.py").read_text()
+    assert f"long_range_data(1024, seed={LONG_RANGE_TRAIN_SEED})" in public_test
+    assert f"long_range_data(1000, seed={LONG_RANGE_HELD_OUT_SEED})" in public_test
+    bar = _load(RNN.root / "tests" / "conftest.py", "graders_conftest_06").Oracle().long_range_bar
+    accuracy = long_range_accuracies(tmp_path)
+    assert accuracy["rnn"] < VANILLA_RNN_CEILING < bar
+    assert accuracy["lstm"] >= bar
+
+
+def long_range_accuracies(tmp_path: Path) -> dict[str, float]:
+    """{"rnn", "lstm": held-out accuracy} of the reference's train_long_range with either cell,
+    on the public test's data and seeds, judged by the reference classifier with nn.RNN and by
+    the graders' LSTM classifier."""
     import shutil
 
     import torch
 
     graders = _load(RNN.root / "tests" / "conftest.py", "graders_conftest_06")
     oracle = graders.Oracle()
-    public_test = (RNN.root / "tests" / "public" / "test_sequence.py").read_text()
-    assert f"long_range_data(1024, seed={LONG_RANGE_TRAIN_SEED})" in public_test
-    assert f"long_range_data(1000, seed={LONG_RANGE_HELD_OUT_SEED})" in public_test
-
     folder = shutil.copytree(RNN.solutions_dir, tmp_path / "reference")
     torch.save(oracle.long_range_data(1024, seed=LONG_RANGE_TRAIN_SEED), folder / "data.pt")
     subprocess.run([sys.executable, "-c", TRAIN_LONG_RANGE], cwd=folder, check=True, timeout=300)
     states = torch.load(folder / "states.pt", weights_only=True)
     held_out = oracle.long_range_data(1000, seed=LONG_RANGE_HELD_OUT_SEED)
     rnn = graders.ReferenceClassifier.from_handout_state(states["rnn"], kind="rnn")
-    assert rnn.accuracy(*held_out) < VANILLA_RNN_CEILING < oracle.long_range_bar
-    lstm = oracle.classifier(states["lstm"])
-    assert lstm.accuracy(*held_out) >= oracle.long_range_bar
+    return {"rnn": rnn.accuracy(*held_out), "lstm": oracle.classifier(states["lstm"]).accuracy(*held_out)}

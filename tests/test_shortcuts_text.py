@@ -52,6 +52,10 @@ def _load(path, name: str) -> ModuleType:
 
 @pytest.fixture(scope="module")
 def graders() -> ModuleType:
+    return text_graders()
+
+
+def text_graders() -> ModuleType:
     """08's ``tests/conftest.py``: its ``Oracle``, ``Shakespeare`` and bars."""
     return _load(TRANSFORMERS.root / "tests" / "conftest.py", "graders_conftest_08")
 
@@ -148,14 +152,20 @@ def test_the_reference_gpt_clears_the_bar(graders, text, reference, gpt_windows)
 
 
 # ---------------------------------------------------------------- BERT
-def test_character_frequencies_stay_above_the_mlm_bar(graders, text):
+def character_frequency_mlm_loss(graders, text, seed: int) -> float:
+    """The held-out cross-entropy (nats) of the masked characters drawn from seed, predicted by
+    their add-one frequency in the training lines alone."""
     train = text.bert_tokens(text.lines(text.train_blocks))
     counts = torch.bincount(train.ravel(), minlength=text.bert_vocab_size).double()
     counts[:len(graders.BERT_SPECIAL)] = 0
     log_p = ((counts + 1) / (counts + 1)[len(graders.BERT_SPECIAL):].sum()).log()
+    tokens, selected = text.mlm_test_data(np.random.default_rng(seed))
+    return float(-log_p[tokens[selected]].mean())
+
+
+def test_character_frequencies_stay_above_the_mlm_bar(graders, text):
     for seed in range(3):
-        tokens, selected = text.mlm_test_data(np.random.default_rng(seed))
-        unigram = float(-log_p[tokens[selected]].mean())
+        unigram = character_frequency_mlm_loss(graders, text, seed)
         assert unigram > graders.BERT_MLM_BAR + MARGIN["mlm"]
         assert 3.07 < unigram < 3.17  # the handout's 3.12
 
@@ -168,21 +178,28 @@ def _lines_and_labels(tokens: torch.Tensor, labels: torch.Tensor, text) -> tuple
     return lines, labels.numpy()
 
 
-def test_bags_of_characters_stay_at_chance_and_bags_of_words_do_not(graders, text):
+def bag_accuracies(text, seed: int) -> dict[str, float]:
+    """{"characters", "words": held-out accuracy} of logistic regression on the bag of each,
+    on the fine-tuning data drawn from seed (best C, tuned on the held-out lines themselves)."""
     from sklearn.feature_extraction.text import CountVectorizer
     from sklearn.linear_model import LogisticRegression
 
+    rng = np.random.default_rng(seed)
+    train = _lines_and_labels(*text.finetuning_data(rng), text)
+    test = _lines_and_labels(*text.test_data(rng), text)
+    best = {}
+    for bag, vectorizer in (("characters", CountVectorizer(analyzer=list, lowercase=False)),
+                            ("words", CountVectorizer())):
+        X_train = vectorizer.fit_transform(train[0])
+        X_test = vectorizer.transform(test[0])
+        best[bag] = max(LogisticRegression(C=C, max_iter=2000).fit(X_train, train[1])
+                        .score(X_test, test[1]) for C in (0.01, 0.1, 1.0, 10.0, 100.0))
+    return best
+
+
+def test_bags_of_characters_stay_at_chance_and_bags_of_words_do_not(graders, text):
     for seed in range(2):
-        rng = np.random.default_rng(seed)
-        train = _lines_and_labels(*text.finetuning_data(rng), text)
-        test = _lines_and_labels(*text.test_data(rng), text)
-        best = {}
-        for bag, vectorizer in (("characters", CountVectorizer(analyzer=list, lowercase=False)),
-                                ("words", CountVectorizer())):
-            X_train = vectorizer.fit_transform(train[0])
-            X_test = vectorizer.transform(test[0])
-            best[bag] = max(LogisticRegression(C=C, max_iter=2000).fit(X_train, train[1])
-                            .score(X_test, test[1]) for C in (0.01, 0.1, 1.0, 10.0, 100.0))
+        best = bag_accuracies(text, seed)
         assert best["characters"] < graders.BERT_ACCURACY_BAR - MARGIN["accuracy"]
         assert best["words"] > graders.BERT_ACCURACY_BAR + MARGIN["accuracy"]  # the handout: 0.82
 
