@@ -17,7 +17,7 @@ def test_cooccurrence_edges(submission, oracle, check):
                           name=f"cooccurrence_matrix({tokens.tolist()}, {V}, {window})")
 
 
-@pytest.mark.points(2)
+@pytest.mark.points(1)
 def test_glove_weight_capped_at_one(submission, oracle, check):
     """glove_weight is exactly 1 from x_max on, 0 at 0, and follows other x_max and alpha."""
     X = np.array([0.0, 0.1, 9.99, 10.0, 10.01, 500.0])
@@ -106,3 +106,19 @@ def test_fasttext_loss_numerical_gradient(submission, rng, oracle, check):
     num = numerical_gradient(
         lambda W: submission.fasttext.fasttext_loss(word_vectors, W, W_out, *args)[0], ngram_vectors)
     check.numpy_close(d_ngram, num, name="d_ngram_vectors (numerical)", tol="numerical_gradient")
+
+
+@pytest.mark.points(2)
+def test_train_fasttext_unseen_words_other_seed(submission, seed, oracle, check, shakespeare):
+    """train_fasttext on Shakespeare with another seed: words never seen in training find a relative."""
+    words, cfg = shakespeare.fasttext_words, shakespeare.FASTTEXT
+    lo, hi = shakespeare.NGRAMS
+    out = submission.fasttext.train_fasttext(shakespeare.fasttext_train_ids(), words, min_n=lo, max_n=hi,
+                                             seed=seed % 10_000, **cfg)
+    assert isinstance(out, (tuple, list)) and len(out) == 3, (
+        "train_fasttext must return (word_vectors, ngram_vectors, W_out)")
+    for name, W, rows in zip(("word_vectors", "ngram_vectors", "W_out"), out,
+                             (len(words), cfg["num_buckets"], len(words)), strict=True):
+        check.numpy_array(W, (rows, cfg["embed_dim"]), f"train_fasttext's {name}")
+    found = oracle.unseen_relatives_found(out[0], out[1], shakespeare)
+    assert found >= shakespeare.FASTTEXT_BAR, "too few unseen words find a relative by their n-grams"
