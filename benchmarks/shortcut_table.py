@@ -218,6 +218,19 @@ def generative_rows(train: bool) -> list[Row]:
     return rows
 
 
+def planted_corpus_rows(train: bool) -> list[Row]:
+    p = importlib.import_module("tests.test_shortcuts_planted_corpus")
+    oracle = p.graders_oracle()
+    rows: list[Row] = []
+    for test, args in p.PLANTED_TESTS.items():
+        found = p.svd_synonyms_found(oracle, *args)
+        path, name = test.split("::")
+        rows.append(("07", name if path.startswith("public/") else f"hidden {name}",
+                     "16 of 16 synonyms nearest", f"rank-{args[2]} SVD of log co-occurrences, no training",
+                     f"{found} of 16", "", found == 16))
+    return rows
+
+
 def embedding_rows(module) -> list[Row]:
     """07's shortcut module keeps its figures inside its tests: the rows say which test asserts
     the shortcut's miss, and run it."""
@@ -235,7 +248,8 @@ SECTIONS: tuple[tuple[str, Callable[[bool], list[Row]]], ...] = (
     ("test_shortcuts_classical", classical_rows), ("test_shortcuts", feedforward_rows),
     ("test_shortcuts_autoencoders", autoencoder_rows), ("test_shortcuts_lenet", cnn_rows),
     ("test_shortcuts_sequences", rnn_rows), ("test_shortcuts_text", transformer_rows),
-    ("test_shortcuts_generative_hidden", generative_rows))
+    ("test_shortcuts_generative_hidden", generative_rows),
+    ("test_shortcuts_planted_corpus", planted_corpus_rows))
 
 
 def main() -> None:

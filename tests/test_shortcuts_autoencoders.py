@@ -120,7 +120,8 @@ def test_random_initialization_stays_below_the_few_label_bar(oracle):
         assert pipeline_accuracy(oracle, pretrain=False, seed=seed) < FEW_LABEL_BAR
 
 
-@pytest.mark.xfail(strict=True, reason="finding (issue 23): logistic regression on the same 70 "
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="finding (issue 23): logistic regression on the same 70 "
                    "labels reaches 0.86-0.90 on the held-out digits (bar 0.82)")
 def test_logistic_regression_misses_the_few_label_bar(oracle):
     assert logistic_regression_accuracy(oracle) < FEW_LABEL_BAR
@@ -169,19 +170,22 @@ def test_principal_components_against_the_loss_falls_bar(oracle):
     assert ratios == sorted(ratios, reverse=True) and ratios[-1] < LOSS_FALLS_BAR / 2
 
 
-@pytest.mark.xfail(strict=True, reason="finding (issue 23): PCA with one component leaves 0.84 "
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="finding (issue 23): PCA with one component leaves 0.84 "
                    "of the mean digit's error (bar 0.9)")
 def test_one_principal_component_misses_the_loss_falls_bar(oracle):
     assert pca_error_ratio(oracle, 1) >= LOSS_FALLS_BAR
 
 
-@pytest.mark.xfail(strict=True, reason="finding (issue 23): the mean digit has 0.07-0.11 of the "
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="finding (issue 23): the mean digit has 0.07-0.11 of the "
                    "random start's error (bar 0.6): the bar is relative to a poor start")
 def test_the_mean_digit_misses_the_denoising_bar(oracle):
     assert min(mean_image_ratio_to_random_start(oracle, s) for s in DENOISING_SEEDS) >= DENOISING_BAR
 
 
-@pytest.mark.xfail(strict=True, reason="finding (issue 23): a decoder that outputs the mean code "
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="finding (issue 23): a decoder that outputs the mean code "
                    "has 0.12-0.23 of the random start's error (bar 0.5)")
 def test_the_mean_code_misses_the_layer_bars(oracle):
     assert min(mean_code_ratio_to_random_start(oracle, s) for s in LAYER_SEEDS) >= LAYER_BAR

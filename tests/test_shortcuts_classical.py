@@ -119,10 +119,10 @@ def test_linear_and_trivial_classifiers_stay_far_below_the_bar(scores, test):
 
 @pytest.mark.parametrize(("test", "shortcut"), [
     pytest.param(GMM_TEST, "one Gaussian per class", marks=pytest.mark.xfail(
-        strict=True, reason="finding (issue 23): one Gaussian per class separates the XOR "
+        strict=True, raises=AssertionError, reason="finding (issue 23): one Gaussian per class separates the XOR "
         "classes (0.99-1.00 against the bar 0.95); the bar does not need K = 2")),
     pytest.param(FOREST_TEST, "one tree (depth 6)", marks=pytest.mark.xfail(
-        strict=True, reason="finding (issue 23): one decision tree of depth 6 reaches the "
+        strict=True, raises=AssertionError, reason="finding (issue 23): one decision tree of depth 6 reaches the "
         "forest's bar (0.88) on some draws; the bar does not need a forest"))])
 def test_the_simpler_model_misses_the_bar(scores, test, shortcut):
     assert max(scores[test][shortcut]) < TASKS[test][2]
