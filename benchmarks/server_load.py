@@ -192,6 +192,7 @@ def run_server(root: Path, work: dict[str, dict[str, bytes]], rate: float, jobs:
         time.sleep(0.2)
     sampler = MemorySampler(server.proc.pid)
     web_cpu_before = cpu_seconds(server.proc.pid)
+    clients_cpu_before = time.process_time()
     rng = random.Random(SEED)
     at, students = time.monotonic() + 1, []
     for login, files in work.items():
@@ -215,6 +216,7 @@ def run_server(root: Path, work: dict[str, dict[str, bytes]], rate: float, jobs:
             depth_log = time.monotonic()
         time.sleep(0.5)
     last_seen = max((s.seen_at for s in students if s.seen_at), default=first_upload)
+    clients_cpu = time.process_time() - clients_cpu_before
     memory = sampler.stop()
     web_cpu = cpu_seconds(server.proc.pid) - web_cpu_before
 
@@ -255,6 +257,9 @@ def run_server(root: Path, work: dict[str, dict[str, bytes]], rate: float, jobs:
     print(f"  peak memory of the server's process tree: {memory}")
     print(f"  the web application (uvicorn, answering the uploads and the polling) used "
           f"{web_cpu:.0f} CPU s: {web_cpu / (last_seen - first_upload):.0%} of one core")
+    print(f"  the simulated students (this benchmark's threads, on the server's machine here, on "
+          f"their own laptops in a class) used {clients_cpu:.0f} CPU s: "
+          f"{clients_cpu / (last_seen - first_upload):.0%} of one core")
     print(f"  nothing lost: {'yes' if not lost and len(rows) == len(accepted) else 'NO'} "
           f"({len(rows)} submissions in the database, {len(lost)} without exactly one "
           f"result); scores as expected: {right}/{len(students)}")

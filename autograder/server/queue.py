@@ -117,11 +117,11 @@ POLL_FIRST, POLL_LONGEST = 2.0, 30.0
 def poll_after(position: int | None) -> float | None:
     """Seconds a client waiting for a submission should let pass before it asks again, given
     how many are ahead of it (None: it is graded, stop asking). Grows with the queue, so 300
-    waiting students ask a few dozen times a second rather than 150, and a result near the
+    waiting students ask about 20 times a second rather than 150, and a result near the
     front is seen within POLL_FIRST seconds of being written."""
     if position is None:
         return None
-    return min(POLL_LONGEST, POLL_FIRST + position / 10)
+    return min(POLL_LONGEST, POLL_FIRST + position / 5)
 
 
 def queue_position(conn: Connection, submission_id: int) -> int | None:

@@ -158,13 +158,14 @@ def submission_view(conn: Connection, viewer: User, submission_id: int) -> dict[
     if row is None or (not viewer.is_staff and row.user_id != viewer.id):
         raise NotFound(f"no submission {submission_id}")
     result = conn.execute(select(r).where(r.c.submission_id == submission_id)).first()
-    show_hidden = viewer.is_staff or released(conn, row.assignment)
+    hidden_released = released(conn, row.assignment)
+    show_hidden = viewer.is_staff or hidden_released
     position = queue_position(conn, row.id)
     view: dict[str, Any] = {
         "id": row.id, "assignment": row.assignment, "student": row.login,
         "submitted_at": db.aware(row.created_at).isoformat(), "filename": row.filename,
         "state": row.state, "queue_position": position, "poll_after": poll_after(position),
-        "hidden_released": released(conn, row.assignment),
+        "hidden_released": hidden_released,
         "tests": [], "public_score": None, "public_max": None, "score": None, "max_score": None,
         "error": None, "url": f"/submissions/{row.id}",
     }
