@@ -345,7 +345,8 @@ class Oracle:
         differs."""
         sd = model.state_dict()
         missing = [k for k in params if k not in sd]
-        extra = [k for k in sd if k not in params]
+        # the positional table is the module's own buffer: the oracle computes its own
+        extra = [k for k in sd if k not in params and k.rsplit(".", 1)[-1] not in Weights.OWN_BUFFERS]
         assert not missing, f"the trained model lacks the handout's parameter(s) {_names(missing)}"
         assert not extra, f"the trained model has parameter(s) the handout does not name: {_names(extra)}"
         wrong = [f"{k} {tuple(sd[k].shape)} (expected {v})" for k, v in params.items()
@@ -355,6 +356,18 @@ class Oracle:
         bad = [k for k, v in out.items() if not bool(torch.isfinite(v).all())]
         assert not bad, f"the trained weights are not finite: {_names(bad)}"
         return out
+
+    @torch.no_grad()
+    def reversed_exactly(self, sd: State, num_heads, dim_ff, num_layers, src, tgt) -> float:
+        """The share of rows of ``tgt`` (B, T_t: BOS, the reversed digits, EOS, PAD...) that
+        greedy decoding with the reference Seq2SeqTransformer with ``sd`` reproduces exactly.
+        Decoding reproduces a row exactly when, fed the row's own prefix up to each token
+        (teacher forcing), the model's argmax is that token, up to EOS; then it pads, as the row
+        does. So one causal forward pass over the rows decides it, with no decoding loop here."""
+        predicted = self.seq2seq(sd, num_heads, dim_ff, num_layers, src, tgt[:, :-1]).argmax(-1)
+        target = tgt[:, 1:]
+        right = (predicted == target) | (target == PAD)
+        return float(right.all(dim=1).double().mean())
 
     @torch.no_grad()
     def gpt_held_out_loss(self, sd: State, num_heads, dim_ff, num_layers, windows,
