@@ -127,9 +127,10 @@ def train_lenet(X, y, num_classes=10, seed=0):
     """Train a LeNet5 on images X with labels y and return it.
 
     You choose the optimiser, the epochs and the batch size. The grader trains
-    on about 1,300 digits (digits_to_lenet_input) and needs at least 95%
-    accuracy on held-out digits; a call may take at most 60 s, but aim for a few
-    seconds on one CPU core. Seed everything with `seed` (torch.manual_seed).
+    on about 1,300 digits (digits_to_lenet_input), each moved by up to 4 pixels,
+    and needs at least 80% accuracy on held-out digits moved the same way; a
+    call may take at most 60 s, but aim for a few seconds on one CPU core. Seed
+    everything with `seed` (torch.manual_seed).
 
     Inputs:
     - X: float32 tensor (N, 1, 32, 32)

@@ -1,5 +1,6 @@
 """Public tests for models.py: the networks against torch's functional API with copied weights."""
 
+import numpy as np
 import pytest
 import torch
 
@@ -70,9 +71,12 @@ def test_unet_keeps_spatial_size(rng, oracle, check, student):
 
 @pytest.mark.points(2)
 def test_lenet_digits_accuracy(submission, oracle, check):
-    """train_lenet reaches at least 95% accuracy on held-out digits (8x8 upsampled to 32x32)."""
-    accuracy = check.lenet_digits_accuracy(submission.models, random_state=0, seed=0)
-    assert accuracy >= oracle.DIGITS_BAR, f"held-out accuracy {accuracy:.3f} < {oracle.DIGITS_BAR}"
+    """train_lenet reaches at least 80% accuracy on held-out digits (8x8 upsampled to 32x32, moved by up to 4 pixels)."""
+    # offsets and seed 0: the bar was tuned on this training run
+    accuracy = check.lenet_digits_accuracy(submission.models, random_state=0,
+                                           rng=np.random.default_rng(0), seed=0)
+    assert accuracy >= oracle.DIGITS_BAR, (
+        f"held-out accuracy {accuracy:.3f} < {oracle.DIGITS_BAR} (a linear model on the pixels reaches about 0.72)")
 
 
 @pytest.mark.points(2)
