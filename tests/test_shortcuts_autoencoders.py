@@ -3,24 +3,23 @@
 04's tests judge the returned weights by the graders' own forward passes, against these bars:
 
 - ``test_few_label_accuracy`` (public, 0.82) and ``test_pretraining_beats_random_init`` (hidden,
-  0.82 and 3 points above random initialization): a classifier pre-trained on every training
-  digit, fine-tuned on the 70 labelled ones (5%). The same network fine-tuned from random
-  weights (the graders' own reference loop, ``pretrain=False``) stays below the bar, if only
-  just (0.75-0.81). A plain
-  linear model on the same 70 labels, however, clears it (a finding: the bar asks for the
-  pre-trained network to do what logistic regression does without it).
-- ``test_train_autoencoder_loss_falls`` (public): the trained AANN reconstructs 300 digits with
-  less than 0.9 of the mean digit's error. The mean digit misses it by definition; PCA with one
-  component clears it (a finding).
-- ``test_denoising_history_on_clean_data`` (hidden, below 0.6 of the random start's error) and
-  the layer-wise bars of ``test_pretrain_layer_freezes_earlier_layers`` (public, below 0.5 of
-  the random start's): a random start reconstructs far worse than the mean of what it should
-  reconstruct, so the mean digit, or a decoder that outputs the mean code, clears these bars
-  (findings).
+  0.82 and 4 points above the graders' own random initialization, with the same seed and
+  labels): a ``DeepClassifier([64, 32, 16], 10)`` pre-trained on every training digit and
+  fine-tuned on the 70 labelled ones (5%). The same network fine-tuned from random weights
+  stays below 0.82 on every seed. Logistic regression on the 70 labels clears 0.82, but it is
+  not that network: the graders' forward pass accepts only the classifier's own parameter
+  names and shapes (the handout says why the bar compares with random initialization).
+- ``test_train_autoencoder_loss_falls`` (public) and ``test_denoising_history_on_clean_data``
+  (hidden): the trained AANN reconstructs its digits with less than 0.65 of the mean digit's
+  error, the least of any reconstruction that ignores its input. The mean digit misses it,
+  and so does PCA with one component (and two).
+- The layer bar of ``test_pretrain_layer_freezes_earlier_layers`` (public): layer 1 reconstructs
+  its depth-1 codes with less than 0.56 of the mean code's error; the decoder that outputs the
+  mean code misses it, and so does PCA of the codes with one component.
 
-Where a shortcut clears a bar, a strict expected failure states the property the bar should
-have; it turns into a failure when the task is changed, so that the marker goes. The linear
-autoencoder's subspace tests are not listed: PCA's subspace is what they ask for.
+For each bar, the reference clears it on the test's own seed and on others standing for the
+hidden tests' secret draws. The linear autoencoder's subspace tests are not listed: PCA's
+subspace is what they ask for.
 """
 
 from __future__ import annotations
@@ -38,12 +37,18 @@ from tests.conftest import REPO
 
 AUTOENCODERS = load_course(REPO).assignment("04-autoencoders")
 FEW_LABEL_BAR = 0.82
-LOSS_FALLS_BAR = 0.9  # of the mean digit's error
-DENOISING_BAR = 0.6  # of the random start's error
-LAYER_BAR = 0.5  # of the random start's error
+FEW_LABEL_MARGIN = 0.04  # above random initialization, hidden test
+FEW_LABEL_SIZES = [64, 32, 16]
+#: the public test's seed, the hidden comparison's, and others
+FEW_LABEL_SEEDS = (0, 1, 2, 3, 4, 5)
+LOSS_FALLS_BAR = 0.65  # of the mean digit's error
+DENOISING_BAR = 0.65  # of the mean digit's error
+LAYER_BAR = 0.56  # of the mean code's error
+LOSS_FALLS_TEST = "public/test_aann.py::test_train_autoencoder_loss_falls"
 DENOISING_TEST = "hidden/test_aann_hidden.py::test_denoising_history_on_clean_data"
 LAYER_TEST = "public/test_stacked.py::test_pretrain_layer_freezes_earlier_layers"
 #: the seed without a secret (the public one's own), and others standing for the secret's draws
+LOSS_FALLS_SEEDS = (seed_of_test(LOSS_FALLS_TEST), *range(4))
 DENOISING_SEEDS = (seed_of_test(DENOISING_TEST), *range(4))
 LAYER_SEEDS = (seed_of_test(LAYER_TEST), *range(4))
 LAYER_SIZES = [64, 24, 12, 6]
@@ -78,25 +83,34 @@ def few_labels(oracle):
     return X[idx], y[idx], X_test, y_test
 
 
-def logistic_regression_accuracy(oracle) -> float:
-    """Held-out accuracy of logistic regression on the 70 labelled digits (best C, tuned on the
-    held-out digits themselves)."""
+def logistic_regression(oracle):
+    """(held-out accuracy, state dict) of logistic regression on the 70 labelled digits (best C,
+    tuned on the held-out digits themselves); the state holds its weights as a linear
+    classifier's ``output.weight`` (10, 64) and ``output.bias`` (10,)."""
     from sklearn.linear_model import LogisticRegression
 
     X_l, y_l, X_test, y_test = (t.numpy() for t in few_labels(oracle))
-    return max(LogisticRegression(C=C, max_iter=2000).fit(X_l, y_l).score(X_test, y_test)
-               for C in (0.1, 1.0, 10.0, 100.0))
+    fits = [LogisticRegression(C=C, max_iter=2000).fit(X_l, y_l) for C in (0.1, 1.0, 10.0, 100.0)]
+    best = max(fits, key=lambda fit: fit.score(X_test, y_test))
+    state = {"output.weight": torch.tensor(best.coef_, dtype=torch.float32),
+             "output.bias": torch.tensor(best.intercept_, dtype=torch.float32)}
+    return float(best.score(X_test, y_test)), state
+
+
+def logistic_regression_accuracy(oracle) -> float:
+    return logistic_regression(oracle)[0]
 
 
 def pipeline_accuracy(oracle, pretrain: bool, seed: int) -> float:
     """Held-out accuracy of the graders' reference pretrain_and_finetune ([64, 32, 16], the
-    documented defaults), judged by the graders' DeepClassifier; about 2 s without pre-training,
-    12 s with it."""
+    documented hyperparameters), judged by the graders' DeepClassifier; about 1 s without
+    pre-training, 4 s with it."""
     X = oracle.digits()[0]
     X_l, y_l, X_test, y_test = few_labels(oracle)
-    clf, _ = oracle.pretrain_and_finetune(X, X_l, y_l, [64, 32, 16], 10, pretrain=pretrain,
+    clf, _ = oracle.pretrain_and_finetune(X, X_l, y_l, FEW_LABEL_SIZES, 10, pretrain=pretrain,
                                           seed=seed)
-    return oracle.accuracy(oracle.classifier_logits(oracle.state(clf), X_test), y_test)
+    return oracle.accuracy(oracle.classifier_logits(oracle.state(clf), X_test, FEW_LABEL_SIZES,
+                                                    10), y_test)
 
 
 def test_the_bars_are_the_tests_own():
@@ -104,88 +118,165 @@ def test_the_bars_are_the_tests_own():
     stacked = (tests / "public" / "test_stacked.py").read_text(encoding="utf-8")
     assert f"assert accuracy >= {FEW_LABEL_BAR}" in stacked
     assert "idx = oracle.few_labels(y, 0.05, seed=0)" in stacked
-    assert f"assert error < {LAYER_BAR} * untrained" in stacked
+    assert f"FEW_LABEL_SIZES = {FEW_LABEL_SIZES}" in stacked
+    assert f"assert error < {LAYER_BAR} * mean_code" in stacked
+    assert "pretrain_layer(sae, 1, X, 100, 10.0, 16, seed=0)" in stacked
     hidden = (tests / "hidden" / "test_stacked_hidden.py").read_text(encoding="utf-8")
     assert f"assert acc_pre >= {FEW_LABEL_BAR}" in hidden
+    assert f"assert acc_pre >= acc_rand + {FEW_LABEL_MARGIN}" in hidden
     aann = (tests / "public" / "test_aann.py").read_text(encoding="utf-8")
     assert f"assert final < {LOSS_FALLS_BAR} * mean_only" in aann
+    assert "train_autoencoder(model, X, 60, 1.0, 16, seed=0)" in aann
     hidden_aann = (tests / "hidden" / "test_aann_hidden.py").read_text(encoding="utf-8")
-    assert f"assert final < {DENOISING_BAR} * untrained" in hidden_aann
+    assert f"assert final < {DENOISING_BAR} * oracle.mean_error(X)" in hidden_aann
+    assert "train_autoencoder(model, X, 100, 0.3, 16, noise_std=0.2, seed=0)" in hidden_aann
 
 
 def test_random_initialization_stays_below_the_few_label_bar(oracle):
-    """Below it, but not far: 0.81 on seeds 0 and 2 (the margin is the hidden test's own
-    comparison, 3 points above random initialization with seed 1)."""
-    for seed in (0, 1, 2):  # the public test's seed, the hidden comparison's, another
+    """Below it on every seed, though not far (at most 0.81)."""
+    for seed in FEW_LABEL_SEEDS:
         assert pipeline_accuracy(oracle, pretrain=False, seed=seed) < FEW_LABEL_BAR
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="finding (issue 23): logistic regression on the same 70 "
-                   "labels reaches 0.86-0.90 on the held-out digits (bar 0.82)")
-def test_logistic_regression_misses_the_few_label_bar(oracle):
-    assert logistic_regression_accuracy(oracle) < FEW_LABEL_BAR
+def test_the_pretrained_reference_clears_both_few_label_bars(oracle):
+    """On the public test's seed (0) and the hidden comparison's (1): 0.82 and 4 points above
+    random initialization with the same seed (the margin is at least 4.9 points over seeds 0-5)."""
+    for seed in (0, 1):
+        pre = pipeline_accuracy(oracle, pretrain=True, seed=seed)
+        assert pre >= FEW_LABEL_BAR
+        assert pre >= pipeline_accuracy(oracle, pretrain=False, seed=seed) + FEW_LABEL_MARGIN
+
+
+def test_logistic_regression_is_refused_by_the_few_label_grader(oracle):
+    """Logistic regression clears the bar (it reaches 0.90), but its weights are not those of
+    DeepClassifier([64, 32, 16], 10): the graders' forward pass refuses them by name."""
+    accuracy, state = logistic_regression(oracle)
+    assert accuracy >= FEW_LABEL_BAR  # why the forward pass must refuse it
+    X_test = few_labels(oracle)[2]
+    with pytest.raises(AssertionError, match="parameter names differ"):
+        oracle.classifier_logits(state, X_test, FEW_LABEL_SIZES, 10)
 
 
 # ---------------------------------------------------------------- reconstruction bars
-def pca_error_ratio(oracle, components: int) -> float:
-    """The reconstruction error of PCA with ``components`` on the loss-falls test's 300 digits,
-    as a fraction of the mean digit's (the test's bar: below 0.9)."""
+def pca_ratio(X: torch.Tensor, components: int) -> float:
+    """The reconstruction error of PCA with ``components`` on X (N, D), as a fraction of the
+    mean row's."""
     from sklearn.decomposition import PCA
 
-    X = oracle.digits()[0][:300].numpy().astype(np.float64)
+    X = X.numpy().astype(np.float64)
     pca = PCA(components).fit(X)
     error = np.mean((pca.inverse_transform(pca.transform(X)) - X) ** 2)
     return float(error / np.mean((X - X.mean(0)) ** 2))
 
 
-def mean_image_ratio_to_random_start(oracle, seed: int) -> float:
-    """The mean digit's error on the denoising test's 64 digits, as a fraction of its random
-    start's (the AANN (64, 16, 4) that the test draws first from its rng; the bar: below 0.6)."""
-    X = oracle.digits()[0][:64]
-    start = oracle.AANN(64, 16, 4)
-    oracle.load(start, oracle.random_state(start, np.random.default_rng(seed), 1.0))
-    return float(torch.mean((X - X.mean(0)) ** 2)) / oracle.reconstruction_loss(start, X)
+def pca_error_ratio(oracle, components: int) -> float:
+    """PCA's error ratio on the loss-falls test's 300 digits (the test's bar: below 0.65)."""
+    return pca_ratio(oracle.digits()[0][:300], components)
 
 
-def mean_code_ratio_to_random_start(oracle, seed: int) -> float:
-    """Layer 1's error when its decoder outputs the mean depth-1 code (zero weights, the code's
-    logit as bias), as a fraction of its random start's, on the pretrain_layer test's stack and
-    120 digits (the bar: below 0.5)."""
+def mean_digit_state(oracle, X: torch.Tensor, sizes) -> dict:
+    """An AANN whose weights are zero and whose output bias is the mean of X: the mean digit."""
+    start = oracle.AANN(*sizes)
+    state = {k: torch.zeros_like(v) for k, v in oracle.state(start).items()}
+    return state | {"decoder.2.bias": X.mean(0)}
+
+
+def loss_falls_reference_ratio(oracle, seed: int) -> float:
+    """The reference's error on the loss-falls test's 300 digits (AANN(64, 32, 8) built after
+    torch.manual_seed(seed), 60 epochs), as a fraction of the mean digit's."""
+    X = oracle.digits()[0][:300]
+    torch.manual_seed(seed)
+    model = oracle.AANN(64, 32, 8)
+    oracle.train_autoencoder(model, X, 60, 1.0, 16, seed=0)
+    return oracle.aann_reconstruction_error(oracle.state(model), X) / oracle.mean_error(X)
+
+
+def denoising_reference_ratio(oracle, seed: int) -> float:
+    """The reference's clean error on the denoising test's 128 digits (its AANN(64, 32, 8) drawn
+    from default_rng(seed), 100 epochs with noise 0.2), as a fraction of the mean digit's."""
+    X = oracle.digits()[0][:128]
+    model = oracle.AANN(64, 32, 8)
+    oracle.load(model, oracle.random_state(model, np.random.default_rng(seed), 1.0))
+    oracle.train_autoencoder(model, X, 100, 0.3, 16, noise_std=0.2, seed=0)
+    return oracle.aann_reconstruction_error(oracle.state(model), X) / oracle.mean_error(X)
+
+
+def layer_start(oracle, seed: int) -> dict:
+    """The pretrain_layer test's random stack [64, 24, 12, 6], drawn from default_rng(seed)."""
     shapes = {}
     for k, (a, b) in enumerate(zip(LAYER_SIZES[:-1], LAYER_SIZES[1:], strict=True)):
         shapes |= {f"encoders.{k}.weight": (b, a), f"encoders.{k}.bias": (b,),
                    f"decoders.{k}.weight": (a, b), f"decoders.{k}.bias": (a,)}
-    start = oracle.random_weights(shapes, np.random.default_rng(seed), 2.0)
+    return oracle.random_weights(shapes, np.random.default_rng(seed), 2.0)
+
+
+def mean_code_ratio(oracle, seed: int) -> float:
+    """Layer 1's error when its decoder outputs the mean depth-1 code (zero weights, the code's
+    logit as bias), as a fraction of the mean code's, on the pretrain_layer test's stack and
+    120 digits (the bar: below 0.56)."""
+    start = layer_start(oracle, seed)
     X = oracle.digits()[0][:120]
-    mean = oracle.stack_codes(start, X, 1).mean(0).clamp(1e-4, 1 - 1e-4)
+    codes = oracle.stack_codes(start, X, 1)
+    mean = codes.mean(0).clamp(1e-4, 1 - 1e-4)
     constant = start | {"decoders.1.weight": torch.zeros(LAYER_SIZES[1], LAYER_SIZES[2]),
                         "decoders.1.bias": torch.log(mean / (1 - mean))}
-    return oracle.layer_error(constant, 1, X) / oracle.layer_error(start, 1, X)
+    return oracle.layer_error(constant, 1, X) / oracle.mean_error(codes)
+
+
+def layer_pca_ratio(oracle, seed: int) -> float:
+    """PCA with one component on the pretrain_layer test's depth-1 codes, as a fraction of the
+    mean code's error."""
+    return pca_ratio(oracle.stack_codes(layer_start(oracle, seed), oracle.digits()[0][:120], 1), 1)
+
+
+def layer_reference_ratio(oracle, seed: int) -> float:
+    """The reference pretrain_layer's layer-1 error (100 epochs, lr 10, batches of 16), as a
+    fraction of the mean code's."""
+    start = layer_start(oracle, seed)
+    X = oracle.digits()[0][:120]
+    stack = oracle.load(oracle.Stack(LAYER_SIZES), start)
+    oracle.pretrain_layer(stack, 1, X, 100, 10.0, 16, seed=0)
+    return (oracle.layer_error(oracle.state(stack), 1, X)
+            / oracle.mean_error(oracle.stack_codes(start, X, 1)))
 
 
 def test_principal_components_against_the_loss_falls_bar(oracle):
-    """The more components, the lower the error: 8 (the AANN's code size) clear the bar far."""
+    """The more components, the lower the error: one and two miss the bar, 8 (the AANN's code
+    size) clear it far."""
     ratios = [pca_error_ratio(oracle, k) for k in (1, 2, 8)]
     assert ratios == sorted(ratios, reverse=True) and ratios[-1] < LOSS_FALLS_BAR / 2
+    assert ratios[1] >= LOSS_FALLS_BAR
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="finding (issue 23): PCA with one component leaves 0.84 "
-                   "of the mean digit's error (bar 0.9)")
-def test_one_principal_component_misses_the_loss_falls_bar(oracle):
+def test_the_mean_digit_and_one_principal_component_miss_the_loss_falls_bar(oracle):
+    X = oracle.digits()[0][:300]
+    mean_digit = oracle.aann_reconstruction_error(mean_digit_state(oracle, X, (64, 32, 8)), X)
+    assert mean_digit / oracle.mean_error(X) == pytest.approx(1.0, abs=1e-4)
     assert pca_error_ratio(oracle, 1) >= LOSS_FALLS_BAR
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="finding (issue 23): the mean digit has 0.07-0.11 of the "
-                   "random start's error (bar 0.6): the bar is relative to a poor start")
-def test_the_mean_digit_misses_the_denoising_bar(oracle):
-    assert min(mean_image_ratio_to_random_start(oracle, s) for s in DENOISING_SEEDS) >= DENOISING_BAR
+def test_the_reference_clears_the_loss_falls_bar(oracle):
+    """At most 0.52 over seeds; the test's own seed gives 0.47."""
+    assert max(loss_falls_reference_ratio(oracle, s) for s in LOSS_FALLS_SEEDS) < LOSS_FALLS_BAR
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="finding (issue 23): a decoder that outputs the mean code "
-                   "has 0.12-0.23 of the random start's error (bar 0.5)")
-def test_the_mean_code_misses_the_layer_bars(oracle):
-    assert min(mean_code_ratio_to_random_start(oracle, s) for s in LAYER_SEEDS) >= LAYER_BAR
+def test_the_mean_digit_and_one_principal_component_miss_the_denoising_bar(oracle):
+    X = oracle.digits()[0][:128]
+    mean_digit = oracle.aann_reconstruction_error(mean_digit_state(oracle, X, (64, 32, 8)), X)
+    assert mean_digit / oracle.mean_error(X) >= DENOISING_BAR
+    assert pca_ratio(X, 1) >= DENOISING_BAR and pca_ratio(X, 2) >= DENOISING_BAR
+
+
+def test_the_reference_clears_the_denoising_bar(oracle):
+    """At most 0.58 over 41 draws."""
+    assert max(denoising_reference_ratio(oracle, s) for s in DENOISING_SEEDS) < DENOISING_BAR
+
+
+def test_the_mean_code_and_one_principal_component_miss_the_layer_bar(oracle):
+    assert min(mean_code_ratio(oracle, s) for s in LAYER_SEEDS) >= LAYER_BAR
+    assert min(layer_pca_ratio(oracle, s) for s in LAYER_SEEDS) >= LAYER_BAR
+
+
+def test_the_reference_clears_the_layer_bar(oracle):
+    """At most 0.50 over 13 draws (0.14 to 0.50)."""
+    assert max(layer_reference_ratio(oracle, s) for s in LAYER_SEEDS) < LAYER_BAR

@@ -122,15 +122,33 @@ class Oracle:
                 out = torch.sigmoid(out)
             return float(torch.mean((out - codes) ** 2))
 
-    def classifier_logits(self, state: dict, X: torch.Tensor) -> torch.Tensor:
-        """Logits (N, C) of the handout's DeepClassifier with ``state``'s weights."""
-        n_hidden = len({k.split(".")[1] for k in state if k.startswith("hidden.")})
+    @staticmethod
+    def classifier_shapes(sizes: list[int], n_classes: int) -> Shapes:
+        """The parameter shapes of DeepClassifier(sizes, n_classes), as the handout lists them."""
+        shapes = {}
+        for k, (a, b) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
+            shapes |= {f"hidden.{k}.weight": (b, a), f"hidden.{k}.bias": (b,)}
+        return shapes | {"output.weight": (n_classes, sizes[-1]), "output.bias": (n_classes,)}
+
+    def classifier_logits(self, state: dict, X: torch.Tensor, sizes: list[int],
+                          n_classes: int) -> torch.Tensor:
+        """Logits (N, C) of the handout's DeepClassifier(sizes, n_classes) with ``state``'s
+        weights, which must have exactly that network's parameter names and shapes: only
+        that network is judged, not another model (a linear one, say) handed in its place."""
+        Checks.same_keys_and_shapes(state, self.classifier_shapes(sizes, n_classes),
+                                    f"the classifier's state_dict (DeepClassifier({sizes}, {n_classes}))")
         with torch.no_grad():
-            for k in range(n_hidden):
+            for k in range(len(sizes) - 1):
                 X = torch.sigmoid(self._affine(state, f"hidden.{k}", X))
             return self._affine(state, "output", X)
 
     # ------------------------------------------------------------------ metrics
+    @staticmethod
+    def mean_error(X: torch.Tensor) -> float:
+        """MSE over all entries of X (N, D) reconstructed by its mean row: the least error of any
+        reconstruction that ignores its input (the mean digit, or the mean code)."""
+        return float(torch.mean((X - X.mean(dim=0)) ** 2))
+
     @staticmethod
     def accuracy(logits: torch.Tensor, y: torch.Tensor) -> float:
         return float((logits.argmax(dim=1) == y).float().mean())

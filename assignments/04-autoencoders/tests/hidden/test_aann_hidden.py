@@ -75,18 +75,17 @@ def test_denoising_autoencoder_matches_reference(submission, oracle, check, rng)
 
 @pytest.mark.points(2)
 def test_denoising_history_on_clean_data(submission, oracle, check, rng):
-    """With noise, the network still learns, and the loss history is the error on the clean data after each epoch."""
-    X = oracle.digits()[0][:64]
-    model, ref = _pair(submission, oracle, rng, (64, 16, 4), scale=1.0)
-    untrained = oracle.reconstruction_loss(ref, X)
-    history = submission.aann.train_autoencoder(model, X, 2, 0.5, 16, noise_std=0.5, seed=0)
-    # The trained weights, judged by the grader's own AANN: two epochs bring the clean error
-    # below 0.6 of the random start's (the reference: 0.3 at most over 60 draws).
+    """With noise, the network still learns (below 0.65 of the mean digit's error), and the loss history is the error on the clean data after each epoch."""
+    X = oracle.digits()[0][:128]
+    model, _ = _pair(submission, oracle, rng, (64, 32, 8), scale=1.0)
+    history = submission.aann.train_autoencoder(model, X, 100, 0.3, 16, noise_std=0.2, seed=0)
+    # The trained weights, judged by the grader's own AANN against the mean digit's error (the
+    # least of any reconstruction that ignores its input; PCA with two components misses too).
     final = oracle.aann_reconstruction_error(check.state_of(model), X)
-    assert final < 0.6 * untrained, (
-        "the trained weights reconstruct the clean digits hardly better than their random start: "
-        "the model was not trained in place")
-    assert isinstance(history, list) and len(history) == 2, "expected one loss per epoch"
+    assert final < 0.65 * oracle.mean_error(X), (
+        "the trained weights reconstruct the clean digits hardly better than the mean digit: "
+        "the model was not trained in place, or not enough")
+    assert isinstance(history, list) and len(history) == 100, "expected one loss per epoch"
     assert_close(history[-1], final, rtol=1e-4, atol=1e-6,
                  name="history[-1] vs the error of the trained weights on the clean data")
 

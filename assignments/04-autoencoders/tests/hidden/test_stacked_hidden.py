@@ -7,6 +7,10 @@ import torch
 from autograder.testing import assert_close
 
 SIZES = [64, 20, 10, 5]
+FEW_LABEL_SIZES = [64, 32, 16]
+#: the handout's hyperparameters (§2.4), passed by the grader rather than left to defaults
+RECIPE = dict(pretrain_epochs=20, pretrain_lr=1.0, pretrain_batch_size=32, finetune_epochs=60,
+              finetune_lr=0.5, finetune_batch_size=16)
 
 
 def _stack(submission, oracle, rng, sizes=SIZES, scale=2.0):
@@ -169,14 +173,19 @@ def test_pipeline_random_init_baseline(submission, oracle, check):
 
 @pytest.mark.points(5)
 def test_pretraining_beats_random_init(submission, oracle, check):
-    """With 5% of the labels, pre-training beats random initialization by at least 3 points."""
+    """With 5% of the labels, pre-training beats random initialization by at least 4 points."""
     X, y, X_test, y_test = oracle.digits()
     idx = oracle.few_labels(y, 0.05, seed=0)
-    run = submission.stacked.pretrain_and_finetune
-    pre, _ = run(X, X[idx], y[idx], [64, 32, 16], 10, pretrain=True, seed=1)
-    rand, _ = run(X, X[idx], y[idx], [64, 32, 16], 10, pretrain=False, seed=1)
-    # Both classifiers' weights, run through the grader's own DeepClassifier.
-    acc_pre = oracle.accuracy(oracle.classifier_logits(check.state_of(pre), X_test), y_test)
-    acc_rand = oracle.accuracy(oracle.classifier_logits(check.state_of(rand), X_test), y_test)
+    pre, _ = submission.stacked.pretrain_and_finetune(X, X[idx], y[idx], FEW_LABEL_SIZES, 10,
+                                                      pretrain=True, seed=1, **RECIPE)
+    # The baseline is the grader's own: the same network fine-tuned from random weights with
+    # the same seed and labels. The classifier's weights run through the grader's own
+    # DeepClassifier([64, 32, 16], 10), which rejects another model's names and shapes.
+    rand, _ = oracle.pretrain_and_finetune(X, X[idx], y[idx], FEW_LABEL_SIZES, 10,
+                                           pretrain=False, seed=1, **RECIPE)
+    acc_pre = oracle.accuracy(
+        oracle.classifier_logits(check.state_of(pre), X_test, FEW_LABEL_SIZES, 10), y_test)
+    acc_rand = oracle.accuracy(
+        oracle.classifier_logits(oracle.state(rand), X_test, FEW_LABEL_SIZES, 10), y_test)
     assert acc_pre >= 0.82, "the pre-trained network's held-out accuracy is too low"
-    assert acc_pre >= acc_rand + 0.03, "pre-training should beat random initialization clearly"
+    assert acc_pre >= acc_rand + 0.04, "pre-training should beat random initialization clearly"

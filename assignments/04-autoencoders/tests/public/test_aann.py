@@ -95,18 +95,21 @@ def test_aann_bottleneck_is_linear(submission, oracle, rng):
 
 @pytest.mark.points(3)
 def test_train_autoencoder_loss_falls(submission, oracle, check):
-    """train_autoencoder returns one reconstruction error per epoch, and it falls on digits."""
+    """train_autoencoder returns one reconstruction error per epoch, and the trained AANN reconstructs digits with less than 0.65 of the mean digit's error."""
     X = oracle.digits()[0][:300]
     model = submission.aann.AANN(64, 32, 8)
-    history = submission.aann.train_autoencoder(model, X, 30, 1.0, 16, seed=0)
-    assert isinstance(history, list) and len(history) == 30, "expected a list of 30 losses"
+    history = submission.aann.train_autoencoder(model, X, 60, 1.0, 16, seed=0)
+    assert isinstance(history, list) and len(history) == 60, "expected a list of 60 losses"
     assert all(isinstance(v, float) for v in history), "history entries must be floats"
-    # The trained weights are judged by the grader's own AANN, not by the model's forward.
+    # The trained weights are judged by the grader's own AANN, not by the model's forward,
+    # against the mean digit's error: the least of any reconstruction that ignores its input.
+    # The bar asks for more than one or two directions of the digits (PCA with two components
+    # misses it).
     final = oracle.aann_reconstruction_error(check.state_of(model), X)
-    mean_only = float(torch.mean((X - X.mean(dim=0)) ** 2))
-    assert final < 0.9 * mean_only, (
-        "the trained weights do not reconstruct the digits better than the mean digit does: "
-        "the model was not trained in place")
+    mean_only = oracle.mean_error(X)
+    assert final < 0.65 * mean_only, (
+        f"the trained weights reconstruct the digits with {final / mean_only:.2f} of the mean "
+        "digit's error (need < 0.65): the model was not trained in place, or not enough")
     assert_close(history[-1], final, rtol=1e-4, atol=1e-6,
                  name="history[-1] vs the reconstruction error of the trained weights on X")
     assert history[-1] < 0.7 * history[0], "the reconstruction error should fall during training"

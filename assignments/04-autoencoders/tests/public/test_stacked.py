@@ -9,6 +9,10 @@ import torch
 from autograder.testing import assert_close
 
 SIZES = [64, 24, 12, 6]
+FEW_LABEL_SIZES = [64, 32, 16]
+#: the handout's hyperparameters (§2.4), passed by the grader rather than left to defaults
+RECIPE = dict(pretrain_epochs=20, pretrain_lr=1.0, pretrain_batch_size=32, finetune_epochs=60,
+              finetune_lr=0.5, finetune_batch_size=16)
 
 
 def _tensors(values: dict) -> dict:
@@ -86,17 +90,18 @@ def test_pretrain_layer_freezes_earlier_layers(submission, oracle, check, rng):
     """pretrain_layer(sae, 1, ...) trains layer 1 only: it learns to reconstruct the depth-1 codes, layer 0 stays fixed, layer 2 is untouched."""
     sae, before = _stack(submission, oracle, rng)
     X = oracle.digits()[0][:120]
-    history = submission.stacked.pretrain_layer(sae, 1, X, 5, 1.0, 32, seed=0)
-    assert isinstance(history, list) and len(history) == 5, "expected one loss per epoch"
+    history = submission.stacked.pretrain_layer(sae, 1, X, 100, 10.0, 16, seed=0)
+    assert isinstance(history, list) and len(history) == 100, "expected one loss per epoch"
     after = check.state_of(sae)
     check.same_keys_and_shapes(after, before, "the stack after pretrain_layer")
-    # What training made of layer 1, by the grader's own forward pass: the documented 5 epochs
-    # at least halve the error of its random start (the reference: a third at most).
+    # What training made of layer 1, by the grader's own forward pass, against the error of the
+    # mean depth-1 code (the least of any reconstruction that ignores its input; PCA with one
+    # component misses the bar too).
     error = oracle.layer_error(after, 1, X)
-    untrained = oracle.layer_error(before, 1, X)
-    assert error < 0.5 * untrained, (
-        f"layer 1 reconstructs its depth-1 codes with error {error:.4g}, not even half below its "
-        f"random start's {untrained:.4g}: the stack's own encoders.1 and decoders.1 were not trained")
+    mean_code = oracle.mean_error(oracle.stack_codes(before, X, 1))
+    assert error < 0.56 * mean_code, (
+        f"layer 1 reconstructs its depth-1 codes with {error / mean_code:.2f} of the mean code's "
+        "error (need < 0.56): the stack's own encoders.1 and decoders.1 were not trained")
     assert_close(history[-1], error, rtol=1e-4, atol=1e-6,
                  name="history[-1] vs layer 1's reconstruction error on its depth-1 codes")
     for k in ("encoders.0.weight", "encoders.0.bias", "decoders.0.weight", "decoders.0.bias"):
@@ -171,10 +176,13 @@ def test_pretraining_uses_no_labels(submission, oracle, check):
 
 @pytest.mark.points(5)
 def test_few_label_accuracy(submission, oracle, check):
-    """Pre-trained on all digits, fine-tuned on 5% of the labels: held-out accuracy >= 0.82."""
+    """Pre-trained on all digits, fine-tuned on 5% of the labels: held-out accuracy >= 0.82, which the same network from random weights does not reach."""
     X, y, X_test, y_test = oracle.digits()
     idx = oracle.few_labels(y, 0.05, seed=0)
-    clf, _ = submission.stacked.pretrain_and_finetune(X, X[idx], y[idx], [64, 32, 16], 10, seed=0)
-    # The classifier's weights, run through the grader's own DeepClassifier.
-    accuracy = oracle.accuracy(oracle.classifier_logits(check.state_of(clf), X_test), y_test)
+    clf, _ = submission.stacked.pretrain_and_finetune(X, X[idx], y[idx], FEW_LABEL_SIZES, 10,
+                                                      seed=0, **RECIPE)
+    # The classifier's weights, run through the grader's own DeepClassifier([64, 32, 16], 10):
+    # another model's weights (a linear classifier's, say) fail its names and shapes.
+    logits = oracle.classifier_logits(check.state_of(clf), X_test, FEW_LABEL_SIZES, 10)
+    accuracy = oracle.accuracy(logits, y_test)
     assert accuracy >= 0.82, f"held-out accuracy {accuracy:.3f} < 0.82"
