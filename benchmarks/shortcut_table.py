@@ -47,10 +47,10 @@ def classical_rows(train: bool) -> list[Row]:
     s = importlib.import_module("tests.test_shortcuts_sequences")
     rows: list[Row] = []
     for test, bar, task, seeds, names in (
-            ("hidden test_gmm_classifier_bimodal_classes", c.GMM_BAR, c.xor_task, c.GMM_SEEDS,
-             ("majority class", "logistic regression", "one Gaussian per class")),
-            ("hidden test_forest_accuracy", c.FOREST_BAR, c.disk_task, c.FOREST_SEEDS,
-             ("majority class", "logistic regression", "one tree (depth 6)"))):
+            ("hidden test_gmm_classifier_trimodal_classes", c.GMM_BAR, c.alternating_modes_task,
+             c.GMM_SEEDS, ("majority class", "logistic regression", "one Gaussian per class")),
+            ("hidden test_forest_accuracy", c.FOREST_BAR, c.ball_task, c.FOREST_SEEDS,
+             ("majority class", "logistic regression", "one tree (best depth)"))):
         scores = c.shortcut_accuracies(task, seeds)
         for name in names:
             best = max(scores[name])

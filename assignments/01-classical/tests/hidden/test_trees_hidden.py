@@ -120,14 +120,25 @@ def test_forest_majority_vote(submission, rng, oracle, hidden_oracle, check):
 
 
 @pytest.mark.points(1)
-def test_forest_accuracy(submission, rng, check):
-    """A forest of 15 trees learns a circular boundary from noisy labels (accuracy >= 0.88)."""
-    X = rng.uniform(-2, 2, size=(300, 2))
-    clean = (np.sum(X**2, axis=1) < 2.0).astype(np.int64)
-    y = np.where(rng.random(300) < 0.1, 1 - clean, clean)
-    forest = submission.trees.RandomForest(n_trees=15, max_depth=6, max_features=1, seed=0)
+def test_forest_accuracy(submission, rng, hidden_oracle, check):
+    """A forest of 51 trees, grown by the rules, learns a ball in 8 dimensions (accuracy >= 0.75).
+
+    One tree, at any depth, stays below the bar: it approximates the sphere with a coarse
+    staircase of axis-parallel steps; the vote of trees grown on bootstrap samples with random
+    features smooths it. The accuracy is the grader's own majority vote of the submission's trees.
+    """
+    X = rng.uniform(-1, 1, size=(500, 8))
+    y = (np.sum(X**2, axis=1) < 2.6).astype(np.int64)
+    forest = submission.trees.RandomForest(n_trees=51, max_depth=None, max_features=3, seed=0)
     forest.fit(X, y)
-    X_test = rng.uniform(-2, 2, size=(400, 2))
-    y_test = (np.sum(X_test**2, axis=1) < 2.0).astype(np.int64)
-    accuracy = float(np.mean(np.asarray(forest.predict(X_test)) == y_test))
-    assert accuracy >= 0.88, f"test accuracy {accuracy:.2f} is below 0.88"
+    trees, indices = forest.trees_, forest.bootstrap_indices_
+    assert len(trees) == 51 and len(indices) == 51, "expected 51 trees and 51 bootstrap samples"
+    for tree, idx in zip(trees, indices, strict=True):
+        idx = np.asarray(idx)
+        check.tree(tree, X[idx], y[idx], max_depth=None, split_rule="own-feature")
+    X_test = rng.uniform(-1, 1, size=(2000, 8))
+    y_test = (np.sum(X_test**2, axis=1) < 2.6).astype(np.int64)
+    vote = hidden_oracle.majority(np.stack([hidden_oracle.walk(tree, X_test) for tree in trees]))
+    accuracy = float(np.mean(vote == y_test))
+    assert accuracy >= 0.75, f"test accuracy {accuracy:.2f} is below 0.75"
+    check.labels(forest.predict(X_test), vote, "RandomForest.predict")
