@@ -198,14 +198,20 @@ def train_skipgram(token_ids, vocab_size, embed_dim=16, window=2, num_negatives=
                    lr=0.05, batch_size=64, seed=0):
     """Train skip-gram with negative sampling by minibatch SGD; return the input vectors.
 
-    Suggested recipe (you may change it, but keep it deterministic under ``seed``
-    and fast: a few seconds at most):
-    - W_in ~ uniform(-0.5, 0.5) / embed_dim, W_out = zeros (as in word2vec);
-    - the pairs of skipgram_pairs(token_ids, window), shuffled every epoch;
-    - the noise distribution from the corpus counts (np.bincount with
-      minlength=vocab_size) ** 0.75, num_negatives negatives per pair;
-    - W -= lr * dW with the gradients of sgns_loss. Note sgns_loss averages
-      over the batch: scale lr accordingly (lr * batch_size per example works well).
+    Follow this recipe step by step: the hidden tests replay it on a small corpus
+    and compare the returned W_in with theirs (handout §3.6).
+    - rng = np.random.default_rng(seed); W_in = (rng.random((vocab_size,
+      embed_dim)) - 0.5) / embed_dim; W_out = zeros (as in word2vec);
+    - the pairs of skipgram_pairs(token_ids, window); the noise distribution
+      negative_sampling_distribution(np.bincount(token_ids, minlength=vocab_size), 0.75);
+    - every epoch, order = rng.permutation(number of pairs); the minibatches are
+      the pairs order[0:batch_size], order[batch_size:2 * batch_size], ... (the
+      last one may be shorter);
+    - minibatch number k (counting from 0 over all epochs) draws its negatives
+      with sample_negatives(probs, (len(batch), num_negatives), seed * 100003 + k);
+    - W_in -= lr * len(batch) * dW_in and W_out -= lr * len(batch) * dW_out, both
+      with the gradients of sgns_loss at the same W_in and W_out (sgns_loss
+      averages over the batch, so lr is the step per example).
 
     Inputs:
     - token_ids: int array (L,), the corpus

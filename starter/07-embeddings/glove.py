@@ -83,10 +83,14 @@ def glove_loss(W, W_ctx, b, b_ctx, X, x_max=100.0, alpha=0.75):
 def train_glove(X, embed_dim=10, epochs=2000, lr=0.05, x_max=100.0, alpha=0.75, seed=0):
     """Train GloVe on a co-occurrence matrix with full-batch AdaGrad; return W + W_ctx.
 
-    Suggested recipe (keep it deterministic under ``seed`` and fast):
-    - W, W_ctx ~ uniform(-0.5, 0.5) / embed_dim, b = b_ctx = zeros;
+    Follow this recipe step by step: the hidden tests replay it on small counts and
+    compare the returned vectors with theirs (handout §4.4).
+    - rng = np.random.default_rng(seed); W = (rng.random((V, embed_dim)) - 0.5)
+      / embed_dim, then W_ctx drawn the same way (after W); b = b_ctx = zeros;
     - every epoch, one AdaGrad step (handout §4.4, with 1e-8 added to the
-      root of the accumulated squares) on the full gradient of glove_loss.
+      root of the accumulated squares) on the full gradient of
+      glove_loss(W, W_ctx, b, b_ctx, X, x_max, alpha), all four parameters
+      updated from the same gradients.
 
     Inputs:
     - X: (V, V) co-occurrence counts

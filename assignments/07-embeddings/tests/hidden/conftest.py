@@ -3,8 +3,9 @@
 pytest loads this conftest for tests/hidden/ only, and it never ships to students:
 its references re-implement, from the handout's conventions, functions that
 students write (VLAD and its pieces, ranking, NetVLAD and sequential VLAD by
-loops, skip-gram pairs, co-occurrence counts, fastText's n-grams and word
-vectors), so they must stay out of the public material.
+loops, skip-gram pairs, the training recipes of skip-gram and GloVe,
+co-occurrence counts, fastText's n-grams and word vectors), so they must stay
+out of the public material.
 
 Its ``oracle`` fixture extends the public one of ``tests/conftest.py`` (nearest
 centroids, k-means, mAP, the data sets, NetVLAD's parameters, FNV-1a, the
@@ -110,7 +111,49 @@ class Oracle(ExtendedOracle):
                  if i != j and abs(i - j) <= window]
         return np.array(pairs, dtype=np.int64).reshape(-1, 2)
 
+    def skipgram_training(self, tokens, V: int, embed_dim: int, window: int, num_negatives: int,
+                          epochs: int, lr: float, batch_size: int, seed: int) -> np.ndarray:
+        """W_in (V, embed_dim) after the recipe of train_skipgram's docstring: the SGNS
+        gradients by autograd (``sgns``), the pairs by brute force, the noise distribution
+        from the counts, the negatives drawn as the docstring pins them."""
+        rng = np.random.default_rng(seed)
+        W_in = (rng.random((V, embed_dim)) - 0.5) / embed_dim
+        W_out = np.zeros((V, embed_dim))
+        pairs = self.skipgram_pairs(tokens, window)
+        noise = np.bincount(tokens, minlength=V) ** 0.75
+        noise = noise / noise.sum()
+        k = 0
+        for _ in range(epochs):
+            order = rng.permutation(len(pairs))
+            for start in range(0, len(pairs), batch_size):
+                batch = pairs[order[start:start + batch_size]]
+                negatives = np.random.default_rng(seed * 100003 + k).choice(
+                    V, size=(len(batch), num_negatives), p=noise)
+                _, d_in, d_out = self.sgns(W_in, W_out, batch[:, 0], batch[:, 1], negatives)
+                W_in = W_in - lr * len(batch) * d_in
+                W_out = W_out - lr * len(batch) * d_out
+                k += 1
+        return W_in
+
     # ------------------------------------------------------------------ GloVe
+    def glove_training(self, X, embed_dim: int, epochs: int, lr: float, x_max: float,
+                       alpha: float, seed: int) -> np.ndarray:
+        """W + W_ctx (V, embed_dim) after the recipe of train_glove's docstring: full-batch
+        AdaGrad steps on the GloVe loss's gradients by autograd (``glove``)."""
+        rng = np.random.default_rng(seed)
+        V = X.shape[0]
+        params = {"W": (rng.random((V, embed_dim)) - 0.5) / embed_dim}
+        params["W_ctx"] = (rng.random((V, embed_dim)) - 0.5) / embed_dim
+        params["b"], params["b_ctx"] = np.zeros(V), np.zeros(V)
+        squares = {k: np.zeros_like(v) for k, v in params.items()}
+        for _ in range(epochs):
+            _, grads = self.glove(params["W"], params["W_ctx"], params["b"], params["b_ctx"], X,
+                                  x_max, alpha)
+            for k, g in grads.items():
+                squares[k] = squares[k] + g * g
+                params[k] = params[k] - lr * g / (np.sqrt(squares[k]) + 1e-8)
+        return params["W"] + params["W_ctx"]
+
     @staticmethod
     def cooccurrence(tokens, V: int, window: int) -> np.ndarray:
         """(V, V) brute force: 1 / |i - j| for every position pair with 1 <= |i - j| <= window."""

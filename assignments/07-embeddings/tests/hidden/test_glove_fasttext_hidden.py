@@ -44,7 +44,7 @@ def test_glove_numerical_gradients_sparse(submission, rng, oracle, check):
                       tol="glove_numerical_gradient")
 
 
-@pytest.mark.points(2)
+@pytest.mark.points(1)
 def test_glove_planted_neighbours(submission, oracle, check):
     """train_glove on the planted corpus's co-occurrences: every planted synonym is the other's nearest."""
     tokens, V = oracle.planted_corpus(seed=1, sentences=20000)
@@ -53,6 +53,17 @@ def test_glove_planted_neighbours(submission, oracle, check):
     # (V, embed_dim): the rows of X itself are (V, V) vectors whose nearest neighbours are planted
     check.numpy_array(E, (V, 10), "train_glove(X, embed_dim=10)")
     check.planted_pairs_are_neighbours(E, 8, "train_glove")
+
+
+@pytest.mark.points(1)
+def test_train_glove_replays_adagrad(submission, rng, seed, oracle, check):
+    """train_glove follows its docstring's recipe: W + W_ctx after 3 AdaGrad steps on small counts equals a replay."""
+    V = 6
+    X = oracle.cooccurrence(rng.integers(V, size=40), V, 2)
+    args = {"embed_dim": 3, "epochs": 3, "lr": 0.05, "x_max": 2.0, "alpha": 0.75}
+    vectors = submission.glove.train_glove(X, seed=seed, **args)
+    check.numpy_close(vectors, oracle.glove_training(X, seed=seed, **args),
+                      name="train_glove's W + W_ctx after 3 AdaGrad steps")
 
 
 @pytest.mark.points(1)

@@ -110,13 +110,25 @@ def test_cosine_nearest_neighbours(submission, rng, oracle, check):
                       oracle.nearest(E, queries, 3), name="cosine_nearest_neighbours(E, queries, 3)")
 
 
-@pytest.mark.points(2)
+@pytest.mark.points(1)
 def test_skipgram_planted_neighbours_heldout(submission, oracle, check):
     """train_skipgram on another planted corpus and seed: the planted synonyms are nearest neighbours."""
     tokens, V = oracle.planted_corpus(seed=7, sentences=1500)
     E = submission.word2vec.train_skipgram(tokens, V, embed_dim=16, seed=3)
     check.numpy_array(E, (V, 16), "train_skipgram(..., embed_dim=16)")
     check.planted_pairs_are_neighbours(E, 8, "train_skipgram")
+
+
+@pytest.mark.points(1)
+def test_train_skipgram_replays_the_recipe(submission, rng, seed, oracle, check):
+    """train_skipgram follows its docstring's recipe: W_in after two epochs on a small corpus equals a replay."""
+    V = 7
+    tokens = rng.integers(V, size=40)
+    tokens[:V] = np.arange(V)  # every word occurs, so every word can be a negative
+    args = {"embed_dim": 4, "window": 2, "num_negatives": 3, "epochs": 2, "lr": 0.1, "batch_size": 16}
+    W_in = submission.word2vec.train_skipgram(tokens, V, seed=seed, **args)
+    check.numpy_close(W_in, oracle.skipgram_training(tokens, V, seed=seed, **args),
+                      name="train_skipgram's W_in after 2 epochs of the recipe")
 
 
 @pytest.mark.points(2)
