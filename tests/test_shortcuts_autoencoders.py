@@ -16,6 +16,11 @@
 - The layer bar of ``test_pretrain_layer_freezes_earlier_layers`` (public): layer 1 reconstructs
   its depth-1 codes with less than 0.56 of the mean code's error; the decoder that outputs the
   mean code misses it, and so does PCA of the codes with one component.
+- The trained checks of ``test_pretraining_uses_no_labels`` (public: every layer of a [64, 16,
+  8] stack pre-trained 100 epochs, below 0.65 of its mean code's error) and
+  ``test_greedy_pretrain_keeps_lower_layers_fixed`` (hidden: [64, 20, 10, 5], 100 epochs, layer
+  0 below 0.65, the deeper ones below 0.95): the mean-code decoder misses them all, and so
+  does one principal component on the no-labels stack and on the greedy stack's layer 0.
 
 For each bar, the reference clears it on the test's own seed and on others standing for the
 hidden tests' secret draws. The linear autoencoder's subspace tests are not listed: PCA's
@@ -280,3 +285,105 @@ def test_the_mean_code_and_one_principal_component_miss_the_layer_bar(oracle):
 def test_the_reference_clears_the_layer_bar(oracle):
     """At most 0.50 over 13 draws (0.14 to 0.50)."""
     assert max(layer_reference_ratio(oracle, s) for s in LAYER_SEEDS) < LAYER_BAR
+
+
+# ---------------------------------------------------------------- the no-labels test's stack
+NO_LABELS_BAR = 0.65  # of the mean code's error, every layer
+NO_LABELS_SIZES = [64, 16, 8]
+
+
+def no_labels_reference(oracle, seed: int) -> dict:
+    """The reference stack of ``test_pretraining_uses_no_labels``'s trained check: [64, 16, 8]
+    after torch.manual_seed(seed), greedily pre-trained 100 epochs (lr 1.0, batches of 32) on
+    the first 200 training digits."""
+    torch.manual_seed(seed)
+    stack = oracle.Stack(NO_LABELS_SIZES)
+    oracle.greedy_pretrain(stack, oracle.digits()[0][:200], 100, 1.0, 32, seed)
+    return oracle.state(stack)
+
+
+def test_the_no_labels_bar_is_the_tests_own():
+    stacked = (AUTOENCODERS.root / "tests" / "public" / "test_stacked.py").read_text(encoding="utf-8")
+    assert f"assert error < {NO_LABELS_BAR} * mean_code" in stacked
+    assert "pretrain_epochs=100,\n                                 pretrain_lr=1.0, pretrain_batch_size=32" in stacked
+
+
+def mean_code_decoder(state: dict, k: int, codes: torch.Tensor) -> dict:
+    """``state`` with layer k's decoder outputting the mean of ``codes`` (the depth-k codes)
+    whatever its input: zero weights, and the mean (layer 0, linear) or its logit as bias."""
+    mean = codes.mean(0) if k == 0 else torch.logit(codes.mean(0).clamp(1e-4, 1 - 1e-4))
+    return state | {f"decoders.{k}.weight": torch.zeros_like(state[f"decoders.{k}.weight"]),
+                    f"decoders.{k}.bias": mean}
+
+
+def test_the_mean_code_and_one_principal_component_miss_the_no_labels_bar(oracle):
+    """On the reference stack's own codes at every depth: the mean code's error is the bar's
+    unit (ratio 1), and one principal component of the codes keeps at least 0.76 of it."""
+    X = oracle.digits()[0][:200]
+    state = no_labels_reference(oracle, 0)
+    for k in range(len(NO_LABELS_SIZES) - 1):
+        codes = oracle.stack_codes(state, X, k)
+        constant = mean_code_decoder(state, k, codes)
+        assert oracle.layer_error(constant, k, X) / oracle.mean_error(codes) >= NO_LABELS_BAR
+        assert pca_ratio(codes, 1) >= NO_LABELS_BAR
+
+
+def test_the_reference_clears_the_no_labels_bar(oracle):
+    """Seed 0 is the test's; layer 0 at most 0.34 and layer 1 at most 0.52 over seeds 0-5."""
+    X = oracle.digits()[0][:200]
+    for seed in (0, 1):
+        state = no_labels_reference(oracle, seed)
+        for k in range(len(NO_LABELS_SIZES) - 1):
+            ratio = oracle.layer_error(state, k, X) / oracle.mean_error(oracle.stack_codes(state, X, k))
+            assert ratio < NO_LABELS_BAR
+
+
+# ---------------------------------------------------------------- the hidden greedy test's stack
+GREEDY_TEST = "hidden/test_stacked_hidden.py::test_greedy_pretrain_keeps_lower_layers_fixed"
+GREEDY_SIZES = [64, 20, 10, 5]
+GREEDY_BARS = (0.65, 0.95, 0.95)  # of the mean code's error, layer by layer
+#: the seed without a secret, and others standing for the secret's draws
+GREEDY_SEEDS = (seed_of_test(GREEDY_TEST), 1, 2)
+
+
+def greedy_reference(oracle, seed: int) -> dict:
+    """The reference stack of the hidden greedy test: [64, 20, 10, 5] drawn from
+    default_rng(seed) (scale 1), greedily pre-trained 100 epochs (lr 1.0, batches of 20) on
+    the first 80 training digits."""
+    stack = oracle.Stack(GREEDY_SIZES)
+    oracle.load(stack, oracle.random_state(stack, np.random.default_rng(seed), 1.0))
+    oracle.greedy_pretrain(stack, oracle.digits()[0][:80], 100, 1.0, 20, 0)
+    return oracle.state(stack)
+
+
+def test_the_greedy_bars_are_the_tests_own():
+    hidden = (AUTOENCODERS.root / "tests" / "hidden" / "test_stacked_hidden.py").read_text(encoding="utf-8")
+    assert "greedy_pretrain(greedy, X, 100, 1.0, 20, seed=0)" in hidden
+    assert f"bar = {GREEDY_BARS[0]} if k == 0 else {GREEDY_BARS[1]}" in hidden
+    assert "assert error < bar * mean_code" in hidden
+
+
+def test_the_mean_code_misses_every_greedy_bar_and_one_component_layer_zeros(oracle):
+    """A decoder that outputs the mean code misses every layer's bar; one principal component
+    of the digits (layer 0's codes) keeps 0.78 of the mean digit's error. Deeper codes are
+    close to one-dimensional (one component keeps 0.29-0.73 of their mean code's error), which
+    the reference does not beat within the test's budget: their bar asks for less than the
+    mean code's error only."""
+    X = oracle.digits()[0][:80]
+    assert pca_ratio(X, 1) >= GREEDY_BARS[0]
+    for seed in GREEDY_SEEDS[:2]:
+        state = greedy_reference(oracle, seed)
+        for k, bar in enumerate(GREEDY_BARS):
+            codes = oracle.stack_codes(state, X, k)
+            constant = mean_code_decoder(state, k, codes)
+            assert oracle.layer_error(constant, k, X) / oracle.mean_error(codes) >= bar
+
+
+def test_the_reference_clears_the_greedy_bars(oracle):
+    """Over six draws: layer 0 at most 0.49, layer 1 0.65, layer 2 0.82 of the mean code's."""
+    X = oracle.digits()[0][:80]
+    for seed in GREEDY_SEEDS:
+        state = greedy_reference(oracle, seed)
+        for k, bar in enumerate(GREEDY_BARS):
+            codes = oracle.stack_codes(state, X, k)
+            assert oracle.layer_error(state, k, X) / oracle.mean_error(codes) < bar

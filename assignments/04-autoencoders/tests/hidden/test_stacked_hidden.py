@@ -95,22 +95,23 @@ def test_greedy_pretrain_keeps_lower_layers_fixed(submission, oracle, check, rng
     state = oracle.random_state(ref, rng, 1.0)
     greedy = submission.stacked.StackedAutoencoder(SIZES)
     greedy.load_state_dict(state)
-    submission.stacked.greedy_pretrain(greedy, X, 4, 0.5, 20, seed=0)
+    submission.stacked.greedy_pretrain(greedy, X, 100, 1.0, 20, seed=0)
     g = check.state_of(greedy)
     check.same_keys_and_shapes(g, state, "the stack after greedy_pretrain")
     # First, that every layer was trained: by the grader's own forward pass, each layer
-    # reconstructs its codes with at most half the error of its random start on the same
-    # codes (the reference: 0.24 at most over 60 draws).
+    # reconstructs its codes with less error than their mean code (the least of any
+    # reconstruction that ignores its input), by a margin; layer 0, with less than 0.65 of
+    # it, which one principal component of the digits misses too.
     for k in range(len(SIZES) - 1):
-        layer = [f"{part}.{k}.{p}" for part in ("encoders", "decoders") for p in ("weight", "bias")]
-        untrained = g | {name: state[name] for name in layer}
-        error, before = oracle.layer_error(g, k, X), oracle.layer_error(untrained, k, X)
-        assert error < 0.5 * before, (
-            f"after greedy_pretrain, layer {k} reconstructs its codes hardly better than its "
-            "random start: it was not trained")
+        error = oracle.layer_error(g, k, X)
+        mean_code = oracle.mean_error(oracle.stack_codes(g, X, k))
+        bar = 0.65 if k == 0 else 0.95
+        assert error < bar * mean_code, (
+            f"after greedy_pretrain, layer {k} reconstructs its codes with {error / mean_code:.2f} "
+            f"of their mean code's error (need < {bar}): it was not trained")
     alone = submission.stacked.StackedAutoencoder(SIZES)
     alone.load_state_dict(state)
-    submission.stacked.pretrain_layer(alone, 0, X, 4, 0.5, 20, seed=0)
+    submission.stacked.pretrain_layer(alone, 0, X, 100, 1.0, 20, seed=0)
     a = check.state_of(alone)
     for key in ("encoders.0.weight", "encoders.0.bias", "decoders.0.weight", "decoders.0.bias"):
         assert torch.equal(a[key], g[key]), f"{key} changed after layer 0 was pre-trained"
