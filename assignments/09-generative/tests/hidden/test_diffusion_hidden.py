@@ -127,8 +127,9 @@ def test_sample_loop_with_pinned_draws(submission, oracle, weights, seed):
 
 
 @pytest.mark.points(1)
-def test_train_diffusion_is_seeded(submission, data):
-    """train_diffusion: the same seed gives the same losses, and the loss goes down."""
+def test_train_diffusion_is_seeded(submission, data, oracle, rng):
+    """train_diffusion: the same seed gives the same losses, the loss goes down, and the
+    trained weights (run by the grader's denoiser) predict the noise of new moons better."""
     x = data.two_moons(500, seed=3)
     betas = submission.diffusion.linear_beta_schedule(20, 1e-3, 0.3)
     submission.seed(1)
@@ -140,3 +141,18 @@ def test_train_diffusion_is_seeded(submission, data):
     lb = submission.diffusion.train_diffusion(b, x, betas, steps=200, batch_size=64, lr=3e-3, seed=5)
     assert la == lb, "two runs with the same seed gave different losses"
     assert np.mean(la[-50:]) < 0.8 * np.mean(la[:20]), "the loss did not go down"
+    x0 = data.two_moons(1000, seed=4).double()
+    t = torch.from_numpy(rng.integers(0, 20, size=1000))
+    noise = _t(rng, 1000, 2)
+    ab = torch.from_numpy(oracle.alpha_bars(oracle.linear_betas(20, 1e-3, 0.3)))[t][:, None]
+    xt = ab.sqrt() * x0 + (1 - ab).sqrt() * noise
+
+    def held_out_loss(state) -> float:
+        prediction = oracle.denoiser({k: v.double() for k, v in state.items()}, xt, t, 8)
+        return float(((prediction - noise) ** 2).mean())
+
+    before, after = held_out_loss(sd), held_out_loss(a.state_dict())
+    assert after < 0.8 * before, (
+        f"the trained weights predict the noise of new moons with loss {after:.3f}, against "
+        f"{before:.3f} before training (must be below 0.8 of it): the returned losses say it "
+        "learnt, the weights do not")
