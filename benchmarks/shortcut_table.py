@@ -143,7 +143,7 @@ def cnn_rows(train: bool) -> list[Row]:
 
 def rnn_rows(train: bool) -> list[Row]:
     s = importlib.import_module("tests.test_shortcuts_sequences")
-    oracle = s._load(s.RNN.root / "tests" / "conftest.py", "graders_conftest_06").Oracle()
+    oracle = s.load_module(s.RNN.root / "tests" / "conftest.py", "graders_conftest_06").Oracle()
     reversal, rnn, lstm = "--train", "--train", "--train"
     clears: list[bool | None] = [None, None]
     if train:
@@ -258,7 +258,7 @@ def planted_corpus_rows(train: bool) -> list[Row]:
 def embedding_rows(module) -> list[Row]:
     """07's shortcut module keeps its figures inside its tests: the rows say which test asserts
     the shortcut's miss, and run it."""
-    graders = module._load(module.EMBEDDINGS.root / "tests" / "conftest.py", "graders_conftest_07")
+    graders = module.load_module(module.EMBEDDINGS.root / "tests" / "conftest.py", "graders_conftest_07")
     module.test_frequency_and_random_vectors_stay_below_the_cbow_bar(graders, graders.read_shakespeare())
     return [("07", "test_train_cbow_shakespeare, hidden test_train_cbow_shakespeare_heldout", f"accuracy >= {graders.CBOW_BAR}",
              "frequency alone; random vectors",

@@ -29,9 +29,6 @@ subspace is what they ask for.
 
 from __future__ import annotations
 
-import importlib.util
-from types import ModuleType
-
 import numpy as np
 import pytest
 import torch
@@ -39,6 +36,7 @@ import torch
 from autograder.config import load_course
 from autograder.plugin import test_seed as seed_of_test
 from tests.conftest import REPO
+from tests.shortcut_support import load_module
 
 AUTOENCODERS = load_course(REPO).assignment("04-autoencoders")
 FEW_LABEL_BAR = 0.82
@@ -59,19 +57,14 @@ LAYER_SEEDS = (seed_of_test(LAYER_TEST), *range(4))
 LAYER_SIZES = [64, 24, 12, 6]
 
 
-def _load(path, name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def graders_oracle():
     """04's hidden ``Oracle``: the public one's data and forward passes, with the reference
     networks and training loops."""
     tests = AUTOENCODERS.root / "tests"
-    public = _load(tests / "conftest.py", "graders_conftest_04")
-    hidden = _load(tests / "hidden" / "conftest.py", "graders_hidden_conftest_04")
+    public = load_module(tests / "conftest.py", "graders_conftest_04")
+    hidden = load_module(tests / "hidden" / "conftest.py", "graders_hidden_conftest_04")
     return hidden.Oracle(public.Oracle())
 
 

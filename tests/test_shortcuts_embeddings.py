@@ -20,8 +20,6 @@ The reference is trained here, in this process, exactly as the tests call it: ab
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import Iterator
 from types import ModuleType
 
@@ -30,23 +28,19 @@ import pytest
 
 from autograder.config import load_course
 from tests.conftest import REPO
+from tests.shortcut_support import load_module, reference_modules
 
 EMBEDDINGS = load_course(REPO).assignment("07-embeddings")
 #: how far the reference must clear each bar, and the shortcuts miss it
 MARGIN = {"cbow": 0.04, "fasttext": 0.04}
 
 
-def _load(path, name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")
 def graders() -> ModuleType:
     """07's ``tests/conftest.py``: its ``Oracle``, ``ShakespeareWords`` and bars."""
-    return _load(EMBEDDINGS.root / "tests" / "conftest.py", "graders_conftest_07")
+    return load_module(EMBEDDINGS.root / "tests" / "conftest.py", "graders_conftest_07")
 
 
 @pytest.fixture(scope="module")
@@ -58,16 +52,8 @@ def text(graders):
 def reference() -> Iterator[dict[str, ModuleType]]:
     """The reference modules (fasttext imports word2vec by name); sys.path and sys.modules are
     restored afterwards."""
-    names = [m.removesuffix(".py") for m in EMBEDDINGS.modules]
-    saved = {n: sys.modules.pop(n) for n in names if n in sys.modules}
-    sys.path.insert(0, str(EMBEDDINGS.solutions_dir))
-    try:
-        yield {n: importlib.import_module(n) for n in ("word2vec", "fasttext")}
-    finally:
-        sys.path.remove(str(EMBEDDINGS.solutions_dir))
-        for n in names:
-            sys.modules.pop(n, None)
-        sys.modules.update(saved)
+    with reference_modules(EMBEDDINGS, ("word2vec", "fasttext")) as modules:
+        yield modules
 
 
 # ---------------------------------------------------------------- CBOW

@@ -25,11 +25,9 @@ while the reference's LSTM reaches it.
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
-from types import ModuleType
 
 import numpy as np
 import pytest
@@ -38,6 +36,7 @@ from autograder.config import load_course
 from autograder.mistakes import load_mistakes, write_mistake
 from autograder.plugin import test_seed as seed_of_test
 from tests.conftest import REPO
+from tests.shortcut_support import load_module
 
 CLASSICAL = load_course(REPO).assignment("01-classical")
 PUBLIC_RECOVERY_TEST = "public/test_hmm.py::test_baum_welch_recovers_a_known_hmm"
@@ -51,12 +50,6 @@ REVERSAL_TRAIN_SEED, REVERSAL_HELD_OUT_SEED, REVERSAL_STUDENT_SEED = 2024, 2025,
 NO_ATTENTION_CEILING = 0.7
 
 
-def _load(path: Path, name: str) -> ModuleType:
-    """A graders' conftest, loaded as a module (its oracles and bars)."""
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")
@@ -67,8 +60,8 @@ def hmm_graders() -> tuple:
 def hmm_oracles() -> tuple:
     """(Oracle(), HiddenOracle()) of 01-classical."""
     tests = CLASSICAL.root / "tests"
-    public = _load(tests / "conftest.py", "graders_conftest_01")
-    hidden = _load(tests / "hidden" / "conftest.py", "graders_hidden_conftest_01")
+    public = load_module(tests / "conftest.py", "graders_conftest_01")
+    hidden = load_module(tests / "hidden" / "conftest.py", "graders_hidden_conftest_01")
     return public.Oracle(), hidden.HiddenOracle()
 
 
@@ -145,7 +138,7 @@ def test_reversal_bar_needs_attention(tmp_path):
     public_test = (RNN.root / "tests" / "public" / "test_seq2seq.py").read_text()
     assert f"reversal_data(4096, seed={REVERSAL_TRAIN_SEED})" in public_test
     with_attention, without = no_attention_accuracies(tmp_path)
-    assert without < NO_ATTENTION_CEILING < _load(RNN.root / "tests" / "conftest.py",
+    assert without < NO_ATTENTION_CEILING < load_module(RNN.root / "tests" / "conftest.py",
                                                   "graders_conftest_06").Oracle().reversal_bar
     # the grader's decoder attends: with these weights it does worse still
     assert with_attention < NO_ATTENTION_CEILING
@@ -157,7 +150,7 @@ def no_attention_accuracies(tmp_path: Path) -> tuple[float, float]:
     seeds (about a minute of training)."""
     import torch
 
-    graders = _load(RNN.root / "tests" / "conftest.py", "graders_conftest_06")
+    graders = load_module(RNN.root / "tests" / "conftest.py", "graders_conftest_06")
     oracle = graders.Oracle()
     src, lengths, tgt = oracle.reversal_data(4096, seed=REVERSAL_TRAIN_SEED)
     mistake = next(m for m in load_mistakes(RNN) if m.id == "decoder-without-attention")
@@ -194,7 +187,7 @@ def test_long_range_bar_needs_an_lstm(tmp_path):
     public_test = (RNN.root / "tests" / "public" / "test_sequence.py").read_text()
     assert f"long_range_data(1024, seed={LONG_RANGE_TRAIN_SEED})" in public_test
     assert f"long_range_data(1000, seed={LONG_RANGE_HELD_OUT_SEED})" in public_test
-    bar = _load(RNN.root / "tests" / "conftest.py", "graders_conftest_06").Oracle().long_range_bar
+    bar = load_module(RNN.root / "tests" / "conftest.py", "graders_conftest_06").Oracle().long_range_bar
     accuracy = long_range_accuracies(tmp_path)
     assert accuracy["rnn"] < VANILLA_RNN_CEILING < bar
     assert accuracy["lstm"] >= bar
@@ -208,7 +201,7 @@ def long_range_accuracies(tmp_path: Path) -> dict[str, float]:
 
     import torch
 
-    graders = _load(RNN.root / "tests" / "conftest.py", "graders_conftest_06")
+    graders = load_module(RNN.root / "tests" / "conftest.py", "graders_conftest_06")
     oracle = graders.Oracle()
     folder = shutil.copytree(RNN.solutions_dir, tmp_path / "reference")
     torch.save(oracle.long_range_data(1024, seed=LONG_RANGE_TRAIN_SEED), folder / "data.pt")

@@ -23,9 +23,7 @@ in a worker): it takes about 30 s.
 
 from __future__ import annotations
 
-import importlib.util
 import math
-import sys
 from collections.abc import Iterator
 from types import ModuleType
 
@@ -36,6 +34,7 @@ import torch
 from autograder.config import load_course
 from autograder.plugin import test_seed as seed_of_test
 from tests.conftest import REPO
+from tests.shortcut_support import load_module, reference_modules
 
 TRANSFORMERS = load_course(REPO).assignment("08-transformers")
 PUBLIC_GPT_TEST = "public/test_gpt.py::test_char_gpt_learns_shakespeare"
@@ -43,11 +42,6 @@ PUBLIC_GPT_TEST = "public/test_gpt.py::test_char_gpt_learns_shakespeare"
 MARGIN = {"gpt": 0.1, "mlm": 0.3, "accuracy": 0.05}
 
 
-def _load(path, name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +51,7 @@ def graders() -> ModuleType:
 
 def text_graders() -> ModuleType:
     """08's ``tests/conftest.py``: its ``Oracle``, ``Shakespeare`` and bars."""
-    return _load(TRANSFORMERS.root / "tests" / "conftest.py", "graders_conftest_08")
+    return load_module(TRANSFORMERS.root / "tests" / "conftest.py", "graders_conftest_08")
 
 
 @pytest.fixture(scope="module")
@@ -70,18 +64,8 @@ def reference() -> Iterator[dict[str, ModuleType]]:
     """The reference modules (they import each other by name), on one thread as in a worker;
     sys.path, sys.modules and torch's thread count are restored afterwards."""
     names = [m.removesuffix(".py") for m in TRANSFORMERS.modules]
-    saved = {n: sys.modules.pop(n) for n in names if n in sys.modules}
-    threads = torch.get_num_threads()
-    sys.path.insert(0, str(TRANSFORMERS.solutions_dir))
-    torch.set_num_threads(1)
-    try:
-        yield {n: importlib.import_module(n) for n in names}
-    finally:
-        torch.set_num_threads(threads)
-        sys.path.remove(str(TRANSFORMERS.solutions_dir))
-        for n in names:
-            sys.modules.pop(n, None)
-        sys.modules.update(saved)
+    with reference_modules(TRANSFORMERS, names, torch_threads=1) as modules:
+        yield modules
 
 
 # ---------------------------------------------------------------- the character-level GPT
